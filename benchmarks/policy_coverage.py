@@ -1,0 +1,77 @@
+"""How much of a map each recording policy covers, and how often it walks into walls.
+
+    python benchmarks/policy_coverage.py [--frames 5000] [--map MAP01] [--seeds 0 1 2]
+
+For each policy: distinct 64-unit grid cells visited in --frames frames (one episode), the share of
+forward-pressing frames with no movement (pressed against a wall), and the action histogram.
+Reports the median over seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.actions import actions_to_array  # noqa: E402
+from engine.data.policies import make_policy  # noqa: E402
+from engine.data.sources import open_source  # noqa: E402
+from engine.data.stats import action_statistics, coverage_cells, wall_press_share  # noqa: E402
+
+
+def run(policy_name: str, map_name: str, frames: int, seed: int) -> dict:
+    with open_source("vizdoom", map=map_name, seed=seed, depth=True) as source:
+        policy = make_policy(policy_name, seed, source.turn_range, source.look_range, source.walk_step)
+        frame = source.reset()
+        actions, poses = [], []
+        for _ in range(frames):
+            poses.append(source.pose)
+            action = policy.act(frame, source.pose, source.depth)
+            actions.append(action)
+            frame = source.step(action)
+            if source.done:
+                break
+        raw = actions_to_array(actions)
+        return {
+            "cells": len(coverage_cells(poses, 64.0)),
+            "wall_press": wall_press_share(raw, poses, source.walk_step),
+            "frames": len(actions),
+            "actions": action_statistics(raw),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=5000)
+    parser.add_argument("--map", default="MAP01")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--json", type=Path, help="also write the full results here")
+    args = parser.parse_args()
+    results = {}
+    for policy in ("explore", "random"):
+        runs = [run(policy, args.map, args.frames, seed) for seed in args.seeds]
+        results[policy] = {
+            "cells_median": statistics.median(r["cells"] for r in runs),
+            "cells": [r["cells"] for r in runs],
+            "wall_press_median": statistics.median(r["wall_press"] for r in runs),
+            "actions_seed0": runs[0]["actions"],
+        }
+        print(f"{policy:8s} {args.map} {args.frames} frames: cells visited (64 units) median "
+              f"{results[policy]['cells_median']} {results[policy]['cells']}, "
+              f"pressed against a wall {results[policy]['wall_press_median']:.1%} of forward frames")
+    for policy, result in results.items():
+        stats = result["actions_seed0"]
+        pressed = ", ".join(f"{k} {v:.0%}" for k, v in stats["pressed"].items())
+        print(f"{policy} actions (seed {args.seeds[0]}): {pressed}; forward-only {stats['forward_only']:.0%}; "
+              f"|turn| mean {stats['turn_abs_mean']:.1f} deg/frame, histogram {stats['turn_histogram']}; "
+              f"looking {stats['looking']:.0%}; idle {stats['idle']:.0%}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Dreamwalk's engine: everything that computes. Never imports Qt or pygame."""

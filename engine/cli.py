@@ -1,0 +1,127 @@
+"""The ``dreamwalk`` command: the engine's stages. Each subcommand is listed only once it exists."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.errors import DreamwalkError
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from engine.data.collect import CollectPlan, collect
+
+    plan = CollectPlan(source=args.source, maps=tuple(_parse_maps(args.source, args.maps)), frames=args.frames,
+                       policy=args.policy, seed=args.seed, episode_frames=args.episode_frames)
+    bar = tqdm(total=plan.frames, unit="frame", desc=f"collect {plan.source}", dynamic_ncols=True,
+               disable=args.quiet)
+
+    def advance(index: int, frames: int) -> None:
+        bar.update(frames)
+        bar.set_postfix_str(f"episode {index + 1}/{plan.episodes}")
+
+    try:
+        result = collect(plan, Path(args.out), advance)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted: every finished shard is kept in {args.out}; run the same command to continue",
+              file=sys.stderr)
+        return 130
+    bar.close()
+    print(f"{args.out}: recorded {result['recorded']} episodes, kept {result['skipped']} finished earlier "
+          f"({result['episodes']} planned, {plan.frames:,} frames)")
+    return 0
+
+
+def _parse_maps(source: str, text: str) -> list[str]:
+    from engine.errors import SourceError
+
+    if source == "vizdoom":
+        from engine.data.vizdoom_source import parse_maps
+        return parse_maps(text)
+    if source == "miniworld":
+        from engine.data.miniworld_source import short_name
+        names = [part.strip() for part in text.split(",")]
+        if not all(names):
+            raise SourceError(f"empty item in environment list {text!r}")
+        return list(dict.fromkeys(short_name(name) for name in names))
+    from engine.data.sources import SOURCE_NAMES
+    raise SourceError(f"unknown source {source!r}; choose one of: {', '.join(SOURCE_NAMES)}")
+
+
+def _data_info(args: argparse.Namespace) -> int:
+    from engine.data.inspect import dataset_info, format_info
+
+    info = dataset_info(Path(args.folder))
+    print(json.dumps(info, indent=1) if args.json else format_info(info))
+    return 0
+
+
+def _data_preview(args: argparse.Namespace) -> int:
+    from engine.data.inspect import preview_clip, preview_sheet
+    from engine.errors import DataError
+
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix == ".png":
+        preview_sheet(Path(args.folder), out, count=args.frames or 48)
+    elif suffix == ".mp4":
+        preview_clip(Path(args.folder), out, frames=args.frames or 600, episode=args.episode)
+    else:
+        raise DataError(f"--out must end in .png (a contact sheet) or .mp4 (a clip), got {out.name!r}")
+    print(f"wrote {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
+                                     "train, distill, export and evaluate world models.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    collect = commands.add_parser("collect", help="record a policy playing a simulator into episode shards",
+                                  description="Record gameplay into episode shards. Ctrl-C keeps every "
+                                  "finished shard; the same command continues.")
+    collect.add_argument("--source", required=True, help="vizdoom or miniworld")
+    collect.add_argument("--maps", required=True,
+                         help="vizdoom: MAP01-MAP20, MAP25,MAP27 or a mix; miniworld: Maze,FourRooms,...")
+    collect.add_argument("--frames", type=int, required=True, help="frames to record in all")
+    collect.add_argument("--policy", default="explore", choices=["explore", "random"])
+    collect.add_argument("--seed", type=int, default=0)
+    collect.add_argument("--episode-frames", type=int, default=2000, help="frames per episode (one shard each)")
+    collect.add_argument("--out", required=True, help="folder of shards (created; resumed when it exists)")
+    collect.add_argument("--quiet", action="store_true", help="no progress bar")
+    collect.set_defaults(run=_collect)
+
+    data = commands.add_parser("data", help="inspect recorded data").add_subparsers(
+        dest="data_command", metavar="ACTION", required=True)
+    info = data.add_parser("info", help="frames, episodes, maps and action statistics of a folder")
+    info.add_argument("folder")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(run=_data_info)
+    preview = data.add_parser("preview", help="a contact sheet (.png) or clip (.mp4) of what was recorded")
+    preview.add_argument("folder")
+    preview.add_argument("--out", required=True, help="sheet.png or clip.mp4")
+    preview.add_argument("--frames", type=int, help="frames on the sheet (48) or in the clip (600)")
+    preview.add_argument("--episode", type=int, default=0, help="which episode the clip shows")
+    preview.set_defaults(run=_data_preview)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DreamwalkError as error:
+        print(f"dreamwalk: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("dreamwalk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

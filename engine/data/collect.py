@@ -1,0 +1,152 @@
+"""``dreamwalk collect``: record a policy playing a simulator into episode shards.
+
+The collection is a fixed plan: episode i plays map ``maps[i % len(maps)]`` for ``episode_frames``
+frames with seed ``(seed, i)``, so the same command always records the same episodes. A finished
+episode is one shard; running the same command again skips every finished shard and records the
+rest, which is how an interrupted collection resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from engine.actions import actions_to_array
+from engine.data.policies import make_policy
+from engine.data.shards import NO_SPACE_ERRNOS, SHARD_SUFFIX, read_meta, write_shard
+from engine.data.sources import SOURCE_NAMES, open_source
+from engine.errors import DataError
+
+PLAN_FILE = "collection.json"
+
+
+@dataclass(frozen=True)
+class CollectPlan:
+    source: str
+    maps: tuple[str, ...]
+    frames: int
+    policy: str
+    seed: int
+    episode_frames: int = 2000
+
+    @property
+    def episodes(self) -> int:
+        return -(-self.frames // self.episode_frames)
+
+    def episode(self, index: int) -> tuple[str, int, int]:
+        """Map, seed and planned length of episode ``index``."""
+        length = min(self.episode_frames, self.frames - index * self.episode_frames)
+        episode_seed = int(np.random.SeedSequence([self.seed, index]).generate_state(1)[0] % (2 ** 31))
+        return self.maps[index % len(self.maps)], episode_seed, length
+
+    def shard_name(self, index: int) -> str:
+        map_name, _, _ = self.episode(index)
+        return f"{self.source}-{map_name}-{self.policy}-s{self.seed}-e{index:05d}{SHARD_SUFFIX}"
+
+    def identity(self) -> dict:
+        """What must match for a folder to continue this collection (--frames may grow)."""
+        plan = asdict(self)
+        plan.pop("frames")
+        plan["maps"] = list(self.maps)
+        return plan
+
+
+def prepare_folder(out: Path, plan: CollectPlan) -> None:
+    """Create the output folder, check it takes files, and record (or check) the plan it holds."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as error:
+        if error.errno in NO_SPACE_ERRNOS:
+            raise DataError(f"no disk space left in {out}") from error
+        raise DataError(f"cannot write to {out}: {error.strerror or error}") from error
+    plan_path = out / PLAN_FILE
+    if plan_path.exists():
+        try:
+            recorded = json.loads(plan_path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise DataError(f"unreadable {plan_path}: {error}") from error
+        if recorded != plan.identity():
+            different = sorted(k for k in plan.identity() if recorded.get(k) != plan.identity()[k])
+            raise DataError(f"{out} holds a collection with other settings ({', '.join(different)}); "
+                            f"use another --out or the same settings to continue it")
+        return
+    temporary = plan_path.with_name(f".{PLAN_FILE}.partial")
+    try:
+        temporary.write_text(json.dumps(plan.identity(), indent=1))
+        os.replace(temporary, plan_path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise DataError(f"cannot write to {out}: {error.strerror or error}") from error
+
+
+def is_finished(path: Path, planned_frames: int) -> bool:
+    """A shard counts as done when it is readable and was recorded for the length planned now."""
+    if not path.exists():
+        return False
+    try:
+        return read_meta(path).get("planned_frames") == planned_frames
+    except DataError:
+        return False      # a damaged shard is recorded again
+
+
+def record_episode(plan: CollectPlan, index: int,
+                   tick: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Play episode ``index`` of the plan; ``tick(n)`` is called as frames are recorded."""
+    map_name, episode_seed, length = plan.episode(index)
+    options = {"map": map_name} if plan.source == "vizdoom" else {"env": map_name}
+    with open_source(plan.source, seed=episode_seed, depth=plan.policy == "explore", **options) as source:
+        policy = make_policy(plan.policy, episode_seed, source.turn_range, source.look_range, source.walk_step)
+        frame = source.reset(seed=episode_seed)
+        frames, actions, poses = [], [], []
+        for _ in range(length):
+            pose = source.pose
+            action = policy.act(frame, pose, source.depth)
+            frames.append(frame)
+            poses.append(pose)
+            actions.append(action)
+            frame = source.step(action)
+            if tick and len(frames) % 100 == 0:
+                tick(100)
+            if source.done:
+                break
+        if tick:
+            tick(len(frames) % 100)
+        meta = {**source.meta(), "seed": episode_seed, "policy": plan.policy, "episode": index,
+                "planned_frames": length, "ended": "level exit" if source.done else "length",
+                "collection": plan.identity()}
+    return np.stack(frames), actions_to_array(actions), np.stack(poses).astype(np.float32), meta
+
+
+def collect(plan: CollectPlan, out: Path, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Record every unfinished episode of ``plan`` into ``out``. Returns counts of what happened.
+
+    ``progress(episode, frames)`` reports frames as they are recorded (or skipped as already done).
+    """
+    if plan.source not in SOURCE_NAMES:
+        raise DataError(f"unknown source {plan.source!r}; choose one of: {', '.join(SOURCE_NAMES)}")
+    if plan.frames <= 0 or plan.episode_frames <= 1:
+        raise DataError("--frames and --episode-frames must be positive")
+    out = Path(out)
+    prepare_folder(out, plan)
+    recorded = skipped = 0
+    for index in range(plan.episodes):
+        path = out / plan.shard_name(index)
+        planned = plan.episode(index)[2]
+        if is_finished(path, planned):
+            skipped += 1
+            if progress:
+                progress(index, planned)
+            continue
+        tick = (lambda frames, index=index: progress(index, frames)) if progress else None
+        frames, actions, poses, meta = record_episode(plan, index, tick)
+        write_shard(path, frames, actions, poses, meta)
+        recorded += 1
+    return {"recorded": recorded, "skipped": skipped, "episodes": plan.episodes}
