@@ -1,0 +1,1 @@
+"""Everything a person sees: Qt launcher, pygame player, input mapping, recording, settings."""
