@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from engine.actions import actions_to_array
+from engine.data import open_source
+from engine.data.policies import make_policy
+from engine.data.stats import action_statistics, coverage_cells
+from engine.errors import DataError
+
+
+def play(policy_name, seed, frames, map_name="MAP01"):
+    with open_source("vizdoom", map=map_name, seed=seed, depth=True) as source:
+        policy = make_policy(policy_name, seed, source.turn_range, source.look_range, source.walk_step)
+        frame = source.reset(seed=seed)
+        actions, poses = [], []
+        for _ in range(frames):
+            poses.append(source.pose)
+            action = policy.act(frame, source.pose, source.depth)
+            actions.append(action)
+            frame = source.step(action)
+    return actions_to_array(actions), np.stack(poses)
+
+
+@pytest.fixture(scope="module")
+def explore_run():
+    return play("explore", seed=1, frames=1500)
+
+
+def test_policies_are_reproducible():
+    for name in ("explore", "random"):
+        first, _ = play(name, seed=4, frames=150)
+        second, _ = play(name, seed=4, frames=150)
+        np.testing.assert_array_equal(first, second)
+        other, _ = play(name, seed=5, frames=150)
+        assert not np.array_equal(first, other)
+
+
+def test_explore_mixes_the_controls_like_a_person(explore_run):
+    raw, _ = explore_run
+    stats = action_statistics(raw)
+    pressed = stats["pressed"]
+    assert 0.35 < pressed["forward"] < 0.8                     # walks most of the time, not all of it
+    assert pressed["left"] + pressed["right"] > 0.04            # strafes
+    assert pressed["backward"] > 0.005 and pressed["use"] > 0.005 and pressed["attack"] > 0.01
+    turns = np.abs(raw[:, -2])
+    assert (turns >= 4.0).mean() > 0.2                          # held turns of tens of degrees a second
+    assert (raw[:, -2] < -2).mean() > 0.1 and (raw[:, -2] > 2).mean() > 0.1   # both ways
+    assert turns.max() <= 15.0 and np.abs(raw[:, -1]).max() <= 5.0
+    assert stats["looking"] > 0.01
+    assert stats["forward_only"] < 0.5
+
+
+def test_explore_covers_more_ground_than_random(explore_run):
+    _, explore_poses = explore_run
+    _, random_poses = play("random", seed=1, frames=1500)
+    assert len(coverage_cells(explore_poses, 64.0)) > len(coverage_cells(random_poses, 64.0))
+
+
+def test_explore_needs_no_pose_or_depth():
+    """Driving a world model there is only the frame: the policy still plays."""
+    policy = make_policy("explore", seed=0)
+    actions = [policy.act(np.zeros((48, 64, 3), np.uint8)) for _ in range(300)]
+    raw = actions_to_array(actions)
+    assert raw[:, 0].mean() > 0.3 and np.abs(raw[:, -2]).max() > 3
+
+
+def test_unknown_policy():
+    with pytest.raises(DataError, match="unknown policy 'greedy'"):
+        make_policy("greedy")
