@@ -13,11 +13,12 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from functools import partial
 from typing import Callable
 
 import numpy as np
 
-from engine.actions import actions_to_array
+from engine.actions import KEYS, Action, actions_to_array
 from engine.data.policies import make_policy
 from engine.data.shards import NO_SPACE_ERRNOS, SHARD_SUFFIX, read_meta, write_shard
 from engine.data.sources import SOURCE_NAMES, open_source
@@ -47,7 +48,7 @@ class CollectPlan:
 
     def shard_name(self, index: int) -> str:
         map_name, _, _ = self.episode(index)
-        return f"{self.source}-{map_name}-{self.policy}-s{self.seed}-e{index:05d}{SHARD_SUFFIX}"
+        return f"{self.source}-{self.policy}-s{self.seed}-e{index:05d}-{map_name}{SHARD_SUFFIX}"
 
     def identity(self) -> dict:
         """What must match for a folder to continue this collection (--frames may grow)."""
@@ -97,6 +98,12 @@ def is_finished(path: Path, planned_frames: int) -> bool:
         return False      # a damaged shard is recorded again
 
 
+def keep_keys(action: Action, keys: tuple[str, ...]) -> Action:
+    if set(keys) >= set(KEYS):
+        return action
+    return Action(**{key: value for key, value in action.to_dict().items() if key in keys})
+
+
 def record_episode(plan: CollectPlan, index: int,
                    tick: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Play episode ``index`` of the plan; ``tick(n)`` is called as frames are recorded."""
@@ -108,7 +115,8 @@ def record_episode(plan: CollectPlan, index: int,
         frames, actions, poses = [], [], []
         for _ in range(length):
             pose = source.pose
-            action = policy.act(frame, pose, source.depth)
+            # Record only what the simulator acts on, so the data never shows a key that did nothing.
+            action = keep_keys(policy.act(frame, pose, source.depth), source.keys)
             frames.append(frame)
             poses.append(pose)
             actions.append(action)
@@ -145,7 +153,7 @@ def collect(plan: CollectPlan, out: Path, progress: Callable[[int, int], None] |
             if progress:
                 progress(index, planned)
             continue
-        tick = (lambda frames, index=index: progress(index, frames)) if progress else None
+        tick = partial(progress, index) if progress else None
         frames, actions, poses, meta = record_episode(plan, index, tick)
         write_shard(path, frames, actions, poses, meta)
         recorded += 1

@@ -1,0 +1,203 @@
+"""The dreamwalk commands, run as a person runs them: separate processes, real ViZDoom and MiniWorld."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.data import read_episodes
+from engine.data.shards import read_meta
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dreamwalk(*args, check=False, **options):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], capture_output=True,
+                            text=True, cwd=ROOT, env=env, timeout=300, **options)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def collect(out, frames=60, episode_frames=30, maps="MAP01-MAP02", source="vizdoom", **extra):
+    args = ["collect", "--source", source, "--maps", maps, "--frames", frames, "--episode-frames",
+            episode_frames, "--seed", 7, "--out", out, "--quiet"]
+    for key, value in extra.items():
+        args += [f"--{key.replace('_', '-')}", value]
+    return dreamwalk(*args)
+
+
+def one_error_line(result):
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data") / "doom"
+    result = collect(out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_collect_writes_one_shard_per_episode(recorded):
+    shards = sorted(recorded.glob("*.npz"))
+    assert [p.name for p in shards] == ["vizdoom-explore-s7-e00000-MAP01.npz", "vizdoom-explore-s7-e00001-MAP02.npz"]
+    episodes = list(read_episodes(recorded))
+    assert [e.meta["map"] for e in episodes] == ["MAP01", "MAP02"]
+    first = episodes[0]
+    assert first.frames.shape == (30, 120, 160, 3) and len(first.actions) == 30 and first.poses.shape == (30, 5)
+    assert first.meta["fps"] == 17.5 and first.meta["tics_per_frame"] == 2 and first.meta["policy"] == "explore"
+    assert not list(recorded.glob(".*"))
+
+
+def test_collect_is_reproducible_and_resumes(recorded, tmp_path):
+    again = tmp_path / "again"
+    assert collect(again, frames=30).returncode == 0                  # only the first episode
+    first = recorded / "vizdoom-explore-s7-e00000-MAP01.npz"
+    np.testing.assert_array_equal(next(read_episodes(again)).frames, next(read_episodes(first)).frames)
+    stamp = (again / first.name).stat().st_mtime_ns
+    result = collect(again, frames=60)                                # the same command, grown: continues
+    assert result.returncode == 0 and "recorded 1 episodes, kept 1" in result.stdout
+    assert (again / first.name).stat().st_mtime_ns == stamp           # finished shards are not rewritten
+    result = collect(again, frames=60)
+    assert "recorded 0 episodes, kept 2" in result.stdout
+
+
+def test_ctrl_c_keeps_finished_shards_and_the_same_command_continues(tmp_path):
+    out = tmp_path / "interrupted"
+    args = [sys.executable, "-m", "engine.cli", "collect", "--source", "vizdoom", "--maps", "MAP01",
+            "--frames", "4000", "--episode-frames", "400", "--seed", "1", "--out", str(out), "--quiet"]
+    process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while len(list(out.glob("*.npz"))) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "run the same command to continue" in stderr
+    kept = sorted(out.glob("*.npz"))
+    assert 2 <= len(kept) < 10
+    assert not list(out.glob(".*partial"))
+    for shard in kept:
+        assert len(next(read_episodes(shard))) == 400                 # whole shards only
+    result = subprocess.run(args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0 and f"kept {len(kept)}" in result.stdout
+    assert len(list(out.glob("*.npz"))) == 10
+
+
+def test_collect_miniworld_maze_and_rooms(tmp_path):
+    out = tmp_path / "mini"
+    result = collect(out, frames=120, episode_frames=60, maps="Maze,FourRooms", source="miniworld")
+    assert result.returncode == 0, result.stderr
+    episodes = list(read_episodes(out))
+    assert [e.meta["map"] for e in episodes] == ["Maze", "FourRooms"]
+    assert episodes[0].meta["fps"] == 15.0 and episodes[0].frames.shape == (60, 120, 160, 3)
+    for episode in episodes:
+        walked = np.linalg.norm(np.diff(episode.poses[:, :2], axis=0), axis=1).sum()
+        assert walked > 0.5                                              # metres
+        # MiniWorld has no buttons such as attack or jump: they are never recorded as pressed.
+        assert not any(a["attack"] or a["jump"] or a["use"] for a in episode.actions)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--source", "quake", "--maps", "MAP01"], "unknown source 'quake'"),
+    (["--source", "vizdoom", "--maps", "MAP99"], "unknown Freedoom 2 map 'MAP99'"),
+    (["--source", "vizdoom", "--maps", "MAP09-MAP03"], "MAP03 comes before MAP09"),
+    (["--source", "vizdoom", "--maps", "hello"], "bad map or range 'hello'"),
+    (["--source", "miniworld", "--maps", "Castle"], "unknown MiniWorld environment 'Castle'"),
+])
+def test_bad_collect_arguments(tmp_path, args, message):
+    result = dreamwalk("collect", *args, "--frames", 10, "--out", tmp_path / "x")
+    assert message in one_error_line(result)
+    assert not (tmp_path / "x").exists()
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = collect(blocker / "data")
+    assert "cannot write to" in one_error_line(result)
+
+
+def test_other_settings_refuse_to_mix_into_a_folder(recorded):
+    result = collect(recorded, policy="random")
+    assert "holds a collection with other settings (policy)" in one_error_line(result)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 400 kB file system: room for one 30-frame shard, not two."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount_point)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_full_disk_during_collect_keeps_finished_shards(small_disk):
+    out = small_disk / "data"
+    assert collect(out, frames=30).returncode == 0
+    kept = sorted(out.glob("*.npz"))
+    before = [p.read_bytes() for p in kept]
+    result = collect(out, frames=90)
+    assert "out of disk space" in one_error_line(result) and result.returncode == 1
+    assert sorted(out.glob("*.npz")) == kept and [p.read_bytes() for p in kept] == before
+    assert not list(out.glob(".*partial"))
+    assert len(next(read_episodes(kept[0]))) == 30
+
+
+def test_data_info_reports_frames_maps_and_actions(recorded):
+    result = dreamwalk("data", "info", recorded, check=True)
+    assert "60 frames in 2 episodes" in result.stdout
+    assert "vizdoom:MAP01 30, vizdoom:MAP02 30" in result.stdout
+    assert "turn histogram" in result.stdout
+    info = json.loads(dreamwalk("data", "info", recorded, "--json", check=True).stdout)
+    assert info["frames"] == 60 and info["fps"] == 17.5
+    assert 0.0 < info["actions"]["pressed"]["forward"] <= 1.0
+    assert sum(info["actions"]["turn_histogram"].values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_data_info_on_an_empty_folder_and_a_corrupt_shard(tmp_path, recorded):
+    assert "no episode shards" in one_error_line(dreamwalk("data", "info", tmp_path))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    source = recorded / "vizdoom-explore-s7-e00000-MAP01.npz"
+    data = source.read_bytes()
+    (broken / source.name).write_bytes(data[: len(data) // 3])
+    assert "corrupt or truncated shard" in one_error_line(dreamwalk("data", "info", broken))
+
+
+def test_preview_sheet_and_clip(recorded, tmp_path):
+    dreamwalk("data", "preview", recorded, "--out", tmp_path / "sheet.png", "--frames", 16, check=True)
+    sheet = np.asarray(Image.open(tmp_path / "sheet.png"))
+    assert sheet.shape == (2 * (240 + 12), 8 * 320, 3) and sheet.std() > 10
+    dreamwalk("data", "preview", recorded, "--out", tmp_path / "clip.mp4", "--episode", 1, check=True)
+    with av.open(str(tmp_path / "clip.mp4")) as container:
+        stream = container.streams.video[0]
+        decoded = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+        assert stream.codec_context.name == "h264"
+    assert len(decoded) == 30 and decoded[0].shape == (480, 640, 3)
+    assert "must end in .png" in one_error_line(dreamwalk("data", "preview", recorded, "--out", tmp_path / "x.gif"))
+
+
+def test_shard_metadata_is_complete(recorded):
+    meta = read_meta(recorded / "vizdoom-explore-s7-e00001-MAP02.npz")
+    for key in ("source", "map", "seed", "fps", "tics_per_frame", "policy", "keys", "turn_range", "look_range",
+                "pose_units", "planned_frames", "width", "height", "format_version"):
+        assert key in meta
