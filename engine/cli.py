@@ -77,6 +77,23 @@ def _data_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from engine.training.config import apply_overrides
+    from engine.training.presets import preset_overrides
+
+    if args.stage == "autoencoder":
+        from engine.training.autoencoder import AutoencoderTrainConfig as Config, train_autoencoder as run
+    config = apply_overrides(Config(), preset_overrides(args.stage, args.preset))
+    quick = {"data": args.data, "train.out": args.out}
+    apply_overrides(config, {key: value for key, value in quick.items() if value is not None})
+    apply_overrides(config, args.set)
+    summary = run(config, quiet=args.quiet)
+    state = "interrupted: saved" if summary["interrupted"] else "finished"
+    print(f"{state} at step {summary['step']} ({summary['samples']:,} samples, "
+          f"{summary['trained_minutes']:.1f} min) in {config.train.out}")
+    return 130 if summary["interrupted"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
                                      "train, distill, export and evaluate world models.")
@@ -95,6 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--out", required=True, help="folder of shards (created; resumed when it exists)")
     collect.add_argument("--quiet", action="store_true", help="no progress bar")
     collect.set_defaults(run=_collect)
+
+    train = commands.add_parser("train", help="train the autoencoder (resumes from --out)",
+                                description="Train a stage from a preset; --set overrides any config field "
+                                "(e.g. --set train.steps=2000). Ctrl-C saves; the same command resumes.")
+    train.add_argument("stage", choices=["autoencoder"])
+    train.add_argument("--preset", default="default", help="tiny (seconds, for tests) or default")
+    train.add_argument("--data", help="folder of episode shards (same as --set data=...)")
+    train.add_argument("--out", help="run folder (same as --set train.out=...)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=_train)
 
     data = commands.add_parser("data", help="inspect recorded data").add_subparsers(
         dest="data_command", metavar="ACTION", required=True)

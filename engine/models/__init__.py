@@ -1,0 +1,1 @@
+"""Networks: the frame autoencoder, the dynamics transformer, the denoiser wrapper, samplers."""

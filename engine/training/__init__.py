@@ -1,0 +1,1 @@
+"""Training loops (autoencoder, dynamics), typed configs and presets, checkpoints, torchrun entry."""

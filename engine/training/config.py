@@ -1,0 +1,78 @@
+"""Typed config helpers: dataclasses are the source of truth; presets and ``--set key=value`` override them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from typing import Any
+
+from engine.errors import DreamwalkError
+
+
+class ConfigError(DreamwalkError):
+    """A preset or --set override that does not fit the config."""
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def from_dict(cls: type, values: dict[str, Any]) -> Any:
+    """Rebuild a (nested) dataclass from ``to_dict`` output; unknown keys are an error."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - names
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} field(s): {', '.join(sorted(unknown))}")
+    kwargs = {}
+    for name, value in values.items():
+        hint = hints[name]
+        kwargs[name] = from_dict(hint, value) if dataclasses.is_dataclass(hint) else value
+    return cls(**kwargs)
+
+
+def _coerce(text: str, current: Any, field_name: str) -> Any:
+    try:
+        if isinstance(current, bool):
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return text.lower() in ("true", "1", "yes")
+        if isinstance(current, int):
+            return int(text)
+        if isinstance(current, float):
+            return float(text)
+        if isinstance(current, (list, tuple)):
+            value = json.loads(text)
+            if not isinstance(value, list):
+                raise ValueError
+            return value
+        if current is None:
+            return json.loads(text) if text[:1] in "[{0123456789-" else text
+        return text
+    except ValueError:
+        raise ConfigError(f"--set {field_name}={text}: expected a value like {current!r}") from None
+
+
+def apply_overrides(config: Any, overrides: dict[str, Any] | list[str]) -> Any:
+    """Set dotted fields: ``{"model.layers": 2}`` or ``["model.layers=2"]`` (strings are parsed by type)."""
+    if isinstance(overrides, list):
+        pairs = {}
+        for item in overrides:
+            if "=" not in item:
+                raise ConfigError(f"--set takes key=value, got {item!r}")
+            key, value = item.split("=", 1)
+            pairs[key.strip()] = value.strip()
+        overrides = pairs
+    for key, value in overrides.items():
+        target = config
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            if not dataclasses.is_dataclass(target) or not hasattr(target, parent):
+                raise ConfigError(f"unknown config key {key!r}")
+            target = getattr(target, parent)
+        if not dataclasses.is_dataclass(target) or leaf not in {f.name for f in dataclasses.fields(target)}:
+            raise ConfigError(f"unknown config key {key!r}")
+        current = getattr(target, leaf)
+        setattr(target, leaf, _coerce(value, current, key) if isinstance(value, str) else value)
+    return config

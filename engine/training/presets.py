@@ -1,0 +1,26 @@
+"""Named presets: overrides on top of each stage's dataclass defaults. ``tiny`` runs in seconds, for tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.training.config import ConfigError
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "autoencoder": {
+        "tiny": {
+            "model.width": 32, "model.height": 24, "model.channels": [8, 16], "model.latent_channels": 4,
+            "shuffle_buffer": 16, "train.steps": 4, "train.batch_size": 4, "train.warmup_steps": 1,
+            "train.checkpoint_every": 2, "train.log_every": 1, "train.ema_decay": 0.9,
+        },
+        # 64x48 frames -> 8x6x16 latents, 2.1M parameters; ~35 frames/s with bf16 on 2 cores.
+        "default": {"train.steps": 6000, "train.batch_size": 32, "train.lr": 1e-3, "train.warmup_steps": 200},
+    },
+}
+
+
+def preset_overrides(stage: str, name: str) -> dict[str, Any]:
+    presets = PRESETS.get(stage, {})
+    if name not in presets:
+        raise ConfigError(f"unknown preset {name!r} for {stage}; choose one of: {', '.join(presets)}")
+    return dict(presets[name])
