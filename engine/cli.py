@@ -83,6 +83,8 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.stage == "autoencoder":
         from engine.training.autoencoder import AutoencoderTrainConfig as Config, train_autoencoder as run
+    else:
+        from engine.training.dynamics import DynamicsTrainConfig as Config, train_dynamics as run
     config = apply_overrides(Config(), preset_overrides(args.stage, args.preset))
     quick = {"data": args.data, "train.out": args.out}
     apply_overrides(config, {key: value for key, value in quick.items() if value is not None})
@@ -113,10 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--quiet", action="store_true", help="no progress bar")
     collect.set_defaults(run=_collect)
 
-    train = commands.add_parser("train", help="train the autoencoder (resumes from --out)",
+    train = commands.add_parser("train", help="train the autoencoder or the dynamics model (resumes from --out)",
                                 description="Train a stage from a preset; --set overrides any config field "
                                 "(e.g. --set train.steps=2000). Ctrl-C saves; the same command resumes.")
-    train.add_argument("stage", choices=["autoencoder"])
+    train.add_argument("stage", choices=["autoencoder", "dynamics"])
     train.add_argument("--preset", default="default", help="tiny (seconds, for tests) or default")
     train.add_argument("--data", help="folder of episode shards (same as --set data=...)")
     train.add_argument("--out", help="run folder (same as --set train.out=...)")

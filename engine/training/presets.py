@@ -16,6 +16,17 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # 64x48 frames -> 8x6x16 latents, 2.1M parameters; ~35 frames/s with bf16 on 2 cores.
         "default": {"train.steps": 6000, "train.batch_size": 32, "train.lr": 1e-3, "train.warmup_steps": 200},
     },
+    "dynamics": {
+        "tiny": {
+            "model.d_model": 32,
+            "model.layers": 2, "model.heads": 2, "model.context_frames": 4, "train.steps": 3,
+            "train.batch_size": 2, "train.warmup_steps": 1, "train.checkpoint_every": 2, "train.log_every": 1,
+            "train.ema_decay": 0.9,
+        },
+        # 8x6x16 latents, 8-frame windows, a 6-layer d256 transformer (7.5M parameters).
+        "default": {"train.steps": 200_000, "train.batch_size": 8, "train.lr": 3e-4, "train.warmup_steps": 500,
+                    "train.max_minutes": 120.0},
+    },
 }
 
 

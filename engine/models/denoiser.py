@@ -1,0 +1,74 @@
+"""EDM preconditioning and loss around the dynamics network (Karras et al. 2022, "Elucidating the Design
+Space of Diffusion-Based Generative Models", Table 1 and eq. 7), one noise level per frame.
+
+    D(x; sigma) = c_skip(sigma) x + c_out(sigma) F(c_in(sigma) x, c_noise(sigma), action)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from engine.models.dynamics import DynamicsTransformer
+
+
+@dataclass
+class DiffusionConfig:
+    sigma_data: float = 1.0              # latents are normalised to unit variance
+    p_mean: float = -0.4                 # training noise: ln sigma ~ N(p_mean, p_std^2) (EDM; DIAMOND)
+    p_std: float = 1.2
+    context_share: float = 0.5           # share of frames trained at context-level noise (augmentation)
+    context_log_sigma: float = -3.0      # their ln sigma ~ N(context_log_sigma, 0.5^2): sigma ~ 0.05
+    context_sigma: float = 0.05          # context noise used when sampling (GameNGen noise augmentation)
+    action_dropout: float = 0.1          # frames trained without their action, for classifier-free guidance
+    sigma_min: float = 0.002
+    sigma_max: float = 5.0
+
+
+class Denoiser(nn.Module):
+    """Owns preconditioning and the loss; the inner network sees only scaled inputs and conditioning."""
+
+    def __init__(self, network: DynamicsTransformer, config: DiffusionConfig) -> None:
+        super().__init__()
+        self.network = network
+        self.config = config
+
+    def scalings(self, sigma: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        data = self.config.sigma_data
+        c_skip = data ** 2 / (sigma ** 2 + data ** 2)
+        c_out = sigma * data / (sigma ** 2 + data ** 2).sqrt()
+        c_in = 1 / (sigma ** 2 + data ** 2).sqrt()
+        c_noise = sigma.log() / 4
+        return c_skip, c_out, c_in, c_noise
+
+    def denoise(self, noisy: torch.Tensor, sigma: torch.Tensor, actions: torch.Tensor, action_mask: torch.Tensor,
+                first_position: int = 0, past=None):
+        """noisy (B, T, C, h, w), sigma (B, T) -> denoised latents (B, T, C, h, w) and the new key/values."""
+        c_skip, c_out, c_in, c_noise = (s[..., None, None, None] for s in self.scalings(sigma))
+        output, presents = self.network(c_in * noisy, c_noise[..., 0, 0, 0], actions, action_mask,
+                                        first_position, past)
+        return c_skip * noisy + c_out * output.float(), presents
+
+    def sample_sigmas(self, shape: tuple[int, int], device: torch.device) -> torch.Tensor:
+        """Per-frame training noise (Diffusion Forcing): each frame independently either at context level
+        (noise augmentation, so generated context does not make the model drift) or at EDM's level."""
+        config = self.config
+        target = (config.p_mean + config.p_std * torch.randn(shape, device=device)).exp()
+        context = (config.context_log_sigma + 0.5 * torch.randn(shape, device=device)).exp()
+        is_context = torch.rand(shape, device=device) < config.context_share
+        return torch.where(is_context, context, target)
+
+    def forward(self, latents: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """EDM loss on every frame of the windows: latents (B, T, C, h, w), actions (B, T, A) (the action
+        leading into each frame). Returns the mean loss and the per-frame loss (B, T)."""
+        batch, frames = latents.shape[:2]
+        sigma = self.sample_sigmas((batch, frames), latents.device)
+        keep_action = torch.rand((batch, frames), device=latents.device) >= self.config.action_dropout
+        noisy = latents + sigma[..., None, None, None] * torch.randn_like(latents)
+        c_skip, c_out, c_in, c_noise = (s[..., None, None, None] for s in self.scalings(sigma))
+        output, _ = self.network(c_in * noisy, c_noise[..., 0, 0, 0], actions, keep_action)
+        target = (latents - c_skip * noisy) / c_out                      # EDM eq. 8 with lambda = 1 / c_out^2
+        per_frame = (output.float() - target).pow(2).mean(dim=(2, 3, 4))
+        return per_frame.mean(), per_frame

@@ -1,0 +1,74 @@
+"""Autoregressive rollout of the latent world model with a bounded sliding key/value cache.
+
+Each new frame costs passes over that frame's tokens only: every denoising step attends to the cached
+keys/values of up to ``context_frames - 1`` earlier frames; once a frame is finished, one more pass at
+the context noise level writes its own keys/values into the cache and the oldest frame falls out.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from engine.models.denoiser import Denoiser
+from engine.models.sampling import Denoise, guided, karras_sigmas, sample_euler, sample_heun
+
+Cache = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+class LatentRollout:
+    def __init__(self, denoiser: Denoiser, steps: int = 8, guidance_scale: float = 1.0, sampler: str = "heun",
+                 generator: torch.Generator | None = None) -> None:
+        self.denoiser = denoiser
+        self.config = denoiser.config
+        self.context_frames = denoiser.network.config.context_frames
+        self.sigmas = karras_sigmas(steps, self.config.sigma_min, self.config.sigma_max)
+        self.guidance_scale = guidance_scale
+        self.sample = {"heun": sample_heun, "euler": sample_euler}[sampler]
+        self.generator = generator
+        self.cache: Cache = []
+        self.position = 0
+        self.last_latent: torch.Tensor | None = None
+
+    def _cache_frame(self, latent: torch.Tensor, action: torch.Tensor, keep: torch.Tensor) -> None:
+        """Append one finished frame (B, C, h, w) to the cache, as context at the context noise level."""
+        sigma = torch.full((latent.shape[0], 1), self.config.context_sigma)
+        noise = torch.randn(latent.shape, generator=self.generator)
+        noisy = (latent + self.config.context_sigma * noise)[:, None]
+        _, presents = self.denoiser.denoise(noisy, sigma, action[:, None], keep[:, None], self.position,
+                                            self.cache or None)
+        limit = (self.context_frames - 1) * latent.shape[-1] * latent.shape[-2]
+        if self.cache:
+            presents = [(torch.cat([k0, k1], 2)[:, :, -limit:], torch.cat([v0, v1], 2)[:, :, -limit:])
+                        for (k0, v0), (k1, v1) in zip(self.cache, presents)]
+        self.cache = presents
+        self.position += 1
+        self.last_latent = latent
+
+    @torch.no_grad()
+    def prime(self, latent: torch.Tensor) -> None:
+        """Start from a real frame's latent (B, C, h, w): the prompt, with no action leading into it."""
+        self.cache, self.position = [], 0
+        batch = latent.shape[0]
+        action = torch.zeros(batch, self.denoiser.network.config.action_dim)
+        self._cache_frame(latent, action, torch.zeros(batch, dtype=torch.bool))
+
+    @torch.no_grad()
+    def step(self, action: torch.Tensor) -> torch.Tensor:
+        """Dream the next latent (B, C, h, w) given the encoded action (B, A) leading into it."""
+        assert self.last_latent is not None, "prime() first"
+        batch = action.shape[0]
+        keep = torch.ones(batch, dtype=torch.bool)
+
+        def denoiser_with(mask: torch.Tensor) -> Denoise:
+            def denoise(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+                sigma_frames = torch.full((batch, 1), float(sigma))
+                out, _ = self.denoiser.denoise(x[:, None], sigma_frames, action[:, None], mask[:, None],
+                                               self.position, self.cache)
+                return out[:, 0]
+            return denoise
+
+        denoise = guided(denoiser_with(keep), denoiser_with(~keep), self.guidance_scale)
+        noise = torch.randn(self.last_latent.shape, generator=self.generator)
+        latent = self.sample(denoise, noise, self.sigmas)
+        self._cache_frame(latent, action, keep)
+        return latent

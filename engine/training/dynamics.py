@@ -1,0 +1,153 @@
+"""Dynamics stage: the action-conditioned latent diffusion transformer, trained on windows of latents.
+
+Frames are encoded once with the trained autoencoder (cached per shard in the run folder), so a
+training step costs only the transformer. Each frame is conditioned on the action that led into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.actions import encode
+from engine.data.shards import list_shards, read_meta, read_shard
+from engine.data.windows import area_resize
+from engine.errors import DataError
+from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_tensor
+from engine.models.denoiser import Denoiser, DiffusionConfig
+from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
+from engine.training.checkpoint import load_checkpoint, save_checkpoint
+from engine.training.config import from_dict, to_dict
+from engine.training.loop import TrainConfig, train
+
+FINAL = "dynamics.safetensors"
+
+
+@dataclass
+class DynamicsTrainConfig:
+    data: str = "data/doom-train"
+    autoencoder: str = "runs/autoencoder/autoencoder.safetensors"
+    model: DynamicsConfig = field(default_factory=DynamicsConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/dynamics", batch_size=8,
+                                                                    lr=3e-4, ema_decay=0.999))
+
+
+def load_autoencoder(path: str | Path) -> tuple[Autoencoder, dict[str, Any]]:
+    tensors, meta = load_checkpoint(Path(path))
+    if meta.get("kind") != "autoencoder":
+        raise DataError(f"{path} is not an autoencoder checkpoint")
+    config = from_dict(AutoencoderConfig, meta["config"]["model"])
+    model = Autoencoder(config)
+    model.load_state_dict(tensors)
+    return model.eval(), meta
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+@torch.no_grad()
+def encode_shards(autoencoder_path: str | Path, data: str | Path, cache: Path) -> list[Path]:
+    """Latents (fp16) and encoded actions of every shard, cached; reused while the autoencoder is the same."""
+    autoencoder, _ = load_autoencoder(autoencoder_path)
+    tag = file_digest(Path(autoencoder_path))
+    cache = cache / tag
+    cache.mkdir(parents=True, exist_ok=True)
+    size = (autoencoder.config.width, autoencoder.config.height)
+    outputs = []
+    for shard in list_shards(Path(data)):
+        target = cache / shard.name
+        outputs.append(target)
+        if target.exists():
+            continue
+        frames, actions, _, meta = read_shard(shard)
+        images = frames_to_tensor(torch.from_numpy(area_resize(frames, size)))
+        latents = torch.cat([autoencoder.encode(chunk) for chunk in images.split(256)]).half().numpy()
+        encoded = encode(actions, meta.get("turn_range", 15.0), meta.get("look_range", 5.0))
+        temporary = target.with_name(f".{target.name}.partial")
+        with open(temporary, "wb") as handle:
+            np.savez(handle, latents=latents, actions=encoded, meta=np.array(json.dumps(meta)))
+        temporary.replace(target)
+    return outputs
+
+
+class DynamicsTask:
+    def __init__(self, config: DynamicsTrainConfig) -> None:
+        self.config = config
+        self.model = Denoiser(DynamicsTransformer(config.model), config.diffusion)
+
+    def episodes(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        cache = Path(self.config.train.out) / "latents"
+        episodes = []
+        for path in encode_shards(self.config.autoencoder, self.config.data, cache):
+            with np.load(path, allow_pickle=False) as archive:
+                episodes.append((archive["latents"], archive["actions"].astype(np.float32)))
+        shape = episodes[0][0].shape[1:]
+        expected = (self.config.model.latent_channels, self.config.model.latent_height, self.config.model.latent_width)
+        if shape != expected:
+            raise DataError(f"autoencoder latents are {shape}, the dynamics model expects {expected}")
+        return episodes
+
+    def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        episodes = [e for e in self.episodes() if len(e[0]) > self.config.model.context_frames]
+        if not episodes:
+            raise DataError(f"no episode in {self.config.data} is longer than {self.config.model.context_frames} frames")
+        rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+        rng = np.random.default_rng([self.config.train.seed, rank])
+        lengths = np.array([len(latents) for latents, _ in episodes], dtype=np.float64)
+        window = self.config.model.context_frames
+        while True:
+            picks = rng.choice(len(episodes), size=self.config.train.batch_size, p=lengths / lengths.sum())
+            latents, actions = [], []
+            for pick in picks:
+                episode_latents, episode_actions = episodes[pick]
+                start = int(rng.integers(1, len(episode_latents) - window + 1))
+                latents.append(episode_latents[start:start + window])
+                actions.append(episode_actions[start - 1:start + window - 1])   # the action leading into each frame
+            yield torch.from_numpy(np.stack(latents)).float(), torch.from_numpy(np.stack(actions))
+
+    def samples(self, batch: tuple[torch.Tensor, torch.Tensor]) -> int:
+        return len(batch[0])
+
+    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        device = next(model.parameters()).device
+        latents, actions = (tensor.to(device) for tensor in batch)
+        loss, per_frame = model(latents, actions)
+        return loss, {"loss_last_frame": float(per_frame[:, -1].detach().mean())}
+
+
+def train_dynamics(config: DynamicsTrainConfig, quiet: bool = False) -> dict[str, Any]:
+    autoencoder, _ = load_autoencoder(config.autoencoder)
+    # The latent grid comes from the autoencoder, not from the preset.
+    channels, height, width = autoencoder.config.latent_shape
+    config.model.latent_channels, config.model.latent_height, config.model.latent_width = channels, height, width
+    task = DynamicsTask(config)
+    summary = train(task, config.train, to_dict(config), quiet)
+    if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
+        meta = {"kind": "dynamics", "config": to_dict(config), "step": summary["step"],
+                "samples": summary["samples"], "trained_minutes": summary["trained_minutes"],
+                "autoencoder_sha": file_digest(Path(config.autoencoder))}
+        save_checkpoint(Path(config.train.out) / FINAL, summary["ema"].cpu().state_dict(), meta)
+    return summary
+
+
+def load_world_model(path: str | Path) -> tuple[Denoiser, dict[str, Any]]:
+    tensors, meta = load_checkpoint(Path(path))
+    if meta.get("kind") != "dynamics":
+        raise DataError(f"{path} is not a dynamics checkpoint")
+    config = from_dict(DynamicsTrainConfig, meta["config"])
+    model = Denoiser(DynamicsTransformer(config.model), config.diffusion)
+    model.load_state_dict(tensors)
+    return model.eval(), meta
