@@ -96,6 +96,28 @@ def _train(args: argparse.Namespace) -> int:
     return 130 if summary["interrupted"] else 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from engine.evaluation.evaluate import EvalConfig, evaluate
+
+    config = EvalConfig(world=args.world, maps=args.maps, windows_per_map=args.windows_per_map,
+                        horizon=args.horizon, steps=args.steps, sampler=args.sampler, guidance_scale=args.guidance,
+                        guidance_sweep=[float(x) for x in args.sweep.split(",") if x], long_rollout=args.long,
+                        seed=args.seed, out=args.out)
+    report = evaluate(config)
+    auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
+    print(f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB; teacher-forced next frame "
+          f"PSNR {report['teacher_forced']['psnr']:.2f} dB SSIM {report['teacher_forced']['ssim']:.3f}")
+    for h in copy:
+        print(f"  horizon {h:>2}: PSNR {auto['psnr'][h]:.2f} dB (copy prompt {copy[h]:.2f}), "
+              f"dTPSNR {auto['dtpsnr'][h]:+.2f} dB, sharpness ratio {auto['sharpness_ratio'][h]:.2f}")
+    if "long_rollout" in report:
+        long = report["long_rollout"]
+        print(f"  {long['frames']}-frame rollout: contrast ratio {long['contrast_ratio_range']}, sharpness ratio "
+              f"{long['sharpness_ratio_range']}, flat frames {long['flat_frames']}, {long['ms_per_frame']:.1f} ms/frame")
+    print(f"wrote {config.out}/eval.json, strips.png, psnr_vs_horizon.png")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
                                      "train, distill, export and evaluate world models.")
@@ -125,6 +147,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
+
+    evaluation = commands.add_parser("eval", help="measure a world model against the simulator on held-out maps")
+    evaluation.add_argument("world", help="dynamics checkpoint (dynamics.safetensors)")
+    evaluation.add_argument("--maps", default="MAP21-MAP24")
+    evaluation.add_argument("--windows-per-map", type=int, default=4)
+    evaluation.add_argument("--horizon", type=int, default=64)
+    evaluation.add_argument("--steps", type=int, default=4, help="sampler steps per frame")
+    evaluation.add_argument("--sampler", default="heun", choices=["heun", "euler"])
+    evaluation.add_argument("--guidance", type=float, default=1.0, help="action guidance scale")
+    evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
+    evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollout (0 to skip)")
+    evaluation.add_argument("--seed", type=int, default=0)
+    evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
+    evaluation.set_defaults(run=_eval)
 
     data = commands.add_parser("data", help="inspect recorded data").add_subparsers(
         dest="data_command", metavar="ACTION", required=True)

@@ -54,7 +54,21 @@ class LatentRollout:
 
     @torch.no_grad()
     def step(self, action: torch.Tensor) -> torch.Tensor:
-        """Dream the next latent (B, C, h, w) given the encoded action (B, A) leading into it."""
+        """Dream the next latent (B, C, h, w) given the encoded action (B, A) leading into it, and keep it
+        as context for the frames after it."""
+        latent = self.predict(action)
+        self.observe(latent, action)
+        return latent
+
+    @torch.no_grad()
+    def observe(self, latent: torch.Tensor, action: torch.Tensor) -> None:
+        """Make ``latent`` (B, C, h, w), reached by ``action`` (B, A), the newest context frame: a dreamed
+        frame, or a real one when the model is teacher-forced."""
+        self._cache_frame(latent, action, torch.ones(action.shape[0], dtype=torch.bool))
+
+    @torch.no_grad()
+    def predict(self, action: torch.Tensor) -> torch.Tensor:
+        """The next latent (B, C, h, w) after the current context, without adding it to the context."""
         assert self.last_latent is not None, "prime() first"
         batch = action.shape[0]
         keep = torch.ones(batch, dtype=torch.bool)
@@ -69,6 +83,4 @@ class LatentRollout:
 
         denoise = guided(denoiser_with(keep), denoiser_with(~keep), self.guidance_scale)
         noise = torch.randn(self.last_latent.shape, generator=self.generator)
-        latent = self.sample(denoise, noise, self.sigmas)
-        self._cache_frame(latent, action, keep)
-        return latent
+        return self.sample(denoise, noise, self.sigmas)

@@ -1,0 +1,1 @@
+"""Metrics of world models over held-out episodes, and their plots."""

@@ -1,0 +1,241 @@
+"""``dreamwalk eval``: a world model against the real simulator on held-out maps.
+
+Windows are recorded live from the simulator (``open_source``) on MAP21-MAP24 with the action probe,
+each after a different stretch of exploring so prompts differ. Reported, all on 64x48-style model
+frames against the real frames:
+
+- teacher-forced next-frame PSNR / SSIM (the true previous frames as context);
+- autoregressive PSNR at horizons 1/4/16/64 from one real prompt frame with the true actions;
+- the same with another window's actions: dTPSNR = PSNR(true actions) - PSNR(other actions) (Genie);
+- the copy-the-prompt baseline; the autoencoder's reconstruction PSNR (the ceiling);
+- the sharpness ratio (neighbouring-pixel difference of generated / real frames);
+- a guidance-scale sweep; a long rollout's contrast and sharpness relative to real frames.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.actions import encode
+from engine.data.policies import make_policy
+from engine.data.sources import open_source
+from engine.data.vizdoom_source import parse_maps
+from engine.data.windows import area_resize
+from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
+from engine.evaluation.probe import ProbePolicy
+from engine.models.autoencoder import frames_to_tensor, tensor_to_frames
+from engine.models.rollout import LatentRollout
+from engine.training.dynamics import load_autoencoder, load_world_model
+
+HORIZONS = (1, 4, 16, 64)
+
+
+@dataclass
+class EvalConfig:
+    world: str = "runs/dynamics/dynamics.safetensors"
+    maps: str = "MAP21-MAP24"
+    windows_per_map: int = 4
+    horizon: int = 64
+    steps: int = 4
+    sampler: str = "heun"
+    guidance_scale: float = 1.0
+    guidance_sweep: list[float] = field(default_factory=lambda: [1.0, 1.5, 2.0, 3.0])
+    long_rollout: int = 1000
+    seed: int = 0
+    out: str = "runs/eval"
+
+
+def record_probe_windows(maps: list[str], per_map: int, length: int, size: tuple[int, int],
+                         seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """(W, length + 1, h, w, 3) frames and (W, length, 12) raw probe actions from the real simulator."""
+    frames, actions = [], []
+    for map_index, map_name in enumerate(maps):
+        for window in range(per_map):
+            window_seed = seed * 1000 + map_index * 100 + window
+            with open_source("vizdoom", map=map_name, seed=window_seed, depth=True) as source:
+                explorer = make_policy("explore", window_seed, source.turn_range, source.look_range, source.walk_step)
+                frame = source.reset(seed=window_seed)
+                for _ in range(40 + 60 * window):            # walk somewhere else before each window
+                    frame = source.step(explorer.act(frame, source.pose, source.depth))
+                probe = ProbePolicy(window_seed)
+                recorded, taken = [frame], []
+                for _ in range(length):
+                    action = probe.act()
+                    taken.append(action.to_array())
+                    recorded.append(source.step(action))
+                meta = source.meta()
+            frames.append(area_resize(np.stack(recorded), size))
+            actions.append(np.stack(taken))
+    return np.stack(frames), np.stack(actions), {"turn_range": meta["turn_range"], "look_range": meta["look_range"]}
+
+
+class WorldModel:
+    """The autoencoder and the denoiser of one dynamics checkpoint, on the CPU."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.denoiser, self.meta = load_world_model(path)
+        self.autoencoder, _ = load_autoencoder(self.meta["config"]["autoencoder"])
+        self.size = (self.autoencoder.config.width, self.autoencoder.config.height)
+
+    @torch.no_grad()
+    def encode(self, frames: np.ndarray) -> torch.Tensor:
+        return self.autoencoder.encode(frames_to_tensor(torch.from_numpy(frames)))
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor) -> np.ndarray:
+        return tensor_to_frames(self.autoencoder.decode(latents)).numpy()
+
+    def rollout(self, config: EvalConfig, guidance: float, seed: int) -> LatentRollout:
+        generator = torch.Generator().manual_seed(seed)
+        return LatentRollout(self.denoiser, config.steps, guidance, config.sampler, generator)
+
+
+@torch.no_grad()
+def dream(model: WorldModel, config: EvalConfig, prompt: np.ndarray, actions: torch.Tensor,
+          guidance: float) -> tuple[np.ndarray, float]:
+    """Autoregressive frames (W, T, h, w, 3) from prompts (W, h, w, 3); milliseconds per frame."""
+    rollout = model.rollout(config, guidance, config.seed)
+    rollout.prime(model.encode(prompt))
+    generated = []
+    start = time.perf_counter()
+    for t in range(actions.shape[1]):
+        generated.append(model.decode(rollout.step(actions[:, t])))
+    elapsed = (time.perf_counter() - start) * 1000 / actions.shape[1]
+    return np.stack(generated, axis=1), elapsed
+
+
+@torch.no_grad()
+def teacher_forced(model: WorldModel, config: EvalConfig, frames: np.ndarray, actions: torch.Tensor) -> np.ndarray:
+    """Next-frame predictions (W, T, h, w, 3) with the real frames as context."""
+    rollout = model.rollout(config, config.guidance_scale, config.seed)
+    latents = torch.stack([model.encode(frames[:, t]) for t in range(frames.shape[1])], dim=1)
+    rollout.prime(latents[:, 0])
+    predictions = []
+    for t in range(actions.shape[1]):
+        predictions.append(model.decode(rollout.predict(actions[:, t])))
+        rollout.observe(latents[:, t + 1], actions[:, t])
+    return np.stack(predictions, axis=1)
+
+
+def at_horizons(values: np.ndarray, horizon: int) -> dict[str, float]:
+    """Mean over windows of a (W, T) metric at 1-based horizons."""
+    return {str(h): float(values[:, h - 1].mean()) for h in HORIZONS if h <= horizon}
+
+
+def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray, real: np.ndarray,
+                       ranges: dict[str, float]) -> dict[str, Any]:
+    probes = [ProbePolicy(config.seed + 17 + i) for i in range(len(prompt))]
+    raw = np.stack([[p.act().to_array() for _ in range(config.long_rollout)] for p in probes])
+    actions = torch.from_numpy(encode(raw, ranges["turn_range"], ranges["look_range"]))
+    frames, ms = dream(model, config, prompt, actions, config.guidance_scale)
+    real_contrast, real_sharpness = float(contrast(real).mean()), float(sharpness(real).mean())
+    blocks = frames.reshape(len(prompt), -1, 50, *frames.shape[2:])                  # (W, blocks, 50, h, w, 3)
+    block_contrast = contrast(blocks).mean(axis=(0, 2)) / real_contrast
+    block_sharpness = sharpness(blocks).mean(axis=(0, 2)) / real_sharpness
+    flat = contrast(frames) < 0.3 * real_contrast
+    return {"frames": config.long_rollout, "ms_per_frame": ms,
+            "contrast_ratio_last_100": float(contrast(frames[:, -100:]).mean() / real_contrast),
+            "sharpness_ratio_last_100": float(sharpness(frames[:, -100:]).mean() / real_sharpness),
+            "contrast_ratio_range": [float(block_contrast.min()), float(block_contrast.max())],
+            "sharpness_ratio_range": [float(block_sharpness.min()), float(block_sharpness.max())],
+            "flat_frames": int(flat.sum()), "_frames": frames}
+
+
+def evaluate(config: EvalConfig) -> dict[str, Any]:
+    model = WorldModel(config.world)
+    maps = parse_maps(config.maps)
+    frames, raw, ranges = record_probe_windows(maps, config.windows_per_map, config.horizon, model.size, config.seed)
+    actions = torch.from_numpy(encode(raw, ranges["turn_range"], ranges["look_range"]))
+    other = torch.roll(actions, shifts=1, dims=0)                                       # another window's actions
+    real, prompt = frames[:, 1:], frames[:, 0]
+    reconstruction = np.stack([model.decode(model.encode(frames[:, t])) for t in range(frames.shape[1])], axis=1)
+
+    report: dict[str, Any] = {"world": config.world, "maps": maps, "windows": len(frames), "horizon": config.horizon,
+                              "sampler": {"name": config.sampler, "steps": config.steps},
+                              "training": {k: model.meta[k] for k in ("step", "samples", "trained_minutes")}}
+    report["autoencoder_psnr"] = float(psnr(reconstruction, frames).mean())
+    forced = teacher_forced(model, config, frames, actions)
+    report["teacher_forced"] = {"psnr": float(psnr(forced, real).mean()), "ssim": float(ssim(forced, real).mean())}
+    report["copy_prompt_psnr"] = at_horizons(psnr(np.broadcast_to(prompt[:, None], real.shape), real), config.horizon)
+
+    sweep, strips = {}, None
+    for scale in sorted(set(config.guidance_sweep) | {config.guidance_scale}):
+        generated, ms = dream(model, config, prompt, actions, scale)
+        shuffled, _ = dream(model, config, prompt, other, scale)
+        true_psnr, other_psnr = psnr(generated, real), psnr(shuffled, real)
+        sweep[str(scale)] = {
+            "psnr": at_horizons(true_psnr, config.horizon),
+            "dtpsnr": at_horizons(true_psnr - other_psnr, config.horizon),
+            "sharpness_ratio": at_horizons(sharpness(generated) / sharpness(real), config.horizon),
+            "ssim_16": float(ssim(generated[:, 15], real[:, 15]).mean()) if config.horizon >= 16 else None,
+            "ms_per_frame": ms,
+        }
+        if scale == config.guidance_scale:
+            strips = (generated, shuffled)
+    report["guidance_sweep"] = sweep
+    report["autoregressive"] = sweep[str(config.guidance_scale)]
+    long = long_rollout_stats(model, config, prompt[:2], real, ranges) if config.long_rollout else None
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if long:
+        long_frames = long.pop("_frames")
+        report["long_rollout"] = long
+        save_long_strip(long_frames, out / "long_rollout.png")
+    save_strips(prompt, real, *strips, out / "strips.png")
+    save_psnr_plot(report, out / "psnr_vs_horizon.png")
+    (out / "eval.json").write_text(json.dumps(report, indent=1))
+    return report
+
+
+def _grid(rows: list[np.ndarray], scale: int = 3) -> np.ndarray:
+    image = np.concatenate([np.concatenate(list(row), axis=1) for row in rows], axis=0)
+    return image.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def save_strips(prompt: np.ndarray, real: np.ndarray, generated: np.ndarray, shuffled: np.ndarray, out: Path) -> None:
+    """Per window: real frames, dreamed with the true actions, dreamed with another window's actions."""
+    from PIL import Image
+
+    picks = [t for t in (0, 1, 3, 7, 15, 31, 63) if t < real.shape[1]]
+    rows = []
+    for w in range(min(4, len(real))):
+        for series in (real, generated, shuffled):
+            rows.append(np.stack([prompt[w]] + [series[w, t] for t in picks]))
+    Image.fromarray(_grid(rows)).save(out)
+
+
+def save_long_strip(frames: np.ndarray, out: Path) -> None:
+    from PIL import Image
+
+    picks = np.linspace(0, frames.shape[1] - 1, 10).astype(int)
+    Image.fromarray(_grid([frames[w, picks] for w in range(len(frames))], scale=2)).save(out)
+
+
+def save_psnr_plot(report: dict[str, Any], out: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    horizons = [int(h) for h in report["copy_prompt_psnr"]]
+    auto = report["autoregressive"]
+    other = [auto["psnr"][str(h)] - auto["dtpsnr"][str(h)] for h in horizons]
+    axis.plot(horizons, [auto["psnr"][str(h)] for h in horizons], "o-", label="model, true actions")
+    axis.plot(horizons, other, "s--", label="model, another window's actions")
+    axis.plot(horizons, [report["copy_prompt_psnr"][str(h)] for h in horizons], "^:", label="copy the prompt")
+    axis.axhline(report["autoencoder_psnr"], color="gray", lw=0.8, label="autoencoder ceiling")
+    axis.set_xscale("log", base=2)
+    axis.set_xlabel("frames after the prompt")
+    axis.set_ylabel("PSNR (dB)")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(out, dpi=90)
+    plt.close(figure)
