@@ -54,7 +54,7 @@ class Task(Protocol):
     def samples(self, batch: Any) -> int: ...
 
 
-RESUMABLE_CHANGES = ("steps", "max_minutes", "checkpoint_every", "log_every")
+RESUMABLE_CHANGES = ("out", "steps", "max_minutes", "checkpoint_every", "log_every")
 
 
 def _identity(resolved: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +63,15 @@ def _identity(resolved: dict[str, Any]) -> dict[str, Any]:
     for key in RESUMABLE_CHANGES:
         identity["train"].pop(key, None)
     return identity
+
+
+def weights_digest(model: nn.Module) -> str:
+    import hashlib
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def distributed_setup() -> tuple[int, int]:
@@ -160,6 +169,8 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
         bar.close()
     save()
     if world_size > 1:
+        # Each rank leaves a digest of its final weights: DDP keeps them identical, and this shows it.
+        (out / f"weights-rank{rank}.sha256").write_text(weights_digest(model))
         torch.distributed.barrier()
     return {"step": step, "samples": samples_seen, "trained_minutes": trained_seconds / 60,
             "interrupted": interrupted, "ema": ema.model}

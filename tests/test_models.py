@@ -1,0 +1,120 @@
+import math
+
+import pytest
+import torch
+
+from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_tensor, tensor_to_frames
+from engine.models.denoiser import Denoiser, DiffusionConfig
+from engine.models.dynamics import DynamicsConfig, DynamicsTransformer, block_causal_mask
+from engine.models.rollout import LatentRollout
+from engine.models.sampling import guided, karras_sigmas, sample_euler, sample_heun
+from engine.training.autoencoder import measure_latent_statistics
+
+TINY = DynamicsConfig(latent_channels=4, latent_height=2, latent_width=3, d_model=32, layers=2, heads=2,
+                      context_frames=4)
+
+
+def tiny_denoiser(seed=0):
+    torch.manual_seed(seed)
+    network = DynamicsTransformer(TINY)
+    for parameter in network.parameters():           # non-zero everywhere, so every path is exercised
+        torch.nn.init.normal_(parameter, std=0.05)
+    return Denoiser(network, DiffusionConfig()).eval()
+
+
+def test_autoencoder_shapes_and_latent_normalisation():
+    torch.manual_seed(0)
+    model = Autoencoder(AutoencoderConfig(width=32, height=24, channels=[8, 16], latent_channels=4))
+    frames = torch.rand(6, 3, 24, 32) * 2 - 1
+    assert model.encode(frames).shape == (6, 4, 6, 8) and model.config.latent_shape == (4, 6, 8)
+    assert model.decode(model.encode(frames)).shape == frames.shape
+    measure_latent_statistics(model, frames)
+    latents = model.encode(frames)
+    assert latents.mean(dim=(0, 2, 3)).abs().max() < 1e-4
+    assert (latents.std(dim=(0, 2, 3)) - 1).abs().max() < 1e-3
+
+
+def test_frame_tensor_round_trip():
+    frames = torch.randint(0, 256, (2, 5, 4, 3), dtype=torch.uint8)
+    assert torch.equal(tensor_to_frames(frames_to_tensor(frames)), frames)
+
+
+def test_block_causal_mask():
+    mask = block_causal_mask(3, 2)
+    assert mask.shape == (6, 6)
+    assert mask[0, 1] and not mask[0, 2] and mask[5, 0] and mask[3, 2] and not mask[2, 4]
+
+
+def test_frames_never_see_the_future():
+    denoiser = tiny_denoiser()
+    x, sigma = torch.randn(2, 4, 4, 2, 3), torch.rand(2, 4) + 0.2
+    actions, keep = torch.randn(2, 4, 12), torch.ones(2, 4, dtype=torch.bool)
+    out, _ = denoiser.denoise(x, sigma, actions, keep)
+    changed = x.clone()
+    changed[:, 2:] += 1.0
+    out_changed, _ = denoiser.denoise(changed, sigma, actions, keep)
+    torch.testing.assert_close(out[:, :2], out_changed[:, :2])          # the past is untouched
+    assert (out[:, 2:] - out_changed[:, 2:]).abs().max() > 1e-3
+    earlier = x.clone()
+    earlier[:, 0] += 1.0
+    out_earlier, _ = denoiser.denoise(earlier, sigma, actions, keep)
+    assert (out[:, 3] - out_earlier[:, 3]).abs().max() > 1e-4           # the future depends on the past
+
+
+def test_key_value_cache_matches_the_full_window():
+    denoiser = tiny_denoiser()
+    x, sigma = torch.randn(2, 4, 4, 2, 3), torch.rand(2, 4) + 0.1
+    actions, keep = torch.randn(2, 4, 12), torch.ones(2, 4, dtype=torch.bool)
+    full, _ = denoiser.denoise(x, sigma, actions, keep)
+    past, pieces = None, []
+    for t in range(4):
+        out, present = denoiser.denoise(x[:, t:t + 1], sigma[:, t:t + 1], actions[:, t:t + 1], keep[:, t:t + 1], t, past)
+        past = present if past is None else [(torch.cat([k0, k1], 2), torch.cat([v0, v1], 2))
+                                             for (k0, v0), (k1, v1) in zip(past, present)]
+        pieces.append(out)
+    torch.testing.assert_close(torch.cat(pieces, 1), full, atol=1e-5, rtol=1e-5)
+
+
+def test_rollout_context_stays_bounded_and_is_reproducible():
+    denoiser = tiny_denoiser()
+    runs = []
+    for _ in range(2):
+        rollout = LatentRollout(denoiser, steps=2, generator=torch.Generator().manual_seed(5))
+        rollout.prime(torch.randn(1, 4, 2, 3, generator=torch.Generator().manual_seed(1)))
+        latents = [rollout.step(torch.full((1, 12), 0.5)) for _ in range(9)]
+        limit = (TINY.context_frames - 1) * 6
+        assert all(k.shape[2] == limit and v.shape[2] == limit for k, v in rollout.cache)
+        runs.append(torch.stack(latents))
+    torch.testing.assert_close(runs[0], runs[1])
+
+
+def test_edm_scalings_and_training_loss():
+    denoiser = tiny_denoiser()
+    c_skip, c_out, c_in, c_noise = denoiser.scalings(torch.tensor(1.0))
+    assert c_skip == pytest.approx(0.5) and c_out == pytest.approx(math.sqrt(0.5))
+    assert c_in == pytest.approx(math.sqrt(0.5)) and c_noise == pytest.approx(0.0)
+    loss, per_frame = denoiser(torch.randn(3, 4, 4, 2, 3), torch.randn(3, 4, 12))
+    assert per_frame.shape == (3, 4) and torch.isfinite(loss)
+
+
+@pytest.mark.parametrize("sampler, steps", [(sample_euler, 256), (sample_heun, 32)])   # first vs second order
+def test_samplers_draw_from_the_data_distribution(sampler, steps):
+    """With the exact denoiser of N(mean, std^2) data, the samplers must return that distribution."""
+    mean, std = 1.5, 0.5
+
+    def denoise(x, sigma):
+        return mean + std ** 2 / (std ** 2 + sigma ** 2) * (x - mean)
+
+    sigmas = karras_sigmas(steps, 0.002, 80.0)
+    assert sigmas[0] == pytest.approx(80.0) and sigmas[-1] == 0 and (sigmas[:-1] > sigmas[1:]).all()
+    samples = sampler(denoise, torch.randn(20000, generator=torch.Generator().manual_seed(0)), sigmas)
+    assert samples.mean().item() == pytest.approx(mean, abs=0.02)
+    assert samples.std().item() == pytest.approx(std, abs=0.02)
+
+
+def test_classifier_free_guidance_formula():
+    conditional = lambda x, s: x + 1.0     # noqa: E731
+    unconditional = lambda x, s: x         # noqa: E731
+    x = torch.zeros(3)
+    assert guided(conditional, unconditional, 1.0) is conditional
+    torch.testing.assert_close(guided(conditional, unconditional, 3.0)(x, 1.0), torch.full((3,), 3.0))
