@@ -19,3 +19,43 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def run_dreamwalk(*args, timeout=300):
+    import subprocess
+    import sys
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def episodes(tmp_path_factory):
+    """Two short real ViZDoom episodes."""
+    out = tmp_path_factory.mktemp("train-data") / "doom"
+    result = run_dreamwalk("collect", "--source", "vizdoom", "--maps", "MAP01-MAP02", "--frames", 80,
+                           "--episode-frames", 40, "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def autoencoder_run(episodes, tmp_path_factory):
+    """The tiny autoencoder preset trained on ``episodes``."""
+    out = tmp_path_factory.mktemp("runs") / "ae"
+    result = run_dreamwalk("train", "autoencoder", "--preset", "tiny", "--data", episodes, "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def world_run(episodes, autoencoder_run, tmp_path_factory):
+    """The tiny dynamics preset on top of ``autoencoder_run``."""
+    out = tmp_path_factory.mktemp("runs") / "dyn"
+    result = run_dreamwalk("train", "dynamics", "--preset", "tiny", "--data", episodes, "--out", out,
+                           "--set", f"autoencoder={autoencoder_run / 'autoencoder.safetensors'}", "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out

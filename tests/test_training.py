@@ -27,23 +27,6 @@ def dreamwalk(*args, timeout=300):
                           cwd=ROOT, env=ENV, timeout=timeout)
 
 
-@pytest.fixture(scope="module")
-def episodes(tmp_path_factory):
-    out = tmp_path_factory.mktemp("train-data") / "doom"
-    result = dreamwalk("collect", "--source", "vizdoom", "--maps", "MAP01-MAP02", "--frames", 80,
-                       "--episode-frames", 40, "--out", out, "--quiet")
-    assert result.returncode == 0, result.stderr
-    return out
-
-
-@pytest.fixture(scope="module")
-def autoencoder_run(episodes, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "ae"
-    result = dreamwalk("train", "autoencoder", "--preset", "tiny", "--data", episodes, "--out", out, "--quiet")
-    assert result.returncode == 0, result.stderr
-    return out
-
-
 def test_overrides_are_typed():
     config = apply_overrides(DynamicsTrainConfig(), ["model.layers=3", "train.bf16=false", "train.lr=0.01",
                                                      "data=/x"])
@@ -98,12 +81,8 @@ def test_ctrl_c_saves_the_step_it_reached(episodes, tmp_path):
     assert meta["step"] >= 3 and f"saved at step {meta['step']}" in stdout
 
 
-def test_dynamics_trains_and_loads(episodes, autoencoder_run, tmp_path):
-    run = tmp_path / "dyn"
-    result = dreamwalk("train", "dynamics", "--preset", "tiny", "--data", episodes, "--out", run,
-                       "--set", f"autoencoder={autoencoder_run / 'autoencoder.safetensors'}", "--quiet")
-    assert result.returncode == 0, result.stderr
-    denoiser, meta = load_world_model(run / "dynamics.safetensors")
+def test_dynamics_trains_and_loads(world_run):
+    denoiser, meta = load_world_model(world_run / "dynamics.safetensors")
     assert meta["step"] == 3 and meta["config"]["model"]["latent_height"] == 6    # taken from the autoencoder
     assert denoiser.network.config.context_frames == 4
 
