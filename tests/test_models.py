@@ -48,27 +48,30 @@ def test_block_causal_mask():
 def test_frames_never_see_the_future():
     denoiser = tiny_denoiser()
     x, sigma = torch.randn(2, 4, 4, 2, 3), torch.rand(2, 4) + 0.2
+    anchor = torch.randn(2, 4, 4, 2, 3)
     actions, keep = torch.randn(2, 4, 12), torch.ones(2, 4, dtype=torch.bool)
-    out, _ = denoiser.denoise(x, sigma, actions, keep)
+    out, _ = denoiser.denoise(x, sigma, anchor, actions, keep)
     changed = x.clone()
     changed[:, 2:] += 1.0
-    out_changed, _ = denoiser.denoise(changed, sigma, actions, keep)
+    out_changed, _ = denoiser.denoise(changed, sigma, anchor, actions, keep)
     torch.testing.assert_close(out[:, :2], out_changed[:, :2])          # the past is untouched
     assert (out[:, 2:] - out_changed[:, 2:]).abs().max() > 1e-3
     earlier = x.clone()
     earlier[:, 0] += 1.0
-    out_earlier, _ = denoiser.denoise(earlier, sigma, actions, keep)
+    out_earlier, _ = denoiser.denoise(earlier, sigma, anchor, actions, keep)
     assert (out[:, 3] - out_earlier[:, 3]).abs().max() > 1e-4           # the future depends on the past
 
 
 def test_key_value_cache_matches_the_full_window():
     denoiser = tiny_denoiser()
     x, sigma = torch.randn(2, 4, 4, 2, 3), torch.rand(2, 4) + 0.1
+    anchor = torch.randn(2, 4, 4, 2, 3)
     actions, keep = torch.randn(2, 4, 12), torch.ones(2, 4, dtype=torch.bool)
-    full, _ = denoiser.denoise(x, sigma, actions, keep)
+    full, _ = denoiser.denoise(x, sigma, anchor, actions, keep)
     past, pieces = None, []
     for t in range(4):
-        out, present = denoiser.denoise(x[:, t:t + 1], sigma[:, t:t + 1], actions[:, t:t + 1], keep[:, t:t + 1], t, past)
+        out, present = denoiser.denoise(x[:, t:t + 1], sigma[:, t:t + 1], anchor[:, t:t + 1], actions[:, t:t + 1],
+                                        keep[:, t:t + 1], t, past)
         past = present if past is None else [(torch.cat([k0, k1], 2), torch.cat([v0, v1], 2))
                                              for (k0, v0), (k1, v1) in zip(past, present)]
         pieces.append(out)
@@ -93,8 +96,26 @@ def test_edm_scalings_and_training_loss():
     c_skip, c_out, c_in, c_noise = denoiser.scalings(torch.tensor(1.0))
     assert c_skip == pytest.approx(0.5) and c_out == pytest.approx(math.sqrt(0.5))
     assert c_in == pytest.approx(math.sqrt(0.5)) and c_noise == pytest.approx(0.0)
-    loss, per_frame = denoiser(torch.randn(3, 4, 4, 2, 3), torch.randn(3, 4, 12))
+    loss, per_frame = denoiser(torch.randn(3, 5, 4, 2, 3), torch.randn(3, 4, 12))
     assert per_frame.shape == (3, 4) and torch.isfinite(loss)
+
+
+def test_predicting_the_change_adds_the_change_to_the_last_frame():
+    """A denoiser that is sure nothing changes dreams exactly the last frame (the copy baseline)."""
+
+    class NothingChanges(Denoiser):
+        def denoise(self, noisy, sigma, anchor, actions, action_mask, first_position=0, past=None):
+            _, presents = super().denoise(noisy, sigma, anchor, actions, action_mask, first_position, past)
+            return torch.zeros_like(noisy), presents
+
+    base = tiny_denoiser()
+    rollout = LatentRollout(NothingChanges(base.network, base.config), steps=3)
+    prompt = torch.randn(2, 4, 2, 3)
+    rollout.prime(prompt)
+    first = rollout.step(torch.zeros(2, 12))
+    second = rollout.step(torch.ones(2, 12))
+    torch.testing.assert_close(first, prompt)
+    torch.testing.assert_close(second, prompt)
 
 
 @pytest.mark.parametrize("sampler, steps", [(sample_euler, 256), (sample_heun, 32)])   # first vs second order

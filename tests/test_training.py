@@ -100,8 +100,9 @@ def test_tiny_dynamics_learns_a_fixed_batch():
     # unlike pure noise, whose best denoiser is the EDM skip connection alone.
     actions = torch.randn(8, 4, 12)
     pattern = torch.randn(4, 2, 3)
-    fade = torch.linspace(0.5, 1.5, 4)[None, :, None, None, None]
-    latents = pattern * fade + actions[:, :, :1, None, None] * 0.5
+    fade = torch.linspace(0.5, 1.5, 5)[None, :, None, None, None]
+    latents = (pattern * fade).repeat(8, 1, 1, 1, 1)
+    latents[:, 1:] += actions[:, :, :1, None, None] * 0.5
     optimizer = torch.optim.AdamW(denoiser.parameters(), lr=2e-3)
 
     def evaluate():

@@ -1,7 +1,11 @@
 """EDM preconditioning and loss around the dynamics network (Karras et al. 2022, "Elucidating the Design
 Space of Diffusion-Based Generative Models", Table 1 and eq. 7), one noise level per frame.
 
-    D(x; sigma) = c_skip(sigma) x + c_out(sigma) F(c_in(sigma) x, c_noise(sigma), action)
+    D(y; sigma) = c_skip(sigma) y + c_out(sigma) F(c_in(sigma) y, c_noise(sigma), anchor, action)
+
+With ``predict_change`` the diffused variable ``y`` of a frame is its change from the frame before it
+(the anchor) rather than the frame itself: most of a next frame is the current frame, so "no change"
+is the copy-the-last-frame baseline and the network spends its capacity on what moves.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from engine.models.dynamics import DynamicsTransformer
 
 @dataclass
 class DiffusionConfig:
-    sigma_data: float = 1.0              # latents are normalised to unit variance
+    sigma_data: float = 1.0              # std of the diffused variable (measured on data when training starts)
+    predict_change: bool = True          # diffuse the change from the previous frame, not the frame
     p_mean: float = -0.4                 # training noise: ln sigma ~ N(p_mean, p_std^2) (EDM; DIAMOND)
     p_std: float = 1.2
     context_share: float = 0.5           # share of frames trained at context-level noise (augmentation)
@@ -43,11 +48,17 @@ class Denoiser(nn.Module):
         c_noise = sigma.log() / 4
         return c_skip, c_out, c_in, c_noise
 
-    def denoise(self, noisy: torch.Tensor, sigma: torch.Tensor, actions: torch.Tensor, action_mask: torch.Tensor,
-                first_position: int = 0, past=None):
-        """noisy (B, T, C, h, w), sigma (B, T) -> denoised latents (B, T, C, h, w) and the new key/values."""
+    def to_diffused(self, latents: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+        return latents - anchor if self.config.predict_change else latents
+
+    def from_diffused(self, diffused: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+        return diffused + anchor if self.config.predict_change else diffused
+
+    def denoise(self, noisy: torch.Tensor, sigma: torch.Tensor, anchor: torch.Tensor, actions: torch.Tensor,
+                action_mask: torch.Tensor, first_position: int = 0, past=None):
+        """Noisy diffused variable (B, T, C, h, w) at sigma (B, T) -> its denoised value and the new key/values."""
         c_skip, c_out, c_in, c_noise = (s[..., None, None, None] for s in self.scalings(sigma))
-        output, presents = self.network(c_in * noisy, c_noise[..., 0, 0, 0], actions, action_mask,
+        output, presents = self.network(c_in * noisy, anchor, c_noise[..., 0, 0, 0], actions, action_mask,
                                         first_position, past)
         return c_skip * noisy + c_out * output.float(), presents
 
@@ -61,14 +72,17 @@ class Denoiser(nn.Module):
         return torch.where(is_context, context, target)
 
     def forward(self, latents: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """EDM loss on every frame of the windows: latents (B, T, C, h, w), actions (B, T, A) (the action
-        leading into each frame). Returns the mean loss and the per-frame loss (B, T)."""
-        batch, frames = latents.shape[:2]
-        sigma = self.sample_sigmas((batch, frames), latents.device)
-        keep_action = torch.rand((batch, frames), device=latents.device) >= self.config.action_dropout
-        noisy = latents + sigma[..., None, None, None] * torch.randn_like(latents)
+        """EDM loss on every frame of the windows. latents: (B, T + 1, C, h, w), the first frame only the
+        anchor of the second; actions: (B, T, A), the action leading into each of the T frames.
+        Returns the mean loss and the per-frame loss (B, T)."""
+        anchor, target = latents[:, :-1], latents[:, 1:]
+        clean = self.to_diffused(target, anchor)
+        batch, frames = clean.shape[:2]
+        sigma = self.sample_sigmas((batch, frames), clean.device)
+        keep_action = torch.rand((batch, frames), device=clean.device) >= self.config.action_dropout
+        noisy = clean + sigma[..., None, None, None] * torch.randn_like(clean)
         c_skip, c_out, c_in, c_noise = (s[..., None, None, None] for s in self.scalings(sigma))
-        output, _ = self.network(c_in * noisy, c_noise[..., 0, 0, 0], actions, keep_action)
-        target = (latents - c_skip * noisy) / c_out                      # EDM eq. 8 with lambda = 1 / c_out^2
-        per_frame = (output.float() - target).pow(2).mean(dim=(2, 3, 4))
+        output, _ = self.network(c_in * noisy, anchor, c_noise[..., 0, 0, 0], actions, keep_action)
+        goal = (clean - c_skip * noisy) / c_out                          # EDM eq. 8 with lambda = 1 / c_out^2
+        per_frame = (output.float() - goal).pow(2).mean(dim=(2, 3, 4))
         return per_frame.mean(), per_frame

@@ -1,6 +1,7 @@
 """Dynamics transformer: the inner network of the latent diffusion world model.
 
-It sees only ``(scaled noisy latents, noise level, action)`` per frame of a window, with a block-causal
+It sees only ``(scaled noisy latents, noise level, action)`` per frame of a window, plus each frame's
+anchor (the clean latent of the frame before it, which the sampler always has), with a block-causal
 mask (a frame's tokens attend to their own frame and earlier frames), and returns the network output
 ``F`` that :class:`engine.models.denoiser.Denoiser` turns into a denoised latent.
 
@@ -109,7 +110,7 @@ class DynamicsTransformer(nn.Module):
         super().__init__()
         self.config = config
         width = config.d_model
-        self.embed = nn.Linear(config.latent_channels, width)
+        self.embed = nn.Linear(2 * config.latent_channels, width)          # noisy latent + anchor, per token
         self.spatial = nn.Parameter(torch.randn(config.tokens_per_frame, width) * 0.02)
         self.noise_mlp = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
         self.action_mlp = nn.Sequential(nn.Linear(config.action_dim, width), nn.SiLU(), nn.Linear(width, width))
@@ -127,17 +128,19 @@ class DynamicsTransformer(nn.Module):
         action = torch.where(action_mask[..., None], self.action_mlp(actions), self.null_action)
         return self.noise_mlp(noise_embedding(c_noise, self.config.d_model)) + action
 
-    def forward(self, x: torch.Tensor, c_noise: torch.Tensor, actions: torch.Tensor, action_mask: torch.Tensor,
-                first_position: int = 0,
+    def forward(self, x: torch.Tensor, anchor: torch.Tensor, c_noise: torch.Tensor, actions: torch.Tensor,
+                action_mask: torch.Tensor, first_position: int = 0,
                 past: list[tuple[torch.Tensor, torch.Tensor]] | None = None
                 ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
-        """x: (B, T, C, h, w) scaled noisy latents of T frames that follow the ``past`` key/value cache.
+        """x: (B, T, C, h, w) scaled noisy latents of T frames that follow the ``past`` key/value cache;
+        anchor: (B, T, C, h, w) the clean latent before each frame.
 
         Returns the network output (B, T, C, h, w) and each layer's keys/values of these T frames.
         """
         batch, frames, channels, height, width = x.shape
         tokens = height * width
-        h = self.embed(x.permute(0, 1, 3, 4, 2).reshape(batch, frames, tokens, channels))  # (B, T, N, D)
+        inputs = torch.cat([x, anchor], dim=2)                                              # (B, T, 2C, h, w)
+        h = self.embed(inputs.permute(0, 1, 3, 4, 2).reshape(batch, frames, tokens, 2 * channels))  # (B, T, N, D)
         h = (h + self.spatial).reshape(batch, frames * tokens, -1)                          # (B, T*N, D)
         condition = self.condition(c_noise, actions, action_mask)                           # (B, T, D)
         condition = condition.repeat_interleave(tokens, dim=1)                              # (B, T*N, D)

@@ -29,13 +29,14 @@ class LatentRollout:
         self.position = 0
         self.last_latent: torch.Tensor | None = None
 
-    def _cache_frame(self, latent: torch.Tensor, action: torch.Tensor, keep: torch.Tensor) -> None:
+    def _cache_frame(self, latent: torch.Tensor, anchor: torch.Tensor, action: torch.Tensor,
+                     keep: torch.Tensor) -> None:
         """Append one finished frame (B, C, h, w) to the cache, as context at the context noise level."""
         sigma = torch.full((latent.shape[0], 1), self.config.context_sigma)
         noise = torch.randn(latent.shape, generator=self.generator)
-        noisy = (latent + self.config.context_sigma * noise)[:, None]
-        _, presents = self.denoiser.denoise(noisy, sigma, action[:, None], keep[:, None], self.position,
-                                            self.cache or None)
+        noisy = (self.denoiser.to_diffused(latent, anchor) + self.config.context_sigma * noise)[:, None]
+        _, presents = self.denoiser.denoise(noisy, sigma, anchor[:, None], action[:, None], keep[:, None],
+                                            self.position, self.cache or None)
         limit = (self.context_frames - 1) * latent.shape[-1] * latent.shape[-2]
         if self.cache:
             presents = [(torch.cat([k0, k1], 2)[:, :, -limit:], torch.cat([v0, v1], 2)[:, :, -limit:])
@@ -46,11 +47,12 @@ class LatentRollout:
 
     @torch.no_grad()
     def prime(self, latent: torch.Tensor) -> None:
-        """Start from a real frame's latent (B, C, h, w): the prompt, with no action leading into it."""
+        """Start from a real frame's latent (B, C, h, w): the prompt, with no action leading into it and
+        itself as its anchor (as if the world stood still before it)."""
         self.cache, self.position = [], 0
         batch = latent.shape[0]
         action = torch.zeros(batch, self.denoiser.network.config.action_dim)
-        self._cache_frame(latent, action, torch.zeros(batch, dtype=torch.bool))
+        self._cache_frame(latent, latent, action, torch.zeros(batch, dtype=torch.bool))
 
     @torch.no_grad()
     def step(self, action: torch.Tensor) -> torch.Tensor:
@@ -64,7 +66,8 @@ class LatentRollout:
     def observe(self, latent: torch.Tensor, action: torch.Tensor) -> None:
         """Make ``latent`` (B, C, h, w), reached by ``action`` (B, A), the newest context frame: a dreamed
         frame, or a real one when the model is teacher-forced."""
-        self._cache_frame(latent, action, torch.ones(action.shape[0], dtype=torch.bool))
+        assert self.last_latent is not None, "prime() first"
+        self._cache_frame(latent, self.last_latent, action, torch.ones(action.shape[0], dtype=torch.bool))
 
     @torch.no_grad()
     def predict(self, action: torch.Tensor) -> torch.Tensor:
@@ -72,15 +75,16 @@ class LatentRollout:
         assert self.last_latent is not None, "prime() first"
         batch = action.shape[0]
         keep = torch.ones(batch, dtype=torch.bool)
+        anchor = self.last_latent
 
         def denoiser_with(mask: torch.Tensor) -> Denoise:
             def denoise(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
                 sigma_frames = torch.full((batch, 1), float(sigma))
-                out, _ = self.denoiser.denoise(x[:, None], sigma_frames, action[:, None], mask[:, None],
-                                               self.position, self.cache)
+                out, _ = self.denoiser.denoise(x[:, None], sigma_frames, anchor[:, None], action[:, None],
+                                               mask[:, None], self.position, self.cache)
                 return out[:, 0]
             return denoise
 
         denoise = guided(denoiser_with(keep), denoiser_with(~keep), self.guidance_scale)
-        noise = torch.randn(self.last_latent.shape, generator=self.generator)
-        return self.sample(denoise, noise, self.sigmas)
+        noise = torch.randn(anchor.shape, generator=self.generator)
+        return self.denoiser.from_diffused(self.sample(denoise, noise, self.sigmas), anchor)

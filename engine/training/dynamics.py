@@ -83,27 +83,37 @@ def encode_shards(autoencoder_path: str | Path, data: str | Path, cache: Path) -
     return outputs
 
 
+def latent_episodes(config: DynamicsTrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(latents (T, C, h, w) fp16, encoded actions (T, 12)) of every episode, encoding what is not cached."""
+    cache = Path(config.train.out) / "latents"
+    episodes = []
+    for path in encode_shards(config.autoencoder, config.data, cache):
+        with np.load(path, allow_pickle=False) as archive:
+            episodes.append((archive["latents"], archive["actions"].astype(np.float32)))
+    return [e for e in episodes if len(e[0]) > config.model.context_frames + 1]
+
+
+def measure_sigma_data(episodes: list[tuple[np.ndarray, np.ndarray]], predict_change: bool) -> float:
+    """Standard deviation of the diffused variable (frames, or their changes), for EDM's sigma_data."""
+    values = [latents[1:].astype(np.float32) - latents[:-1] if predict_change else latents.astype(np.float32)
+              for latents, _ in episodes[:64]]
+    return round(float(np.concatenate([v.ravel() for v in values]).std()), 3)
+
+
 class DynamicsTask:
-    def __init__(self, config: DynamicsTrainConfig) -> None:
+    def __init__(self, config: DynamicsTrainConfig, episodes: list[tuple[np.ndarray, np.ndarray]]) -> None:
         self.config = config
+        self.episodes = episodes
         self.model = Denoiser(DynamicsTransformer(config.model), config.diffusion)
 
-    def episodes(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        cache = Path(self.config.train.out) / "latents"
-        episodes = []
-        for path in encode_shards(self.config.autoencoder, self.config.data, cache):
-            with np.load(path, allow_pickle=False) as archive:
-                episodes.append((archive["latents"], archive["actions"].astype(np.float32)))
-        shape = episodes[0][0].shape[1:]
-        expected = (self.config.model.latent_channels, self.config.model.latent_height, self.config.model.latent_width)
-        if shape != expected:
-            raise DataError(f"autoencoder latents are {shape}, the dynamics model expects {expected}")
-        return episodes
+    def snapshot(self, path: Path, ema: nn.Module, meta: dict[str, Any]) -> None:
+        """The EMA weights so far, in the format of the finished model (for curves over training time)."""
+        save_world_model(path, ema, self.config, meta)
 
     def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        episodes = [e for e in self.episodes() if len(e[0]) > self.config.model.context_frames]
+        episodes = self.episodes
         if not episodes:
-            raise DataError(f"no episode in {self.config.data} is longer than {self.config.model.context_frames} frames")
+            raise DataError(f"no episode in {self.config.data} is longer than {self.config.model.context_frames + 1} frames")
         rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
         rng = np.random.default_rng([self.config.train.seed, rank])
         lengths = np.array([len(latents) for latents, _ in episodes], dtype=np.float64)
@@ -114,7 +124,7 @@ class DynamicsTask:
             for pick in picks:
                 episode_latents, episode_actions = episodes[pick]
                 start = int(rng.integers(1, len(episode_latents) - window + 1))
-                latents.append(episode_latents[start:start + window])
+                latents.append(episode_latents[start - 1:start + window])          # + the anchor of the first
                 actions.append(episode_actions[start - 1:start + window - 1])   # the action leading into each frame
             yield torch.from_numpy(np.stack(latents)).float(), torch.from_numpy(np.stack(actions))
 
@@ -128,18 +138,24 @@ class DynamicsTask:
         return loss, {"loss_last_frame": float(per_frame[:, -1].detach().mean())}
 
 
+def save_world_model(path: Path, model: nn.Module, config: DynamicsTrainConfig, progress: dict[str, Any]) -> None:
+    meta = {"kind": "dynamics", "config": to_dict(config), "autoencoder_sha": file_digest(Path(config.autoencoder)),
+            **{key: progress[key] for key in ("step", "samples", "trained_minutes")}}
+    save_checkpoint(path, {k: v.cpu() for k, v in model.state_dict().items()}, meta)
+
+
 def train_dynamics(config: DynamicsTrainConfig, quiet: bool = False) -> dict[str, Any]:
     autoencoder, _ = load_autoencoder(config.autoencoder)
-    # The latent grid comes from the autoencoder, not from the preset.
+    # The latent grid comes from the autoencoder and sigma_data from the data, not from the preset.
     channels, height, width = autoencoder.config.latent_shape
     config.model.latent_channels, config.model.latent_height, config.model.latent_width = channels, height, width
-    task = DynamicsTask(config)
+    episodes = latent_episodes(config)
+    if episodes:
+        config.diffusion.sigma_data = measure_sigma_data(episodes, config.diffusion.predict_change)
+    task = DynamicsTask(config, episodes)
     summary = train(task, config.train, to_dict(config), quiet)
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
-        meta = {"kind": "dynamics", "config": to_dict(config), "step": summary["step"],
-                "samples": summary["samples"], "trained_minutes": summary["trained_minutes"],
-                "autoencoder_sha": file_digest(Path(config.autoencoder))}
-        save_checkpoint(Path(config.train.out) / FINAL, summary["ema"].cpu().state_dict(), meta)
+        save_world_model(Path(config.train.out) / FINAL, summary["ema"], config, summary)
     return summary
 
 

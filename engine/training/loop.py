@@ -41,6 +41,7 @@ class TrainConfig:
     checkpoint_every: int = 500
     log_every: int = 25
     max_minutes: float = 0.0            # stop (and save) after this much training time; 0 = no limit
+    snapshot_minutes: float = 0.0       # also keep the EMA model every this many training minutes; 0 = never
     seed: int = 0
 
 
@@ -54,7 +55,7 @@ class Task(Protocol):
     def samples(self, batch: Any) -> int: ...
 
 
-RESUMABLE_CHANGES = ("out", "steps", "max_minutes", "checkpoint_every", "log_every")
+RESUMABLE_CHANGES = ("out", "steps", "max_minutes", "checkpoint_every", "log_every", "snapshot_minutes")
 
 
 def _identity(resolved: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +152,8 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
             batch_samples = task.samples(batch) * world_size
             samples_seen += batch_samples
             window_samples += batch_samples
-            trained_seconds += time.perf_counter() - started
+            step_seconds = time.perf_counter() - started
+            trained_seconds += step_seconds
             if step % config.log_every == 0 or step == config.steps:
                 rate = window_samples / max(time.perf_counter() - window_start, 1e-9)
                 window_start, window_samples = time.perf_counter(), 0
@@ -163,6 +165,12 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
             bar.update(1)
             if step % config.checkpoint_every == 0:
                 save()
+            period = config.snapshot_minutes * 60
+            if period and main_process and hasattr(task, "snapshot") and \
+                    trained_seconds // period > (trained_seconds - step_seconds) // period:
+                minutes = round(trained_seconds / 60)
+                task.snapshot(out / "snapshots" / f"{minutes:04d}min.safetensors", ema.model,
+                              {"step": step, "samples": samples_seen, "trained_minutes": trained_seconds / 60})
     except KeyboardInterrupt:
         interrupted = True
     finally:

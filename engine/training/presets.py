@@ -25,7 +25,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
         # 8x6x16 latents, 8-frame windows, a 6-layer d256 transformer (7.5M parameters).
         "default": {"train.steps": 200_000, "train.batch_size": 8, "train.lr": 3e-4, "train.warmup_steps": 500,
-                    "train.max_minutes": 120.0},
+                    "train.max_minutes": 120.0, "train.snapshot_minutes": 20.0, "train.checkpoint_every": 250},
     },
 }
 
