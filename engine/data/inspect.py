@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from engine.data.episodes import read_episodes
-from engine.data.shards import NO_SPACE_ERRNOS, list_shards, read_meta
+from engine.data.shards import NO_SPACE_ERRNOS, list_shards, read_meta, read_shard
 from engine.data.stats import action_statistics
 from engine.errors import DataError
 
@@ -75,10 +75,13 @@ def _sample_frames(folder: Path, count: int) -> list[tuple[np.ndarray, str]]:
     total = sum(lengths)
     wanted = set(np.linspace(0, total - 1, num=min(count, total)).astype(int).tolist())
     picked, offset = [], 0
-    for episode, length in zip(read_episodes(folder), lengths):
-        for t in sorted(i - offset for i in wanted if offset <= i < offset + length):
-            picked.append((episode.frames[t], f"{episode.meta.get('map', '?')} t{t}"))
+    for shard, length in zip(shards, lengths):
+        times = sorted(i - offset for i in wanted if offset <= i < offset + length)
         offset += length
+        if not times:
+            continue                                   # only shards that hold a picked frame are read
+        frames, _, _, meta = read_shard(shard)
+        picked += [(frames[t], f"{meta.get('map', '?')} t{t}") for t in times]
     return picked
 
 
