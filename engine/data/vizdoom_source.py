@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from typing import Any, Mapping
 
 import numpy as np
@@ -74,7 +76,12 @@ class ViZDoomSource(Source):
         variable = vzd.GameVariable
         for var in (variable.POSITION_X, variable.POSITION_Y, variable.POSITION_Z, variable.ANGLE, variable.PITCH):
             game.add_available_game_variable(var)
-        game.add_game_args("+freelook 1 +sv_cheats 1")
+        # cl_showsecretmessage 0: no "A secret is revealed!" across the frame (ZDoom cvar).
+        game.add_game_args("+freelook 1 +sv_cheats 1 +cl_showsecretmessage 0")
+        # ViZDoom reads and rewrites an ini of cvars; a fresh private one keeps every run the same
+        # and writes nothing into the user's working folder.
+        self._config_folder = tempfile.mkdtemp(prefix="dreamwalk-vizdoom-")
+        game.set_doom_config_path(os.path.join(self._config_folder, "vizdoom.ini"))
         game.set_mode(vzd.Mode.PLAYER)
         game.set_seed(self.seed)
         try:
@@ -134,6 +141,7 @@ class ViZDoomSource(Source):
         if self._game is not None:
             self._game.close()
             self._game = None
+            shutil.rmtree(self._config_folder, ignore_errors=True)
 
     def meta(self) -> dict[str, Any]:
         return {**super().meta(), "wad": "freedoom2.wad", "seed": self.seed}
