@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.actions import actions_to_array  # noqa: E402
+from engine.data.collect import play  # noqa: E402
 from engine.data.policies import make_policy  # noqa: E402
 from engine.data.sources import open_source  # noqa: E402
 from engine.data.stats import action_statistics, coverage_cells, wall_press_share  # noqa: E402
@@ -26,15 +27,7 @@ from engine.data.stats import action_statistics, coverage_cells, wall_press_shar
 def run(policy_name: str, map_name: str, frames: int, seed: int) -> dict:
     with open_source("vizdoom", map=map_name, seed=seed, depth=True) as source:
         policy = make_policy(policy_name, seed, source.turn_range, source.look_range, source.walk_step)
-        frame = source.reset()
-        actions, poses = [], []
-        for _ in range(frames):
-            poses.append(source.pose)
-            action = policy.act(frame, source.pose, source.depth)
-            actions.append(action)
-            frame = source.step(action)
-            if source.done:
-                break
+        _, actions, poses = play(source, policy, source.reset(), frames)
         raw = actions_to_array(actions)
         return {
             "cells": len(coverage_cells(poses, 64.0)),

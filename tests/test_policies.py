@@ -3,35 +3,30 @@ import pytest
 
 from engine.actions import actions_to_array
 from engine.data import open_source
+from engine.data.collect import play
 from engine.data.policies import make_policy
 from engine.data.stats import action_statistics, coverage_cells
 from engine.errors import DataError
 
 
-def play(policy_name, seed, frames, map_name="MAP01"):
+def run_policy(policy_name, seed, frames, map_name="MAP01"):
     with open_source("vizdoom", map=map_name, seed=seed, depth=True) as source:
         policy = make_policy(policy_name, seed, source.turn_range, source.look_range, source.walk_step)
-        frame = source.reset(seed=seed)
-        actions, poses = [], []
-        for _ in range(frames):
-            poses.append(source.pose)
-            action = policy.act(frame, source.pose, source.depth)
-            actions.append(action)
-            frame = source.step(action)
+        _, actions, poses = play(source, policy, source.reset(seed=seed), frames)
     return actions_to_array(actions), np.stack(poses)
 
 
 @pytest.fixture(scope="module")
 def explore_run():
-    return play("explore", seed=1, frames=1500)
+    return run_policy("explore", seed=1, frames=1500)
 
 
 def test_policies_are_reproducible():
     for name in ("explore", "random"):
-        first, _ = play(name, seed=4, frames=150)
-        second, _ = play(name, seed=4, frames=150)
+        first, _ = run_policy(name, seed=4, frames=150)
+        second, _ = run_policy(name, seed=4, frames=150)
         np.testing.assert_array_equal(first, second)
-        other, _ = play(name, seed=5, frames=150)
+        other, _ = run_policy(name, seed=5, frames=150)
         assert not np.array_equal(first, other)
 
 
@@ -52,7 +47,7 @@ def test_explore_mixes_the_controls_like_a_person(explore_run):
 
 def test_explore_covers_more_ground_than_random(explore_run):
     _, explore_poses = explore_run
-    _, random_poses = play("random", seed=1, frames=1500)
+    _, random_poses = run_policy("random", seed=1, frames=1500)
     assert len(coverage_cells(explore_poses, 64.0)) > len(coverage_cells(random_poses, 64.0))
 
 

@@ -19,9 +19,9 @@ from typing import Callable
 import numpy as np
 
 from engine.actions import KEYS, Action, actions_to_array
-from engine.data.policies import make_policy
+from engine.data.policies import Policy, make_policy
 from engine.data.shards import NO_SPACE_ERRNOS, SHARD_SUFFIX, read_meta, write_shard
-from engine.data.sources import SOURCE_NAMES, open_source
+from engine.data.sources import SOURCE_NAMES, Source, open_source
 from engine.errors import DataError
 
 PLAN_FILE = "collection.json"
@@ -104,6 +104,30 @@ def keep_keys(action: Action, keys: tuple[str, ...]) -> Action:
     return Action(**{key: value for key, value in action.to_dict().items() if key in keys})
 
 
+def play(source: Source, policy: Policy, first_frame: np.ndarray, frames: int,
+         tick: Callable[[int], None] | None = None) -> tuple[list[np.ndarray], list[Action], list[np.ndarray]]:
+    """Let ``policy`` play ``source`` from ``first_frame`` (what reset returned) for up to ``frames``
+    frames (a level exit ends it early). Returns the frames, the actions taken from each, and the
+    pose at each."""
+    frame = first_frame
+    recorded, actions, poses = [], [], []
+    for _ in range(frames):
+        pose = source.pose
+        # Record only what the simulator acts on, so the data never shows a key that did nothing.
+        action = keep_keys(policy.act(frame, pose, source.depth), source.keys)
+        recorded.append(frame)
+        poses.append(pose)
+        actions.append(action)
+        frame = source.step(action)
+        if tick and len(recorded) % 100 == 0:
+            tick(100)
+        if source.done:
+            break
+    if tick:
+        tick(len(recorded) % 100)
+    return recorded, actions, poses
+
+
 def record_episode(plan: CollectPlan, index: int,
                    tick: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Play episode ``index`` of the plan; ``tick(n)`` is called as frames are recorded."""
@@ -111,22 +135,7 @@ def record_episode(plan: CollectPlan, index: int,
     options = {"map": map_name} if plan.source == "vizdoom" else {"env": map_name}
     with open_source(plan.source, seed=episode_seed, depth=plan.policy == "explore", **options) as source:
         policy = make_policy(plan.policy, episode_seed, source.turn_range, source.look_range, source.walk_step)
-        frame = source.reset(seed=episode_seed)
-        frames, actions, poses = [], [], []
-        for _ in range(length):
-            pose = source.pose
-            # Record only what the simulator acts on, so the data never shows a key that did nothing.
-            action = keep_keys(policy.act(frame, pose, source.depth), source.keys)
-            frames.append(frame)
-            poses.append(pose)
-            actions.append(action)
-            frame = source.step(action)
-            if tick and len(frames) % 100 == 0:
-                tick(100)
-            if source.done:
-                break
-        if tick:
-            tick(len(frames) % 100)
+        frames, actions, poses = play(source, policy, source.reset(seed=episode_seed), length, tick)
         meta = {**source.meta(), "seed": episode_seed, "policy": plan.policy, "episode": index,
                 "planned_frames": length, "ended": "level exit" if source.done else "length",
                 "collection": plan.identity()}
