@@ -105,7 +105,8 @@ def _eval(args: argparse.Namespace) -> int:
                         seed=args.seed, out=args.out)
     report = evaluate(config)
     auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
-    print(f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB; teacher-forced next frame "
+    print(f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "
+          f"{report['autoencoder_sharpness_ratio']:.2f}; teacher-forced next frame "
           f"PSNR {report['teacher_forced']['psnr']:.2f} dB SSIM {report['teacher_forced']['ssim']:.3f}")
     for h in copy:
         print(f"  horizon {h:>2}: PSNR {auto['psnr'][h]:.2f} dB (copy prompt {copy[h]:.2f}), "

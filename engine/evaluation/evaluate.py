@@ -161,6 +161,8 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
                               "sampler": {"name": config.sampler, "steps": config.steps},
                               "training": {k: model.meta[k] for k in ("step", "samples", "trained_minutes")}}
     report["autoencoder_psnr"] = float(psnr(reconstruction, frames).mean())
+    # The ceilings a dynamics model on these latents cannot beat: how sharp the decoder can draw.
+    report["autoencoder_sharpness_ratio"] = float(sharpness(reconstruction).mean() / sharpness(frames).mean())
     forced = teacher_forced(model, config, frames, actions)
     report["teacher_forced"] = {"psnr": float(psnr(forced, real).mean()), "ssim": float(ssim(forced, real).mean())}
     report["copy_prompt_psnr"] = at_horizons(psnr(np.broadcast_to(prompt[:, None], real.shape), real), config.horizon)
