@@ -56,7 +56,7 @@ def _parse_maps(source: str, text: str) -> list[str]:
 def _data_info(args: argparse.Namespace) -> int:
     from engine.data.inspect import dataset_info, format_info
 
-    info = dataset_info(Path(args.folder))
+    info = dataset_info(Path(args.folder), verify=args.verify)
     print(json.dumps(info, indent=1) if args.json else format_info(info))
     return 0
 
@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = data.add_parser("info", help="frames, episodes, maps and action statistics of a folder")
     info.add_argument("folder")
     info.add_argument("--json", action="store_true", help="print JSON")
+    info.add_argument("--verify", action="store_true", help="also check every frame's checksum (reads all data)")
     info.set_defaults(run=_data_info)
     preview = data.add_parser("preview", help="a contact sheet (.png) or clip (.mp4) of what was recorded")
     preview.add_argument("folder")

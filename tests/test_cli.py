@@ -181,6 +181,11 @@ def test_data_info_on_an_empty_folder_and_a_corrupt_shard(tmp_path, recorded):
     data = source.read_bytes()
     (broken / source.name).write_bytes(data[: len(data) // 3])
     assert "corrupt or truncated shard" in one_error_line(dreamwalk("data", "info", broken))
+    damaged = bytearray(data)
+    damaged[len(data) // 2: len(data) // 2 + 64] = bytes(64)           # inside the frames
+    (broken / source.name).write_bytes(bytes(damaged))
+    assert dreamwalk("data", "info", broken).returncode == 0           # the quick look reads no frames
+    assert "corrupt" in one_error_line(dreamwalk("data", "info", broken, "--verify"))
 
 
 def test_preview_sheet_and_clip(recorded, tmp_path):

@@ -15,21 +15,24 @@ from engine.data.stats import action_statistics
 from engine.errors import DataError
 
 
-def dataset_info(folder: Path) -> dict[str, Any]:
-    """Frames, episodes, maps, sources, policies and action statistics of a folder of shards."""
+def dataset_info(folder: Path, verify: bool = False) -> dict[str, Any]:
+    """Frames, episodes, maps, sources, policies and action statistics of a folder of shards.
+
+    ``verify`` also decompresses every frame, checking each shard's checksums (slower).
+    """
     shards = list_shards(folder)
     frames_by_map: Counter[str] = Counter()
     sources, policies = Counter(), Counter()
     raw_actions = []
     sizes = set()
-    for episode in read_episodes(folder):
-        meta = episode.meta
+    for shard in shards:
+        _, actions, _, meta = read_shard(shard, frames=verify)
         key = f"{meta.get('source', '?')}:{meta.get('map', '?')}"
-        frames_by_map[key] += len(episode)
+        frames_by_map[key] += len(actions)
         sources[meta.get("source", "?")] += 1
         policies[meta.get("policy", "?")] += 1
         sizes.add(f"{meta.get('width')}x{meta.get('height')}")
-        raw_actions.append(episode.raw_actions)
+        raw_actions.append(actions)
     first = read_meta(shards[0])
     return {
         "folder": str(folder),

@@ -83,8 +83,11 @@ def read_meta(path: Path) -> dict[str, Any]:
         raise DataError(f"corrupt or truncated shard {path}: {_reason(error)}") from error
 
 
-def read_shard(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict[str, Any]]:
-    """frames, raw actions, poses (or None) and meta of one shard, checked for consistency."""
+def read_shard(path: Path, frames: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None, dict[str, Any]]:
+    """frames, raw actions, poses (or None) and meta of one shard, checked for consistency.
+
+    ``frames=False`` skips decompressing the frames (most of the file) and returns None for them.
+    """
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -94,7 +97,7 @@ def read_shard(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, d
                 raise DataError(f"corrupt shard {path}: missing {', '.join(sorted(missing))}")
             meta = json.loads(archive.read("meta.json"))
             actions = _read_array(archive, "actions.npy")
-            frames = _read_array(archive, "frames.npy")
+            images = _read_array(archive, "frames.npy") if frames else None
             poses = _read_array(archive, "poses.npy") if "poses.npy" in names else None
     except DataError:
         raise
@@ -103,12 +106,14 @@ def read_shard(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, d
     if meta.get("format_version") != FORMAT_VERSION:
         raise DataError(f"shard {path} has format_version {meta.get('format_version')!r}; "
                         f"this Dreamwalk reads version {FORMAT_VERSION}")
-    count = len(frames)
-    if frames.ndim != 4 or frames.dtype != np.uint8 or actions.shape != (count, ACTION_DIM) or \
+    count = len(actions)
+    bad_frames = images is not None and (images.ndim != 4 or images.dtype != np.uint8 or len(images) != count)
+    if bad_frames or actions.shape != (count, ACTION_DIM) or \
             (poses is not None and poses.shape != (count, 5)) or meta.get("frames") != count:
-        raise DataError(f"corrupt shard {path}: inconsistent shapes frames {frames.shape}, "
-                        f"actions {actions.shape}, poses {None if poses is None else poses.shape}")
-    return frames, actions, poses, meta
+        raise DataError(f"corrupt shard {path}: inconsistent shapes frames "
+                        f"{None if images is None else images.shape}, actions {actions.shape}, "
+                        f"poses {None if poses is None else poses.shape}")
+    return images, actions, poses, meta
 
 
 def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
