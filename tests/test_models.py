@@ -71,11 +71,27 @@ def test_key_value_cache_matches_the_full_window():
     past, pieces = None, []
     for t in range(4):
         out, present = denoiser.denoise(x[:, t:t + 1], sigma[:, t:t + 1], anchor[:, t:t + 1], actions[:, t:t + 1],
-                                        keep[:, t:t + 1], t, past)
+                                        keep[:, t:t + 1], past)
         past = present if past is None else [(torch.cat([k0, k1], 2), torch.cat([v0, v1], 2))
                                              for (k0, v0), (k1, v1) in zip(past, present)]
         pieces.append(out)
     torch.testing.assert_close(torch.cat(pieces, 1), full, atol=1e-5, rtol=1e-5)
+
+
+def test_a_padded_cache_matches_a_short_one():
+    """A fixed-size cache whose empty slots are masked (as exported graphs use it) equals a short cache."""
+    denoiser = tiny_denoiser()
+    x, anchor = torch.randn(1, 3, 4, 2, 3), torch.randn(1, 3, 4, 2, 3)
+    sigma, actions, keep = torch.rand(1, 3) + 0.1, torch.randn(1, 3, 12), torch.ones(1, 3, dtype=torch.bool)
+    _, past = denoiser.denoise(x[:, :2], sigma[:, :2], anchor[:, :2], actions[:, :2], keep[:, :2])
+    short, _ = denoiser.denoise(x[:, 2:], sigma[:, 2:], anchor[:, 2:], actions[:, 2:], keep[:, 2:], past)
+    padded_past = [(torch.cat([torch.randn_like(k[:, :, :6]), k], 2), torch.cat([torch.randn_like(v[:, :, :6]), v], 2))
+                   for k, v in past]                                # one garbage frame in front, masked out
+    valid = torch.tensor([[False] * 6 + [True] * 12])
+    padded, _ = denoiser.denoise(x[:, 2:], sigma[:, 2:], anchor[:, 2:], actions[:, 2:], keep[:, 2:], padded_past,
+                                 valid)
+    # Positions are relative within the window: one extra (masked) slot in front shifts nothing that is seen.
+    torch.testing.assert_close(padded, short, atol=1e-5, rtol=1e-5)
 
 
 def test_rollout_context_stays_bounded_and_is_reproducible():
@@ -104,8 +120,8 @@ def test_predicting_the_change_adds_the_change_to_the_last_frame():
     """A denoiser that is sure nothing changes dreams exactly the last frame (the copy baseline)."""
 
     class NothingChanges(Denoiser):
-        def denoise(self, noisy, sigma, anchor, actions, action_mask, first_position=0, past=None):
-            _, presents = super().denoise(noisy, sigma, anchor, actions, action_mask, first_position, past)
+        def denoise(self, noisy, sigma, anchor, actions, action_mask, past=None, past_valid=None):
+            _, presents = super().denoise(noisy, sigma, anchor, actions, action_mask, past, past_valid)
             return torch.zeros_like(noisy), presents
 
     base = tiny_denoiser()

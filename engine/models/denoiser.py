@@ -55,11 +55,11 @@ class Denoiser(nn.Module):
         return diffused + anchor if self.config.predict_change else diffused
 
     def denoise(self, noisy: torch.Tensor, sigma: torch.Tensor, anchor: torch.Tensor, actions: torch.Tensor,
-                action_mask: torch.Tensor, first_position: int = 0, past=None):
+                action_mask: torch.Tensor, past=None, past_valid: torch.Tensor | None = None):
         """Noisy diffused variable (B, T, C, h, w) at sigma (B, T) -> its denoised value and the new key/values."""
         c_skip, c_out, c_in, c_noise = (s[..., None, None, None] for s in self.scalings(sigma))
         output, presents = self.network(c_in * noisy, anchor, c_noise[..., 0, 0, 0], actions, action_mask,
-                                        first_position, past)
+                                        past, past_valid)
         return c_skip * noisy + c_out * output.float(), presents
 
     def sample_sigmas(self, shape: tuple[int, int], device: torch.device) -> torch.Tensor:

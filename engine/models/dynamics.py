@@ -6,8 +6,10 @@ mask (a frame's tokens attend to their own frame and earlier frames), and return
 ``F`` that :class:`engine.models.denoiser.Denoiser` turns into a denoised latent.
 
 Per-frame conditioning (noise level + action) modulates every block with adaLN-Zero (DiT, Peebles &
-Xie 2023); the time axis uses rotary position embedding (RoPE, Su et al. 2021) on frame indices, so a
-sliding key/value cache keeps positions relative; space uses a learned embedding per token.
+Xie 2023); the time axis uses rotary position embedding (RoPE, Su et al. 2021) on frame indices within
+the attended window. Keys are cached before rotation and rotated by their slot in the window at every
+pass, so a sliding key/value cache needs no growing position counter; space uses a learned embedding
+per token.
 """
 
 from __future__ import annotations
@@ -68,17 +70,17 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
         self.proj = nn.Linear(config.d_model, config.d_model)
 
-    def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor | None,
-                past: tuple[torch.Tensor, torch.Tensor] | None = None
+    def forward(self, x: torch.Tensor, query_positions: torch.Tensor, key_positions: torch.Tensor,
+                mask: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         batch, length, width = x.shape
         q, k, v = self.qkv(x).view(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
-        q, k = rope(q, positions), rope(k, positions)                       # (B, H, L, Dh)
+        present = (k, v)                                                    # (B, H, L, Dh), not yet rotated
         if past is not None:
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        out = F.scaled_dot_product_attention(rope(q, query_positions), rope(k, key_positions), v, attn_mask=mask)
         out = out.transpose(1, 2).reshape(batch, length, width)             # (B, L, D)
-        return self.proj(out), (k[:, :, -length:], v[:, :, -length:])
+        return self.proj(out), present
 
 
 class Block(nn.Module):
@@ -94,12 +96,14 @@ class Block(nn.Module):
         nn.init.zeros_(self.modulation.weight)                              # adaLN-Zero: blocks start as identity
         nn.init.zeros_(self.modulation.bias)
 
-    def forward(self, x: torch.Tensor, condition: torch.Tensor, positions: torch.Tensor,
-                mask: torch.Tensor | None, past: tuple[torch.Tensor, torch.Tensor] | None = None
+    def forward(self, x: torch.Tensor, condition: torch.Tensor, query_positions: torch.Tensor,
+                key_positions: torch.Tensor, mask: torch.Tensor,
+                past: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         # condition: (B, L, D) per token (each token carries its frame's noise level and action)
         shift1, scale1, gate1, shift2, scale2, gate2 = self.modulation(F.silu(condition)).chunk(6, dim=-1)
-        attended, present = self.attention(self.norm1(x) * (1 + scale1) + shift1, positions, mask, past)
+        attended, present = self.attention(self.norm1(x) * (1 + scale1) + shift1, query_positions, key_positions,
+                                           mask, past)
         x = x + gate1 * attended
         x = x + gate2 * self.mlp(self.norm2(x) * (1 + scale2) + shift2)
         return x, present
@@ -129,11 +133,12 @@ class DynamicsTransformer(nn.Module):
         return self.noise_mlp(noise_embedding(c_noise, self.config.d_model)) + action
 
     def forward(self, x: torch.Tensor, anchor: torch.Tensor, c_noise: torch.Tensor, actions: torch.Tensor,
-                action_mask: torch.Tensor, first_position: int = 0,
-                past: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+                action_mask: torch.Tensor, past: list[tuple[torch.Tensor, torch.Tensor]] | None = None,
+                past_valid: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
         """x: (B, T, C, h, w) scaled noisy latents of T frames that follow the ``past`` key/value cache;
-        anchor: (B, T, C, h, w) the clean latent before each frame.
+        anchor: (B, T, C, h, w) the clean latent before each frame; past_valid: (B, P) bool marking the
+        cached tokens that hold a frame (a fixed-size cache that is still filling up).
 
         Returns the network output (B, T, C, h, w) and each layer's keys/values of these T frames.
         """
@@ -145,12 +150,16 @@ class DynamicsTransformer(nn.Module):
         condition = self.condition(c_noise, actions, action_mask)                           # (B, T, D)
         condition = condition.repeat_interleave(tokens, dim=1)                              # (B, T*N, D)
         past_frames = 0 if not past else past[0][0].shape[2] // tokens
-        # Cached keys were rotated at their own positions, so only the new tokens need theirs.
-        positions = torch.arange(first_position, first_position + frames, device=x.device).repeat_interleave(tokens)
-        mask = block_causal_mask(past_frames + frames, tokens, x.device)[past_frames * tokens:]
+        key_positions = torch.arange(past_frames + frames, device=x.device).repeat_interleave(tokens)
+        query_positions = key_positions[past_frames * tokens:]
+        mask = block_causal_mask(past_frames + frames, tokens, x.device)[past_frames * tokens:]   # (Lq, Lk)
+        if past_valid is not None:
+            new_keys = torch.ones(batch, frames * tokens, dtype=torch.bool, device=x.device)
+            key_valid = torch.cat([past_valid, new_keys], dim=1)                            # (B, Lk)
+            mask = mask[None, None] & key_valid[:, None, None, :]                           # (B, 1, Lq, Lk)
         presents = []
         for index, block in enumerate(self.blocks):
-            h, present = block(h, condition, positions, mask, None if not past else past[index])
+            h, present = block(h, condition, query_positions, key_positions, mask, None if not past else past[index])
             presents.append(present)
         shift, scale = self.final_modulation(F.silu(condition)).chunk(2, dim=-1)
         out = self.head(self.final_norm(h) * (1 + scale) + shift)                          # (B, T*N, C)

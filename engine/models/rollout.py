@@ -26,7 +26,7 @@ class LatentRollout:
         self.sample = {"heun": sample_heun, "euler": sample_euler}[sampler]
         self.generator = generator
         self.cache: Cache = []
-        self.position = 0
+        self.frames_seen = 0
         self.last_latent: torch.Tensor | None = None
 
     def _cache_frame(self, latent: torch.Tensor, anchor: torch.Tensor, action: torch.Tensor,
@@ -36,20 +36,20 @@ class LatentRollout:
         noise = torch.randn(latent.shape, generator=self.generator)
         noisy = (self.denoiser.to_diffused(latent, anchor) + self.config.context_sigma * noise)[:, None]
         _, presents = self.denoiser.denoise(noisy, sigma, anchor[:, None], action[:, None], keep[:, None],
-                                            self.position, self.cache or None)
+                                            self.cache or None)
         limit = (self.context_frames - 1) * latent.shape[-1] * latent.shape[-2]
         if self.cache:
             presents = [(torch.cat([k0, k1], 2)[:, :, -limit:], torch.cat([v0, v1], 2)[:, :, -limit:])
                         for (k0, v0), (k1, v1) in zip(self.cache, presents)]
         self.cache = presents
-        self.position += 1
+        self.frames_seen += 1
         self.last_latent = latent
 
     @torch.no_grad()
     def prime(self, latent: torch.Tensor) -> None:
         """Start from a real frame's latent (B, C, h, w): the prompt, with no action leading into it and
         itself as its anchor (as if the world stood still before it)."""
-        self.cache, self.position = [], 0
+        self.cache, self.frames_seen = [], 0
         batch = latent.shape[0]
         action = torch.zeros(batch, self.denoiser.network.config.action_dim)
         self._cache_frame(latent, latent, action, torch.zeros(batch, dtype=torch.bool))
@@ -81,7 +81,7 @@ class LatentRollout:
             def denoise(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
                 sigma_frames = torch.full((batch, 1), float(sigma))
                 out, _ = self.denoiser.denoise(x[:, None], sigma_frames, anchor[:, None], action[:, None],
-                                               mask[:, None], self.position, self.cache)
+                                               mask[:, None], self.cache)
                 return out[:, 0]
             return denoise
 
