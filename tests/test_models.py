@@ -1,5 +1,7 @@
 import math
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -144,6 +146,9 @@ def test_samplers_draw_from_the_data_distribution(sampler, steps):
 
     sigmas = karras_sigmas(steps, 0.002, 80.0)
     assert sigmas[0] == pytest.approx(80.0) and sigmas[-1] == 0 and (sigmas[:-1] > sigmas[1:]).all()
+    numpy_samples = sampler(lambda x, s: mean + std ** 2 / (std ** 2 + s ** 2) * (x - mean),
+                            np.random.default_rng(0).standard_normal(20000), sigmas)
+    assert abs(numpy_samples.std() - std) < 0.02                       # the same code runs on numpy
     samples = sampler(denoise, torch.randn(20000, generator=torch.Generator().manual_seed(0)), sigmas)
     assert samples.mean().item() == pytest.approx(mean, abs=0.02)
     assert samples.std().item() == pytest.approx(std, abs=0.02)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from engine.models.denoiser import Denoiser
-from engine.models.sampling import Denoise, guided, karras_sigmas, sample_euler, sample_heun
+from engine.models.sampling import SAMPLERS, Denoise, guided, karras_sigmas
 
 Cache = list[tuple[torch.Tensor, torch.Tensor]]
 
@@ -23,7 +23,7 @@ class LatentRollout:
         self.context_frames = denoiser.network.config.context_frames
         self.sigmas = karras_sigmas(steps, self.config.sigma_min, self.config.sigma_max)
         self.guidance_scale = guidance_scale
-        self.sample = {"heun": sample_heun, "euler": sample_euler}[sampler]
+        self.sample = SAMPLERS[sampler]
         self.generator = generator
         self.cache: Cache = []
         self.frames_seen = 0
@@ -78,7 +78,7 @@ class LatentRollout:
         anchor = self.last_latent
 
         def denoiser_with(mask: torch.Tensor) -> Denoise:
-            def denoise(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+            def denoise(x: torch.Tensor, sigma: float) -> torch.Tensor:
                 sigma_frames = torch.full((batch, 1), float(sigma))
                 out, _ = self.denoiser.denoise(x[:, None], sigma_frames, anchor[:, None], action[:, None],
                                                mask[:, None], self.cache)

@@ -1,35 +1,37 @@
 """Samplers: pure functions of a ``denoise(x, sigma) -> x0`` callable and a noise schedule
-(after k-diffusion's sampling.py). Nothing here knows about training or the network."""
+(after k-diffusion's sampling.py). They only use arithmetic, so they run on torch tensors in training
+and evaluation and on numpy arrays in the ONNX runtime; nothing here imports torch.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
-import torch
+import numpy as np
 
-Denoise = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Denoise = Callable[[Any, float], Any]
 
 
-def karras_sigmas(steps: int, sigma_min: float, sigma_max: float, rho: float = 7.0) -> torch.Tensor:
+def karras_sigmas(steps: int, sigma_min: float, sigma_max: float, rho: float = 7.0) -> np.ndarray:
     """Noise levels from sigma_max down to sigma_min, then 0 (Karras et al. 2022, eq. 5)."""
-    ramp = torch.linspace(0, 1, steps)
+    ramp = np.linspace(0.0, 1.0, steps)
     sigmas = (sigma_max ** (1 / rho) + ramp * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho))) ** rho
-    return torch.cat([sigmas, torch.zeros(1)])
+    return np.append(sigmas, 0.0).astype(np.float32)
 
 
-def sample_euler(denoise: Denoise, noise: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
+def sample_euler(denoise: Denoise, noise: Any, sigmas: np.ndarray) -> Any:
     """Deterministic Euler steps of the probability-flow ODE (Karras et al. 2022, Algorithm 1 without Heun)."""
-    x = noise * sigmas[0]
-    for sigma, next_sigma in zip(sigmas[:-1], sigmas[1:]):
+    x = noise * float(sigmas[0])
+    for sigma, next_sigma in zip(sigmas[:-1].tolist(), sigmas[1:].tolist()):
         denoised = denoise(x, sigma)
         x = x + (x - denoised) / sigma * (next_sigma - sigma)
     return x
 
 
-def sample_heun(denoise: Denoise, noise: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
+def sample_heun(denoise: Denoise, noise: Any, sigmas: np.ndarray) -> Any:
     """Heun's second-order steps (Karras et al. 2022, Algorithm 1); the last step is Euler."""
-    x = noise * sigmas[0]
-    for sigma, next_sigma in zip(sigmas[:-1], sigmas[1:]):
+    x = noise * float(sigmas[0])
+    for sigma, next_sigma in zip(sigmas[:-1].tolist(), sigmas[1:].tolist()):
         derivative = (x - denoise(x, sigma)) / sigma
         candidate = x + derivative * (next_sigma - sigma)
         if next_sigma > 0:
@@ -39,12 +41,20 @@ def sample_heun(denoise: Denoise, noise: torch.Tensor, sigmas: torch.Tensor) -> 
     return x
 
 
+SAMPLERS = {"heun": sample_heun, "euler": sample_euler}
+
+
+def evaluations_per_frame(sampler: str, steps: int) -> int:
+    """Network evaluations one sample costs (without guidance, which doubles them)."""
+    return 2 * steps - 1 if sampler == "heun" else steps
+
+
 def guided(conditional: Denoise, unconditional: Denoise, scale: float) -> Denoise:
     """Classifier-free guidance (Ho & Salimans 2022): D_u + scale (D_c - D_u); scale 1 is no guidance."""
     if scale == 1.0:
         return conditional
 
-    def denoise(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    def denoise(x: Any, sigma: float) -> Any:
         unguided = unconditional(x, sigma)
         return unguided + scale * (conditional(x, sigma) - unguided)
 

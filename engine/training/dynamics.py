@@ -139,8 +139,15 @@ class DynamicsTask:
         return loss, {"loss_last_frame": float(per_frame[:, -1].detach().mean())}
 
 
+def world_settings(data: str | Path) -> dict[str, Any]:
+    """Frame rate and action ranges of the recordings a model learns, which its world pack must carry."""
+    meta = read_meta(list_shards(Path(data))[0])
+    return {key: meta[key] for key in ("fps", "turn_range", "look_range", "source") if key in meta}
+
+
 def save_world_model(path: Path, model: nn.Module, config: DynamicsTrainConfig, progress: dict[str, Any]) -> None:
     meta = {"kind": "dynamics", "config": to_dict(config), "autoencoder_sha": file_digest(Path(config.autoencoder)),
+            "world": world_settings(config.data),
             **{key: progress[key] for key in ("step", "samples", "trained_minutes")}}
     save_checkpoint(path, {k: v.cpu() for k, v in model.state_dict().items()}, meta)
 

@@ -1,0 +1,1 @@
+"""torch -> ONNX graphs -> world pack, with parity checks."""

@@ -1,0 +1,111 @@
+"""``dreamwalk export``: dynamics checkpoint -> ONNX graphs -> parity check -> one world pack file.
+
+The parity check drives the same numpy sampler (engine.runtime.rollout) once with the PyTorch graph
+modules and once with ONNX Runtime sessions of the exported files, from the same prompt, actions and
+seed, and requires the latents of the whole rollout to agree within ``tolerance``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from engine.actions import KEYS
+from engine.errors import DreamwalkError
+from engine.export.graphs import (DecoderGraph, DynamicsStepGraph, EncoderGraph, cache_shape, dynamics_example,
+                                  export_graph)
+from engine.export.pack import FORMAT_VERSION, sha256, write_pack
+from engine.runtime.rollout import CachedRollout, SamplerSettings
+from engine.training.dynamics import load_autoencoder, load_world_model, world_settings
+
+TOLERANCE = 1e-3
+DYNAMICS_INPUTS = ["noisy", "sigma", "anchor", "action", "keep_action", "past_keys", "past_values", "past_valid"]
+
+
+def torch_step(graph: DynamicsStepGraph) -> Callable[..., tuple[np.ndarray, ...]]:
+    @torch.no_grad()
+    def step(**inputs: np.ndarray) -> tuple[np.ndarray, ...]:
+        outputs = graph(*(torch.from_numpy(np.ascontiguousarray(inputs[name])) for name in DYNAMICS_INPUTS))
+        return tuple(output.numpy() for output in outputs)
+    return step
+
+
+def onnx_step(session: Any) -> Callable[..., tuple[np.ndarray, ...]]:
+    def step(**inputs: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(session.run(None, inputs))
+    return step
+
+
+def rollout_latents(step: Callable[..., tuple[np.ndarray, ...]], denoiser: Any, settings: SamplerSettings,
+                    prompt: np.ndarray, actions: np.ndarray, seed: int) -> np.ndarray:
+    config = denoiser.network.config
+    rollout = CachedRollout(step, settings, cache_shape(denoiser), config.tokens_per_frame, config.action_dim, seed)
+    rollout.prime(prompt)
+    return np.stack([rollout.step(action) for action in actions])
+
+
+def export_world(checkpoint: str | Path, out: str | Path, name: str = "", description: str = "",
+                 license: str = "", sampler: str = "heun", steps: int = 4, guidance_scale: float = 1.0,
+                 metrics: dict[str, Any] | None = None, parity_frames: int = 24) -> dict[str, Any]:
+    import onnxruntime
+
+    denoiser, meta = load_world_model(checkpoint)
+    autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
+    config, diffusion = denoiser.network.config, denoiser.config
+    ae_config = autoencoder.config
+    settings = SamplerSettings(sampler, steps, guidance_scale, diffusion.sigma_min, diffusion.sigma_max,
+                               diffusion.context_sigma, diffusion.predict_change)
+    with tempfile.TemporaryDirectory(prefix="dreamwalk-export-") as temporary:
+        folder = Path(temporary)
+        frame = torch.zeros(1, 3, ae_config.height, ae_config.width)
+        latent = torch.zeros(1, *ae_config.latent_shape)
+        export_graph(EncoderGraph(autoencoder), {"frame": frame}, ["latent"], folder / "encoder.onnx")
+        export_graph(DecoderGraph(autoencoder), {"latent": latent}, ["frame"], folder / "decoder.onnx")
+        step_graph = DynamicsStepGraph(denoiser).eval()
+        export_graph(step_graph, dynamics_example(denoiser), ["denoised", "keys", "values"], folder / "dynamics.onnx")
+
+        # Parity over a whole rollout, from a real-looking prompt (the encoded mid-grey frame plus noise).
+        rng = np.random.default_rng(0)
+        prompt = autoencoder.encode(frame + 0.3 * torch.randn_like(frame)).detach().numpy()
+        actions = rng.uniform(-1, 1, (parity_frames, config.action_dim)).astype(np.float32)
+        actions[:, :10] = actions[:, :10] > 0
+        session = onnxruntime.InferenceSession(str(folder / "dynamics.onnx"), providers=["CPUExecutionProvider"])
+        expected = rollout_latents(torch_step(step_graph), denoiser, settings, prompt, actions, seed=7)
+        actual = rollout_latents(onnx_step(session), denoiser, settings, prompt, actions, seed=7)
+        difference = float(np.abs(expected - actual).max())
+        if not difference <= TOLERANCE:
+            raise DreamwalkError(f"ONNX and PyTorch disagree by {difference:.2e} over a {parity_frames}-frame "
+                                 f"rollout (tolerance {TOLERANCE:g}); the pack was not written")
+
+        world = meta.get("world") or world_settings(meta["config"]["data"])
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "name": name or Path(out).stem,
+            "description": description,
+            "license": license,
+            "frame": {"width": ae_config.width, "height": ae_config.height, "fps": world["fps"]},
+            "context_frames": config.context_frames,
+            "actions": {"keys": list(KEYS), "turn_range": world["turn_range"], "look_range": world["look_range"]},
+            "latent": {"channels": ae_config.latent_channels, "height": ae_config.latent_shape[1],
+                       "width": ae_config.latent_shape[2]},
+            "cache": {"shape": list(cache_shape(denoiser)), "tokens_per_frame": config.tokens_per_frame},
+            "sampler": {"name": sampler, "steps": steps, "guidance_scale": guidance_scale,
+                        "sigma_min": diffusion.sigma_min, "sigma_max": diffusion.sigma_max,
+                        "context_sigma": diffusion.context_sigma, "predict_change": diffusion.predict_change},
+            "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx")}
+                       for graph in ("encoder", "decoder", "dynamics")},
+            "training": {"data": meta["config"]["data"], "steps": meta["step"], "samples": meta["samples"],
+                         "hours": round(meta["trained_minutes"] / 60, 3), "hardware": "2-core CPU",
+                         "config": meta["config"]},
+            "metrics": metrics or {},
+            "parity": {"frames": parity_frames, "max_abs_latent_difference": difference},
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        write_pack(folder, Path(out))
+    return {"out": str(out), "parity_max_abs_difference": difference, "bytes": Path(out).stat().st_size}

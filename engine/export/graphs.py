@@ -1,0 +1,87 @@
+"""Small explicit modules wrapping the trained networks for ONNX export, one graph per component.
+
+- ``encoder``: ``frame`` (1, 3, H, W) in [-1, 1] -> ``latent`` (1, C, h, w)
+- ``decoder``: ``latent`` -> ``frame`` in [-1, 1]
+- ``dynamics``: one denoiser evaluation of one new frame against a fixed-size key/value cache:
+  ``noisy``, ``sigma``, ``anchor``, ``action``, ``keep_action``, ``past_keys``, ``past_values``,
+  ``past_valid`` -> ``denoised``, ``keys``, ``values`` (the new frame's keys/values, to cache).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from engine.models.autoencoder import Autoencoder
+from engine.models.denoiser import Denoiser
+
+OPSET = 18
+
+
+class EncoderGraph(nn.Module):
+    def __init__(self, autoencoder: Autoencoder) -> None:
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        return self.autoencoder.encode(frame)
+
+
+class DecoderGraph(nn.Module):
+    def __init__(self, autoencoder: Autoencoder) -> None:
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, latent: torch.Tensor) -> torch.Tensor:
+        return self.autoencoder.decode(latent).clamp(-1.0, 1.0)
+
+
+class DynamicsStepGraph(nn.Module):
+    """Shapes (B = 1): noisy/anchor (B, C, h, w); sigma (B,); action (B, A); keep_action (B,) bool;
+    past_keys/past_values (layers, B, heads, P, head_dim) with P = (context_frames - 1) * tokens;
+    past_valid (B, P) bool. Outputs: denoised (B, C, h, w); keys/values (layers, B, heads, tokens, head_dim)."""
+
+    def __init__(self, denoiser: Denoiser) -> None:
+        super().__init__()
+        self.denoiser = denoiser
+
+    def forward(self, noisy: torch.Tensor, sigma: torch.Tensor, anchor: torch.Tensor, action: torch.Tensor,
+                keep_action: torch.Tensor, past_keys: torch.Tensor, past_values: torch.Tensor,
+                past_valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        past = [(past_keys[i], past_values[i]) for i in range(past_keys.shape[0])]
+        denoised, presents = self.denoiser.denoise(noisy[:, None], sigma[:, None], anchor[:, None], action[:, None],
+                                                   keep_action[:, None], past, past_valid)
+        keys = torch.stack([k for k, _ in presents])
+        values = torch.stack([v for _, v in presents])
+        return denoised[:, 0], keys, values
+
+
+def cache_shape(denoiser: Denoiser, batch: int = 1) -> tuple[int, int, int, int, int]:
+    config = denoiser.network.config
+    past_tokens = (config.context_frames - 1) * config.tokens_per_frame
+    return config.layers, batch, config.heads, past_tokens, config.d_model // config.heads
+
+
+def dynamics_example(denoiser: Denoiser) -> dict[str, torch.Tensor]:
+    config = denoiser.network.config
+    latent = (1, config.latent_channels, config.latent_height, config.latent_width)
+    shape = cache_shape(denoiser)
+    return {
+        "noisy": torch.randn(latent), "sigma": torch.tensor([1.0]), "anchor": torch.randn(latent),
+        "action": torch.zeros(1, config.action_dim), "keep_action": torch.tensor([True]),
+        "past_keys": torch.randn(shape), "past_values": torch.randn(shape),
+        "past_valid": torch.ones(1, shape[3], dtype=torch.bool),
+    }
+
+
+def export_graph(module: nn.Module, inputs: dict[str, torch.Tensor], outputs: list[str], path: Path) -> Path:
+    """Export with named inputs/outputs and fixed shapes (the runtime plays one world at batch 1)."""
+    module = module.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                       # the TorchScript exporter's deprecation notice
+        torch.onnx.export(module, tuple(inputs.values()), str(path), input_names=list(inputs),
+                          output_names=outputs, opset_version=OPSET, dynamo=False)
+    return path

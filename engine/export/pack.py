@@ -1,0 +1,152 @@
+"""World packs (DESIGN.md contract): one zip file (or a folder, for development) holding manifest.json
+and the ONNX graphs it names, each with its sha256. Opening a pack verifies it before anything runs:
+only regular members with plain relative names, a bounded inflated size, known format_version, every
+named graph present with its checksum. Zip packs are extracted into a private temporary folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from engine.errors import DreamwalkError
+
+FORMAT_VERSION = 1
+PACK_SUFFIX = ".dwpack"
+MAX_INFLATED_BYTES = 2 * 1024 ** 3          # no world is near this; a zip bomb is far past it
+MAX_COMPRESSION_RATIO = 200
+REQUIRED_KEYS = ("format_version", "name", "description", "license", "frame", "context_frames", "actions",
+                 "sampler", "graphs", "training", "metrics")
+GRAPHS = ("encoder", "decoder", "dynamics")
+
+
+class PackError(DreamwalkError):
+    """A world pack that cannot be opened: the message says what is wrong with it."""
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_pack(folder: Path, out: Path) -> Path:
+    """Zip a pack folder (manifest.json + graphs) into one file, written atomically."""
+    folder, out = Path(folder), Path(out)
+    manifest = read_manifest(folder)
+    names = ["manifest.json"] + [graph["file"] for graph in manifest["graphs"].values()]
+    temporary = out.with_name(f".{out.name}.partial")
+    try:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in names:
+                archive.write(folder / name, arcname=name)
+        temporary.replace(out)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return out
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / "manifest.json"
+    if not path.is_file():
+        raise PackError(f"{folder} is not a world pack: it has no manifest.json")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PackError(f"unreadable manifest.json in {folder}: {error}") from error
+    if not isinstance(manifest, dict):
+        raise PackError("manifest.json must hold a JSON object")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise PackError(f"world pack format_version {version!r} is not supported (this Dreamwalk reads "
+                        f"{FORMAT_VERSION}); update Dreamwalk or re-export the world")
+    missing = [key for key in REQUIRED_KEYS if key not in manifest]
+    if missing:
+        raise PackError(f"manifest.json lacks {', '.join(missing)}")
+    missing_graphs = [name for name in GRAPHS if name not in manifest["graphs"]]
+    if missing_graphs:
+        raise PackError(f"manifest.json names no {', '.join(missing_graphs)} graph")
+    return manifest
+
+
+def verify_folder(folder: Path) -> dict[str, Any]:
+    """The manifest of a pack folder whose every graph exists, stays inside it and matches its sha256."""
+    folder = Path(folder).resolve()
+    manifest = read_manifest(folder)
+    for name, graph in manifest["graphs"].items():
+        file = str(graph.get("file", ""))
+        path = (folder / file).resolve()
+        if not file or folder not in path.parents:
+            raise PackError(f"graph {name} points outside the pack: {file!r}")
+        if not path.is_file():
+            raise PackError(f"the pack is missing its {name} graph ({file})")
+        if sha256(path) != graph.get("sha256"):
+            raise PackError(f"checksum mismatch for the {name} graph ({file}): the pack is damaged or was edited")
+    return manifest
+
+
+class OpenedPack:
+    """A verified pack folder; for a zip pack, a private extraction removed on close()."""
+
+    def __init__(self, folder: Path, manifest: dict[str, Any], temporary: bool) -> None:
+        self.folder, self.manifest, self._temporary = folder, manifest, temporary
+
+    def graph_path(self, name: str) -> Path:
+        return self.folder / self.manifest["graphs"][name]["file"]
+
+    def close(self) -> None:
+        if self._temporary:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self._temporary = False
+
+
+def open_pack(path: str | Path) -> OpenedPack:
+    """Open and verify a pack file or folder. Raises PackError with one clear reason."""
+    path = Path(path)
+    if not path.exists():
+        raise PackError(f"no world pack at {path}")
+    if path.is_dir():
+        return OpenedPack(path, verify_folder(path), temporary=False)
+    if not zipfile.is_zipfile(path):
+        raise PackError(f"{path.name} is not a world pack (not a zip archive)")
+    folder = Path(tempfile.mkdtemp(prefix="dreamwalk-world-"))
+    try:
+        _extract(path, folder)
+        return OpenedPack(folder, verify_folder(folder), temporary=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _extract(archive_path: Path, folder: Path) -> None:
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            members = archive.infolist()
+            total = sum(member.file_size for member in members)
+            packed = max(sum(member.compress_size for member in members), 1)
+            if total > MAX_INFLATED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
+                raise PackError(f"{archive_path.name} would inflate to {total:,} bytes from {packed:,}: refused")
+            for member in members:
+                name = PurePosixPath(member.filename)
+                if member.is_dir():
+                    continue
+                if name.is_absolute() or ".." in name.parts or "\\" in member.filename or len(name.parts) != 1:
+                    raise PackError(f"{archive_path.name} holds a member with an unsafe path: {member.filename!r}")
+                if (member.external_attr >> 16) & 0o170000 not in (0, 0o100000):
+                    raise PackError(f"{archive_path.name} holds a member that is not a regular file: {member.filename!r}")
+                with archive.open(member) as source, open(folder / name.name, "wb") as target:
+                    shutil.copyfileobj(source, target)
+    except (zipfile.BadZipFile, zlib_error(), OSError) as error:
+        raise PackError(f"{archive_path.name} is a damaged world pack: {error}") from error
+
+
+def zlib_error() -> type[Exception]:
+    import zlib
+    return zlib.error

@@ -1,0 +1,105 @@
+"""The autoregressive sampler over the exported dynamics graph, in numpy, with a fixed-size key/value
+cache: the numpy twin of engine.models.rollout.LatentRollout. Memory is the same at frame 10 and at
+frame 10 million; a whole state is a handful of arrays, so a moment can be copied and branched."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from engine.models.sampling import SAMPLERS, guided, karras_sigmas
+
+# (noisy, sigma, anchor, action, keep_action, past_keys, past_values, past_valid) -> (denoised, keys, values)
+StepFunction = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+@dataclass
+class SamplerSettings:
+    name: str = "heun"
+    steps: int = 4
+    guidance_scale: float = 1.0
+    sigma_min: float = 0.002
+    sigma_max: float = 5.0
+    context_sigma: float = 0.05
+    predict_change: bool = True
+
+
+@dataclass
+class RolloutState:
+    keys: np.ndarray              # (layers, 1, heads, P, head_dim)
+    values: np.ndarray
+    valid: np.ndarray             # (1, P) bool
+    last_latent: np.ndarray | None
+    rng: dict[str, Any]           # the numpy generator's state: the same actions give the same frames
+
+
+class CachedRollout:
+    def __init__(self, step: StepFunction, settings: SamplerSettings, cache_shape: tuple[int, ...],
+                 tokens_per_frame: int, action_dim: int, seed: int = 0) -> None:
+        self.step_function = step
+        self.settings = settings
+        self.tokens = tokens_per_frame
+        self.action_dim = action_dim
+        self.rng = np.random.default_rng(seed)
+        self.keys = np.zeros(cache_shape, np.float32)
+        self.values = np.zeros(cache_shape, np.float32)
+        self.valid = np.zeros((1, cache_shape[3]), bool)
+        self.last_latent: np.ndarray | None = None
+        self.sigmas = karras_sigmas(settings.steps, settings.sigma_min, settings.sigma_max)
+
+    def _evaluate(self, noisy: np.ndarray, sigma: float, anchor: np.ndarray, action: np.ndarray,
+                  keep: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.step_function(
+            noisy=noisy.astype(np.float32), sigma=np.array([sigma], np.float32), anchor=anchor.astype(np.float32),
+            action=action.astype(np.float32)[None], keep_action=np.array([keep]), past_keys=self.keys,
+            past_values=self.values, past_valid=self.valid)
+
+    def _cache_frame(self, latent: np.ndarray, anchor: np.ndarray, action: np.ndarray, keep: bool) -> None:
+        settings = self.settings
+        diffused = latent - anchor if settings.predict_change else latent
+        noisy = diffused + settings.context_sigma * self.rng.standard_normal(latent.shape).astype(np.float32)
+        _, keys, values = self._evaluate(noisy, settings.context_sigma, anchor, action, keep)
+        n = self.tokens                                                     # slide the window by one frame
+        self.keys = np.concatenate([self.keys[:, :, :, n:], keys], axis=3)
+        self.values = np.concatenate([self.values[:, :, :, n:], values], axis=3)
+        self.valid = np.concatenate([self.valid[:, n:], np.ones((1, n), bool)], axis=1)
+        self.last_latent = latent
+
+    def prime(self, latent: np.ndarray) -> None:
+        """Start from the prompt's latent (1, C, h, w), with an empty context."""
+        self.keys[:] = 0
+        self.values[:] = 0
+        self.valid[:] = False
+        self._cache_frame(latent, latent, np.zeros(self.action_dim, np.float32), keep=False)
+
+    def predict(self, action: np.ndarray) -> np.ndarray:
+        """The next latent for the encoded action (A,), without adding it to the context."""
+        anchor = self.last_latent
+        if anchor is None:
+            raise RuntimeError("prime() the rollout with a prompt first")
+
+        def with_action(keep: bool):
+            return lambda x, sigma: self._evaluate(x, sigma, anchor, action, keep)[0]
+
+        denoise = guided(with_action(True), with_action(False), self.settings.guidance_scale)
+        noise = self.rng.standard_normal(anchor.shape).astype(np.float32)
+        sample = SAMPLERS[self.settings.name](denoise, noise, self.sigmas)
+        return sample + anchor if self.settings.predict_change else sample
+
+    def step(self, action: np.ndarray) -> np.ndarray:
+        latent = self.predict(action)
+        self._cache_frame(latent, self.last_latent, action, keep=True)
+        return latent
+
+    def snapshot(self) -> RolloutState:
+        return RolloutState(self.keys.copy(), self.values.copy(), self.valid.copy(),
+                            None if self.last_latent is None else self.last_latent.copy(),
+                            copy.deepcopy(self.rng.bit_generator.state))
+
+    def restore(self, state: RolloutState) -> None:
+        self.keys, self.values, self.valid = state.keys.copy(), state.values.copy(), state.valid.copy()
+        self.last_latent = None if state.last_latent is None else state.last_latent.copy()
+        self.rng.bit_generator.state = copy.deepcopy(state.rng)

@@ -1,0 +1,158 @@
+"""WorldSession (DESIGN.md runtime contract): play a world pack on ONNX Runtime.
+
+    session = WorldSession.open(path, device="auto")
+    frame = session.reset(image)       # path, PIL image or (H, W, 3) uint8 of any size
+    frame = session.step(action)       # dict or engine.actions.Action -> (h, w, 3) uint8
+    state = session.snapshot(); session.restore(state)
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from engine.actions import KEYS, Action, encode_action
+from engine.errors import DreamwalkError
+from engine.export.pack import OpenedPack, open_pack
+from engine.runtime.images import load_prompt
+from engine.runtime.providers import choose_provider, warn
+from engine.runtime.rollout import CachedRollout, RolloutState, SamplerSettings
+
+DEFAULT_WORLDS = Path(__file__).resolve().parents[2] / "assets" / "worlds"
+
+
+@dataclass
+class SessionState:
+    rollout: RolloutState
+    frame: np.ndarray
+    frames: int
+
+
+class WorldSession:
+    def __init__(self, pack: OpenedPack, device: str = "auto", seed: int = 0) -> None:
+        import onnxruntime
+
+        self._pack = pack
+        self.manifest: dict[str, Any] = pack.manifest
+        frame = self.manifest["frame"]
+        self.frame_size: tuple[int, int] = (int(frame["width"]), int(frame["height"]))
+        self.fps: float = float(frame["fps"])
+        self.provider, note = choose_provider(device, pack.graph_path("decoder"))
+        if note:
+            warn(note)
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        providers = [self.provider] + ([] if self.provider == "CPUExecutionProvider" else ["CPUExecutionProvider"])
+        try:
+            self._graphs = {name: onnxruntime.InferenceSession(str(pack.graph_path(name)), options, providers=providers)
+                            for name in ("encoder", "decoder", "dynamics")}
+        except Exception as error:  # onnxruntime's own exception types
+            raise DreamwalkError(f"the world's graphs do not load: {str(error).splitlines()[0]}") from error
+        self._check_shapes()
+        sampler = self.manifest["sampler"]
+        self.settings = SamplerSettings(sampler["name"], int(sampler["steps"]), float(sampler["guidance_scale"]),
+                                        float(sampler["sigma_min"]), float(sampler["sigma_max"]),
+                                        float(sampler["context_sigma"]), bool(sampler["predict_change"]))
+        actions = self.manifest["actions"]
+        self.trained_keys = tuple(actions["keys"])
+        self.turn_range, self.look_range = float(actions["turn_range"]), float(actions["look_range"])
+        self._warned_keys: set[str] = set()
+        self._seed = seed
+        self._rollout: CachedRollout | None = None
+        self._frame: np.ndarray | None = None
+        self.frames = 0
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, device: str = "auto", seed: int = 0) -> "WorldSession":
+        """Open a pack file or folder (verified first); with no path, the default world in assets/worlds/."""
+        if path is None:
+            packs = sorted(DEFAULT_WORLDS.glob("*.dwpack")) if DEFAULT_WORLDS.exists() else []
+            if not packs:
+                raise DreamwalkError(f"no default world in {DEFAULT_WORLDS}; pass the path of a world pack")
+            path = packs[0]
+        pack = open_pack(path)
+        try:
+            return cls(pack, device, seed)
+        except BaseException:
+            pack.close()
+            raise
+
+    def _check_shapes(self) -> None:
+        """Each graph's declared inputs must fit the manifest before anything runs."""
+        width, height = self.frame_size
+        latent = self.manifest["latent"]
+        latent_shape = [1, latent["channels"], latent["height"], latent["width"]]
+        expected = {
+            "encoder": {"frame": [1, 3, height, width]},
+            "decoder": {"latent": latent_shape},
+            "dynamics": {"noisy": latent_shape, "anchor": latent_shape, "past_keys": self.manifest["cache"]["shape"]},
+        }
+        for graph, inputs in expected.items():
+            declared = {i.name: i.shape for i in self._graphs[graph].get_inputs()}
+            for name, shape in inputs.items():
+                if declared.get(name) != shape:
+                    raise DreamwalkError(f"the {graph} graph takes {name} of shape {declared.get(name)}, "
+                                         f"but the manifest says {shape}: the pack is inconsistent")
+
+    def _dynamics(self, **inputs: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(self._graphs["dynamics"].run(None, inputs))
+
+    def _decode(self, latent: np.ndarray) -> np.ndarray:
+        image = self._graphs["decoder"].run(None, {"latent": latent})[0][0]          # (3, h, w) in [-1, 1]
+        return np.clip((image.transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+    def reset(self, image: Any) -> np.ndarray:
+        """Start the world from a prompt image; returns the prompt as a model frame."""
+        prompt = load_prompt(image, self.frame_size)
+        tensor = (prompt.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+        latent = self._graphs["encoder"].run(None, {"frame": tensor})[0]
+        cache = self.manifest["cache"]
+        self._rollout = CachedRollout(self._dynamics, self.settings, tuple(cache["shape"]),
+                                      int(cache["tokens_per_frame"]), len(KEYS), self._seed)
+        self._rollout.prime(latent)
+        self._frame, self.frames = prompt, 0
+        return prompt.copy()
+
+    def step(self, action: Action | Mapping[str, Any]) -> np.ndarray:
+        """Dream the frame that follows ``action``."""
+        if self._rollout is None:
+            raise DreamwalkError("call reset(image) before step()")
+        action = Action.coerce(action).clipped(self.turn_range, self.look_range)
+        untrained = [k for k, v in action.to_dict().items() if v and k not in self.trained_keys]
+        for key in untrained:
+            if key not in self._warned_keys:
+                self._warned_keys.add(key)
+                warn(f"this world was not trained with '{key}'; it is ignored")
+        if untrained:
+            action = Action(**{k: v for k, v in action.to_dict().items() if k not in untrained})
+        latent = self._rollout.step(encode_action(action, self.turn_range, self.look_range))
+        self._frame = self._decode(latent)
+        self.frames += 1
+        return self._frame.copy()
+
+    def snapshot(self) -> SessionState:
+        if self._rollout is None or self._frame is None:
+            raise DreamwalkError("nothing to snapshot before reset(image)")
+        return SessionState(self._rollout.snapshot(), self._frame.copy(), self.frames)
+
+    def restore(self, state: SessionState) -> np.ndarray:
+        if self._rollout is None:
+            raise DreamwalkError("call reset(image) before restore()")
+        self._rollout.restore(state.rollout)
+        self._frame, self.frames = state.frame.copy(), state.frames
+        return self._frame.copy()
+
+    def close(self) -> None:
+        self._graphs = {}
+        self._pack.close()
+
+    def __enter__(self) -> "WorldSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
