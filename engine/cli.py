@@ -119,6 +119,42 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from engine.export.export import export_world
+
+    metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
+    result = export_world(args.checkpoint, args.out, name=args.name, description=args.description,
+                          license=args.license, sampler=args.sampler, steps=args.steps,
+                          guidance_scale=args.guidance, metrics=metrics)
+    print(f"wrote {result['out']} ({result['bytes'] / 2**20:.1f} MiB); ONNX vs PyTorch over a rollout: "
+          f"max |latent difference| {result['parity_max_abs_difference']:.1e}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from engine.export.pack import open_pack
+
+    pack = open_pack(args.pack)
+    try:
+        manifest = pack.manifest
+        if args.json:
+            print(json.dumps(manifest, indent=1))
+            return 0
+        frame, sampler, training = manifest["frame"], manifest["sampler"], manifest["training"]
+        print(f"{manifest['name']}: {manifest['description']}")
+        print(f"frames {frame['width']}x{frame['height']} at {frame['fps']} fps, {manifest['context_frames']} frames "
+              f"of context; sampler {sampler['name']} x{sampler['steps']}, guidance {sampler['guidance_scale']}")
+        print(f"actions: {', '.join(manifest['actions']['keys'])} (turn ±{manifest['actions']['turn_range']}°, "
+              f"look ±{manifest['actions']['look_range']}° per frame)")
+        print(f"trained on {training['data']}: {training['steps']} steps, {training['samples']:,} windows, "
+              f"{training['hours']} h on {training['hardware']}; license: {manifest['license'] or 'not given'}")
+        for name, value in manifest.get("metrics", {}).items():
+            print(f"  {name}: {value}")
+    finally:
+        pack.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
                                      "train, distill, export and evaluate world models.")
@@ -163,13 +199,30 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
     evaluation.set_defaults(run=_eval)
 
+    export = commands.add_parser("export", help="turn a dynamics checkpoint into a world pack (ONNX graphs)")
+    export.add_argument("checkpoint", help="dynamics.safetensors")
+    export.add_argument("--out", required=True, help="NAME.dwpack")
+    export.add_argument("--name", default="")
+    export.add_argument("--description", default="")
+    export.add_argument("--license", default="")
+    export.add_argument("--sampler", default="heun", choices=["heun", "euler"])
+    export.add_argument("--steps", type=int, default=4, help="sampler steps per frame")
+    export.add_argument("--guidance", type=float, default=1.0, help="action guidance scale")
+    export.add_argument("--metrics", help="eval.json from 'dreamwalk eval' to carry in the manifest")
+    export.set_defaults(run=_export)
+
+    info = commands.add_parser("info", help="show a world pack's manifest (after verifying the pack)")
+    info.add_argument("pack")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(run=_info)
+
     data = commands.add_parser("data", help="inspect recorded data").add_subparsers(
         dest="data_command", metavar="ACTION", required=True)
-    info = data.add_parser("info", help="frames, episodes, maps and action statistics of a folder")
-    info.add_argument("folder")
-    info.add_argument("--json", action="store_true", help="print JSON")
-    info.add_argument("--verify", action="store_true", help="also check every frame's checksum (reads all data)")
-    info.set_defaults(run=_data_info)
+    data_info = data.add_parser("info", help="frames, episodes, maps and action statistics of a folder")
+    data_info.add_argument("folder")
+    data_info.add_argument("--json", action="store_true", help="print JSON")
+    data_info.add_argument("--verify", action="store_true", help="also check every frame's checksum (reads all data)")
+    data_info.set_defaults(run=_data_info)
     preview = data.add_parser("preview", help="a contact sheet (.png) or clip (.mp4) of what was recorded")
     preview.add_argument("folder")
     preview.add_argument("--out", required=True, help="sheet.png or clip.mp4")

@@ -59,3 +59,14 @@ def world_run(episodes, autoencoder_run, tmp_path_factory):
                            "--set", f"autoencoder={autoencoder_run / 'autoencoder.safetensors'}", "--quiet")
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_pack(world_run, tmp_path_factory):
+    """The tiny world exported to a pack file (its export runs the ONNX vs PyTorch rollout parity check)."""
+    from engine.export.export import export_world
+
+    out = tmp_path_factory.mktemp("packs") / "tiny.dwpack"
+    result = export_world(world_run / "dynamics.safetensors", out, name="tiny", license="CC0")
+    assert result["parity_max_abs_difference"] <= 1e-3
+    return out

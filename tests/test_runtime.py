@@ -1,0 +1,196 @@
+"""World packs and WorldSession on ONNX Runtime, with the tiny world trained in the tests."""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.errors import DreamwalkError
+from engine.export.pack import PackError, open_pack
+from engine.runtime import WorldSession
+from engine.runtime.images import ImageError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def session(tiny_pack):
+    with WorldSession.open(tiny_pack, device="cpu") as opened:
+        yield opened
+
+
+def test_pack_is_one_verified_zip(tiny_pack):
+    with zipfile.ZipFile(tiny_pack) as archive:
+        assert sorted(archive.namelist()) == ["decoder.onnx", "dynamics.onnx", "encoder.onnx", "manifest.json"]
+        manifest = json.loads(archive.read("manifest.json"))
+    for key in ("format_version", "name", "description", "license", "frame", "context_frames", "actions",
+                "sampler", "graphs", "training", "metrics"):
+        assert key in manifest
+    assert manifest["frame"] == {"width": 32, "height": 24, "fps": 17.5}
+    assert manifest["parity"]["max_abs_latent_difference"] <= 1e-3
+    assert len(manifest["graphs"]["dynamics"]["sha256"]) == 64
+
+
+def test_session_contract(session):
+    assert session.frame_size == (32, 24) and session.fps == 17.5
+    assert session.provider == "CPUExecutionProvider" and session.manifest["name"] == "tiny"
+    first = session.reset(np.random.default_rng(0).integers(0, 255, (300, 500, 3), dtype=np.uint8))
+    assert first.shape == (24, 32, 3) and first.dtype == np.uint8
+    frame = session.step({"forward": True, "turn": 3.0})
+    assert frame.shape == (24, 32, 3) and frame.dtype == np.uint8
+    with pytest.raises(ValueError, match="unknown action key"):
+        session.step({"fly": True})
+
+
+def test_snapshot_branches_and_replays(session):
+    session.reset(np.full((48, 64, 3), 120, np.uint8))
+    for _ in range(3):
+        session.step({"forward": True})
+    moment = session.snapshot()
+    left = [session.step({"turn": -8.0}) for _ in range(5)]
+    session.restore(moment)
+    left_again = [session.step({"turn": -8.0}) for _ in range(5)]
+    session.restore(moment)
+    right = [session.step({"turn": 8.0, "attack": True}) for _ in range(5)]
+    assert all(np.array_equal(a, b) for a, b in zip(left, left_again))     # same actions, same future
+    assert any(not np.array_equal(a, b) for a, b in zip(left, right))     # another future
+
+
+def write_image(path, mode, size=(64, 48)):
+    Image.new(mode, size, 200 if mode not in ("RGB", "RGBA", "CMYK") else None).save(path)
+
+
+@pytest.mark.parametrize("kind", ["png", "rgba", "cmyk", "16bit", "gif", "tiny", "panorama"])
+def test_prompt_images_of_every_kind(session, tmp_path, kind):
+    path = tmp_path / f"prompt.{'jpg' if kind == 'cmyk' else 'gif' if kind == 'gif' else 'png'}"
+    if kind == "png":
+        Image.new("RGB", (640, 480), (10, 200, 30)).save(path)
+    elif kind == "rgba":
+        Image.new("RGBA", (64, 64), (255, 0, 0, 128)).save(path)
+    elif kind == "cmyk":
+        Image.new("CMYK", (80, 60), (0, 255, 255, 0)).save(path)
+    elif kind == "16bit":
+        Image.fromarray(np.linspace(0, 65535, 64 * 48, dtype=np.uint16).reshape(48, 64)).save(path)
+    elif kind == "gif":
+        frames = [Image.new("P", (40, 30), i * 40) for i in range(3)]
+        frames[0].save(path, save_all=True, append_images=frames[1:])
+    elif kind == "tiny":
+        Image.new("RGB", (1, 1), (0, 0, 255)).save(path)
+    else:
+        Image.new("RGB", (4000, 300), (90, 90, 90)).save(path)
+    frame = session.reset(path)
+    assert frame.shape == (24, 32, 3)
+    if kind == "cmyk":
+        assert frame[..., 0].mean() > 200 and frame[..., 1].mean() < 60          # cyan-free: red
+    if kind == "tiny":
+        assert frame[..., 2].min() == 255 and frame[..., 0].max() == 0
+
+
+def test_bad_prompt_images(session, tmp_path):
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(ImageError, match="not an image"):
+        session.reset(tmp_path / "notes.png")
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 200), (1, 2, 3)).save(buffer, format="PNG")
+    (tmp_path / "cut.png").write_bytes(buffer.getvalue()[:300])
+    with pytest.raises(ImageError, match="damaged or truncated"):
+        session.reset(tmp_path / "cut.png")
+    with pytest.raises(ImageError, match="no image at"):
+        session.reset(tmp_path / "missing.png")
+
+
+def test_memory_stays_flat_over_a_thousand_steps(session):
+    def resident_bytes():
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    session.reset(np.full((48, 64, 3), 90, np.uint8))
+    for _ in range(100):
+        session.step({"forward": True, "turn": 2.0})
+    before = resident_bytes()
+    for step in range(1000):
+        session.step({"forward": step % 3 == 0, "turn": float(step % 11 - 5)})
+    assert resident_bytes() - before < 8 * 2 ** 20
+
+
+def damaged_copy(tiny_pack, tmp_path, edit):
+    folder = tmp_path / "pack"
+    with zipfile.ZipFile(tiny_pack) as archive:
+        archive.extractall(folder)
+    edit(folder)
+    return folder
+
+
+def test_bad_packs_fail_with_one_clear_reason(tiny_pack, tmp_path):
+    def manifest_edit(change):
+        def edit(folder):
+            manifest = json.loads((folder / "manifest.json").read_text())
+            change(manifest)
+            (folder / "manifest.json").write_text(json.dumps(manifest))
+        return edit
+
+    cases = [
+        (lambda f: (f / "dynamics.onnx").unlink(), "missing its dynamics graph"),
+        (lambda f: (f / "decoder.onnx").write_bytes(b"x" + (f / "decoder.onnx").read_bytes()), "checksum mismatch"),
+        (manifest_edit(lambda m: m.update(format_version=99)), "format_version 99 is not supported"),
+        (manifest_edit(lambda m: m["graphs"]["encoder"].update(file="../encoder.onnx")), "outside the pack"),
+        (lambda f: (f / "manifest.json").unlink(), "no manifest.json"),
+    ]
+    for index, (edit, message) in enumerate(cases):
+        with pytest.raises(PackError, match=message):
+            open_pack(damaged_copy(tiny_pack, tmp_path / str(index), edit))
+    wrong_shape = damaged_copy(tiny_pack, tmp_path / "shape", manifest_edit(lambda m: m["latent"].update(height=7)))
+    with pytest.raises(DreamwalkError, match="the pack is inconsistent"):
+        WorldSession.open(wrong_shape, device="cpu")
+
+
+def test_hostile_archives_extract_nothing(tmp_path):
+    escape = tmp_path / "escape.dwpack"
+    with zipfile.ZipFile(escape, "w") as archive:
+        archive.writestr("manifest.json", "{}")
+        archive.writestr("../evil.txt", "gotcha")
+    with pytest.raises(PackError, match="unsafe path"):
+        open_pack(escape)
+    assert not (tmp_path / "evil.txt").exists()
+    bomb = tmp_path / "bomb.dwpack"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", b"\0" * (50 * 2 ** 20))
+    with pytest.raises(PackError, match="would inflate"):
+        open_pack(bomb)
+    link = tmp_path / "link.dwpack"
+    with zipfile.ZipFile(link, "w") as archive:
+        member = zipfile.ZipInfo("encoder.onnx")
+        member.external_attr = (0o120777 << 16)                       # a symbolic link
+        archive.writestr(member, "/etc/passwd")
+    with pytest.raises(PackError, match="not a regular file"):
+        open_pack(link)
+    (tmp_path / "text.dwpack").write_text("hello")
+    with pytest.raises(PackError, match="not a zip archive"):
+        open_pack(tmp_path / "text.dwpack")
+
+
+def test_auto_device_explains_a_fallback_in_one_line(tiny_pack):
+    script = ("import sys; from engine.runtime import WorldSession; s = WorldSession.open(sys.argv[1]); "
+              "s.reset(__import__('numpy').zeros((24, 32, 3), 'uint8')); s.step({}); print(s.provider); "
+              "print('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script, str(tiny_pack)], capture_output=True, text=True,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    provider, torch_loaded = result.stdout.split()
+    assert torch_loaded == "False"                                    # play needs no torch
+    import onnxruntime
+    if provider == "CPUExecutionProvider" and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        assert len(result.stderr.strip().splitlines()) == 1 and "running on the CPU" in result.stderr
+
+
+def test_info_command(tiny_pack):
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "info", str(tiny_pack)], capture_output=True,
+                            text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode == 0 and "frames 32x24 at 17.5 fps" in result.stdout and "CC0" in result.stdout
