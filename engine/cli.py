@@ -155,6 +155,20 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from engine.runtime.bench import bench
+
+    steps = [int(x) for x in args.steps.split(",")] if args.steps else [None]
+    results = bench(args.pack, args.device.split(","), steps, args.frames)
+    for row in results:
+        print(f"{row['provider']:<22} {row['sampler']} x{row['steps']:<2} ({row['network_evaluations_per_frame']:>2} "
+              f"evaluations/frame): median {row['median_ms']:6.1f} ms, p99 {row['p99_ms']:6.1f} ms, "
+              f"{row['fps']:6.1f} frames/s; first frame {row['first_frame_s']:.2f} s after open")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
                                      "train, distill, export and evaluate world models.")
@@ -210,6 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--guidance", type=float, default=1.0, help="action guidance scale")
     export.add_argument("--metrics", help="eval.json from 'dreamwalk eval' to carry in the manifest")
     export.set_defaults(run=_export)
+
+    benchmark = commands.add_parser("bench", help="frame time and frames/s of a world pack on this machine")
+    benchmark.add_argument("pack")
+    benchmark.add_argument("--device", default="auto", help="comma list: auto, cpu, cuda, ...")
+    benchmark.add_argument("--steps", default="", help="comma list of sampler step counts (default: the pack's)")
+    benchmark.add_argument("--frames", type=int, default=300)
+    benchmark.add_argument("--json", help="also write the results here")
+    benchmark.set_defaults(run=_bench)
 
     info = commands.add_parser("info", help="show a world pack's manifest (after verifying the pack)")
     info.add_argument("pack")

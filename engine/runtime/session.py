@@ -34,7 +34,8 @@ class SessionState:
 
 
 class WorldSession:
-    def __init__(self, pack: OpenedPack, device: str = "auto", seed: int = 0) -> None:
+    def __init__(self, pack: OpenedPack, device: str = "auto", seed: int = 0, steps: int | None = None,
+                 guidance_scale: float | None = None) -> None:
         import onnxruntime
 
         self._pack = pack
@@ -55,7 +56,8 @@ class WorldSession:
             raise DreamwalkError(f"the world's graphs do not load: {str(error).splitlines()[0]}") from error
         self._check_shapes()
         sampler = self.manifest["sampler"]
-        self.settings = SamplerSettings(sampler["name"], int(sampler["steps"]), float(sampler["guidance_scale"]),
+        self.settings = SamplerSettings(sampler["name"], int(steps or sampler["steps"]),
+                                        float(sampler["guidance_scale"] if guidance_scale is None else guidance_scale),
                                         float(sampler["sigma_min"]), float(sampler["sigma_max"]),
                                         float(sampler["context_sigma"]), bool(sampler["predict_change"]))
         actions = self.manifest["actions"]
@@ -68,8 +70,10 @@ class WorldSession:
         self.frames = 0
 
     @classmethod
-    def open(cls, path: str | Path | None = None, device: str = "auto", seed: int = 0) -> "WorldSession":
-        """Open a pack file or folder (verified first); with no path, the default world in assets/worlds/."""
+    def open(cls, path: str | Path | None = None, device: str = "auto", seed: int = 0, steps: int | None = None,
+             guidance_scale: float | None = None) -> "WorldSession":
+        """Open a pack file or folder (verified first); with no path, the default world in assets/worlds/.
+        ``steps`` and ``guidance_scale`` override the pack's sampler settings (quality vs speed)."""
         if path is None:
             packs = sorted(DEFAULT_WORLDS.glob("*.dwpack")) if DEFAULT_WORLDS.exists() else []
             if not packs:
@@ -77,7 +81,7 @@ class WorldSession:
             path = packs[0]
         pack = open_pack(path)
         try:
-            return cls(pack, device, seed)
+            return cls(pack, device, seed, steps, guidance_scale)
         except BaseException:
             pack.close()
             raise

@@ -1,0 +1,48 @@
+"""``dreamwalk bench PACK``: how fast a world plays here, per provider and per sampler step count.
+
+For each setting: time from ``WorldSession.open`` to the first dreamed frame, then the median and p99
+time per frame and frames per second over ``frames`` steps of a scripted walk-and-turn.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.runtime.session import WorldSession
+
+
+def scripted_action(index: int) -> dict[str, Any]:
+    return {"forward": index % 40 < 30, "turn": 6.0 if index % 80 < 40 else -6.0, "sprint": index % 100 < 20}
+
+
+def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int) -> dict[str, Any]:
+    prompt = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    started = time.perf_counter()
+    session = WorldSession.open(pack, device=device, steps=steps)
+    try:
+        session.reset(prompt)
+        session.step(scripted_action(0))
+        first_frame = time.perf_counter() - started
+        times = []
+        for index in range(1, frames + 1):
+            begin = time.perf_counter()
+            session.step(scripted_action(index))
+            times.append(time.perf_counter() - begin)
+        settings = session.settings
+        evaluations = (2 * settings.steps - 1 if settings.name == "heun" else settings.steps) * \
+            (2 if settings.guidance_scale != 1.0 else 1) + 1
+        return {"provider": session.provider, "sampler": settings.name, "steps": settings.steps,
+                "network_evaluations_per_frame": evaluations, "first_frame_s": first_frame,
+                "median_ms": 1000 * statistics.median(times), "p99_ms": 1000 * float(np.percentile(times, 99)),
+                "fps": 1.0 / statistics.median(times), "frames": frames}
+    finally:
+        session.close()
+
+
+def bench(pack: str | Path, devices: list[str], steps: list[int | None], frames: int) -> list[dict[str, Any]]:
+    return [bench_setting(pack, device, step, frames) for device in devices for step in steps]
