@@ -194,3 +194,35 @@ def test_info_command(tiny_pack):
     result = subprocess.run([sys.executable, "-m", "engine.cli", "info", str(tiny_pack)], capture_output=True,
                             text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert result.returncode == 0 and "frames 32x24 at 17.5 fps" in result.stdout and "CC0" in result.stdout
+
+
+def test_gymnasium_environment_passes_the_checker(tiny_pack):
+    from gymnasium.utils.env_checker import check_env
+
+    from engine.env import DreamwalkEnv
+
+    env = DreamwalkEnv(tiny_pack, max_steps=5)
+    check_env(env, skip_render_check=False)
+    observation, _ = env.reset(seed=3)
+    assert observation.shape == (24, 32, 3)
+    steps = 0
+    while True:
+        observation, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        steps += 1
+        if terminated or truncated:
+            break
+    assert steps == 5 and reward == 0.0
+    env.close()
+
+
+def test_agent_example_writes_a_clip(tiny_pack, tmp_path):
+    import av
+
+    out = tmp_path / "agent.mp4"
+    result = subprocess.run([sys.executable, "examples/agent_in_world.py", str(tiny_pack), "--agent", "explore",
+                             "--frames", "20", "--out", str(out)], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 20 and frames[0].shape == (96, 128, 3)

@@ -110,14 +110,15 @@ class WorldSession:
         image = self._graphs["decoder"].run(None, {"latent": latent})[0][0]          # (3, h, w) in [-1, 1]
         return np.clip((image.transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
 
-    def reset(self, image: Any) -> np.ndarray:
-        """Start the world from a prompt image; returns the prompt as a model frame."""
+    def reset(self, image: Any, seed: int | None = None) -> np.ndarray:
+        """Start the world from a prompt image; returns the prompt as a model frame. ``seed`` fixes the
+        sampling noise from here on (default: the session's seed)."""
         prompt = load_prompt(image, self.frame_size)
         tensor = (prompt.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
         latent = self._graphs["encoder"].run(None, {"frame": tensor})[0]
         cache = self.manifest["cache"]
         self._rollout = CachedRollout(self._dynamics, self.settings, tuple(cache["shape"]),
-                                      int(cache["tokens_per_frame"]), len(KEYS), self._seed)
+                                      int(cache["tokens_per_frame"]), len(KEYS), self._seed if seed is None else seed)
         self._rollout.prime(latent)
         self._frame, self.frames = prompt, 0
         return prompt.copy()
