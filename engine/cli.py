@@ -83,10 +83,12 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.stage == "autoencoder":
         from engine.training.autoencoder import AutoencoderTrainConfig as Config, train_autoencoder as run
-    else:
+    elif args.stage == "dynamics":
         from engine.training.dynamics import DynamicsTrainConfig as Config, train_dynamics as run
+    else:
+        from engine.training.distill import DistillConfig as Config, train_student as run
     config = apply_overrides(Config(), preset_overrides(args.stage, args.preset))
-    quick = {"data": args.data, "train.out": args.out}
+    quick = {"data": getattr(args, "data", None), "teacher": getattr(args, "teacher", None), "train.out": args.out}
     apply_overrides(config, {key: value for key, value in quick.items() if value is not None})
     apply_overrides(config, args.set)
     summary = run(config, quiet=args.quiet)
@@ -99,8 +101,13 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from engine.evaluation.evaluate import EvalConfig, evaluate
 
+    from engine.export.export import default_sampler
+    from engine.training.checkpoint import load_checkpoint
+
+    sampler, steps, _ = default_sampler(load_checkpoint(Path(args.world))[1])
     config = EvalConfig(world=args.world, maps=args.maps, windows_per_map=args.windows_per_map,
-                        horizon=args.horizon, steps=args.steps, sampler=args.sampler, guidance_scale=args.guidance,
+                        horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
+                        guidance_scale=args.guidance,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x], long_rollout=args.long,
                         seed=args.seed, out=args.out)
     report = evaluate(config)
@@ -204,8 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--maps", default="MAP21-MAP24")
     evaluation.add_argument("--windows-per-map", type=int, default=4)
     evaluation.add_argument("--horizon", type=int, default=64)
-    evaluation.add_argument("--steps", type=int, default=4, help="sampler steps per frame")
-    evaluation.add_argument("--sampler", default="heun", choices=["heun", "euler"])
+    evaluation.add_argument("--steps", type=int, help="sampler steps per frame; default 4 (teacher), 1 (student)")
+    evaluation.add_argument("--sampler", choices=["heun", "euler"], help="default: heun (teacher), euler (student)")
     evaluation.add_argument("--guidance", type=float, default=1.0, help="action guidance scale")
     evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
     evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollout (0 to skip)")
@@ -219,9 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--name", default="")
     export.add_argument("--description", default="")
     export.add_argument("--license", default="")
-    export.add_argument("--sampler", default="heun", choices=["heun", "euler"])
-    export.add_argument("--steps", type=int, default=4, help="sampler steps per frame")
-    export.add_argument("--guidance", type=float, default=1.0, help="action guidance scale")
+    export.add_argument("--sampler", choices=["heun", "euler"], help="default: heun (teacher), euler (student)")
+    export.add_argument("--steps", type=int, help="sampler steps per frame; default 4 (teacher), 1 (student)")
+    export.add_argument("--guidance", type=float, help="action guidance scale; default 1 (a student has it built in)")
     export.add_argument("--metrics", help="eval.json from 'dreamwalk eval' to carry in the manifest")
     export.set_defaults(run=_export)
 
@@ -237,6 +244,16 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("pack")
     info.add_argument("--json", action="store_true")
     info.set_defaults(run=_info)
+
+    distill = commands.add_parser("distill", help="distil a trained world model into a one-step student",
+                                  description="Train a one-step student from a dynamics checkpoint, guidance "
+                                  "folded in. Ctrl-C saves; the same command resumes.")
+    distill.set_defaults(stage="distill", run=_train)
+    distill.add_argument("teacher", help="the teacher's dynamics.safetensors")
+    distill.add_argument("--preset", default="default", help="tiny (seconds, for tests) or default")
+    distill.add_argument("--out", help="run folder (same as --set train.out=...)")
+    distill.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    distill.add_argument("--quiet", action="store_true", help="no progress bar")
 
     data = commands.add_parser("data", help="inspect recorded data").add_subparsers(
         dest="data_command", metavar="ACTION", required=True)

@@ -130,3 +130,20 @@ def test_torchrun_two_processes_end_with_identical_weights(episodes, tmp_path):
     assert digests[0] == digests[1] and len(digests[0]) == 64
     _, meta = load_checkpoint(run / "checkpoint.safetensors")
     assert meta["world_size"] == 2 and meta["samples"] == 4 * 4 * 2
+
+
+def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
+    """The student is trained towards the teacher's guided multi-step samples; its loss must fall."""
+    from engine.training.config import apply_overrides
+    from engine.training.distill import DistillConfig, train_student
+    from engine.training.presets import preset_overrides
+
+    config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
+                             preset_overrides("distill", "tiny"))
+    apply_overrides(config, {"train.out": str(tmp_path / "student"), "train.steps": 60, "train.lr": 3e-3,
+                             "train.bf16": False})
+    train_student(config, quiet=True)
+    losses = [float(r["loss"]) for r in MetricsLog.read(tmp_path / "student" / "metrics.csv")]
+    assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
+    student, meta = load_world_model(tmp_path / "student" / "student.safetensors")
+    assert meta["distilled"]["guidance_scale"] == 1.5 and meta["step"] == 60

@@ -49,12 +49,22 @@ def rollout_latents(step: Callable[..., tuple[np.ndarray, ...]], denoiser: Any, 
     return np.stack([rollout.step(action) for action in actions])
 
 
+def default_sampler(meta: dict[str, Any]) -> tuple[str, int, float]:
+    """A distilled student dreams in one step with its guidance built in; a teacher samples in four."""
+    return ("euler", 1, 1.0) if meta.get("distilled") else ("heun", 4, 1.0)
+
+
 def export_world(checkpoint: str | Path, out: str | Path, name: str = "", description: str = "",
-                 license: str = "", sampler: str = "heun", steps: int = 4, guidance_scale: float = 1.0,
-                 metrics: dict[str, Any] | None = None, parity_frames: int = 24) -> dict[str, Any]:
+                 license: str = "", sampler: str | None = None, steps: int | None = None,
+                 guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
+                 parity_frames: int = 24) -> dict[str, Any]:
     import onnxruntime
 
     denoiser, meta = load_world_model(checkpoint)
+    default_name, default_steps, default_guidance = default_sampler(meta)
+    sampler = sampler or default_name
+    steps = steps or default_steps
+    guidance_scale = default_guidance if guidance_scale is None else guidance_scale
     autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
     config, diffusion = denoiser.network.config, denoiser.config
     ae_config = autoencoder.config
@@ -99,6 +109,7 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                         "context_sigma": diffusion.context_sigma, "predict_change": diffusion.predict_change},
             "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx")}
                        for graph in ("encoder", "decoder", "dynamics")},
+            "distilled": meta.get("distilled"),
             "training": {"data": meta["config"]["data"], "steps": meta["step"], "samples": meta["samples"],
                          "hours": round(meta["trained_minutes"] / 60, 3), "hardware": "2-core CPU",
                          "config": meta["config"]},

@@ -145,9 +145,10 @@ def world_settings(data: str | Path) -> dict[str, Any]:
     return {key: meta[key] for key in ("fps", "turn_range", "look_range", "source") if key in meta}
 
 
-def save_world_model(path: Path, model: nn.Module, config: DynamicsTrainConfig, progress: dict[str, Any]) -> None:
+def save_world_model(path: Path, model: nn.Module, config: DynamicsTrainConfig, progress: dict[str, Any],
+                     extra: dict[str, Any] | None = None) -> None:
     meta = {"kind": "dynamics", "config": to_dict(config), "autoencoder_sha": file_digest(Path(config.autoencoder)),
-            "world": world_settings(config.data),
+            "world": world_settings(config.data), **(extra or {}),
             **{key: progress[key] for key in ("step", "samples", "trained_minutes")}}
     save_checkpoint(path, {k: v.cpu() for k, v in model.state_dict().items()}, meta)
 

@@ -27,6 +27,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"train.steps": 200_000, "train.batch_size": 8, "train.lr": 3e-4, "train.warmup_steps": 500,
                     "train.max_minutes": 120.0, "train.snapshot_minutes": 20.0, "train.checkpoint_every": 250},
     },
+    "distill": {
+        "tiny": {"teacher_steps": 2, "train.steps": 3, "train.batch_size": 2, "train.warmup_steps": 1,
+                 "train.checkpoint_every": 2, "train.log_every": 1, "train.ema_decay": 0.9},
+        "default": {"train.steps": 100_000, "train.max_minutes": 60.0, "train.snapshot_minutes": 15.0,
+                    "train.checkpoint_every": 100},
+    },
 }
 
 

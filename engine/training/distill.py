@@ -1,0 +1,99 @@
+"""Distillation: a one-step student that dreams a frame in a single network evaluation.
+
+Knowledge distillation of the sampler (Luhman & Luhman 2021, "Knowledge Distillation in Iterative
+Generative Models for Improved Sampling Speed"): for a real context window, the teacher samples the
+last frame from noise ``epsilon`` with its many-step deterministic sampler and classifier-free guidance
+on the action; the student, initialised from the teacher, learns to map the same ``epsilon`` (at
+sigma_max) to that sample in one evaluation. Guidance is thereby folded into the student, so play
+needs neither a second unconditional pass nor more than one step.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.models.denoiser import Denoiser
+from engine.models.sampling import SAMPLERS, guided, karras_sigmas
+from engine.training.config import from_dict, to_dict
+from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, latent_episodes, load_world_model,
+                                      save_world_model)
+from engine.training.loop import TrainConfig, train
+
+FINAL = "student.safetensors"
+
+
+@dataclass
+class DistillConfig:
+    teacher: str = "runs/dynamics/dynamics.safetensors"
+    teacher_sampler: str = "heun"
+    teacher_steps: int = 8
+    guidance_scale: float = 1.5          # folded into the student
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/student", batch_size=8, lr=1e-4,
+                                                                    warmup_steps=100, ema_decay=0.995))
+
+
+class DistillTask(DynamicsTask):
+    def __init__(self, config: DistillConfig, teacher: Denoiser, teacher_config: DynamicsTrainConfig) -> None:
+        super().__init__(teacher_config, latent_episodes(teacher_config))
+        self.distill = config
+        self.teacher = teacher.eval().requires_grad_(False)
+        self.model = copy.deepcopy(teacher).train().requires_grad_(True)
+        self.sigmas = karras_sigmas(config.teacher_steps, teacher.config.sigma_min, teacher.config.sigma_max)
+
+    def snapshot(self, path: Path, ema: nn.Module, meta: dict[str, Any]) -> None:
+        save_world_model(path, ema, self.config, meta, {"distilled": to_dict(self.distill)})
+
+    @torch.no_grad()
+    def teacher_sample(self, noisy_context: torch.Tensor, context_sigma: torch.Tensor, anchors: torch.Tensor,
+                       actions: torch.Tensor, keep: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """The teacher's guided many-step sample of each window's last frame (diffused variable)."""
+        teacher = self.teacher
+        _, past = teacher.denoise(noisy_context, context_sigma, anchors[:, :-1], actions[:, :-1], keep[:, :-1])
+
+        def denoiser_with(mask: torch.Tensor):
+            def denoise(x: torch.Tensor, sigma: float) -> torch.Tensor:
+                sigma_frame = torch.full((x.shape[0], 1), float(sigma), device=x.device)
+                out, _ = teacher.denoise(x[:, None], sigma_frame, anchors[:, -1:], actions[:, -1:], mask, past)
+                return out[:, 0]
+            return denoise
+
+        conditional, unconditional = denoiser_with(keep[:, -1:]), denoiser_with(torch.zeros_like(keep[:, -1:]))
+        denoise = guided(conditional, unconditional, self.distill.guidance_scale)
+        return SAMPLERS[self.distill.teacher_sampler](denoise, noise, self.sigmas)
+
+    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        device = next(model.parameters()).device
+        latents, actions = (tensor.to(device) for tensor in batch)
+        student: Denoiser = model.module if hasattr(model, "module") else model
+        config = student.config
+        anchors, frames = latents[:, :-1], latents[:, 1:]
+        diffused = student.to_diffused(frames, anchors)                        # (B, T, C, h, w)
+        batch_size, length = diffused.shape[:2]
+        keep = torch.ones(batch_size, length, dtype=torch.bool, device=device)
+        context_sigma = torch.full((batch_size, length - 1), config.context_sigma, device=device)
+        noisy_context = diffused[:, :-1] + config.context_sigma * torch.randn_like(diffused[:, :-1])
+        noise = torch.randn_like(diffused[:, -1])
+        target = self.teacher_sample(noisy_context, context_sigma, anchors, actions, keep, noise)
+        sigma_max = torch.full((batch_size, 1), config.sigma_max, device=device)
+        inputs = torch.cat([noisy_context, (noise * config.sigma_max)[:, None]], dim=1)
+        sigmas = torch.cat([context_sigma, sigma_max], dim=1)
+        output, _ = student.denoise(inputs, sigmas, anchors, actions, keep)    # one pass: context + new frame
+        loss = (output[:, -1].float() - target).pow(2).mean() / config.sigma_data ** 2
+        return loss, {}
+
+
+def train_student(config: DistillConfig, quiet: bool = False) -> dict[str, Any]:
+    teacher, meta = load_world_model(config.teacher)
+    teacher_config = from_dict(DynamicsTrainConfig, meta["config"])
+    task = DistillTask(config, teacher, teacher_config)
+    summary = train(task, config.train, {**to_dict(config), "teacher_config": meta["config"]}, quiet)
+    if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
+        save_world_model(Path(config.train.out) / FINAL, summary["ema"], teacher_config, summary,
+                         {"distilled": to_dict(config)})
+    return summary
