@@ -10,6 +10,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -143,10 +144,5 @@ def _extract(archive_path: Path, folder: Path) -> None:
                     raise PackError(f"{archive_path.name} holds a member that is not a regular file: {member.filename!r}")
                 with archive.open(member) as source, open(folder / name.name, "wb") as target:
                     shutil.copyfileobj(source, target)
-    except (zipfile.BadZipFile, zlib_error(), OSError) as error:
+    except (zipfile.BadZipFile, zlib.error, OSError) as error:
         raise PackError(f"{archive_path.name} is a damaged world pack: {error}") from error
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-    return zlib.error

@@ -18,7 +18,7 @@ class ImageError(DreamwalkError):
 
 def load_prompt(image: Any, size: tuple[int, int]) -> np.ndarray:
     """A path, PIL image or (H, W, 3|4) uint8 array -> (height, width, 3) uint8 of ``size`` = (width, height)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     if isinstance(image, (str, Path)):
@@ -46,7 +46,8 @@ def load_prompt(image: Any, size: tuple[int, int]) -> np.ndarray:
 def _to_rgb(picture: Any, size: tuple[int, int]) -> Any:
     from PIL import Image, ImageOps
 
-    picture.seek(0) if getattr(picture, "is_animated", False) else None      # an animation starts at frame 0
+    if getattr(picture, "is_animated", False):
+        picture.seek(0)                                  # an animation is prompted by its first frame
     picture = ImageOps.exif_transpose(picture)
     if picture.mode in ("I;16", "I;16B", "I;16L", "I"):
         array = np.asarray(picture, dtype=np.float64)
