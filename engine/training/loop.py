@@ -128,7 +128,7 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
     bar = tqdm(total=config.steps, initial=step, unit="step", disable=quiet or not main_process,
                dynamic_ncols=True, desc=out.name)
     batches = task.batches()
-    window_start, window_samples = time.perf_counter(), 0
+    window_start, window_samples, window_losses = time.perf_counter(), 0, []
     interrupted = False
     try:
         while step < config.steps:
@@ -152,11 +152,12 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
             batch_samples = task.samples(batch) * world_size
             samples_seen += batch_samples
             window_samples += batch_samples
+            window_losses.append(loss.item())
             step_seconds = time.perf_counter() - started
             trained_seconds += step_seconds
             if step % config.log_every == 0 or step == config.steps:
                 rate = window_samples / max(time.perf_counter() - window_start, 1e-9)
-                window_start, window_samples = time.perf_counter(), 0
+                window_start, window_samples, window_losses = time.perf_counter(), 0, []
                 bar.set_postfix_str(f"loss {loss.item():.4f} {rate:.1f} samples/s")
                 if log:
                     log.log({"step": step, "loss": loss.item(), "lr": learning_rate, "grad_norm": grad_norm,
