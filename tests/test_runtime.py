@@ -226,3 +226,17 @@ def test_agent_example_writes_a_clip(tiny_pack, tmp_path):
     with av.open(str(out)) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == 20 and frames[0].shape == (96, 128, 3)
+
+
+def test_bench_reports_frame_times(tiny_pack, tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "bench", str(tiny_pack), "--device", "cpu",
+                             "--steps", "1,2", "--frames", "20", "--json", str(out)], capture_output=True,
+                            text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(out.read_text())
+    assert [row["steps"] for row in rows] == [1, 2]
+    assert [row["network_evaluations_per_frame"] for row in rows] == [2, 4]     # heun: 2 steps - 1, + the cache pass
+    for row in rows:
+        assert 0 < row["median_ms"] <= row["p99_ms"] and row["fps"] == pytest.approx(1000 / row["median_ms"])
+        assert 0 < row["first_frame_s"] < 30
