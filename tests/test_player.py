@@ -1,0 +1,113 @@
+"""The pygame player, headless (SDL dummy driver), driven by real pygame events."""
+
+import os
+
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+
+import av
+import numpy as np
+import pygame
+import pytest
+
+from app.controls import ControlSettings, action_from_input
+from app.player import Player, PlayerOptions
+
+
+def test_controls_map_keys_and_mouse_to_actions():
+    settings = ControlSettings()
+    action = action_from_input({"w", "left shift", "right"}, {1}, (20.0, -10.0), settings)
+    assert action["forward"] and action["sprint"] and action["attack"] and not action["attack_alt"]
+    assert action["turn"] == pytest.approx(20 * 0.15 + 6.0)          # mouse right + arrow right
+    assert action["look"] == pytest.approx(10 * 0.15)                 # mouse up looks up
+    inverted = action_from_input(set(), set(), (0.0, -10.0), ControlSettings(invert_look=True))
+    assert inverted["look"] == pytest.approx(-1.5)
+    rebound = ControlSettings(bindings={**settings.bindings, "forward": ["up"]})
+    assert action_from_input({"up"}, set(), (0, 0), rebound)["forward"]
+
+
+def key(code, down=True):
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN if down else pygame.KEYUP, key=code, mod=0,
+                                         unicode="", scancode=0))
+
+
+def frames_of(path):
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+@pytest.fixture
+def prompt(tmp_path):
+    from PIL import Image
+    path = tmp_path / "prompt.png"
+    Image.new("RGB", (320, 240), (150, 90, 40)).save(path)
+    return path
+
+
+def test_scripted_keys_and_mouse_record_a_clip_that_replays(tiny_pack, prompt, tmp_path):
+    clip = tmp_path / "clip.mp4"
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", record=str(clip),
+                                  scale=4, output_folder=str(tmp_path)))
+    script = {0: lambda: key(pygame.K_w), 5: lambda: pygame.event.post(pygame.event.Event(
+                  pygame.MOUSEBUTTONDOWN, button=1, pos=(10, 10))),
+              6: lambda: pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, rel=(30, 0), pos=(40, 10),
+                                                              buttons=(0, 0, 0))),
+              10: lambda: key(pygame.K_w, down=False), 12: lambda: key(pygame.K_d)}
+    actions = []
+    for frame in range(20):
+        if frame in script:
+            script[frame]()
+        player.handle_events()
+        action = player.next_action()
+        actions.append(action)
+        player.advance(action)
+        player.draw()
+    player.close()
+    assert actions[1]["forward"] and not actions[11]["forward"] and actions[13]["right"]
+    assert actions[6]["turn"] == pytest.approx(30 * 0.15)              # the captured mouse turned
+    recorded = frames_of(clip)
+    assert len(recorded) == 21 and recorded[0].shape == (96, 128, 3)  # the prompt + 20 dreamed frames
+    replayed = tmp_path / "replay.mp4"
+    Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", record=str(replayed), scale=4,
+                         frames=20, agent=f"replay:{clip.with_suffix('.actions.jsonl')}")).run()
+    assert all(np.array_equal(a, b) for a, b in zip(recorded, frames_of(replayed)))
+
+
+def test_bookmark_rewind_and_restart(tiny_pack, prompt, tmp_path):
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", agent="random",
+                                  output_folder=str(tmp_path)))
+    for _ in range(6):
+        player.advance(player.next_action())
+    key(pygame.K_F5)
+    player.handle_events()
+    marked = player.frame.copy()
+    for _ in range(9):
+        player.advance(player.next_action())
+    key(pygame.K_F9)
+    player.handle_events()
+    assert np.array_equal(player.frame, marked)
+    for _ in range(9):
+        player.advance(player.next_action())
+    key(pygame.K_BACKSPACE)
+    player.handle_events()
+    for _ in range(5):
+        player.rewind_one()
+    key(pygame.K_BACKSPACE, down=False)
+    player.handle_events()
+    # Frames 7-15 were dreamed after the bookmark; five back passes 15..11 and lands on the rewind point 12.
+    assert not player.rewinding and player.session.frames == 12
+    key(pygame.K_r)
+    player.handle_events()
+    assert player.session.frames == 0
+    key(pygame.K_F12)
+    player.handle_events()
+    assert len(list(tmp_path.glob("dreamwalk-*.png"))) == 1
+    player.close()
+
+
+def test_unwritable_recording_folder_is_a_message_not_a_crash(tiny_pack, prompt, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", agent="random",
+                                  record=str(blocker / "clip.mp4"), frames=5))
+    assert player.recorder is None and "cannot record" in player.message
+    assert player.run() == 0 and player.dreamed == 5
