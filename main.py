@@ -1,7 +1,7 @@
 """Start Dreamwalk (``python main.py``); also the packaged app's entry point.
 
-``python main.py --play IMAGE --world PACK`` starts the player directly. The Qt launcher is not built
-yet, so without ``--play`` this runs the ``dreamwalk`` engine command (its help when given nothing).
+``python main.py`` opens the launcher; ``python main.py --play IMAGE --world PACK`` starts the player
+directly; ``python main.py COMMAND ...`` runs an engine command (as ``dreamwalk COMMAND ...``).
 """
 
 import sys
@@ -17,8 +17,11 @@ def main(argv: list[str]) -> int:
         except DreamwalkError as error:
             print(f"dreamwalk: error: {error}", file=sys.stderr)
             return 1
+    if not argv:
+        from app.launcher import main as launch
+        return launch()
     from engine.cli import main as engine
-    return engine(argv or ["--help"])
+    return engine(argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import os
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import argparse
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class PlayerOptions:
     world: str | None = None
     device: str = "auto"
     steps: int | None = None
+    guidance_scale: float | None = None
     frames: int = 0               # stop after this many dreamed frames; 0 = until the window closes
     record: str | None = None
     agent: str | None = None      # random | explore | replay:LOG
@@ -67,7 +69,8 @@ class Player:
 
         self.options = options
         self.controls = controls or ControlSettings()
-        self.session = WorldSession.open(options.world, device=options.device, steps=options.steps, seed=options.seed)
+        self.session = WorldSession.open(options.world, device=options.device, steps=options.steps,
+                                         guidance_scale=options.guidance_scale, seed=options.seed)
         self.frame = self.session.reset(options.prompt)
         self.prompt_state = self.session.snapshot()
         pygame.display.init()                        # no audio: the worlds are silent
@@ -329,9 +332,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--agent", help="random, explore or replay:LOG instead of keyboard and mouse")
     parser.add_argument("--scale", type=int, default=8)
     parser.add_argument("--smooth", action="store_true", help="smooth scaling instead of sharp pixels")
+    parser.add_argument("--guidance", type=float, help="action guidance scale (default: the world's)")
+    parser.add_argument("--output", help="folder for clips and screenshots (default: the settings' folder)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    from app.settings import load_settings
+
+    settings, problem = load_settings()
+    if problem:
+        print(f"dreamwalk: {problem}", file=sys.stderr)
     options = PlayerOptions(prompt=args.play, world=args.world, device=args.device, steps=args.steps,
-                            frames=args.frames, record=args.record, agent=args.agent, scale=args.scale,
-                            smooth=args.smooth, seed=args.seed)
-    return Player(options).run()
+                            guidance_scale=args.guidance, frames=args.frames, record=args.record, agent=args.agent,
+                            scale=args.scale, smooth=args.smooth, seed=args.seed,
+                            output_folder=args.output or str(settings.recordings()))
+    return Player(options, settings.controls()).run()

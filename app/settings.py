@@ -1,0 +1,76 @@
+"""Settings that persist between runs, as JSON in the user's config folder (platformdirs)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from app.controls import DEFAULT_BINDINGS, ControlSettings
+
+APP_NAME = "Dreamwalk"
+
+
+def config_folder() -> Path:
+    import platformdirs
+    return Path(os.environ.get("DREAMWALK_CONFIG") or platformdirs.user_config_dir(APP_NAME))
+
+
+def data_folder() -> Path:
+    import platformdirs
+    return Path(os.environ.get("DREAMWALK_DATA") or platformdirs.user_data_dir(APP_NAME))
+
+
+@dataclass
+class Settings:
+    device: str = "auto"                  # auto | cpu | cuda | directml | coreml
+    steps: int = 0                        # sampler steps; 0 = the world's own setting
+    guidance_scale: float = 0.0           # 0 = the world's own setting
+    mouse_sensitivity: float = 0.15
+    invert_look: bool = False
+    window_scale: int = 8
+    smooth: bool = False
+    bindings: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BINDINGS.items()})
+    recordings_folder: str = ""
+    recent_images: list[str] = field(default_factory=list)
+
+    def controls(self) -> ControlSettings:
+        return ControlSettings(bindings=self.bindings, mouse_sensitivity=self.mouse_sensitivity,
+                               invert_look=self.invert_look)
+
+    def recordings(self) -> Path:
+        if self.recordings_folder:
+            return Path(self.recordings_folder)
+        import platformdirs
+        return Path(platformdirs.user_videos_dir()) / APP_NAME
+
+    def remember_image(self, path: str, keep: int = 12) -> None:
+        self.recent_images = [path] + [p for p in self.recent_images if p != path][: keep - 1]
+
+
+def settings_path() -> Path:
+    return config_folder() / "settings.json"
+
+
+def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
+    """The saved settings, or the defaults with a one-line reason when the file is unreadable."""
+    path = path or settings_path()
+    if not path.exists():
+        return Settings(), None
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(Settings)}
+        settings = Settings(**{k: v for k, v in values.items() if k in known})
+        settings.bindings = {**DEFAULT_BINDINGS, **settings.bindings}
+        return settings, None
+    except (OSError, ValueError, TypeError) as error:
+        return Settings(), f"settings in {path} could not be read ({error}); using defaults"
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(json.dumps(asdict(settings), indent=1), encoding="utf-8")
+    os.replace(temporary, path)
