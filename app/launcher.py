@@ -267,6 +267,8 @@ class Launcher(QMainWindow):
             f"<br>PSNR by horizon: {metrics or 'not measured'}<br>license: {manifest['license'] or 'not given'}")
         if self.prompt:
             self.choose_prompt(self.prompt)
+        if hasattr(self, "probe_thread") and not self.probe_thread.isRunning():
+            self.probe_devices()                      # what this world would run on
 
     def import_world(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a world", "", "Dreamwalk worlds (*.dwpack)")
