@@ -136,7 +136,8 @@ def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray
     actions = torch.from_numpy(encode(raw, ranges["turn_range"], ranges["look_range"]))
     frames, ms = dream(model, config, prompt, actions, config.guidance_scale)
     real_contrast, real_sharpness = float(contrast(real).mean()), float(sharpness(real).mean())
-    blocks = frames.reshape(len(prompt), -1, 50, *frames.shape[2:])                  # (W, blocks, 50, h, w, 3)
+    whole = frames[:, : frames.shape[1] // 50 * 50] if frames.shape[1] >= 50 else frames
+    blocks = whole.reshape(len(prompt), -1, min(50, whole.shape[1]), *frames.shape[2:])   # (W, blocks, 50, h, w, 3)
     block_contrast = contrast(blocks).mean(axis=(0, 2)) / real_contrast
     block_sharpness = sharpness(blocks).mean(axis=(0, 2)) / real_sharpness
     flat = contrast(frames) < 0.3 * real_contrast
