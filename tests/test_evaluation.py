@@ -1,7 +1,6 @@
 import json
 
 import numpy as np
-import pytest
 
 from engine.evaluation.evaluate import EvalConfig, evaluate
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim

@@ -1,7 +1,6 @@
 """The Qt launcher with real widgets (offscreen), a real world pack and a real player process."""
 
 import json
-import os
 
 import pytest
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.models.sampling import evaluations_per_frame
 from engine.runtime.session import WorldSession
 
 
@@ -34,8 +35,8 @@ def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int)
             session.step(scripted_action(index))
             times.append(time.perf_counter() - begin)
         settings = session.settings
-        evaluations = (2 * settings.steps - 1 if settings.name == "heun" else settings.steps) * \
-            (2 if settings.guidance_scale != 1.0 else 1) + 1
+        guidance_passes = 2 if settings.guidance_scale != 1.0 else 1
+        evaluations = evaluations_per_frame(settings.name, settings.steps) * guidance_passes + 1   # + the cache pass
         return {"provider": session.provider, "sampler": settings.name, "steps": settings.steps,
                 "network_evaluations_per_frame": evaluations, "first_frame_s": first_frame,
                 "median_ms": 1000 * statistics.median(times), "p99_ms": 1000 * float(np.percentile(times, 99)),

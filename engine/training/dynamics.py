@@ -6,7 +6,6 @@ training step costs only the transformer. Each frame is conditioned on the actio
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from engine.actions import encode
 from engine.data.shards import list_shards, read_meta, read_shard
 from engine.data.windows import area_resize
 from engine.errors import DataError
+from engine.export.pack import sha256
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_tensor
 from engine.models.denoiser import Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
@@ -51,11 +51,8 @@ def load_autoencoder(path: str | Path) -> tuple[Autoencoder, dict[str, Any]]:
 
 
 def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    """A short tag of a file's contents (names the latent cache of one autoencoder)."""
+    return sha256(path)[:16]
 
 
 @torch.no_grad()
