@@ -29,6 +29,16 @@ def user_worlds() -> Path:
     return data_folder() / "worlds"
 
 
+def prompt_captions() -> dict[str, str]:
+    """Captions of the bundled prompts (assets/prompts/captions.json), by full path; {} when absent or broken."""
+    import json
+    try:
+        captions = json.loads((PROMPTS / "captions.json").read_text())
+        return {str(PROMPTS / name): str(text) for name, text in captions.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
 def to_pixmap(frame) -> QPixmap:
     """(h, w, 3) uint8 -> QPixmap (copied, so the array may go)."""
     height, width = frame.shape[:2]
@@ -181,10 +191,11 @@ class Launcher(QMainWindow):
         self.gallery.clear()
         bundled = sorted(p for p in PROMPTS.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if PROMPTS.exists() else []
         recent = [Path(p) for p in self.settings.recent_images if Path(p).exists()]
+        captions = prompt_captions()
         for path in recent + [p for p in bundled if p not in recent]:
             item = QListWidgetItem(QIcon(str(path)), path.stem[:18])
             item.setData(Qt.UserRole, str(path))
-            item.setToolTip(str(path))
+            item.setToolTip(captions.get(str(path), str(path)))
             self.gallery.addItem(item)
 
     def open_image(self) -> None:
@@ -225,7 +236,8 @@ class Launcher(QMainWindow):
         self.prompt = path
         scale = max(1, 240 // size[1])
         self.preview.setPixmap(to_pixmap(frame).scaled(size[0] * scale, size[1] * scale))
-        self.say(f"prompt: {Path(path).name}")
+        caption = prompt_captions().get(str(path))
+        self.say(f"prompt: {Path(path).name}" + (f" ({caption})" if caption else ""))
 
     def frame_size(self) -> tuple[int, int]:
         return getattr(self, "_frame_size", (64, 48))
