@@ -1,7 +1,8 @@
 """Start Dreamwalk (``python main.py``); also the packaged app's entry point.
 
 ``python main.py`` opens the launcher; ``python main.py --play IMAGE --world PACK`` starts the player
-directly; ``python main.py COMMAND ...`` runs an engine command (as ``dreamwalk COMMAND ...``).
+directly; ``python main.py --screenshot OUT.png`` saves a picture of the launcher and exits;
+``python main.py COMMAND ...`` runs an engine command (as ``dreamwalk COMMAND ...``).
 """
 
 import sys
@@ -17,10 +18,17 @@ def main(argv: list[str]) -> int:
         except DreamwalkError as error:
             print(f"dreamwalk: error: {error}", file=sys.stderr)
             return 1
-    if not argv:
+    if not argv or argv[0] == "--screenshot":
         from app.launcher import main as launch
-        return launch()
-    from engine.cli import main as engine
+        return launch(screenshot=argv[1] if len(argv) > 1 else None)
+    try:
+        from engine.cli import main as engine
+    except ImportError:
+        if getattr(sys, "frozen", False):
+            print("dreamwalk: error: the desktop app plays worlds; engine commands (collect, train, export, ...) "
+                  "need the source install: python3 dev.py start", file=sys.stderr)
+            return 2
+        raise
     return engine(argv)
 
 

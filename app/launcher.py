@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, Qt, QThread, QUrl, Signal
+from PySide6.QtCore import QObject, QProcess, Qt, QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
@@ -37,6 +37,18 @@ def prompt_captions() -> dict[str, str]:
         return {str(PROMPTS / name): str(text) for name, text in captions.items()}
     except (OSError, ValueError, AttributeError):
         return {}
+
+
+def metrics_summary(metrics: dict) -> str:
+    """One line of a pack's evaluation for people: quality 16 frames ahead on maps it never saw."""
+    try:
+        ahead = metrics["autoregressive"]
+        psnr, copy = ahead["psnr"]["16"], metrics["copy_prompt_psnr"]["16"]
+        return (f"16 frames ahead on unseen maps: {psnr:.1f} dB PSNR (holding the prompt still: {copy:.1f} dB), "
+                f"actions change it by {ahead['dtpsnr']['16']:.2f} dB, sharpness {ahead['sharpness_ratio']['16']:.2f} "
+                "of real frames")
+    except (KeyError, TypeError, ValueError):
+        return "not evaluated yet"
 
 
 def to_pixmap(frame) -> QPixmap:
@@ -272,11 +284,11 @@ class Launcher(QMainWindow):
         self.world = path
         frame, training = manifest["frame"], manifest["training"]
         self._frame_size = (int(frame["width"]), int(frame["height"]))
-        metrics = manifest.get("metrics", {}).get("autoregressive", {}).get("psnr", {})
         self.details.setText(
             f"<b>{manifest['name']}</b><br>{manifest['description']}<br>{frame['width']}x{frame['height']} at "
-            f"{frame['fps']} fps<br>trained on {training['data']} ({training['hours']} h, {training['hardware']})"
-            f"<br>PSNR by horizon: {metrics or 'not measured'}<br>license: {manifest['license'] or 'not given'}")
+            f"{frame['fps']} fps<br>trained on {training['data']} ({float(training['hours']):.1f} h, "
+            f"{training['hardware']})<br>{metrics_summary(manifest.get('metrics', {}))}"
+            f"<br>license: {manifest['license'] or 'not given'}")
         if self.prompt:
             self.choose_prompt(self.prompt)
         if hasattr(self, "probe_thread") and not self.probe_thread.isRunning():
@@ -319,7 +331,9 @@ class Launcher(QMainWindow):
 
     def play_arguments(self, extra: list[str] | None = None) -> list[str]:
         s = self.collect_settings()
-        arguments = [str(ROOT / "main.py"), "--play", str(self.prompt), "--world", str(self.world),
+        # A packaged app is its own interpreter: its executable takes main.py's arguments directly.
+        entry = [] if getattr(sys, "frozen", False) else [str(ROOT / "main.py")]
+        arguments = entry + ["--play", str(self.prompt), "--world", str(self.world),
                      "--device", s.device, "--scale", str(s.window_scale), "--output", str(s.recordings())]
         if s.steps:
             arguments += ["--steps", str(s.steps)]
@@ -381,9 +395,28 @@ class Launcher(QMainWindow):
         super().closeEvent(event)
 
 
-def main() -> int:
+def main(screenshot: str | None = None) -> int:
+    """Open the launcher. With ``screenshot``, pick the first bundled prompt, wait for the device probe,
+    save a PNG of the window there and exit (for docs and the Xvfb test)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = Launcher()
     window.resize(1200, 720)
     window.show()
+    if screenshot:
+        rows = [row for row in range(window.gallery.count())
+                if Path(window.gallery.item(row).data(Qt.UserRole)).parent == PROMPTS]
+        if rows or window.gallery.count():
+            window.gallery.setCurrentRow(rows[0] if rows else 0)
+
+        def save() -> None:
+            ok = window.grab().save(screenshot)
+            print(f"saved {screenshot}" if ok else f"dreamwalk: error: cannot write {screenshot}",
+                  file=sys.stdout if ok else sys.stderr)
+            app.exit(0 if ok else 1)
+
+        def when_probed(_: str = "") -> None:
+            QTimer.singleShot(300, save)                 # let the last repaint land
+
+        window.probe.finished.connect(when_probed)
+        QTimer.singleShot(10_000, save)                  # a probe that never answers still gets a picture
     return app.exec()

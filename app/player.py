@@ -53,6 +53,7 @@ class PlayerOptions:
     smooth: bool = False
     output_folder: str | None = None
     seed: int = 0
+    window_shot: str | None = None   # save a PNG of the whole window (frame + HUD) when the player stops
 
 
 @dataclass
@@ -109,6 +110,8 @@ class Player:
                 self.draw()
                 if self.options.frames and self.dreamed >= self.options.frames:
                     self.running = False
+            if self.options.window_shot:
+                self.save_window(Path(self.options.window_shot))
         finally:
             self.close()
         return 0
@@ -243,6 +246,14 @@ class Player:
         except OSError as error:
             self.say(f"cannot save a screenshot in {path.parent}: {error.strerror or error}")
 
+    def save_window(self, path: Path) -> None:
+        import pygame
+
+        try:
+            pygame.image.save(self.window, str(path))
+        except (pygame.error, OSError) as error:
+            print(f"dreamwalk: cannot save the window picture {path}: {error}", file=sys.stderr)
+
     def say(self, text: str) -> None:
         self.message, self.message_until = text, time.monotonic() + MESSAGE_SECONDS
 
@@ -335,6 +346,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--guidance", type=float, help="action guidance scale (default: the world's)")
     parser.add_argument("--output", help="folder for clips and screenshots (default: the settings' folder)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--window-shot", metavar="PNG", help="save a picture of the window when the player stops")
     args = parser.parse_args(argv)
     from app.settings import load_settings
 
@@ -343,6 +355,6 @@ def main(argv: list[str]) -> int:
         print(f"dreamwalk: {problem}", file=sys.stderr)
     options = PlayerOptions(prompt=args.play, world=args.world, device=args.device, steps=args.steps,
                             guidance_scale=args.guidance, frames=args.frames, record=args.record, agent=args.agent,
-                            scale=args.scale, smooth=args.smooth, seed=args.seed,
+                            scale=args.scale, smooth=args.smooth, seed=args.seed, window_shot=args.window_shot,
                             output_folder=args.output or str(settings.recordings()))
     return Player(options, settings.controls()).run()

@@ -1,6 +1,10 @@
 """The Qt launcher with real widgets (offscreen), a real world pack and a real player process."""
 
+import io
 import json
+import struct
+import zlib
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +34,8 @@ def test_import_choose_and_preview(launcher, tiny_pack, tmp_path):
     assert not window.import_world_file(broken) and "was not imported" in window.status.text()
     assert window.import_world_file(tiny_pack)
     assert window.worlds.count() >= 1 and window.world is not None
+    rows = [r for r in range(window.worlds.count()) if window.worlds.item(r).text() == "tiny (yours)"]
+    window.worlds.setCurrentRow(rows[0])                      # the bundled world comes first
     assert "tiny" in window.details.text() and "32x24" in window.details.text()
     image = tmp_path / "concept.png"
     Image.new("RGB", (800, 300), (200, 30, 30)).save(image)
@@ -47,6 +53,8 @@ def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_pat
 
     window, app = launcher
     window.import_world_file(tiny_pack)
+    window.worlds.setCurrentRow([r for r in range(window.worlds.count())
+                                 if window.worlds.item(r).text() == "tiny (yours)"][0])
     image = tmp_path / "prompt.png"
     Image.new("RGB", (64, 48), (20, 120, 200)).save(image)
     window.choose_prompt(str(image))
@@ -60,3 +68,58 @@ def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_pat
     assert (tmp_path / "clips" / "run.mp4").stat().st_size > 0
     saved = json.loads((tmp_path / "config" / "settings.json").read_text())
     assert saved["steps"] == 2 and saved["recent_images"][0] == str(image)
+
+
+def huge_png_header(path: Path, width: int, height: int) -> None:
+    """A PNG that claims width x height (only its header: opening it must refuse, not allocate)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("text", "not an image"), ("truncated", "damaged or truncated"), ("huge", "too large"), ("missing", "no image at"),
+])
+def test_bad_prompt_images_are_a_message_in_the_launcher(launcher, tmp_path, kind, message):
+    from PIL import Image
+
+    window, _ = launcher
+    good = tmp_path / "good.png"
+    Image.new("RGB", (64, 48), (9, 9, 9)).save(good)
+    window.choose_prompt(str(good))
+    path = tmp_path / f"{kind}.png"
+    if kind == "text":
+        path.write_text("a shopping list")
+    elif kind == "truncated":
+        buffer = io.BytesIO()
+        Image.new("RGB", (300, 200), (1, 2, 3)).save(buffer, format="PNG")
+        path.write_bytes(buffer.getvalue()[:200])
+    elif kind == "huge":
+        huge_png_header(path, 20000, 20000)
+    window.choose_prompt(str(path))
+    assert message in window.status.text()
+    assert window.prompt == str(good)                          # the last good choice stays
+
+
+@pytest.mark.parametrize("kind", ["one-pixel", "cmyk", "16-bit", "rgba", "animated-gif"])
+def test_unusual_prompt_images_open_in_the_launcher(launcher, tmp_path, kind):
+    import numpy as np
+    from PIL import Image
+
+    window, _ = launcher
+    path = tmp_path / f"{kind}.{'jpg' if kind == 'cmyk' else 'gif' if kind == 'animated-gif' else 'png'}"
+    if kind == "one-pixel":
+        Image.new("RGB", (1, 1), (0, 0, 255)).save(path)
+    elif kind == "cmyk":
+        Image.new("CMYK", (80, 60), (0, 255, 255, 0)).save(path)
+    elif kind == "16-bit":
+        Image.fromarray(np.linspace(0, 65535, 64 * 48, dtype=np.uint16).reshape(48, 64)).save(path)
+    elif kind == "rgba":
+        Image.new("RGBA", (64, 64), (255, 0, 0, 128)).save(path)
+    else:
+        frames = [Image.new("P", (40, 30), i * 40) for i in range(3)]
+        frames[0].save(path, save_all=True, append_images=frames[1:])
+    window.choose_prompt(str(path))
+    assert window.prompt == str(path) and not window.preview.pixmap().isNull()

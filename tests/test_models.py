@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_tensor, tensor_to_frames
-from engine.models.denoiser import Denoiser, DiffusionConfig
+from engine.models.denoiser import ActionWarp, Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer, block_causal_mask
 from engine.models.rollout import LatentRollout
 from engine.models.sampling import guided, karras_sigmas, sample_euler, sample_heun
@@ -160,3 +160,42 @@ def test_classifier_free_guidance_formula():
     x = torch.zeros(3)
     assert guided(conditional, unconditional, 1.0) is conditional
     torch.testing.assert_close(guided(conditional, unconditional, 3.0)(x, 1.0), torch.full((3,), 3.0))
+
+
+def test_action_warp_is_the_identity_until_it_learns_a_turn():
+    warp = ActionWarp(action_dim=12)
+    latent = torch.randn(2, 3, 4, 6, 8)                      # (B, T, C, h, w)
+    turn = torch.zeros(2, 3, 12)
+    turn[..., 10] = 1.0                                       # the encoded turn slot
+    torch.testing.assert_close(warp(latent, turn), latent)   # zero weights: identity for every action
+    # Fit the warp to frames that are the previous frame moved one latent column left for a full turn.
+    column = torch.arange(8.0).expand(6, 8)
+    frames = torch.stack([torch.sin(column * 0.7 + row) for row in torch.arange(6.0)]).mean(0)
+    before = frames.expand(16, 4, 6, 8).clone()
+    after = torch.roll(before, -1, dims=-1)
+    actions = torch.zeros(16, 12)
+    actions[:, 10] = 1.0
+    optimizer = torch.optim.Adam(warp.parameters(), lr=0.05)
+    first = None
+    for _ in range(150):
+        loss = (warp(before, actions)[..., 1:-1] - after[..., 1:-1]).pow(2).mean()   # edges wrap in roll
+        first = first if first is not None else loss.item()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.05 * first
+    shift_x = warp.linear.weight[0, 10].item()               # in grid units: 2 / width per column
+    assert shift_x == pytest.approx(2 / 8, abs=0.03)
+    torch.testing.assert_close(warp(before, torch.zeros(16, 12)), before)   # the null action still copies
+
+
+def test_a_warping_denoiser_trains_and_rolls_out():
+    torch.manual_seed(0)
+    denoiser = Denoiser(DynamicsTransformer(TINY), DiffusionConfig(warp=True))
+    latents, actions = torch.randn(3, 5, 4, 2, 3), torch.randn(3, 4, 12)
+    loss, _ = denoiser(latents, actions)
+    loss.backward()
+    assert denoiser.warp.linear.weight.grad.abs().sum() > 0   # the warp is fit to the next frames
+    rollout = LatentRollout(denoiser.eval(), steps=2)
+    rollout.prime(latents[:, 0])
+    assert rollout.step(actions[:, 0]).shape == (3, 4, 2, 3)

@@ -65,6 +65,9 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
     sampler = sampler or default_name
     steps = steps or default_steps
     guidance_scale = default_guidance if guidance_scale is None else guidance_scale
+    if denoiser.warp is not None:
+        raise DreamwalkError(f"{checkpoint}: models trained with diffusion.warp=true cannot be exported yet "
+                          "(the runtime has no action warp); train with the default settings")
     autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
     config, diffusion = denoiser.network.config, denoiser.config
     ae_config = autoencoder.config

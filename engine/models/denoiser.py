@@ -6,6 +6,15 @@ Space of Diffusion-Based Generative Models", Table 1 and eq. 7), one noise level
 With ``predict_change`` the diffused variable ``y`` of a frame is its change from the frame before it
 (the anchor) rather than the frame itself: most of a next frame is the current frame, so "no change"
 is the copy-the-last-frame baseline and the network spends its capacity on what moves.
+
+With ``warp`` the anchor is first moved by the action (``ActionWarp``: a learned global shift and zoom of
+the previous latent, fit directly to the next latent), so "no change" becomes "the last frame, turned and
+stepped as the action says" and the diffusion model generates only what the warp cannot explain.
+
+With ``anchor_noise`` the anchors are corrupted in training (noise augmentation of the anchor, as GameNGen
+does for the context): in a rollout the anchor is the model's own last frame, errors included, and a
+model that learned to trust it blindly adds every error up; one trained on corrupted anchors learns to
+pull the frame back instead.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from engine.models.dynamics import DynamicsTransformer
@@ -30,6 +40,31 @@ class DiffusionConfig:
     action_dropout: float = 0.1          # frames trained without their action, for classifier-free guidance
     sigma_min: float = 0.002
     sigma_max: float = 5.0
+    warp: bool = False                   # anchor = the previous latent warped by the action (ActionWarp)
+    anchor_noise: float = 0.0            # training anchors get Gaussian noise of std U(0, anchor_noise)
+
+
+class ActionWarp(nn.Module):
+    """A global affine warp of a latent frame driven by the action: a shift (turning, looking,
+    strafing) and a zoom (walking), each linear in the encoded action. No bias and zero weights at the
+    start, so the null action and an untrained warp are exactly the identity."""
+
+    def __init__(self, action_dim: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(action_dim, 3, bias=False)
+        nn.init.zeros_(self.linear.weight)
+
+    def forward(self, latent: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """latent (..., C, h, w), action (..., A) -> the warped latent, same shape."""
+        lead, frame_shape = latent.shape[:-3], latent.shape[-3:]
+        flat = latent.reshape(-1, *frame_shape).float()
+        shift_x, shift_y, log_zoom = self.linear(action.reshape(flat.shape[0], -1).float()).unbind(-1)
+        scale = torch.exp(-log_zoom)
+        zero = torch.zeros_like(scale)
+        theta = torch.stack([torch.stack([scale, zero, shift_x], -1), torch.stack([zero, scale, shift_y], -1)], 1)
+        grid = F.affine_grid(theta, list(flat.shape), align_corners=False)
+        warped = F.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        return warped.reshape(*lead, *frame_shape).to(latent.dtype)
 
 
 class Denoiser(nn.Module):
@@ -39,6 +74,12 @@ class Denoiser(nn.Module):
         super().__init__()
         self.network = network
         self.config = config
+        self.warp = ActionWarp(network.config.action_dim) if config.warp else None
+
+    def warp_anchor(self, anchor: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """The anchor each frame is predicted from: the previous latent, moved by the action when
+        ``warp`` is on (always by the real action: guidance acts on the network, not on the warp)."""
+        return anchor if self.warp is None else self.warp(anchor, actions)
 
     def scalings(self, sigma: torch.Tensor) -> tuple[torch.Tensor, ...]:
         data = self.config.sigma_data
@@ -76,6 +117,14 @@ class Denoiser(nn.Module):
         anchor of the second; actions: (B, T, A), the action leading into each of the T frames.
         Returns the mean loss and the per-frame loss (B, T)."""
         anchor, target = latents[:, :-1], latents[:, 1:]
+        warp_loss = torch.zeros((), device=latents.device)
+        if self.warp is not None:               # fit the warp to the next frame directly; diffuse the rest
+            warped = self.warp(anchor, actions)
+            warp_loss = (warped - target.float()).pow(2).mean() / self.config.sigma_data ** 2
+            anchor = warped.detach()
+        if self.config.anchor_noise > 0:
+            std = self.config.anchor_noise * torch.rand(anchor.shape[:2], device=anchor.device)
+            anchor = anchor + std[..., None, None, None] * torch.randn_like(anchor)
         clean = self.to_diffused(target, anchor)
         batch, frames = clean.shape[:2]
         sigma = self.sample_sigmas((batch, frames), clean.device)
@@ -85,4 +134,4 @@ class Denoiser(nn.Module):
         output, _ = self.network(c_in * noisy, anchor, c_noise[..., 0, 0, 0], actions, keep_action)
         goal = (clean - c_skip * noisy) / c_out                          # EDM eq. 8 with lambda = 1 / c_out^2
         per_frame = (output.float() - goal).pow(2).mean(dim=(2, 3, 4))
-        return per_frame.mean(), per_frame
+        return per_frame.mean() + warp_loss, per_frame

@@ -32,6 +32,7 @@ class LatentRollout:
     def _cache_frame(self, latent: torch.Tensor, anchor: torch.Tensor, action: torch.Tensor,
                      keep: torch.Tensor) -> None:
         """Append one finished frame (B, C, h, w) to the cache, as context at the context noise level."""
+        anchor = self.denoiser.warp_anchor(anchor, action)
         sigma = torch.full((latent.shape[0], 1), self.config.context_sigma)
         noise = torch.randn(latent.shape, generator=self.generator)
         noisy = (self.denoiser.to_diffused(latent, anchor) + self.config.context_sigma * noise)[:, None]
@@ -75,7 +76,7 @@ class LatentRollout:
         assert self.last_latent is not None, "prime() first"
         batch = action.shape[0]
         keep = torch.ones(batch, dtype=torch.bool)
-        anchor = self.last_latent
+        anchor = self.denoiser.warp_anchor(self.last_latent, action)
 
         def denoiser_with(mask: torch.Tensor) -> Denoise:
             def denoise(x: torch.Tensor, sigma: float) -> torch.Tensor:

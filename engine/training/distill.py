@@ -44,6 +44,8 @@ class DistillTask(DynamicsTask):
         self.distill = config
         self.teacher = teacher.eval().requires_grad_(False)
         self.model = copy.deepcopy(teacher).train().requires_grad_(True)
+        if self.model.warp is not None:
+            self.model.warp.requires_grad_(False)
         self.sigmas = karras_sigmas(config.teacher_steps, teacher.config.sigma_min, teacher.config.sigma_max)
 
     def snapshot(self, path: Path, ema: nn.Module, meta: dict[str, Any]) -> None:
@@ -72,7 +74,8 @@ class DistillTask(DynamicsTask):
         latents, actions = (tensor.to(device) for tensor in batch)
         student: Denoiser = model.module if hasattr(model, "module") else model
         config = student.config
-        anchors, frames = latents[:, :-1], latents[:, 1:]
+        # The teacher's action warp (if any) moves the anchors of both; the student's copy stays frozen.
+        anchors, frames = self.teacher.warp_anchor(latents[:, :-1], actions), latents[:, 1:]
         diffused = student.to_diffused(frames, anchors)                        # (B, T, C, h, w)
         batch_size, length = diffused.shape[:2]
         keep = torch.ones(batch_size, length, dtype=torch.bool, device=device)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +88,18 @@ def distributed_setup() -> tuple[int, int]:
     return 0, 1
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and ``kill`` (SIGTERM) both end training with a checkpoint, also in a run started in the
+    background, where the shell leaves SIGINT ignored."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
 def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quiet: bool = False) -> dict[str, Any]:
     """Train ``task.model`` for ``config.steps`` steps (resuming from the run folder). Returns a summary."""
     from tqdm import tqdm
@@ -130,6 +144,7 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
     batches = task.batches()
     window_start, window_samples, window_losses = time.perf_counter(), 0, []
     interrupted = False
+    stop_on_signals()
     try:
         while step < config.steps:
             if config.max_minutes and trained_seconds >= config.max_minutes * 60:
