@@ -58,7 +58,7 @@ def main() -> int:
         python = ensure_environment("")
         return subprocess.call([str(python), str(ROOT / "main.py"), *sys.argv[2:]], cwd=ROOT)
     if command == "test":
-        python = ensure_environment("engine,test")
+        python = ensure_environment("engine,test,package")
         return subprocess.call([str(python), "-m", "pytest", *sys.argv[2:]], cwd=ROOT)
     print(__doc__.strip())
     return 2

@@ -51,3 +51,16 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     assert long["frames"] == 100 and len(long["contrast_ratio_range"]) == 2
     for name in ("strips.png", "psnr_vs_horizon.png", "long_rollout.png"):
         assert (tmp_path / "eval" / name).stat().st_size > 1000
+
+
+def test_horizontal_shift_reads_the_direction_content_moves():
+    from engine.evaluation.metrics import horizontal_shift
+
+    rng = np.random.default_rng(3)
+    scene = rng.integers(0, 255, (48, 96, 3)).astype(np.uint8)
+    before = scene[:, 16:80]
+    moved_right = scene[:, 13:77]          # the camera turned left by 3 px: content moves right
+    moved_left = scene[:, 21:85]
+    assert horizontal_shift(before, moved_right) == 3
+    assert horizontal_shift(before, moved_left) == -5
+    assert horizontal_shift(before, before) == 0

@@ -46,3 +46,22 @@ def sharpness(frames: np.ndarray) -> np.ndarray:
 def contrast(frames: np.ndarray) -> np.ndarray:
     """Standard deviation of pixel values per frame: a flat colour has none."""
     return frames.astype(np.float64).std(axis=(-3, -2, -1))
+
+
+def horizontal_shift(before: np.ndarray, after: np.ndarray, limit: int = 8) -> float:
+    """How many pixels the view's content moved to the right from ``before`` to ``after`` (H, W, 3),
+    by matching their column brightness profiles (edges do not wrap). Turning right moves the content
+    left (negative), turning left moves it right."""
+    def profile(frame: np.ndarray) -> np.ndarray:
+        columns = frame.astype(np.float64).mean(axis=(0, 2))
+        return columns - columns.mean()
+
+    a, b = profile(before), profile(after)
+    width = len(a)
+    scores = []
+    for shift in range(-limit, limit + 1):
+        # after(x + shift) against before(x) over the columns both cover
+        lo, hi = max(0, -shift), min(width, width - shift)
+        x, y = a[lo:hi], b[lo + shift:hi + shift]
+        scores.append(float((x * y).sum() / (np.linalg.norm(x) * np.linalg.norm(y) + 1e-9)))
+    return float(np.arange(-limit, limit + 1)[int(np.argmax(scores))])

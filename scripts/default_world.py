@@ -1,0 +1,89 @@
+"""The default world's recipe, from nothing to the shipped pack: collect Freedoom 2 MAP01-MAP20, train the
+autoencoder, train the dynamics model, distill it, evaluate on MAP21-MAP24, export, benchmark, ship.
+
+    python scripts/default_world.py [--run runs/default-world] [--data data/doom-train] [--until STAGE] [--ship]
+
+Every stage is the engine command a person would type, and every one resumes: run the script again after
+an interruption (Ctrl-C, a crash, a reboot) and it continues where it stopped; finished stages return at
+once. ``--ship`` copies the pack into ``assets/worlds/`` and its model card into ``docs/``.
+``--set STAGE:KEY=VALUE`` overrides a training setting (e.g. ``--set dynamics:train.max_minutes=30``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("collect", "autoencoder", "dynamics", "distill", "eval", "export", "bench")
+
+# What the shipped world was trained with (docs/default-world.md has the measured results).
+COLLECT = ["--source", "vizdoom", "--maps", "MAP01-MAP20", "--frames", "300000", "--policy", "explore",
+           "--seed", "0"]
+AUTOENCODER = ["--preset", "default"]
+DYNAMICS = ["--preset", "default", "--set", "diffusion.anchor_noise=0.5", "--set", "diffusion.predict_change=false"]
+DISTILL = ["--preset", "default", "--set", "teacher_steps=4"]
+EVAL = ["--windows-per-map", "4", "--horizon", "64", "--long", "1000", "--sweep", "1.0"]
+NAME = "Doom (Freedoom 2)"
+DESCRIPTION = ("Walk, turn and look around rooms dreamed from Freedoom 2 MAP01-MAP20; trained on 2 CPU cores, "
+               "so it is blurry and forgets the layout within seconds")
+LICENSE = "BSD-3-Clause (Freedoom assets); model weights MIT"
+
+
+def dreamwalk(*arguments: str) -> None:
+    command = [sys.executable, "-m", "engine.cli", *arguments]
+    print("+ dreamwalk", " ".join(arguments), flush=True)
+    result = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if result.returncode != 0:
+        sys.exit(f"default_world: the {arguments[0]} stage stopped (exit {result.returncode}); "
+                 "run the same command again to continue")
+
+
+def overrides(stage: str, pairs: list[str]) -> list[str]:
+    return [arg for pair in pairs if pair.startswith(stage + ":") for arg in ("--set", pair.split(":", 1)[1])]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, default=Path("runs/default-world"))
+    parser.add_argument("--data", type=Path, default=Path("data/doom-train"))
+    parser.add_argument("--until", choices=STAGES, default=STAGES[-1])
+    parser.add_argument("--set", action="append", default=[], metavar="STAGE:KEY=VALUE")
+    parser.add_argument("--ship", action="store_true", help="copy the pack and model card into assets/ and docs/")
+    args = parser.parse_args()
+    run, data = args.run, args.data
+    autoencoder = run / "autoencoder" / "autoencoder.safetensors"
+    teacher = run / "dynamics" / "dynamics.safetensors"
+    student = run / "student" / "student.safetensors"
+    pack = run / "doom.dwpack"
+    stages = STAGES[: STAGES.index(args.until) + 1]
+
+    if "collect" in stages:
+        dreamwalk("collect", *COLLECT, "--out", str(data))
+    if "autoencoder" in stages:
+        dreamwalk("train", "autoencoder", *AUTOENCODER, "--data", str(data), "--out", str(autoencoder.parent),
+                  *overrides("autoencoder", args.set))
+    if "dynamics" in stages:
+        dreamwalk("train", "dynamics", *DYNAMICS, "--data", str(data), "--out", str(teacher.parent),
+                  "--set", f"autoencoder={autoencoder}", *overrides("dynamics", args.set))
+    if "distill" in stages:
+        dreamwalk("distill", str(teacher), *DISTILL, "--out", str(student.parent), *overrides("distill", args.set))
+    evaluation = run / "eval"
+    if "eval" in stages and not (evaluation / "eval.json").exists():
+        dreamwalk("eval", str(student), *EVAL, "--out", str(evaluation))
+    if "export" in stages and not pack.exists():
+        dreamwalk("export", str(student), "--out", str(pack), "--name", NAME, "--description", DESCRIPTION,
+                  "--license", LICENSE, "--metrics", str(evaluation / "eval.json"))
+    if "bench" in stages and not (run / "bench.json").exists():
+        dreamwalk("bench", str(pack), "--device", "cpu", "--steps", "1,2,4", "--json", str(run / "bench.json"))
+    if args.ship:
+        shutil.copyfile(pack, ROOT / "assets" / "worlds" / "doom.dwpack")
+        print(f"shipped {pack} -> assets/worlds/doom.dwpack")
+
+
+if __name__ == "__main__":
+    main()

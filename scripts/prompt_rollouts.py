@@ -1,0 +1,111 @@
+"""How a world pack behaves from the bundled prompts, Doom and not: 300-frame rollouts on ONNX Runtime (as a
+player runs it) with a fixed action script, measuring whether the world keeps moving, keeps its contrast
+and sharpness, and still turns left and right when asked.
+
+    python scripts/prompt_rollouts.py [PACK] [--prompts assets/prompts] [--frames 300] [--out docs/results]
+
+The script: walk forward (frames 0-59), turn left 8°/frame (60-99), turn right (100-139), walk and strafe
+(140-end). Turning is read from the frames themselves: the content of a view turning left moves right
+(``horizontal_shift``). At frame 150 the world branches: 12 frames turning left against 12 turning right
+from the same moment (``snapshot``/``restore``); both must move the view the right way.
+Writes ``prompt_rollouts.json`` and ``prompt_rollouts.png`` (one row per prompt, every 30th frame).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from engine.evaluation.metrics import contrast, horizontal_shift, sharpness  # noqa: E402
+from engine.runtime import WorldSession  # noqa: E402
+
+TURN = 8.0
+BRANCH_AT, BRANCH_FRAMES = 150, 12
+
+
+def scripted_action(t: int) -> dict:
+    if t < 60:
+        return {"forward": True}
+    if t < 100:
+        return {"turn": -TURN}
+    if t < 140:
+        return {"turn": TURN}
+    return {"forward": True, "left": (t // 20) % 2 == 0, "right": (t // 20) % 2 == 1, "turn": 2.0 * np.sin(t / 9)}
+
+
+def mean_shift(frames: list[np.ndarray]) -> float:
+    return float(np.mean([horizontal_shift(a, b) for a, b in zip(frames[:-1], frames[1:])]))
+
+
+def roll(session: WorldSession, prompt: Path, frames: int) -> dict:
+    first = session.reset(prompt)
+    dreamed = [first]
+    for t in range(frames):
+        dreamed.append(session.step(scripted_action(t)))
+        if t + 1 == BRANCH_AT:
+            moment = session.snapshot()
+    video = np.stack(dreamed)
+    # The branch test: from the same moment, left against right.
+    session.restore(moment)
+    left = [session.step({"turn": -TURN}) for _ in range(BRANCH_FRAMES)]
+    session.restore(moment)
+    right = [session.step({"turn": TURN}) for _ in range(BRANCH_FRAMES)]
+    start = video[BRANCH_AT]
+    left_shift, right_shift = mean_shift([start] + left), mean_shift([start] + right)
+    motion = np.abs(np.diff(video.astype(np.float32), axis=0)).mean(axis=(1, 2, 3))
+    prompt_contrast, prompt_sharpness = float(contrast(first)), float(sharpness(first))
+    last = video[-100:]
+    return {
+        "frames": frames,
+        "contrast_ratio_last_100": float(contrast(last).mean() / max(prompt_contrast, 1e-6)),
+        "sharpness_ratio_last_100": float(sharpness(last).mean() / max(prompt_sharpness, 1e-6)),
+        "flat_frames": int((contrast(video) < 0.3 * prompt_contrast).sum()),
+        "still_frames": int((motion < 0.5).sum()),
+        "mean_motion_last_100": float(motion[-100:].mean()),
+        "shift_turning_left": mean_shift(list(video[60:100])),
+        "shift_turning_right": mean_shift(list(video[100:140])),
+        "branch_shift_left": left_shift,
+        "branch_shift_right": right_shift,
+        "turns_both_ways": bool(left_shift > 0 > right_shift),
+        "_video": video,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pack", nargs="?", default=None, help="world pack (default: the bundled world)")
+    parser.add_argument("--prompts", type=Path, default=ROOT / "assets" / "prompts")
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results")
+    parser.add_argument("--name", default="prompt_rollouts")
+    args = parser.parse_args()
+    captions = json.loads((args.prompts / "captions.json").read_text())
+    session = WorldSession.open(args.pack, device="cpu", seed=0)
+    results, rows = {}, []
+    for name in sorted(captions):
+        result = roll(session, args.prompts / name, args.frames)
+        video = result.pop("_video")
+        results[name] = result
+        rows.append(np.concatenate(list(video[:: 30]), axis=1))
+        print(f"{name:28s} contrast {result['contrast_ratio_last_100']:.2f} sharpness "
+              f"{result['sharpness_ratio_last_100']:.2f} motion {result['mean_motion_last_100']:.1f} "
+              f"turn L/R {result['shift_turning_left']:+.2f}/{result['shift_turning_right']:+.2f} px/frame, "
+              f"branch L/R {result['branch_shift_left']:+.2f}/{result['branch_shift_right']:+.2f}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{args.name}.json").write_text(json.dumps({"pack": str(args.pack or "bundled"), "results": results},
+                                                           indent=1))
+    sheet = np.concatenate(rows, axis=0)
+    Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(
+        args.out / f"{args.name}.png")
+
+
+if __name__ == "__main__":
+    main()
