@@ -147,6 +147,10 @@ def _info(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(manifest, indent=1))
             return 0
+        if args.card:
+            card = manifest.get("model_card")
+            print((pack.folder / card["file"]).read_text() if card else f"{args.pack} has no model card")
+            return 0 if card else 1
         frame, sampler, training = manifest["frame"], manifest["sampler"], manifest["training"]
         print(f"{manifest['name']}: {manifest['description']}")
         print(f"frames {frame['width']}x{frame['height']} at {frame['fps']} fps, {manifest['context_frames']} frames "
@@ -157,6 +161,8 @@ def _info(args: argparse.Namespace) -> int:
               f"{training['hours']} h on {training['hardware']}; license: {manifest['license'] or 'not given'}")
         for name, value in manifest.get("metrics", {}).items():
             print(f"  {name}: {value}")
+        if manifest.get("model_card"):
+            print("model card: dreamwalk info PACK --card")
     finally:
         pack.close()
     return 0
@@ -243,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="show a world pack's manifest (after verifying the pack)")
     info.add_argument("pack")
     info.add_argument("--json", action="store_true")
+    info.add_argument("--card", action="store_true", help="print the pack's model card")
     info.set_defaults(run=_info)
 
     distill = commands.add_parser("distill", help="distil a trained world model into a one-step student",

@@ -198,6 +198,34 @@ def test_info_command(tiny_pack):
     assert result.returncode == 0 and "frames 32x24 at 17.5 fps" in result.stdout and "CC0" in result.stdout
 
 
+def test_model_card_travels_inside_the_pack(tiny_pack, tmp_path):
+    import shutil
+    import zipfile
+
+    from engine.export.pack import PackError, embed_model_card, open_pack, read_model_card
+
+    pack = tmp_path / "carded.dwpack"
+    shutil.copyfile(tiny_pack, pack)
+    assert read_model_card(pack) is None
+    card = tmp_path / "card.md"
+    card.write_text("# Tiny world\n\nTrained in seconds, for tests.\n")
+    embed_model_card(pack, card)
+    assert read_model_card(pack) == card.read_text()
+    opened = open_pack(pack)
+    assert opened.manifest["model_card"]["file"] == "MODEL_CARD.md"
+    opened.close()
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "info", str(pack), "--card"], capture_output=True,
+                            text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode == 0 and "Trained in seconds" in result.stdout
+    tampered = tmp_path / "tampered.dwpack"                     # an edited card no longer matches
+    with zipfile.ZipFile(pack) as source, zipfile.ZipFile(tampered, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            target.writestr(member, b"# edited\n" if member.filename == "MODEL_CARD.md" else data)
+    with pytest.raises(PackError, match="model card"):
+        open_pack(tampered)
+
+
 def test_gymnasium_environment_passes_the_checker(tiny_pack):
     from gymnasium.utils.env_checker import check_env
 

@@ -23,6 +23,7 @@ MAX_COMPRESSION_RATIO = 200
 REQUIRED_KEYS = ("format_version", "name", "description", "license", "frame", "context_frames", "actions",
                  "sampler", "graphs", "training", "metrics")
 GRAPHS = ("encoder", "decoder", "dynamics")
+MODEL_CARD = "MODEL_CARD.md"                # optional: what the world is, how it was made, what it measures
 
 
 class PackError(DreamwalkError):
@@ -42,6 +43,8 @@ def write_pack(folder: Path, out: Path) -> Path:
     folder, out = Path(folder), Path(out)
     manifest = read_manifest(folder)
     names = ["manifest.json"] + [graph["file"] for graph in manifest["graphs"].values()]
+    if manifest.get("model_card"):
+        names.append(manifest["model_card"]["file"])
     temporary = out.with_name(f".{out.name}.partial")
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -90,7 +93,40 @@ def verify_folder(folder: Path) -> dict[str, Any]:
             raise PackError(f"the pack is missing its {name} graph ({file})")
         if sha256(path) != graph.get("sha256"):
             raise PackError(f"checksum mismatch for the {name} graph ({file}): the pack is damaged or was edited")
+    card = manifest.get("model_card")
+    if card:
+        path = (folder / str(card.get("file", ""))).resolve()
+        if folder not in path.parents or not path.is_file() or sha256(path) != card.get("sha256"):
+            raise PackError("the pack's model card is missing, outside it or does not match its checksum")
     return manifest
+
+
+def embed_model_card(pack: str | Path, card: str | Path) -> None:
+    """Put a model card (Markdown) into a zip pack as MODEL_CARD.md, named in the manifest with its
+    checksum; the graphs are not touched. The pack is rewritten atomically."""
+    pack, card = Path(pack), Path(card)
+    if pack.is_dir():
+        raise PackError(f"{pack} is a pack folder: copy the card into it and name it in manifest.json instead")
+    opened = open_pack(pack)
+    try:
+        folder = opened.folder
+        shutil.copyfile(card, folder / MODEL_CARD)
+        manifest = dict(opened.manifest)
+        manifest["model_card"] = {"file": MODEL_CARD, "sha256": sha256(folder / MODEL_CARD)}
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        write_pack(folder, pack)
+    finally:
+        opened.close()
+
+
+def read_model_card(pack: str | Path) -> str | None:
+    """The pack's model card text, or None when it has none."""
+    opened = open_pack(pack)
+    try:
+        card = opened.manifest.get("model_card")
+        return (opened.folder / card["file"]).read_text() if card else None
+    finally:
+        opened.close()
 
 
 class OpenedPack:
