@@ -107,7 +107,7 @@ def _eval(args: argparse.Namespace) -> int:
     sampler, steps, _ = default_sampler(load_checkpoint(Path(args.world))[1])
     config = EvalConfig(world=args.world, maps=args.maps, windows_per_map=args.windows_per_map,
                         horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
-                        guidance_scale=args.guidance,
+                        guidance_scale=args.guidance, sigma_max=args.sigma_max,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x], long_rollout=args.long,
                         seed=args.seed, out=args.out)
     report = evaluate(config)
@@ -132,7 +132,7 @@ def _export(args: argparse.Namespace) -> int:
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
     result = export_world(args.checkpoint, args.out, name=args.name, description=args.description,
                           license=args.license, sampler=args.sampler, steps=args.steps,
-                          guidance_scale=args.guidance, metrics=metrics)
+                          guidance_scale=args.guidance, metrics=metrics, sigma_max=args.sigma_max)
     print(f"wrote {result['out']} ({result['bytes'] / 2**20:.1f} MiB); ONNX vs PyTorch over a rollout: "
           f"max |latent difference| {result['parity_max_abs_difference']:.1e}")
     return 0
@@ -222,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--guidance", type=float, default=1.0, help="action guidance scale")
     evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
     evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollout (0 to skip)")
+    evaluation.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
     evaluation.add_argument("--seed", type=int, default=0)
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
     evaluation.set_defaults(run=_eval)
@@ -236,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--steps", type=int, help="sampler steps per frame; default 4 (teacher), 1 (student)")
     export.add_argument("--guidance", type=float, help="action guidance scale; default 1 (a student has it built in)")
     export.add_argument("--metrics", help="eval.json from 'dreamwalk eval' to carry in the manifest")
+    export.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
     export.set_defaults(run=_export)
 
     benchmark = commands.add_parser("bench", help="frame time and frames/s of a world pack on this machine")

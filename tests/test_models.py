@@ -199,3 +199,16 @@ def test_a_warping_denoiser_trains_and_rolls_out():
     rollout = LatentRollout(denoiser.eval(), steps=2)
     rollout.prime(latents[:, 0])
     assert rollout.step(actions[:, 0]).shape == (3, 4, 2, 3)
+
+
+def test_truncated_sampling_starts_nearer_the_last_frame():
+    from engine.models.rollout import sampling_sigma_max
+
+    base = tiny_denoiser()
+    rollout = LatentRollout(base, steps=3, sigma_max=1.0)
+    assert rollout.sigmas[0] == pytest.approx(1.0) and rollout.sigmas[-1] == 0
+    assert LatentRollout(base, steps=3).sigmas[0] == pytest.approx(base.config.sigma_max)
+    with pytest.raises(ValueError, match="predicts the change"):
+        sampling_sigma_max(DiffusionConfig(predict_change=False), 1.0)
+    with pytest.raises(ValueError):
+        sampling_sigma_max(DiffusionConfig(), 50.0)

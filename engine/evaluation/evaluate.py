@@ -46,6 +46,7 @@ class EvalConfig:
     steps: int = 4
     sampler: str = "heun"
     guidance_scale: float = 1.0
+    sigma_max: float | None = None       # where sampling starts (default: the model's sigma_max)
     guidance_sweep: list[float] = field(default_factory=lambda: [1.0, 1.5, 2.0, 3.0])
     long_rollout: int = 1000
     seed: int = 0
@@ -94,7 +95,7 @@ class WorldModel:
 
     def rollout(self, config: EvalConfig, guidance: float, seed: int) -> LatentRollout:
         generator = torch.Generator().manual_seed(seed)
-        return LatentRollout(self.denoiser, config.steps, guidance, config.sampler, generator)
+        return LatentRollout(self.denoiser, config.steps, guidance, config.sampler, generator, config.sigma_max)
 
 
 @torch.no_grad()
@@ -159,7 +160,8 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
     reconstruction = np.stack([model.decode(model.encode(frames[:, t])) for t in range(frames.shape[1])], axis=1)
 
     report: dict[str, Any] = {"world": config.world, "maps": maps, "windows": len(frames), "horizon": config.horizon,
-                              "sampler": {"name": config.sampler, "steps": config.steps},
+                              "sampler": {"name": config.sampler, "steps": config.steps,
+                                          "sigma_max": config.sigma_max or model.denoiser.config.sigma_max},
                               "training": {k: model.meta[k] for k in ("step", "samples", "trained_minutes")}}
     report["autoencoder_psnr"] = float(psnr(reconstruction, frames).mean())
     # The ceilings a dynamics model on these latents cannot beat: how sharp the decoder can draw.

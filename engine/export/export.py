@@ -20,6 +20,7 @@ from engine.errors import DreamwalkError
 from engine.export.graphs import (DecoderGraph, DynamicsStepGraph, EncoderGraph, cache_shape, dynamics_example,
                                   export_graph)
 from engine.export.pack import FORMAT_VERSION, sha256, write_pack
+from engine.models.rollout import sampling_sigma_max
 from engine.runtime.rollout import CachedRollout, SamplerSettings
 from engine.training.dynamics import load_autoencoder, load_world_model, world_settings
 
@@ -57,7 +58,7 @@ def default_sampler(meta: dict[str, Any]) -> tuple[str, int, float]:
 def export_world(checkpoint: str | Path, out: str | Path, name: str = "", description: str = "",
                  license: str = "", sampler: str | None = None, steps: int | None = None,
                  guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
-                 parity_frames: int = 24) -> dict[str, Any]:
+                 parity_frames: int = 24, sigma_max: float | None = None) -> dict[str, Any]:
     import onnxruntime
 
     denoiser, meta = load_world_model(checkpoint)
@@ -71,7 +72,11 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
     autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
     config, diffusion = denoiser.network.config, denoiser.config
     ae_config = autoencoder.config
-    settings = SamplerSettings(sampler, steps, guidance_scale, diffusion.sigma_min, diffusion.sigma_max,
+    try:
+        start = sampling_sigma_max(diffusion, sigma_max)
+    except ValueError as error:
+        raise DreamwalkError(str(error)) from error
+    settings = SamplerSettings(sampler, steps, guidance_scale, diffusion.sigma_min, start,
                                diffusion.context_sigma, diffusion.predict_change)
     with tempfile.TemporaryDirectory(prefix="dreamwalk-export-") as temporary:
         folder = Path(temporary)
@@ -108,7 +113,7 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                        "width": ae_config.latent_shape[2]},
             "cache": {"shape": list(cache_shape(denoiser)), "tokens_per_frame": config.tokens_per_frame},
             "sampler": {"name": sampler, "steps": steps, "guidance_scale": guidance_scale,
-                        "sigma_min": diffusion.sigma_min, "sigma_max": diffusion.sigma_max,
+                        "sigma_min": diffusion.sigma_min, "sigma_max": start,
                         "context_sigma": diffusion.context_sigma, "predict_change": diffusion.predict_change},
             "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx")}
                        for graph in ("encoder", "decoder", "dynamics")},

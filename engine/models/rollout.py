@@ -15,13 +15,26 @@ from engine.models.sampling import SAMPLERS, Denoise, guided, karras_sigmas
 Cache = list[tuple[torch.Tensor, torch.Tensor]]
 
 
+def sampling_sigma_max(config, sigma_max: float | None) -> float:
+    """The start of the sampling schedule: the trained maximum, or a lower level for a change model."""
+    if sigma_max is None or sigma_max == config.sigma_max:
+        return config.sigma_max
+    if not config.predict_change or not 0 < sigma_max <= config.sigma_max:
+        raise ValueError(f"sampling can start below sigma_max={config.sigma_max} only for a model that predicts "
+                         f"the change from the last frame (got {sigma_max})")
+    return float(sigma_max)
+
+
 class LatentRollout:
     def __init__(self, denoiser: Denoiser, steps: int = 8, guidance_scale: float = 1.0, sampler: str = "heun",
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None, sigma_max: float | None = None) -> None:
+        """``sigma_max``: the noise level sampling starts from (default: the trained maximum). Lower,
+        with ``predict_change``, starts nearer "nothing changed" (truncated sampling, as SDEdit does from
+        an image): less variety, more of the last frame kept."""
         self.denoiser = denoiser
         self.config = denoiser.config
         self.context_frames = denoiser.network.config.context_frames
-        self.sigmas = karras_sigmas(steps, self.config.sigma_min, self.config.sigma_max)
+        self.sigmas = karras_sigmas(steps, self.config.sigma_min, sampling_sigma_max(self.config, sigma_max))
         self.guidance_scale = guidance_scale
         self.sample = SAMPLERS[sampler]
         self.generator = generator
