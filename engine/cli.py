@@ -101,13 +101,15 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from engine.evaluation.evaluate import EvalConfig, evaluate
 
-    from engine.export.export import default_sampler
+    from engine.export.export import default_sampler, default_sigma_max
     from engine.training.checkpoint import load_checkpoint
 
-    sampler, steps, _ = default_sampler(load_checkpoint(Path(args.world))[1])
+    meta = load_checkpoint(Path(args.world))[1]
+    sampler, steps, _ = default_sampler(meta)
     config = EvalConfig(world=args.world, maps=args.maps, windows_per_map=args.windows_per_map,
                         horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
-                        guidance_scale=args.guidance, sigma_max=args.sigma_max,
+                        guidance_scale=args.guidance,
+                        sigma_max=default_sigma_max(meta) if args.sigma_max is None else args.sigma_max,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x], long_rollout=args.long,
                         seed=args.seed, out=args.out)
     report = evaluate(config)

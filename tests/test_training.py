@@ -141,9 +141,17 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
                              preset_overrides("distill", "tiny"))
     apply_overrides(config, {"train.out": str(tmp_path / "student"), "train.steps": 60, "train.lr": 3e-3,
-                             "train.bf16": False})
+                             "train.bf16": False, "sigma_max": 1.0})
     train_student(config, quiet=True)
     losses = [float(r["loss"]) for r in MetricsLog.read(tmp_path / "student" / "metrics.csv")]
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
     student, meta = load_world_model(tmp_path / "student" / "student.safetensors")
     assert meta["distilled"]["guidance_scale"] == 1.5 and meta["step"] == 60
+    from engine.export.export import export_world
+    from engine.export.pack import open_pack
+
+    # The pack samples the way the student was distilled: one Euler step from sigma 1.
+    export_world(tmp_path / "student" / "student.safetensors", tmp_path / "student.dwpack", parity_frames=4)
+    opened = open_pack(tmp_path / "student.dwpack")
+    assert opened.manifest["sampler"]["sigma_max"] == 1.0 and opened.manifest["sampler"]["steps"] == 1
+    opened.close()

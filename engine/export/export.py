@@ -55,6 +55,11 @@ def default_sampler(meta: dict[str, Any]) -> tuple[str, int, float]:
     return ("euler", 1, 1.0) if meta.get("distilled") else ("heun", 4, 1.0)
 
 
+def default_sigma_max(meta: dict[str, Any]) -> float | None:
+    """A student samples from the level it was distilled at; None: the trained maximum."""
+    return (meta.get("distilled") or {}).get("sigma_max")
+
+
 def export_world(checkpoint: str | Path, out: str | Path, name: str = "", description: str = "",
                  license: str = "", sampler: str | None = None, steps: int | None = None,
                  guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
@@ -73,7 +78,7 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
     config, diffusion = denoiser.network.config, denoiser.config
     ae_config = autoencoder.config
     try:
-        start = sampling_sigma_max(diffusion, sigma_max)
+        start = sampling_sigma_max(diffusion, default_sigma_max(meta) if sigma_max is None else sigma_max)
     except ValueError as error:
         raise DreamwalkError(str(error)) from error
     settings = SamplerSettings(sampler, steps, guidance_scale, diffusion.sigma_min, start,

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from engine.models.denoiser import Denoiser
+from engine.models.rollout import sampling_sigma_max
 from engine.models.sampling import SAMPLERS, guided, karras_sigmas
 from engine.training.config import from_dict, to_dict
 from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, latent_episodes, load_world_model,
@@ -34,6 +35,7 @@ class DistillConfig:
     teacher_sampler: str = "heun"
     teacher_steps: int = 8
     guidance_scale: float = 1.5          # folded into the student
+    sigma_max: float | None = None       # where sampling starts (truncated sampling); None: the trained maximum
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/student", batch_size=8, lr=1e-4,
                                                                     warmup_steps=100, ema_decay=0.995))
 
@@ -46,7 +48,8 @@ class DistillTask(DynamicsTask):
         self.model = copy.deepcopy(teacher).train().requires_grad_(True)
         if self.model.warp is not None:
             self.model.warp.requires_grad_(False)
-        self.sigmas = karras_sigmas(config.teacher_steps, teacher.config.sigma_min, teacher.config.sigma_max)
+        self.start = sampling_sigma_max(teacher.config, config.sigma_max)
+        self.sigmas = karras_sigmas(config.teacher_steps, teacher.config.sigma_min, self.start)
 
     def snapshot(self, path: Path, ema: nn.Module, meta: dict[str, Any]) -> None:
         save_world_model(path, ema, self.config, meta, {"distilled": to_dict(self.distill)})
@@ -83,8 +86,8 @@ class DistillTask(DynamicsTask):
         noisy_context = diffused[:, :-1] + config.context_sigma * torch.randn_like(diffused[:, :-1])
         noise = torch.randn_like(diffused[:, -1])
         target = self.teacher_sample(noisy_context, context_sigma, anchors, actions, keep, noise)
-        sigma_max = torch.full((batch_size, 1), config.sigma_max, device=device)
-        inputs = torch.cat([noisy_context, (noise * config.sigma_max)[:, None]], dim=1)
+        sigma_max = torch.full((batch_size, 1), self.start, device=device)
+        inputs = torch.cat([noisy_context, (noise * self.start)[:, None]], dim=1)
         sigmas = torch.cat([context_sigma, sigma_max], dim=1)
         output, _ = student.denoise(inputs, sigmas, anchors, actions, keep)    # one pass: context + new frame
         loss = (output[:, -1].float() - target).pow(2).mean() / config.sigma_data ** 2

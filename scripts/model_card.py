@@ -1,0 +1,136 @@
+"""Write a world's model card from what was measured: the pack's manifest, `dreamwalk eval`'s eval.json,
+`dreamwalk bench`'s JSON and `scripts/prompt_rollouts.py`'s JSON. Every number in the card comes from those
+files; the prose around them (what it is, its limits) comes from --notes, a Markdown file.
+
+    python scripts/model_card.py PACK --eval EVAL.json --bench BENCH.json --prompts PROMPTS.json \
+        --notes NOTES.md --out docs/default-world.md [--embed]
+
+``--embed`` also puts the card into the pack (MODEL_CARD.md, checksummed in its manifest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from engine.export.pack import embed_model_card, open_pack  # noqa: E402
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def evaluation_section(report: dict) -> str:
+    auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
+    rows = [[h, f"{auto['psnr'][h]:.2f}", f"{copy[h]:.2f}", f"{auto['psnr'][h] - copy[h]:+.2f}",
+             f"{auto['dtpsnr'][h]:+.2f}", f"{auto['sharpness_ratio'][h]:.2f}"] for h in copy]
+    sampler = report["sampler"]
+    parts = [
+        f"`dreamwalk eval` on {', '.join(report['maps'])} (live ViZDoom, the action probe), {report['windows']} "
+        f"windows, sampler {sampler['name']} x{sampler['steps']} from sigma {sampler.get('sigma_max', 'max')}:",
+        "",
+        table(["horizon (frames)", "PSNR (dB)", "copy-prompt (dB)", "vs copy", "dTPSNR (dB)", "sharpness ratio"], rows),
+        "",
+        f"- autoencoder ceiling: PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "
+        f"{report['autoencoder_sharpness_ratio']:.2f} (no dynamics model on these latents can be sharper)",
+        f"- teacher-forced next frame: PSNR {report['teacher_forced']['psnr']:.2f} dB, "
+        f"SSIM {report['teacher_forced']['ssim']:.3f}",
+    ]
+    sweep = report.get("guidance_sweep", {})
+    if len(sweep) > 1:
+        parts.append("- action guidance sweep (PSNR / dTPSNR / sharpness at the longest horizon): " + "; ".join(
+            f"{scale}: {v['psnr'][max(v['psnr'], key=int)]:.2f} / {v['dtpsnr'][max(v['dtpsnr'], key=int)]:+.2f} / "
+            f"{v['sharpness_ratio'][max(v['sharpness_ratio'], key=int)]:.2f}" for scale, v in sweep.items()))
+    long = report.get("long_rollout")
+    if long:
+        parts.append(
+            f"- {long['frames']}-frame rollout: contrast ratio {long['contrast_ratio_range'][0]:.2f}-"
+            f"{long['contrast_ratio_range'][1]:.2f} and sharpness ratio {long['sharpness_ratio_range'][0]:.2f}-"
+            f"{long['sharpness_ratio_range'][1]:.2f} of real frames over 50-frame blocks "
+            f"(last 100 frames: {long['contrast_ratio_last_100']:.2f} / {long['sharpness_ratio_last_100']:.2f}); "
+            f"{long['flat_frames']} flat frames")
+    return "\n".join(parts)
+
+
+def bench_section(bench: dict) -> str:
+    rows = []
+    for result in bench if isinstance(bench, list) else bench.get("results", []):
+        rows.append([result["provider"].replace("ExecutionProvider", ""),
+                     f"{result['sampler']} x{result['steps']} ({result['network_evaluations_per_frame']} passes)",
+                     f"{result['median_ms']:.1f}", f"{result['p99_ms']:.1f}", f"{result['fps']:.1f}",
+                     f"{result['first_frame_s']:.2f}"])
+    return table(["provider", "sampler (network passes per frame)", "median ms/frame", "p99 ms", "frames/s", "open to first frame (s)"],
+                 rows)
+
+
+def prompts_section(prompts: dict) -> str:
+    rows = []
+    for name, r in prompts["results"].items():
+        rows.append([name, f"{r['contrast_ratio_last_100']:.2f}", f"{r['sharpness_ratio_last_100']:.2f}",
+                     f"{r['mean_motion_last_100']:.1f}", f"{r['shift_turning_left']:+.2f} / {r['shift_turning_right']:+.2f}",
+                     f"{r['branch_shift_left']:+.2f} / {r['branch_shift_right']:+.2f}",
+                     "yes" if r["turns_both_ways"] else "no"])
+    return table(["prompt", "contrast (last 100)", "sharpness (last 100)", "motion (last 100)",
+                  "view shift turning L / R (px/frame)", "branch L / R", "turns both ways"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pack", type=Path)
+    parser.add_argument("--eval", type=Path, required=True)
+    parser.add_argument("--bench", type=Path, required=True)
+    parser.add_argument("--prompts", type=Path, required=True)
+    parser.add_argument("--notes", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--embed", action="store_true")
+    args = parser.parse_args()
+    opened = open_pack(args.pack)
+    manifest = opened.manifest
+    opened.close()
+    frame, training, sampler = manifest["frame"], manifest["training"], manifest["sampler"]
+    notes = args.notes.read_text()
+    size = args.pack.stat().st_size / 2 ** 20
+    card = "\n".join([
+        f"# {manifest['name']}",
+        "",
+        manifest["description"],
+        "",
+        f"- frames {frame['width']}x{frame['height']} at {frame['fps']} fps, {manifest['context_frames']} frames of "
+        f"context; sampler {sampler['name']} x{sampler['steps']} from sigma {sampler['sigma_max']:g}, "
+        f"guidance {sampler['guidance_scale']}",
+        f"- pack: `{args.pack.name}`, {size:.1f} MiB; license: {manifest['license']}",
+        f"- this network trained on `{training['data']}`: {training['steps']} steps, {training['samples']:,} windows, "
+        f"{training['hours']} h on a {training['hardware']}",
+        "",
+        notes.strip(),
+        "",
+        "## Evaluation (held-out maps)",
+        "",
+        evaluation_section(json.loads(args.eval.read_text())),
+        "",
+        "## Speed (`dreamwalk bench`)",
+        "",
+        bench_section(json.loads(args.bench.read_text())),
+        "",
+        "## From the bundled prompts, Doom and not (`scripts/prompt_rollouts.py`)",
+        "",
+        prompts_section(json.loads(args.prompts.read_text())),
+        "",
+    ])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(card)
+    print(f"wrote {args.out}")
+    if args.embed:
+        embed_model_card(args.pack, args.out)
+        print(f"embedded into {args.pack}")
+
+
+if __name__ == "__main__":
+    main()
