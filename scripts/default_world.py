@@ -22,12 +22,16 @@ ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("collect", "autoencoder", "dynamics", "distill", "eval", "export", "bench")
 
 # What the shipped world was trained with (docs/default-world.md has the measured results).
-COLLECT = ["--source", "vizdoom", "--maps", "MAP01-MAP20", "--frames", "300000", "--policy", "explore",
+# 100,000 frames are the first 50 episodes of the 300,000-frame collection (same plan, same seeds).
+COLLECT = ["--source", "vizdoom", "--maps", "MAP01-MAP20", "--frames", "100000", "--policy", "explore",
            "--seed", "0"]
-AUTOENCODER = ["--preset", "default"]
-DYNAMICS = ["--preset", "default", "--set", "diffusion.anchor_noise=0.5", "--set", "diffusion.predict_change=false"]
-DISTILL = ["--preset", "default", "--set", "teacher_steps=4"]
-EVAL = ["--windows-per-map", "4", "--horizon", "64", "--long", "1000", "--sweep", "1.0"]
+AUTOENCODER = ["--preset", "default", "--set", "train.max_minutes=25"]
+# Anchor noise keeps long rollouts from adding up their own errors (docs/world-model.md, experiments).
+DYNAMICS = ["--preset", "default", "--set", "diffusion.anchor_noise=0.5", "--set", "train.max_minutes=90"]
+# One Euler step from sigma 1 learns the teacher's four Heun steps from sigma 1, guidance folded in.
+DISTILL = ["--preset", "default", "--set", "teacher_steps=4", "--set", "sigma_max=1.0",
+           "--set", "train.max_minutes=20"]
+EVAL = ["--windows-per-map", "4", "--horizon", "64", "--long", "1000", "--sweep", ""]
 NAME = "Doom (Freedoom 2)"
 DESCRIPTION = ("Walk, turn and look around rooms dreamed from Freedoom 2 MAP01-MAP20; trained on 2 CPU cores, "
                "so it is blurry and forgets the layout within seconds")
@@ -50,7 +54,7 @@ def overrides(stage: str, pairs: list[str]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=Path("runs/default-world"))
-    parser.add_argument("--data", type=Path, default=Path("data/doom-train"))
+    parser.add_argument("--data", type=Path, default=Path("data/doom-train-100k"))
     parser.add_argument("--until", choices=STAGES, default=STAGES[-1])
     parser.add_argument("--set", action="append", default=[], metavar="STAGE:KEY=VALUE")
     parser.add_argument("--ship", action="store_true", help="copy the pack and model card into assets/ and docs/")
