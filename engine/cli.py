@@ -134,7 +134,8 @@ def _export(args: argparse.Namespace) -> int:
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
     result = export_world(args.checkpoint, args.out, name=args.name, description=args.description,
                           license=args.license, sampler=args.sampler, steps=args.steps,
-                          guidance_scale=args.guidance, metrics=metrics, sigma_max=args.sigma_max)
+                          guidance_scale=args.guidance, metrics=metrics, sigma_max=args.sigma_max,
+                          fp16=args.fp16)
     print(f"wrote {result['out']} ({result['bytes'] / 2**20:.1f} MiB); ONNX vs PyTorch over a rollout: "
           f"max |latent difference| {result['parity_max_abs_difference']:.1e}")
     return 0
@@ -240,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--guidance", type=float, help="action guidance scale; default 1 (a student has it built in)")
     export.add_argument("--metrics", help="eval.json from 'dreamwalk eval' to carry in the manifest")
     export.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
+    export.add_argument("--fp16", action="store_true", help="also write fp16 graphs (used on GPU providers)")
     export.set_defaults(run=_export)
 
     benchmark = commands.add_parser("bench", help="frame time and frames/s of a world pack on this machine")

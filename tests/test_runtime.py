@@ -270,3 +270,28 @@ def test_bench_reports_frame_times(tiny_pack, tmp_path):
     for row in rows:
         assert 0 < row["median_ms"] <= row["p99_ms"] and row["fps"] == pytest.approx(1000 / row["median_ms"])
         assert 0 < row["first_frame_s"] < 30
+
+
+def test_fp16_graphs_for_gpu_providers(world_run, tiny_pack, tmp_path):
+    from engine.errors import DreamwalkError
+    """--fp16 adds half-precision graphs beside the fp32 ones; GPUs pick them, CPUs keep fp32 unless asked."""
+    from engine.export.export import export_world
+    from engine.runtime.session import choose_precision
+
+    pack = tmp_path / "half.dwpack"
+    result = export_world(world_run / "dynamics.safetensors", pack, parity_frames=8, fp16=True)
+    assert result["fp16_max_abs_difference"] < 0.1
+    assert choose_precision("auto", "CUDAExecutionProvider", True) == "fp16"
+    assert choose_precision("auto", "CPUExecutionProvider", True) == "fp32"
+    assert choose_precision("auto", "DmlExecutionProvider", False) == "fp32"
+    prompt = np.random.default_rng(1).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    frames = {}
+    for precision in ("fp32", "fp16"):
+        with WorldSession.open(pack, device="cpu", precision=precision) as session:
+            assert session.precision == precision
+            session.reset(prompt)
+            frames[precision] = [session.step({"forward": True, "turn": 3.0}) for _ in range(6)]
+    difference = np.abs(np.stack(frames["fp32"]).astype(int) - np.stack(frames["fp16"]).astype(int))
+    assert difference.mean() < 3.0                            # 8-bit frames, a few levels apart at most
+    with pytest.raises(DreamwalkError, match="no fp16 graphs"):
+        WorldSession.open(tiny_pack, device="cpu", precision="fp16")

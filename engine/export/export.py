@@ -18,13 +18,14 @@ import torch
 from engine.actions import KEYS
 from engine.errors import DreamwalkError
 from engine.export.graphs import (DecoderGraph, DynamicsStepGraph, EncoderGraph, cache_shape, dynamics_example,
-                                  export_graph)
+                                  export_graph, to_fp16)
 from engine.export.pack import FORMAT_VERSION, sha256, write_pack
 from engine.models.rollout import sampling_sigma_max
 from engine.runtime.rollout import CachedRollout, SamplerSettings
 from engine.training.dynamics import load_autoencoder, load_world_model, world_settings
 
 TOLERANCE = 1e-3
+FP16_TOLERANCE = 0.1        # fp16 rounding adds up over a rollout; beyond this something is broken, not rounded
 DYNAMICS_INPUTS = ["noisy", "sigma", "anchor", "action", "keep_action", "past_keys", "past_values", "past_valid"]
 
 
@@ -63,7 +64,7 @@ def default_sigma_max(meta: dict[str, Any]) -> float | None:
 def export_world(checkpoint: str | Path, out: str | Path, name: str = "", description: str = "",
                  license: str = "", sampler: str | None = None, steps: int | None = None,
                  guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
-                 parity_frames: int = 24, sigma_max: float | None = None) -> dict[str, Any]:
+                 parity_frames: int = 24, sigma_max: float | None = None, fp16: bool = False) -> dict[str, Any]:
     import onnxruntime
 
     denoiser, meta = load_world_model(checkpoint)
@@ -104,6 +105,19 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
         if not difference <= TOLERANCE:
             raise DreamwalkError(f"ONNX and PyTorch disagree by {difference:.2e} over a {parity_frames}-frame "
                                  f"rollout (tolerance {TOLERANCE:g}); the pack was not written")
+        fp16_difference = None
+        if fp16:
+            for graph in ("encoder", "decoder", "dynamics"):
+                to_fp16(folder / f"{graph}.onnx", folder / f"{graph}.fp16.onnx")
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 3                    # CPU lacks some fp16 kernels and says so per node
+            half = onnxruntime.InferenceSession(str(folder / "dynamics.fp16.onnx"), options,
+                                                providers=["CPUExecutionProvider"])
+            halved = rollout_latents(onnx_step(half), denoiser, settings, prompt, actions, seed=7)
+            fp16_difference = float(np.abs(expected - halved).max())
+            if not fp16_difference <= FP16_TOLERANCE:
+                raise DreamwalkError(f"the fp16 graphs drift from PyTorch by {fp16_difference:.2e} over a "
+                                     f"{parity_frames}-frame rollout (limit {FP16_TOLERANCE:g}); export without --fp16")
 
         world = meta.get("world") or world_settings(meta["config"]["data"])
         manifest = {
@@ -120,16 +134,20 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
             "sampler": {"name": sampler, "steps": steps, "guidance_scale": guidance_scale,
                         "sigma_min": diffusion.sigma_min, "sigma_max": start,
                         "context_sigma": diffusion.context_sigma, "predict_change": diffusion.predict_change},
-            "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx")}
+            "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx"),
+                               **({"fp16": {"file": f"{graph}.fp16.onnx",
+                                            "sha256": sha256(folder / f"{graph}.fp16.onnx")}} if fp16 else {})}
                        for graph in ("encoder", "decoder", "dynamics")},
             "distilled": meta.get("distilled"),
             "training": {"data": meta["config"]["data"], "steps": meta["step"], "samples": meta["samples"],
                          "hours": round(meta["trained_minutes"] / 60, 3), "hardware": "2-core CPU",
                          "config": meta["config"]},
             "metrics": metrics or {},
-            "parity": {"frames": parity_frames, "max_abs_latent_difference": difference},
+            "parity": {"frames": parity_frames, "max_abs_latent_difference": difference,
+                       **({"fp16_max_abs_latent_difference": fp16_difference} if fp16 else {})},
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         write_pack(folder, Path(out))
-    return {"out": str(out), "parity_max_abs_difference": difference, "bytes": Path(out).stat().st_size}
+    return {"out": str(out), "parity_max_abs_difference": difference, "fp16_max_abs_difference": fp16_difference,
+            "bytes": Path(out).stat().st_size}

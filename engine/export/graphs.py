@@ -85,3 +85,16 @@ def export_graph(module: nn.Module, inputs: dict[str, torch.Tensor], outputs: li
         torch.onnx.export(module, tuple(inputs.values()), str(path), input_names=list(inputs),
                           output_names=outputs, opset_version=OPSET, dynamo=False)
     return path
+
+
+def to_fp16(source: Path, target: Path) -> Path:
+    """A half-precision copy of a graph for GPU providers: weights and arithmetic in fp16, inputs and
+    outputs still fp32 (so the runtime feeds both alike); ONNX Runtime's own float16 converter."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = convert_float_to_float16(onnx.load(str(source)), keep_io_types=True)
+    onnx.save(model, str(target))
+    return target

@@ -43,6 +43,7 @@ def write_pack(folder: Path, out: Path) -> Path:
     folder, out = Path(folder), Path(out)
     manifest = read_manifest(folder)
     names = ["manifest.json"] + [graph["file"] for graph in manifest["graphs"].values()]
+    names += [graph["fp16"]["file"] for graph in manifest["graphs"].values() if graph.get("fp16")]
     if manifest.get("model_card"):
         names.append(manifest["model_card"]["file"])
     temporary = out.with_name(f".{out.name}.partial")
@@ -84,7 +85,9 @@ def verify_folder(folder: Path) -> dict[str, Any]:
     """The manifest of a pack folder whose every graph exists, stays inside it and matches its sha256."""
     folder = Path(folder).resolve()
     manifest = read_manifest(folder)
-    for name, graph in manifest["graphs"].items():
+    entries = [(name, graph) for name, graph in manifest["graphs"].items()]
+    entries += [(f"{name} fp16", graph["fp16"]) for name, graph in manifest["graphs"].items() if graph.get("fp16")]
+    for name, graph in entries:
         file = str(graph.get("file", ""))
         path = (folder / file).resolve()
         if not file or folder not in path.parents:
@@ -135,8 +138,13 @@ class OpenedPack:
     def __init__(self, folder: Path, manifest: dict[str, Any], temporary: bool) -> None:
         self.folder, self.manifest, self._temporary = folder, manifest, temporary
 
-    def graph_path(self, name: str) -> Path:
-        return self.folder / self.manifest["graphs"][name]["file"]
+    def graph_path(self, name: str, fp16: bool = False) -> Path:
+        graph = self.manifest["graphs"][name]
+        return self.folder / (graph["fp16"]["file"] if fp16 else graph["file"])
+
+    @property
+    def has_fp16(self) -> bool:
+        return all(graph.get("fp16") for graph in self.manifest["graphs"].values())
 
     def close(self) -> None:
         if self._temporary:

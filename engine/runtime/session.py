@@ -31,9 +31,21 @@ class SessionState:
     frames: int
 
 
+def choose_precision(precision: str, provider: str, has_fp16: bool) -> str:
+    """fp16 graphs on GPU providers when the pack has them (``auto``); CPUs run fp32, which is faster
+    there. Asking for fp16 from a pack without fp16 graphs is an error, not a silent fp32."""
+    if precision not in ("auto", "fp32", "fp16"):
+        raise DreamwalkError(f"precision must be auto, fp32 or fp16, not {precision!r}")
+    if precision == "fp16" and not has_fp16:
+        raise DreamwalkError("this world pack has no fp16 graphs (export it with --fp16)")
+    if precision == "auto":
+        return "fp16" if has_fp16 and provider != "CPUExecutionProvider" else "fp32"
+    return precision
+
+
 class WorldSession:
     def __init__(self, pack: OpenedPack, device: str = "auto", seed: int = 0, steps: int | None = None,
-                 guidance_scale: float | None = None) -> None:
+                 guidance_scale: float | None = None, precision: str = "auto") -> None:
         import onnxruntime
 
         self._pack = pack
@@ -47,8 +59,11 @@ class WorldSession:
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         providers = [self.provider] + ([] if self.provider == "CPUExecutionProvider" else ["CPUExecutionProvider"])
+        self.precision = choose_precision(precision, self.provider, pack.has_fp16)
+        half = self.precision == "fp16"
         try:
-            self._graphs = {name: onnxruntime.InferenceSession(str(pack.graph_path(name)), options, providers=providers)
+            self._graphs = {name: onnxruntime.InferenceSession(str(pack.graph_path(name, half)), options,
+                                                               providers=providers)
                             for name in ("encoder", "decoder", "dynamics")}
         except Exception as error:  # onnxruntime's own exception types
             raise DreamwalkError(f"the world's graphs do not load: {str(error).splitlines()[0]}") from error
@@ -69,7 +84,7 @@ class WorldSession:
 
     @classmethod
     def open(cls, path: str | Path | None = None, device: str = "auto", seed: int = 0, steps: int | None = None,
-             guidance_scale: float | None = None) -> "WorldSession":
+             guidance_scale: float | None = None, precision: str = "auto") -> "WorldSession":
         """Open a pack file or folder (verified first); with no path, the default world in assets/worlds/.
         ``steps`` and ``guidance_scale`` override the pack's sampler settings (quality vs speed)."""
         if path is None:
@@ -79,7 +94,7 @@ class WorldSession:
             path = packs[0]
         pack = open_pack(path)
         try:
-            return cls(pack, device, seed, steps, guidance_scale)
+            return cls(pack, device, seed, steps, guidance_scale, precision)
         except BaseException:
             pack.close()
             raise
