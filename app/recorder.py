@@ -7,6 +7,7 @@ flushed as it goes. ``--replay LOG`` feeds a log's actions back from its first f
 
 from __future__ import annotations
 
+import errno
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -55,7 +56,9 @@ class ClipRecorder:
             self._log.flush()
         except (OSError, av.error.FFmpegError) as error:
             self.close()
-            raise RecordingError(f"recording stopped after {self.frames} frames ({error}); "
+            full = getattr(error, "errno", None) == errno.ENOSPC or "No space left" in str(error)
+            reason = "the disk is full" if full else str(error)
+            raise RecordingError(f"recording stopped after {self.frames} frames ({reason}); "
                                  f"{self.path.name} keeps every frame written") from error
         self.frames += 1
 

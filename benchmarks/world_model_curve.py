@@ -1,6 +1,6 @@
 """Quality of a dynamics run against training time: evaluate every EMA snapshot of a run folder.
 
-    python benchmarks/world_model_curve.py runs/dyn-default [--windows-per-map 2] [--horizon 16]
+    python benchmarks/world_model_curve.py runs/dyn-default [--windows-per-map 2] [--horizon 16] [--sigma-max 1]
 
 Each snapshot (``snapshots/NNNNmin.safetensors``, plus the final ``dynamics.safetensors``) is measured
 with ``dreamwalk eval`` settings kept small enough to run beside training (no guidance sweep, no long
@@ -26,8 +26,10 @@ def main() -> None:
     parser.add_argument("--windows-per-map", type=int, default=2)
     parser.add_argument("--horizon", type=int, default=16)
     parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--sigma-max", type=float, help="start sampling here (truncated sampling)")
     args = parser.parse_args()
-    curve_path = args.run / "curve.json"
+    suffix = f"-sigma{args.sigma_max:g}" if args.sigma_max else ""
+    curve_path = args.run / f"curve{suffix}.json"
     points = json.loads(curve_path.read_text()) if curve_path.exists() else {}
     checkpoints = sorted((args.run / "snapshots").glob("*.safetensors"))
     if (args.run / "dynamics.safetensors").exists():
@@ -38,8 +40,8 @@ def main() -> None:
         if key in points:
             continue
         config = EvalConfig(world=str(checkpoint), windows_per_map=args.windows_per_map, horizon=args.horizon,
-                            steps=args.steps, guidance_sweep=[1.0], long_rollout=0,
-                            out=str(args.run / "curve" / checkpoint.stem))
+                            steps=args.steps, guidance_sweep=[1.0], long_rollout=0, sigma_max=args.sigma_max,
+                            out=str(args.run / f"curve{suffix}" / checkpoint.stem))
         report = evaluate(config)
         h = str(args.horizon)
         points[key] = {"checkpoint": checkpoint.name, "step": meta["step"], "samples": meta["samples"],
@@ -51,7 +53,7 @@ def main() -> None:
               f"(copy {points[key]['copy_prompt_psnr']:.2f}), dTPSNR {points[key]['dtpsnr']:+.2f} dB, "
               f"sharpness {points[key]['sharpness_ratio']:.2f}", flush=True)
         curve_path.write_text(json.dumps(points, indent=1))
-    plot(points, args.run / "curve.png", args.horizon)
+    plot(points, args.run / f"curve{suffix}.png", args.horizon)
 
 
 def plot(points: dict, out: Path, horizon: int) -> None:

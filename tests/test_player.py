@@ -111,3 +111,31 @@ def test_unwritable_recording_folder_is_a_message_not_a_crash(tiny_pack, prompt,
                                   record=str(blocker / "clip.mp4"), frames=5))
     assert player.recorder is None and "cannot record" in player.message
     assert player.run() == 0 and player.dreamed == 5
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 300 kB file system, filled up by a clip of noisy frames within a few dozen frames."""
+    import subprocess
+
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mount_point)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_full_disk_while_recording_keeps_a_playable_clip(tiny_pack, tmp_path, small_disk):
+    from PIL import Image
+
+    noisy = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)).save(noisy)
+    clip = small_disk / "clip.mp4"
+    player = Player(PlayerOptions(prompt=str(noisy), world=str(tiny_pack), device="cpu", agent="random",
+                                  record=str(clip), frames=400, scale=16, seed=3))
+    assert player.run() == 0 and player.dreamed == 400          # the world kept playing
+    assert "recording stopped after" in player.message and "disk" in player.message.lower()
+    recorded = frames_of(clip)                                  # what was written before the disk filled up
+    assert len(recorded) >= 10 and recorded[0].shape == (24 * 16, 32 * 16, 3)
