@@ -106,7 +106,8 @@ def main() -> None:
         f"context; sampler {sampler['name']} x{sampler['steps']} from sigma {sampler['sigma_max']:g}, "
         f"guidance {sampler['guidance_scale']}",
         f"- pack: `{args.pack.name}`, {size:.1f} MiB; license: {manifest['license']}",
-        f"- this network trained on `{training['data']}`: {training['steps']} steps, {training['samples']:,} windows, "
+        f"- the network in this pack{' (the distilled student)' if manifest.get('distilled') else ''} trained on "
+        f"`{training['data']}`: {training['steps']} steps, {training['samples']:,} windows, "
         f"{training['hours']} h on a {training['hardware']}",
         "",
         notes.strip(),
