@@ -137,5 +137,12 @@ def test_full_disk_while_recording_keeps_a_playable_clip(tiny_pack, tmp_path, sm
                                   record=str(clip), frames=400, scale=16, seed=3))
     assert player.run() == 0 and player.dreamed == 400          # the world kept playing
     assert "recording stopped after" in player.message and "disk" in player.message.lower()
-    recorded = frames_of(clip)                                  # what was written before the disk filled up
+    # What was written before the disk filled up plays; a player stops at the cut-off last fragment.
+    recorded = []
+    with av.open(str(clip)) as container:
+        try:
+            for frame in container.decode(video=0):
+                recorded.append(frame.to_ndarray(format="rgb24"))
+        except av.error.InvalidDataError:
+            pass
     assert len(recorded) >= 10 and recorded[0].shape == (24 * 16, 32 * 16, 3)
