@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -294,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dreamwalk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:                      # `dreamwalk info PACK | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
