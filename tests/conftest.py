@@ -70,3 +70,29 @@ def tiny_pack(world_run, tmp_path_factory):
     result = export_world(world_run / "dynamics.safetensors", out, name="tiny", license="CC0")
     assert result["parity_max_abs_difference"] <= 1e-3
     return out
+
+
+def prompt_image(folder, kind):
+    """A prompt image of an unusual kind, written into ``folder``; returns its path."""
+    import numpy as np
+    from PIL import Image
+
+    path = folder / f"prompt-{kind}.{'jpg' if kind == 'cmyk' else 'gif' if kind == 'gif' else 'png'}"
+    if kind == "png":
+        Image.new("RGB", (640, 480), (10, 200, 30)).save(path)
+    elif kind == "rgba":
+        Image.new("RGBA", (64, 64), (255, 0, 0, 128)).save(path)
+    elif kind == "cmyk":
+        Image.new("CMYK", (80, 60), (0, 255, 255, 0)).save(path)
+    elif kind == "16bit":
+        Image.fromarray(np.linspace(0, 65535, 64 * 48, dtype=np.uint16).reshape(48, 64)).save(path)
+    elif kind == "gif":
+        frames = [Image.new("P", (40, 30), i * 40) for i in range(3)]
+        frames[0].save(path, save_all=True, append_images=frames[1:])
+    elif kind == "tiny":
+        Image.new("RGB", (1, 1), (0, 0, 255)).save(path)
+    elif kind == "panorama":
+        Image.new("RGB", (4000, 300), (90, 90, 90)).save(path)
+    else:
+        raise ValueError(f"no prompt image kind {kind!r}")
+    return path

@@ -15,6 +15,7 @@ from PIL import Image
 from engine.errors import DreamwalkError
 from engine.export.pack import PackError, open_pack
 from engine.runtime import WorldSession
+from conftest import prompt_image
 from engine.runtime.images import ImageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,22 +73,7 @@ def write_image(path, mode, size=(64, 48)):
 
 @pytest.mark.parametrize("kind", ["png", "rgba", "cmyk", "16bit", "gif", "tiny", "panorama"])
 def test_prompt_images_of_every_kind(session, tmp_path, kind):
-    path = tmp_path / f"prompt.{'jpg' if kind == 'cmyk' else 'gif' if kind == 'gif' else 'png'}"
-    if kind == "png":
-        Image.new("RGB", (640, 480), (10, 200, 30)).save(path)
-    elif kind == "rgba":
-        Image.new("RGBA", (64, 64), (255, 0, 0, 128)).save(path)
-    elif kind == "cmyk":
-        Image.new("CMYK", (80, 60), (0, 255, 255, 0)).save(path)
-    elif kind == "16bit":
-        Image.fromarray(np.linspace(0, 65535, 64 * 48, dtype=np.uint16).reshape(48, 64)).save(path)
-    elif kind == "gif":
-        frames = [Image.new("P", (40, 30), i * 40) for i in range(3)]
-        frames[0].save(path, save_all=True, append_images=frames[1:])
-    elif kind == "tiny":
-        Image.new("RGB", (1, 1), (0, 0, 255)).save(path)
-    else:
-        Image.new("RGB", (4000, 300), (90, 90, 90)).save(path)
+    path = prompt_image(tmp_path, kind)
     frame = session.reset(path)
     assert frame.shape == (24, 32, 3)
     if kind == "cmyk":
