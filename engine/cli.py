@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Train a stage from a preset; --set overrides any config field "
                                 "(e.g. --set train.steps=2000). Ctrl-C saves; the same command resumes.")
     train.add_argument("stage", choices=["autoencoder", "dynamics"])
-    train.add_argument("--preset", default="default", help="tiny (seconds, for tests) or default")
+    train.add_argument("--preset", default="default", help="tiny (seconds, for tests), default (2-core CPU) or gpu")
     train.add_argument("--data", help="folder of episode shards (same as --set data=...)")
     train.add_argument("--out", help="run folder (same as --set train.out=...)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
@@ -264,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "folded in. Ctrl-C saves; the same command resumes.")
     distill.set_defaults(stage="distill", run=_train)
     distill.add_argument("teacher", help="the teacher's dynamics.safetensors")
-    distill.add_argument("--preset", default="default", help="tiny (seconds, for tests) or default")
+    distill.add_argument("--preset", default="default", help="tiny (seconds, for tests), default (2-core CPU) or gpu")
     distill.add_argument("--out", help="run folder (same as --set train.out=...)")
     distill.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     distill.add_argument("--quiet", action="store_true", help="no progress bar")

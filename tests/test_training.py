@@ -155,3 +155,51 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     opened = open_pack(tmp_path / "student.dwpack")
     assert opened.manifest["sampler"]["sigma_max"] == 1.0 and opened.manifest["sampler"]["steps"] == 1
     opened.close()
+
+
+def test_batches_are_windows_of_one_episode_with_their_actions():
+    """Each window is context_frames + 1 consecutive latents of one episode and the actions leading into
+    frames 1..T, so a window never spans two episodes."""
+    from engine.training.dynamics import DynamicsTask
+
+    config = apply_overrides(DynamicsTrainConfig(), {"model.context_frames": 3, "train.batch_size": 64,
+                                                     "model.d_model": 16, "model.layers": 1, "model.heads": 1,
+                                                     "model.latent_channels": 1, "model.latent_height": 1,
+                                                     "model.latent_width": 1})
+    # Latent value = 1000 * episode + frame index; action = the same number in its first slot.
+    episodes = []
+    for e, length in enumerate((5, 9, 40)):
+        index = 1000 * e + np.arange(length, dtype=np.float32)
+        actions = np.zeros((length, 12), np.float32)
+        actions[:, 0] = index
+        episodes.append((index.reshape(length, 1, 1, 1).astype(np.float16), actions))
+    latents, actions = next(DynamicsTask(config, episodes).batches())
+    assert latents.shape == (64, 4, 1, 1, 1) and actions.shape == (64, 3, 12)
+    values = latents[:, :, 0, 0, 0].numpy()
+    assert np.all(np.diff(values, axis=1) == 1)                       # consecutive frames of one episode
+    assert np.array_equal(actions[:, :, 0].numpy(), values[:, :-1])   # the action stored with each anchor
+    assert len({int(v) // 1000 for v in values[:, 0]}) == 3          # every episode is drawn
+
+
+def test_resize_on_the_device_matches_area_resize():
+    from engine.data.windows import area_resize
+    from engine.models.autoencoder import frames_to_tensor
+    from engine.training.dynamics import resized_images
+
+    frames = np.random.default_rng(0).integers(0, 256, (6, 120, 160, 3), dtype=np.uint8)
+    expected = frames_to_tensor(torch.from_numpy(area_resize(frames, (64, 48))))
+    got = resized_images(torch.from_numpy(frames), (64, 48))
+    assert got.shape == (6, 3, 48, 64)
+    assert float((got - expected).abs().max()) <= 1 / 127.5 + 1e-6    # at most one level of rounding
+
+
+def test_distillation_draws_its_own_batch_size(world_run):
+    from engine.training.config import from_dict
+    from engine.training.distill import DistillConfig, DistillTask
+
+    config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
+                             {"train.batch_size": 5, "teacher_steps": 2})
+    teacher, meta = load_world_model(config.teacher)
+    task = DistillTask(config, teacher, from_dict(DynamicsTrainConfig, meta["config"]))
+    latents, actions = next(task.batches())
+    assert len(latents) == 5 and len(actions) == 5

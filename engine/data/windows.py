@@ -15,7 +15,7 @@ from engine.data.shards import list_shards, read_meta, read_shard
 
 
 @lru_cache(maxsize=32)
-def _area_weights(source: int, target: int) -> np.ndarray:
+def area_weights(source: int, target: int) -> np.ndarray:
     """(target, source) matrix: each output pixel averages the input pixels it covers, by covered area."""
     scale = source / target
     edges = np.arange(target + 1) * scale                      # output pixel edges in input coordinates
@@ -31,8 +31,8 @@ def area_resize(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     width, height = size
     if frames.shape[-3:-1] == (height, width):
         return frames
-    rows = _area_weights(frames.shape[-3], height)              # (h, H)
-    cols = _area_weights(frames.shape[-2], width)               # (w, W)
+    rows = area_weights(frames.shape[-3], height)              # (h, H)
+    cols = area_weights(frames.shape[-2], width)               # (w, W)
     flat = frames.reshape(-1, *frames.shape[-3:])               # (N, H, W, 3)
     out = np.empty((len(flat), height, width, 3), np.uint8)
     for start in range(0, len(flat), 256):                      # bounded float32 working memory

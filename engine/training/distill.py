@@ -44,6 +44,7 @@ class DistillTask(DynamicsTask):
     def __init__(self, config: DistillConfig, teacher: Denoiser, teacher_config: DynamicsTrainConfig) -> None:
         super().__init__(teacher_config, latent_episodes(teacher_config))
         self.distill = config
+        self.batch_size, self.seed = config.train.batch_size, config.train.seed      # not the teacher's
         self.teacher = teacher.eval().requires_grad_(False)
         self.model = copy.deepcopy(teacher).train().requires_grad_(True)
         if self.model.warp is not None:
