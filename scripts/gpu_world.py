@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="STAGE:KEY=VALUE",
                         help="extra overrides, e.g. dynamics:train.batch_size=512")
     parser.add_argument("--preset", default="gpu", help="tiny on a laptop, to try this script")
+    parser.add_argument("--teacher", type=Path, help="a trained teacher: skip its training, only distill")
     args = parser.parse_args()
     started = time.monotonic()
     deadline = started + args.budget
@@ -167,19 +168,24 @@ def main() -> None:
     left = deadline - time.monotonic() - 40            # copies and the two start-ups
     teacher_seconds = left * (1 - args.distill_share)
     teacher_minutes = max(0.2, (teacher_seconds - 25) / 60)
-    summary["teacher"] = run_stage(
-        ["train", "dynamics", "--preset", args.preset, "--set", f"data={data}",
-         "--set", f"autoencoder={args.autoencoder}", "--out", str(teacher_run), "--quiet",
-         "--set", f"train.max_minutes={teacher_minutes:.2f}",
-         "--set", f"train.snapshot_minutes={max(0.1, teacher_minutes / 2 - 0.05):.2f}", *extra("dynamics")],
-        teacher_seconds, args.out / "teacher.log")
-    summary["teacher"].update(rate(teacher_run / "metrics.csv"))
-    log(f"teacher {summary['teacher']}")
-    half_copy(teacher_run / "dynamics.safetensors", args.out / "teacher.fp16.safetensors")
-    snapshots = sorted((teacher_run / "snapshots").glob("*.safetensors"))
-    if snapshots:
-        half_copy(snapshots[0], args.out / f"teacher-{snapshots[0].stem}.fp16.safetensors")
-    save_summary()
+    if args.teacher:
+        teacher_run.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(args.teacher, teacher_run / "dynamics.safetensors")
+        teacher_seconds = 0
+    else:
+        summary["teacher"] = run_stage(
+            ["train", "dynamics", "--preset", args.preset, "--set", f"data={data}",
+             "--set", f"autoencoder={args.autoencoder}", "--out", str(teacher_run), "--quiet",
+             "--set", f"train.max_minutes={teacher_minutes:.2f}",
+             "--set", f"train.snapshot_minutes={max(0.1, teacher_minutes / 2 - 0.05):.2f}", *extra("dynamics")],
+            teacher_seconds, args.out / "teacher.log")
+        summary["teacher"].update(rate(teacher_run / "metrics.csv"))
+        log(f"teacher {summary['teacher']}")
+        half_copy(teacher_run / "dynamics.safetensors", args.out / "teacher.fp16.safetensors")
+        snapshots = sorted((teacher_run / "snapshots").glob("*.safetensors"))
+        if snapshots:
+            half_copy(snapshots[0], args.out / f"teacher-{snapshots[0].stem}.fp16.safetensors")
+        save_summary()
 
     # The student learns the teacher's symlinked latent cache (same autoencoder, same data).
     student_run.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,7 @@ class DistillTask(DynamicsTask):
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(model.parameters()).device
         latents, actions = (tensor.to(device) for tensor in batch)
+        self.teacher.to(device)                            # the loop moves the student; the teacher follows
         student: Denoiser = model.module if hasattr(model, "module") else model
         config = student.config
         # The teacher's action warp (if any) moves the anchors of both; the student's copy stays frozen.
