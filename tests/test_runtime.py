@@ -281,3 +281,32 @@ def test_fp16_graphs_for_gpu_providers(world_run, tiny_pack, tmp_path):
     assert difference.mean() < 3.0                            # 8-bit frames, a few levels apart at most
     with pytest.raises(DreamwalkError, match="no fp16 graphs"):
         WorldSession.open(tiny_pack, device="cpu", precision="fp16")
+
+
+def test_a_world_with_an_action_warp_exports_and_plays(episodes, autoencoder_run, tmp_path):
+    """diffusion.warp: the warp is fitted before training, exported as its own graph, checked by the
+    export's rollout parity, and applied by the runtime, so a turn moves the dreamed frame."""
+    from engine.export.export import export_world
+
+    run = tmp_path / "warp"
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "train", "dynamics", "--preset", "tiny",
+                             "--data", str(episodes), "--out", str(run), "--set", "diffusion.warp=true",
+                             "--set", f"autoencoder={autoencoder_run / 'autoencoder.safetensors'}"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "action warp fitted" in result.stdout
+    exported = export_world(run / "dynamics.safetensors", tmp_path / "warp.dwpack", parity_frames=6)
+    assert exported["parity_max_abs_difference"] <= 1e-3
+    pack = open_pack(tmp_path / "warp.dwpack")
+    assert "warp" in pack.manifest["graphs"] and not pack.has_fp16
+    pack.close()
+    prompt = np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], (48, 1, 3))
+    frames = {}
+    for warped in (True, False):
+        with WorldSession.open(tmp_path / "warp.dwpack", device="cpu", seed=3) as world:
+            world.reset(prompt)
+            if not warped:
+                world._rollout.warp = None                  # the same world, its warp graph left out
+            frames[warped] = [world.step({"turn": 15.0}) for _ in range(4)][-1].astype(int)
+    assert np.abs(frames[True] - frames[False]).mean() > 0.5

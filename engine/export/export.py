@@ -17,8 +17,8 @@ import torch
 
 from engine.actions import KEYS
 from engine.errors import DreamwalkError
-from engine.export.graphs import (DecoderGraph, DynamicsStepGraph, EncoderGraph, cache_shape, dynamics_example,
-                                  export_graph, to_fp16)
+from engine.export.graphs import (DecoderGraph, DynamicsStepGraph, EncoderGraph, WarpGraph, cache_shape,
+                                  dynamics_example, export_graph, to_fp16)
 from engine.export.pack import FORMAT_VERSION, sha256, write_pack
 from engine.models.rollout import sampling_sigma_max
 from engine.runtime.rollout import CachedRollout, SamplerSettings
@@ -43,10 +43,25 @@ def onnx_step(session: Any) -> Callable[..., tuple[np.ndarray, ...]]:
     return step
 
 
+def torch_warp(graph: WarpGraph) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    @torch.no_grad()
+    def warp(latent: np.ndarray, action: np.ndarray) -> np.ndarray:
+        return graph(torch.from_numpy(latent), torch.from_numpy(action)).numpy()
+    return warp
+
+
+def onnx_warp(session: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    def warp(latent: np.ndarray, action: np.ndarray) -> np.ndarray:
+        return session.run(None, {"latent": latent, "action": action})[0]
+    return warp
+
+
 def rollout_latents(step: Callable[..., tuple[np.ndarray, ...]], denoiser: Any, settings: SamplerSettings,
-                    prompt: np.ndarray, actions: np.ndarray, seed: int) -> np.ndarray:
+                    prompt: np.ndarray, actions: np.ndarray, seed: int,
+                    warp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     config = denoiser.network.config
-    rollout = CachedRollout(step, settings, cache_shape(denoiser), config.tokens_per_frame, config.action_dim, seed)
+    rollout = CachedRollout(step, settings, cache_shape(denoiser), config.tokens_per_frame, config.action_dim, seed,
+                            warp)
     rollout.prime(prompt)
     return np.stack([rollout.step(action) for action in actions])
 
@@ -72,9 +87,6 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
     sampler = sampler or default_name
     steps = steps or default_steps
     guidance_scale = default_guidance if guidance_scale is None else guidance_scale
-    if denoiser.warp is not None:
-        raise DreamwalkError(f"{checkpoint}: models trained with diffusion.warp=true cannot be exported yet "
-                          "(the runtime has no action warp); train with the default settings")
     autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
     config, diffusion = denoiser.network.config, denoiser.config
     ae_config = autoencoder.config
@@ -92,6 +104,16 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
         export_graph(DecoderGraph(autoencoder), {"latent": latent}, ["frame"], folder / "decoder.onnx")
         step_graph = DynamicsStepGraph(denoiser).eval()
         export_graph(step_graph, dynamics_example(denoiser), ["denoised", "keys", "values"], folder / "dynamics.onnx")
+        graphs = ["encoder", "decoder", "dynamics"]
+        torch_warp_fn = onnx_warp_fn = None
+        if denoiser.warp is not None:
+            warp_graph = WarpGraph(denoiser).eval()
+            export_graph(warp_graph, {"latent": latent, "action": torch.zeros(1, config.action_dim)}, ["warped"],
+                         folder / "warp.onnx")
+            graphs.append("warp")
+            torch_warp_fn = torch_warp(warp_graph)
+            onnx_warp_fn = onnx_warp(onnxruntime.InferenceSession(str(folder / "warp.onnx"),
+                                                                  providers=["CPUExecutionProvider"]))
 
         # Parity over a whole rollout, from a real-looking prompt (the encoded mid-grey frame plus noise).
         rng = np.random.default_rng(0)
@@ -99,8 +121,8 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
         actions = rng.uniform(-1, 1, (parity_frames, config.action_dim)).astype(np.float32)
         actions[:, :10] = actions[:, :10] > 0
         session = onnxruntime.InferenceSession(str(folder / "dynamics.onnx"), providers=["CPUExecutionProvider"])
-        expected = rollout_latents(torch_step(step_graph), denoiser, settings, prompt, actions, seed=7)
-        actual = rollout_latents(onnx_step(session), denoiser, settings, prompt, actions, seed=7)
+        expected = rollout_latents(torch_step(step_graph), denoiser, settings, prompt, actions, 7, torch_warp_fn)
+        actual = rollout_latents(onnx_step(session), denoiser, settings, prompt, actions, 7, onnx_warp_fn)
         difference = float(np.abs(expected - actual).max())
         if not difference <= TOLERANCE:
             raise DreamwalkError(f"ONNX and PyTorch disagree by {difference:.2e} over a {parity_frames}-frame "
@@ -113,7 +135,8 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
             options.log_severity_level = 3                    # CPU lacks some fp16 kernels and says so per node
             half = onnxruntime.InferenceSession(str(folder / "dynamics.fp16.onnx"), options,
                                                 providers=["CPUExecutionProvider"])
-            halved = rollout_latents(onnx_step(half), denoiser, settings, prompt, actions, seed=7)
+            # The warp is 36 weights and a resampling: it stays fp32 in both.
+            halved = rollout_latents(onnx_step(half), denoiser, settings, prompt, actions, 7, onnx_warp_fn)
             fp16_difference = float(np.abs(expected - halved).max())
             if not fp16_difference <= FP16_TOLERANCE:
                 raise DreamwalkError(f"the fp16 graphs drift from PyTorch by {fp16_difference:.2e} over a "
@@ -136,8 +159,9 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                         "context_sigma": diffusion.context_sigma, "predict_change": diffusion.predict_change},
             "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx"),
                                **({"fp16": {"file": f"{graph}.fp16.onnx",
-                                            "sha256": sha256(folder / f"{graph}.fp16.onnx")}} if fp16 else {})}
-                       for graph in ("encoder", "decoder", "dynamics")},
+                                            "sha256": sha256(folder / f"{graph}.fp16.onnx")}}
+                                  if fp16 and graph != "warp" else {})}
+                       for graph in graphs},
             "distilled": meta.get("distilled"),
             "training": {"data": meta["config"]["data"], "steps": meta["step"], "samples": meta["samples"],
                          "hours": round(meta["trained_minutes"] / 60, 3), "hardware": "2-core CPU",

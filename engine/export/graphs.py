@@ -5,6 +5,8 @@
 - ``dynamics``: one denoiser evaluation of one new frame against a fixed-size key/value cache:
   ``noisy``, ``sigma``, ``anchor``, ``action``, ``keep_action``, ``past_keys``, ``past_values``,
   ``past_valid`` -> ``denoised``, ``keys``, ``values`` (the new frame's keys/values, to cache).
+- ``warp`` (models trained with ``diffusion.warp``): ``latent``, ``action`` -> ``warped``, the anchor the
+  dynamics graph predicts from (the last latent, turned and stepped by the action).
 """
 
 from __future__ import annotations
@@ -37,6 +39,15 @@ class DecoderGraph(nn.Module):
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
         return self.autoencoder.decode(latent).clamp(-1.0, 1.0)
+
+
+class WarpGraph(nn.Module):
+    def __init__(self, denoiser: Denoiser) -> None:
+        super().__init__()
+        self.warp = denoiser.warp
+
+    def forward(self, latent: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        return self.warp(latent, action)
 
 
 class DynamicsStepGraph(nn.Module):

@@ -144,7 +144,7 @@ class OpenedPack:
 
     @property
     def has_fp16(self) -> bool:
-        return all(graph.get("fp16") for graph in self.manifest["graphs"].values())
+        return all(self.manifest["graphs"][name].get("fp16") for name in GRAPHS)
 
     def close(self) -> None:
         if self._temporary:

@@ -59,10 +59,15 @@ class ActionWarp(nn.Module):
         lead, frame_shape = latent.shape[:-3], latent.shape[-3:]
         flat = latent.reshape(-1, *frame_shape).float()
         shift_x, shift_y, log_zoom = self.linear(action.reshape(flat.shape[0], -1).float()).unbind(-1)
-        scale = torch.exp(-log_zoom)
-        zero = torch.zeros_like(scale)
-        theta = torch.stack([torch.stack([scale, zero, shift_x], -1), torch.stack([zero, scale, shift_y], -1)], 1)
-        grid = F.affine_grid(theta, list(flat.shape), align_corners=False)
+        scale = torch.exp(-log_zoom)[:, None, None]
+        # The sampling grid of F.affine_grid(align_corners=False) for [[scale, 0, shift_x], [0, scale, shift_y]],
+        # written out so that it exports to ONNX with any opset (GridSample needs 16, AffineGrid 20).
+        height, width = frame_shape[-2:]
+        xs = (torch.arange(width, device=flat.device, dtype=flat.dtype) * 2 + 1) / width - 1
+        ys = (torch.arange(height, device=flat.device, dtype=flat.dtype) * 2 + 1) / height - 1
+        grid_x = scale * xs[None, None, :] + shift_x[:, None, None]                       # (N, 1, w)
+        grid_y = scale * ys[None, :, None] + shift_y[:, None, None]                       # (N, h, 1)
+        grid = torch.stack([grid_x.expand(-1, height, width), grid_y.expand(-1, height, width)], dim=-1)
         warped = F.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=False)
         return warped.reshape(*lead, *frame_shape).to(latent.dtype)
 

@@ -14,6 +14,8 @@ from engine.models.sampling import SAMPLERS, guided, karras_sigmas
 
 # (noisy, sigma, anchor, action, keep_action, past_keys, past_values, past_valid) -> (denoised, keys, values)
 StepFunction = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
+# (latent (1, C, h, w), action (1, A)) -> the latent moved by the action (models with an action warp)
+WarpFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -38,8 +40,9 @@ class RolloutState:
 
 class CachedRollout:
     def __init__(self, step: StepFunction, settings: SamplerSettings, cache_shape: tuple[int, ...],
-                 tokens_per_frame: int, action_dim: int, seed: int = 0) -> None:
+                 tokens_per_frame: int, action_dim: int, seed: int = 0, warp: WarpFunction | None = None) -> None:
         self.step_function = step
+        self.warp = warp
         self.settings = settings
         self.tokens = tokens_per_frame
         self.action_dim = action_dim
@@ -57,8 +60,16 @@ class CachedRollout:
             action=action.astype(np.float32)[None], keep_action=np.array([keep]), past_keys=self.keys,
             past_values=self.values, past_valid=self.valid)
 
+    def _warped(self, latent: np.ndarray, action: np.ndarray) -> np.ndarray:
+        """The anchor a frame is predicted from: the last latent, moved by the action when the world has
+        an action warp (always the real action: guidance acts on the network, not on the warp)."""
+        if self.warp is None:
+            return latent
+        return self.warp(latent.astype(np.float32), action.astype(np.float32)[None])
+
     def _cache_frame(self, latent: np.ndarray, anchor: np.ndarray, action: np.ndarray, keep: bool) -> None:
         settings = self.settings
+        anchor = self._warped(anchor, action)
         diffused = latent - anchor if settings.predict_change else latent
         noisy = diffused + settings.context_sigma * self.rng.standard_normal(latent.shape).astype(np.float32)
         _, keys, values = self._evaluate(noisy, settings.context_sigma, anchor, action, keep)
@@ -77,9 +88,9 @@ class CachedRollout:
 
     def predict(self, action: np.ndarray) -> np.ndarray:
         """The next latent for the encoded action (A,), without adding it to the context."""
-        anchor = self.last_latent
-        if anchor is None:
+        if self.last_latent is None:
             raise RuntimeError("prime() the rollout with a prompt first")
+        anchor = self._warped(self.last_latent, action)
 
         def with_action(keep: bool):
             return lambda x, sigma: self._evaluate(x, sigma, anchor, action, keep)[0]

@@ -65,6 +65,9 @@ class WorldSession:
             self._graphs = {name: onnxruntime.InferenceSession(str(pack.graph_path(name, half)), options,
                                                                providers=providers)
                             for name in ("encoder", "decoder", "dynamics")}
+            if "warp" in pack.manifest["graphs"]:                         # fp32 always: 36 weights
+                self._graphs["warp"] = onnxruntime.InferenceSession(str(pack.graph_path("warp")), options,
+                                                                    providers=providers)
         except Exception as error:  # onnxruntime's own exception types
             raise DreamwalkError(f"the world's graphs do not load: {str(error).splitlines()[0]}") from error
         self._check_shapes()
@@ -119,6 +122,9 @@ class WorldSession:
     def _dynamics(self, **inputs: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(self._graphs["dynamics"].run(None, inputs))
 
+    def _warp(self, latent: np.ndarray, action: np.ndarray) -> np.ndarray:
+        return self._graphs["warp"].run(None, {"latent": latent, "action": action})[0]
+
     def _decode(self, latent: np.ndarray) -> np.ndarray:
         image = self._graphs["decoder"].run(None, {"latent": latent})[0][0]          # (3, h, w) in [-1, 1]
         return np.clip((image.transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
@@ -131,7 +137,8 @@ class WorldSession:
         latent = self._graphs["encoder"].run(None, {"frame": tensor})[0]
         cache = self.manifest["cache"]
         self._rollout = CachedRollout(self._dynamics, self.settings, tuple(cache["shape"]),
-                                      int(cache["tokens_per_frame"]), len(KEYS), self._seed if seed is None else seed)
+                                      int(cache["tokens_per_frame"]), len(KEYS), self._seed if seed is None else seed,
+                                      self._warp if "warp" in self._graphs else None)
         self._rollout.prime(latent)
         self._frame, self.frames = prompt, 0
         return prompt.copy()
