@@ -29,7 +29,8 @@ def session(tiny_pack):
 
 def test_pack_is_one_verified_zip(tiny_pack):
     with zipfile.ZipFile(tiny_pack) as archive:
-        assert sorted(archive.namelist()) == ["decoder.onnx", "dynamics.onnx", "encoder.onnx", "manifest.json"]
+        assert sorted(archive.namelist()) == ["decoder.onnx", "dynamics.onnx", "encoder.onnx", "manifest.json",
+                                              "slide.onnx"]
         manifest = json.loads(archive.read("manifest.json"))
     for key in ("format_version", "name", "description", "license", "frame", "context_frames", "actions",
                 "sampler", "graphs", "training", "metrics"):
@@ -67,6 +68,27 @@ def test_snapshot_branches_and_replays(session):
     assert not np.array_equal(left_latent, right_latent)
 
 
+def test_io_binding_dreams_the_same_frames_and_branches(tiny_pack):
+    """The cache kept by ONNX Runtime (I/O binding, here on the CPU device) gives the frames of the numpy
+    cache exactly, and snapshot/restore still replays a moment."""
+    prompt = np.full((48, 64, 3), 120, np.uint8)
+    actions = [{"forward": i % 2 == 0, "turn": float(i % 7 - 3)} for i in range(12)]
+    runs = {}
+    for binding in (False, True):
+        with WorldSession.open(tiny_pack, device="cpu", seed=5, io_binding=binding) as world:
+            assert world.io_binding is binding
+            world.reset(prompt)
+            runs[binding] = [world.step(action) for action in actions]
+            if binding:
+                moment = world.snapshot()
+                after = [world.step(action) for action in actions[:4]]
+                world.restore(moment)
+                assert all(np.array_equal(a, b) for a, b in zip(after, [world.step(a) for a in actions[:4]]))
+    assert all(np.array_equal(a, b) for a, b in zip(runs[False], runs[True]))
+    with WorldSession.open(tiny_pack, device="cpu") as world:
+        assert world.io_binding is False                     # the default binds on CUDA only
+
+
 def write_image(path, mode, size=(64, 48)):
     Image.new(mode, size, 200 if mode not in ("RGB", "RGBA", "CMYK") else None).save(path)
 
@@ -95,10 +117,12 @@ def test_bad_prompt_images(session, tmp_path):
         session.reset(tmp_path / "missing.png")
 
 
-def test_memory_stays_flat_over_a_thousand_steps(session):
+@pytest.mark.parametrize("io_binding", [False, True])
+def test_memory_stays_flat_over_a_thousand_steps(tiny_pack, io_binding):
     def resident_bytes():
         return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
+    session = WorldSession.open(tiny_pack, device="cpu", io_binding=io_binding)
     session.reset(np.full((48, 64, 3), 90, np.uint8))
     for _ in range(100):
         session.step({"forward": True, "turn": 2.0})
@@ -106,6 +130,7 @@ def test_memory_stays_flat_over_a_thousand_steps(session):
     for step in range(1000):
         session.step({"forward": step % 3 == 0, "turn": float(step % 11 - 5)})
     assert resident_bytes() - before < 8 * 2 ** 20
+    session.close()
 
 
 def damaged_copy(tiny_pack, tmp_path, edit):

@@ -5,6 +5,9 @@
 - ``dynamics``: one denoiser evaluation of one new frame against a fixed-size key/value cache:
   ``noisy``, ``sigma``, ``anchor``, ``action``, ``keep_action``, ``past_keys``, ``past_values``,
   ``past_valid`` -> ``denoised``, ``keys``, ``values`` (the new frame's keys/values, to cache).
+- ``slide``: ``past_keys``, ``past_values`` and the new frame's ``keys``, ``values`` -> ``next_keys``,
+  ``next_values``: the cache slid by one frame, so a GPU runtime can keep the cache in device memory
+  (I/O binding) instead of sliding it in host memory every frame.
 - ``warp`` (models trained with ``diffusion.warp``): ``latent``, ``action`` -> ``warped``, the anchor the
   dynamics graph predicts from (the last latent, turned and stepped by the action).
 """
@@ -68,6 +71,17 @@ class DynamicsStepGraph(nn.Module):
         keys = torch.stack([k for k, _ in presents])
         values = torch.stack([v for _, v in presents])
         return denoised[:, 0], keys, values
+
+
+class CacheSlideGraph(nn.Module):
+    def __init__(self, tokens_per_frame: int) -> None:
+        super().__init__()
+        self.tokens = tokens_per_frame
+
+    def forward(self, past_keys: torch.Tensor, past_values: torch.Tensor, keys: torch.Tensor,
+                values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return (torch.cat([past_keys, keys], dim=3)[:, :, :, self.tokens:],
+                torch.cat([past_values, values], dim=3)[:, :, :, self.tokens:])
 
 
 def cache_shape(denoiser: Denoiser, batch: int = 1) -> tuple[int, int, int, int, int]:

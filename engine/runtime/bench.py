@@ -37,7 +37,8 @@ def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int)
         settings = session.settings
         guidance_passes = 2 if settings.guidance_scale != 1.0 else 1
         evaluations = evaluations_per_frame(settings.name, settings.steps) * guidance_passes + 1   # + the cache pass
-        return {"provider": session.provider, "precision": session.precision, "sampler": settings.name, "steps": settings.steps,
+        return {"provider": session.provider, "precision": session.precision, "io_binding": session.io_binding,
+                "sampler": settings.name, "steps": settings.steps,
                 "network_evaluations_per_frame": evaluations, "first_frame_s": first_frame,
                 "median_ms": 1000 * statistics.median(times), "p99_ms": 1000 * float(np.percentile(times, 99)),
                 "fps": 1.0 / statistics.median(times), "frames": frames}

@@ -17,6 +17,7 @@ import numpy as np
 from engine.actions import KEYS, Action, encode_action
 from engine.errors import DreamwalkError
 from engine.export.pack import OpenedPack, open_pack
+from engine.runtime.binding import BINDING_DEVICES, BoundRollout
 from engine.runtime.images import load_prompt
 from engine.runtime.providers import choose_provider, warn
 from engine.runtime.rollout import CachedRollout, RolloutState, SamplerSettings
@@ -43,9 +44,22 @@ def choose_precision(precision: str, provider: str, has_fp16: bool) -> str:
     return precision
 
 
+def choose_binding(io_binding: bool | None, provider: str, has_slide: bool) -> bool:
+    """Keep the key/value cache in device memory (ONNX Runtime I/O binding)? By default on CUDA when the
+    pack has the cache ``slide`` graph; asking for it where it cannot work is an error."""
+    if io_binding is None:
+        return provider == "CUDAExecutionProvider" and has_slide
+    if io_binding and not has_slide:
+        raise DreamwalkError("this world pack has no cache slide graph (export it again) for I/O binding")
+    if io_binding and provider not in BINDING_DEVICES:
+        raise DreamwalkError(f"I/O binding is not available on {provider}")
+    return io_binding
+
+
 class WorldSession:
     def __init__(self, pack: OpenedPack, device: str = "auto", seed: int = 0, steps: int | None = None,
-                 guidance_scale: float | None = None, precision: str = "auto") -> None:
+                 guidance_scale: float | None = None, precision: str = "auto",
+                 io_binding: bool | None = None) -> None:
         import onnxruntime
 
         self._pack = pack
@@ -65,12 +79,14 @@ class WorldSession:
             self._graphs = {name: onnxruntime.InferenceSession(str(pack.graph_path(name, half)), options,
                                                                providers=providers)
                             for name in ("encoder", "decoder", "dynamics")}
-            if "warp" in pack.manifest["graphs"]:                         # fp32 always: 36 weights
-                self._graphs["warp"] = onnxruntime.InferenceSession(str(pack.graph_path("warp")), options,
-                                                                    providers=providers)
+            for name in ("warp", "slide"):                  # small fp32 graphs, present in newer packs
+                if name in pack.manifest["graphs"]:
+                    self._graphs[name] = onnxruntime.InferenceSession(str(pack.graph_path(name)), options,
+                                                                      providers=providers)
         except Exception as error:  # onnxruntime's own exception types
             raise DreamwalkError(f"the world's graphs do not load: {str(error).splitlines()[0]}") from error
         self._check_shapes()
+        self.io_binding = choose_binding(io_binding, self.provider, "slide" in self._graphs)
         sampler = self.manifest["sampler"]
         self.settings = SamplerSettings(sampler["name"], int(steps or sampler["steps"]),
                                         float(sampler["guidance_scale"] if guidance_scale is None else guidance_scale),
@@ -87,9 +103,11 @@ class WorldSession:
 
     @classmethod
     def open(cls, path: str | Path | None = None, device: str = "auto", seed: int = 0, steps: int | None = None,
-             guidance_scale: float | None = None, precision: str = "auto") -> "WorldSession":
+             guidance_scale: float | None = None, precision: str = "auto",
+             io_binding: bool | None = None) -> "WorldSession":
         """Open a pack file or folder (verified first); with no path, the default world in assets/worlds/.
-        ``steps`` and ``guidance_scale`` override the pack's sampler settings (quality vs speed)."""
+        ``steps`` and ``guidance_scale`` override the pack's sampler settings (quality vs speed);
+        ``io_binding`` keeps the key/value cache in device memory (default: on CUDA)."""
         if path is None:
             packs = sorted(DEFAULT_WORLDS.glob("*.dwpack")) if DEFAULT_WORLDS.exists() else []
             if not packs:
@@ -97,7 +115,7 @@ class WorldSession:
             path = packs[0]
         pack = open_pack(path)
         try:
-            return cls(pack, device, seed, steps, guidance_scale, precision)
+            return cls(pack, device, seed, steps, guidance_scale, precision, io_binding)
         except BaseException:
             pack.close()
             raise
@@ -136,9 +154,15 @@ class WorldSession:
         tensor = (prompt.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
         latent = self._graphs["encoder"].run(None, {"frame": tensor})[0]
         cache = self.manifest["cache"]
-        self._rollout = CachedRollout(self._dynamics, self.settings, tuple(cache["shape"]),
-                                      int(cache["tokens_per_frame"]), len(KEYS), self._seed if seed is None else seed,
-                                      self._warp if "warp" in self._graphs else None)
+        shape, tokens = tuple(cache["shape"]), int(cache["tokens_per_frame"])
+        seed = self._seed if seed is None else seed
+        warp = self._warp if "warp" in self._graphs else None
+        if self.io_binding:
+            self._rollout = BoundRollout(self._graphs["dynamics"], self._graphs["slide"],
+                                         BINDING_DEVICES[self.provider], self.settings, shape, tokens, len(KEYS),
+                                         seed, warp)
+        else:
+            self._rollout = CachedRollout(self._dynamics, self.settings, shape, tokens, len(KEYS), seed, warp)
         self._rollout.prime(latent)
         self._frame, self.frames = prompt, 0
         return prompt.copy()
