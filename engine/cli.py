@@ -86,6 +86,8 @@ def _train(args: argparse.Namespace) -> int:
         from engine.training.autoencoder import AutoencoderTrainConfig as Config, train_autoencoder as run
     elif args.stage == "dynamics":
         from engine.training.dynamics import DynamicsTrainConfig as Config, train_dynamics as run
+    elif args.stage == "decoder":
+        from engine.training.decoder import DecoderTrainConfig as Config, train_decoder as run
     else:
         from engine.training.distill import DistillConfig as Config, train_student as run
     config = apply_overrides(Config(), preset_overrides(args.stage, args.preset))
@@ -112,7 +114,7 @@ def _eval(args: argparse.Namespace) -> int:
                         guidance_scale=args.guidance,
                         sigma_max=default_sigma_max(meta) if args.sigma_max is None else args.sigma_max,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x], long_rollout=args.long,
-                        seed=args.seed, out=args.out)
+                        autoencoder=args.autoencoder or "", seed=args.seed, out=args.out)
     report = evaluate(config)
     auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
     print(f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "
@@ -136,7 +138,7 @@ def _export(args: argparse.Namespace) -> int:
     result = export_world(args.checkpoint, args.out, name=args.name, description=args.description,
                           license=args.license, sampler=args.sampler, steps=args.steps,
                           guidance_scale=args.guidance, metrics=metrics, sigma_max=args.sigma_max,
-                          fp16=args.fp16)
+                          fp16=args.fp16, autoencoder=args.autoencoder)
     print(f"wrote {result['out']} ({result['bytes'] / 2**20:.1f} MiB); ONNX vs PyTorch over a rollout: "
           f"max |latent difference| {result['parity_max_abs_difference']:.1e}")
     return 0
@@ -208,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the autoencoder or the dynamics model (resumes from --out)",
                                 description="Train a stage from a preset; --set overrides any config field "
                                 "(e.g. --set train.steps=2000). Ctrl-C saves; the same command resumes.")
-    train.add_argument("stage", choices=["autoencoder", "dynamics"])
+    train.add_argument("stage", choices=["autoencoder", "dynamics", "decoder"],
+                       help="decoder: sharpen an autoencoder's decoder (GAN), its encoder frozen")
     train.add_argument("--preset", default="default", help="tiny (seconds, for tests), default (2-core CPU) or gpu")
     train.add_argument("--data", help="folder of episode shards (same as --set data=...)")
     train.add_argument("--out", help="run folder (same as --set train.out=...)")
@@ -227,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
     evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollout (0 to skip)")
     evaluation.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
+    evaluation.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     evaluation.add_argument("--seed", type=int, default=0)
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
     evaluation.set_defaults(run=_eval)
@@ -243,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--metrics", help="eval.json from 'dreamwalk eval' to carry in the manifest")
     export.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
     export.add_argument("--fp16", action="store_true", help="also write fp16 graphs (used on GPU providers)")
+    export.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     export.set_defaults(run=_export)
 
     benchmark = commands.add_parser("bench", help="frame time and frames/s of a world pack on this machine")

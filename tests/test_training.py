@@ -203,3 +203,34 @@ def test_distillation_draws_its_own_batch_size(world_run):
     task = DistillTask(config, teacher, from_dict(DynamicsTrainConfig, meta["config"]))
     latents, actions = next(task.batches())
     assert len(latents) == 5 and len(actions) == 5
+
+
+def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencoder_run, world_run, tmp_path):
+    """`train decoder` changes only the decoder; a world exports with it, and an autoencoder with
+    another encoder is refused (its latents would not be the model's)."""
+    from engine.errors import DataError
+    from engine.export.export import export_world
+    from engine.export.pack import open_pack
+    from engine.training.decoder import same_encoder
+    from engine.training.dynamics import load_autoencoder
+
+    original = autoencoder_run / "autoencoder.safetensors"
+    result = dreamwalk("train", "decoder", "--preset", "tiny", "--data", episodes, "--out", tmp_path / "dec",
+                       "--set", f"autoencoder={original}", "--quiet")
+    assert result.returncode == 0, result.stderr[-2000:]
+    before, _ = load_autoencoder(original)
+    after, meta = load_autoencoder(tmp_path / "dec" / "autoencoder.safetensors")
+    assert same_encoder(before, after) and meta["decoder"]["step"] == 3
+    assert any(not torch.equal(before.state_dict()[k], after.state_dict()[k]) for k in before.state_dict()
+               if k.startswith("decoder."))
+    out = export_world(world_run / "dynamics.safetensors", tmp_path / "sharp.dwpack", parity_frames=3,
+                       autoencoder=tmp_path / "dec" / "autoencoder.safetensors")
+    pack = open_pack(out["out"])
+    assert pack.manifest["training"]["autoencoder"].endswith("dec/autoencoder.safetensors")
+    pack.close()
+    other = dreamwalk("train", "autoencoder", "--preset", "tiny", "--data", episodes, "--out", tmp_path / "other",
+                      "--set", "train.seed=5", "--quiet")
+    assert other.returncode == 0, other.stderr[-2000:]
+    with pytest.raises(DataError, match="encodes frames differently"):
+        export_world(world_run / "dynamics.safetensors", tmp_path / "bad.dwpack",
+                     autoencoder=tmp_path / "other" / "autoencoder.safetensors")

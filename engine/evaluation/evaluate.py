@@ -32,7 +32,7 @@ from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
 from engine.models.autoencoder import frames_to_tensor, tensor_to_frames
 from engine.models.rollout import LatentRollout
-from engine.training.dynamics import load_autoencoder, load_world_model
+from engine.training.dynamics import load_world_model, world_autoencoder
 
 HORIZONS = (1, 4, 16, 64)
 
@@ -49,6 +49,7 @@ class EvalConfig:
     sigma_max: float | None = None       # where sampling starts (default: the model's sigma_max)
     guidance_sweep: list[float] = field(default_factory=lambda: [1.0, 1.5, 2.0, 3.0])
     long_rollout: int = 1000
+    autoencoder: str = ""                # another decoder of the same encoder (default: the model's own)
     seed: int = 0
     out: str = "runs/eval"
 
@@ -80,9 +81,9 @@ def record_probe_windows(maps: list[str], per_map: int, length: int, size: tuple
 class WorldModel:
     """The autoencoder and the denoiser of one dynamics checkpoint, on the CPU."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, autoencoder: str | Path | None = None) -> None:
         self.denoiser, self.meta = load_world_model(path)
-        self.autoencoder, _ = load_autoencoder(self.meta["config"]["autoencoder"])
+        self.autoencoder = world_autoencoder(self.meta, autoencoder)
         self.size = (self.autoencoder.config.width, self.autoencoder.config.height)
 
     @torch.no_grad()
@@ -151,7 +152,7 @@ def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray
 
 
 def evaluate(config: EvalConfig) -> dict[str, Any]:
-    model = WorldModel(config.world)
+    model = WorldModel(config.world, config.autoencoder)
     maps = parse_maps(config.maps)
     frames, raw, ranges = record_probe_windows(maps, config.windows_per_map, config.horizon, model.size, config.seed)
     actions = torch.from_numpy(encode(raw, ranges["turn_range"], ranges["look_range"]))

@@ -23,7 +23,7 @@ from engine.export.pack import FORMAT_VERSION, sha256, write_pack
 from engine.models.rollout import sampling_sigma_max
 from engine.runtime.binding import BoundRollout
 from engine.runtime.rollout import CachedRollout, SamplerSettings
-from engine.training.dynamics import load_autoencoder, load_world_model, world_settings
+from engine.training.dynamics import load_world_model, world_autoencoder, world_settings
 
 TOLERANCE = 1e-3
 FP16_TOLERANCE = 0.1        # fp16 rounding adds up over a rollout; beyond this something is broken, not rounded
@@ -91,7 +91,8 @@ def default_sigma_max(meta: dict[str, Any]) -> float | None:
 def export_world(checkpoint: str | Path, out: str | Path, name: str = "", description: str = "",
                  license: str = "", sampler: str | None = None, steps: int | None = None,
                  guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
-                 parity_frames: int = 24, sigma_max: float | None = None, fp16: bool = False) -> dict[str, Any]:
+                 parity_frames: int = 24, sigma_max: float | None = None, fp16: bool = False,
+                 autoencoder: str | Path | None = None) -> dict[str, Any]:
     import onnxruntime
 
     denoiser, meta = load_world_model(checkpoint)
@@ -99,7 +100,8 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
     sampler = sampler or default_name
     steps = steps or default_steps
     guidance_scale = default_guidance if guidance_scale is None else guidance_scale
-    autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
+    autoencoder_path = autoencoder or meta["config"]["autoencoder"]
+    autoencoder = world_autoencoder(meta, autoencoder)
     config, diffusion = denoiser.network.config, denoiser.config
     ae_config = autoencoder.config
     try:
@@ -182,8 +184,10 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                                   if fp16 and graph not in ("warp", "slide") else {})}
                        for graph in graphs},
             "distilled": meta.get("distilled"),
-            "training": {"data": meta["config"]["data"], "steps": meta["step"], "samples": meta["samples"],
-                         "hours": round(meta["trained_minutes"] / 60, 3), "hardware": "2-core CPU",
+            "training": {"data": meta["config"]["data"], "autoencoder": str(autoencoder_path),
+                         "steps": meta["step"], "samples": meta["samples"],
+                         "hours": round(meta["trained_minutes"] / 60, 3),
+                         "hardware": meta.get("hardware", "2-core CPU"),   # checkpoints before it was recorded
                          "config": meta["config"]},
             "metrics": metrics or {},
             "parity": {"frames": parity_frames, "max_abs_latent_difference": difference,

@@ -52,6 +52,21 @@ def load_autoencoder(path: str | Path) -> tuple[Autoencoder, dict[str, Any]]:
     return model.eval(), meta
 
 
+def world_autoencoder(meta: dict[str, Any], override: str | Path | None = None) -> Autoencoder:
+    """The autoencoder a dynamics model was trained with, or ``override``: another file with the very
+    same encoder (a sharpened decoder, ``dreamwalk train decoder``), so the latents are the same."""
+    autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
+    if not override:
+        return autoencoder
+    from engine.training.decoder import same_encoder
+
+    replacement, _ = load_autoencoder(override)
+    if not same_encoder(autoencoder, replacement):
+        raise DataError(f"{override} encodes frames differently from the autoencoder this model was trained "
+                        f"with ({meta['config']['autoencoder']}); only its decoder may differ")
+    return replacement
+
+
 def file_digest(path: Path) -> str:
     """A short tag of a file's contents (names the latent cache of one autoencoder)."""
     return sha256(path)[:16]
@@ -196,7 +211,7 @@ def save_world_model(path: Path, model: nn.Module, config: DynamicsTrainConfig, 
                      extra: dict[str, Any] | None = None) -> None:
     meta = {"kind": "dynamics", "config": to_dict(config), "autoencoder_sha": file_digest(Path(config.autoencoder)),
             "world": world_settings(config.data), **(extra or {}),
-            **{key: progress[key] for key in ("step", "samples", "trained_minutes")}}
+            **{key: progress[key] for key in ("step", "samples", "trained_minutes", "hardware") if key in progress}}
     save_checkpoint(path, {k: v.cpu() for k, v in model.state_dict().items()}, meta)
 
 

@@ -186,7 +186,8 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
                     trained_seconds // period > (trained_seconds - step_seconds) // period:
                 minutes = round(trained_seconds / 60)
                 task.snapshot(out / "snapshots" / f"{minutes:04d}min.safetensors", ema.model,
-                              {"step": step, "samples": samples_seen, "trained_minutes": trained_seconds / 60})
+                              {"step": step, "samples": samples_seen, "trained_minutes": trained_seconds / 60,
+                               "hardware": hardware(device, world_size)})
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -197,4 +198,10 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
         (out / f"weights-rank{rank}.sha256").write_text(weights_digest(model))
         torch.distributed.barrier()
     return {"step": step, "samples": samples_seen, "trained_minutes": trained_seconds / 60,
-            "interrupted": interrupted, "ema": ema.model}
+            "interrupted": interrupted, "ema": ema.model, "hardware": hardware(device, world_size)}
+
+
+def hardware(device: torch.device, world_size: int = 1) -> str:
+    """What trained it, in words: "NVIDIA H200", "2 x NVIDIA H100 80GB HBM3", "2-core CPU"."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{os.cpu_count()}-core CPU"
+    return name if world_size == 1 else f"{world_size} x {name}"

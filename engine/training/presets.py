@@ -32,6 +32,11 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                 "diffusion.anchor_noise": 0.5, "train.max_minutes": 30.0, "train.snapshot_minutes": 1.0,
                 "train.checkpoint_every": 500, "train.log_every": 50},
     },
+    "decoder": {
+        "tiny": {"shuffle_buffer": 16, "train.steps": 3, "train.batch_size": 4, "train.warmup_steps": 1,
+                 "train.checkpoint_every": 2, "train.log_every": 1, "train.ema_decay": 0.9},
+        "default": {"train.steps": 100_000, "train.max_minutes": 25.0, "train.checkpoint_every": 100},
+    },
     "distill": {
         "tiny": {"teacher_steps": 2, "train.steps": 3, "train.batch_size": 2, "train.warmup_steps": 1,
                  "train.checkpoint_every": 2, "train.log_every": 1, "train.ema_decay": 0.9},
