@@ -160,7 +160,8 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
     real, prompt = frames[:, 1:], frames[:, 0]
     reconstruction = np.stack([model.decode(model.encode(frames[:, t])) for t in range(frames.shape[1])], axis=1)
 
-    report: dict[str, Any] = {"world": config.world, "maps": maps, "windows": len(frames), "horizon": config.horizon,
+    report: dict[str, Any] = {"world": config.world,
+                              "autoencoder": config.autoencoder or model.meta["config"]["autoencoder"], "maps": maps, "windows": len(frames), "horizon": config.horizon,
                               "sampler": {"name": config.sampler, "steps": config.steps,
                                           "sigma_max": config.sigma_max or model.denoiser.config.sigma_max},
                               "training": {k: model.meta[k] for k in ("step", "samples", "trained_minutes")}}
