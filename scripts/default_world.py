@@ -1,5 +1,6 @@
 """The default world's recipe, from nothing to the shipped pack: collect Freedoom 2 MAP01-MAP20, train the
-autoencoder, train the dynamics model, distill it, evaluate on MAP21-MAP24, export, benchmark, ship.
+autoencoder, train the dynamics model, distill it, sharpen the decoder, evaluate on MAP21-MAP24, export,
+benchmark, ship.
 
     python scripts/default_world.py [--run runs/default-world] [--data data/doom-train] [--until STAGE] [--ship]
 
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("collect", "autoencoder", "dynamics", "distill", "eval", "export", "bench")
+STAGES = ("collect", "autoencoder", "dynamics", "distill", "decoder", "eval", "export", "bench")
 
 # What the shipped world was trained with (docs/default-world.md has the measured results).
 # 100,000 frames are the first 50 episodes of the 300,000-frame collection (same plan, same seeds).
@@ -31,10 +32,12 @@ DYNAMICS = ["--preset", "default", "--set", "diffusion.anchor_noise=0.5", "--set
 # One Euler step from sigma 1 learns the teacher's four Heun steps from sigma 1, guidance folded in.
 DISTILL = ["--preset", "default", "--set", "teacher_steps=4", "--set", "sigma_max=1.0",
            "--set", "train.max_minutes=20"]
+# The decoder alone, trained on with a patch-GAN term (encoder frozen): sharpness 0.39 -> 0.84 of real frames.
+DECODER = ["--preset", "default", "--set", "train.max_minutes=25"]
 EVAL = ["--windows-per-map", "4", "--horizon", "64", "--long", "1000", "--sweep", ""]
 NAME = "Doom (Freedoom 2)"
 DESCRIPTION = ("Walk, turn and look around rooms dreamed from Freedoom 2 MAP01-MAP20; trained on 2 CPU cores, "
-               "so it is blurry and forgets the layout within seconds")
+               "so it is soft and forgets the layout within seconds")
 LICENSE = "BSD-3-Clause (Freedoom assets); model weights MIT"
 
 
@@ -63,6 +66,7 @@ def main() -> None:
     autoencoder = run / "autoencoder" / "autoencoder.safetensors"
     teacher = run / "dynamics" / "dynamics.safetensors"
     student = run / "student" / "student.safetensors"
+    decoder = run / "decoder" / "autoencoder.safetensors"
     pack = run / "doom.dwpack"
     stages = STAGES[: STAGES.index(args.until) + 1]
 
@@ -76,12 +80,15 @@ def main() -> None:
                   "--set", f"autoencoder={autoencoder}", *overrides("dynamics", args.set))
     if "distill" in stages:
         dreamwalk("distill", str(teacher), *DISTILL, "--out", str(student.parent), *overrides("distill", args.set))
+    if "decoder" in stages:
+        dreamwalk("train", "decoder", *DECODER, "--data", str(data), "--out", str(decoder.parent),
+                  "--set", f"autoencoder={autoencoder}", *overrides("decoder", args.set))
     evaluation = run / "eval"
     if "eval" in stages and not (evaluation / "eval.json").exists():
-        dreamwalk("eval", str(student), *EVAL, "--out", str(evaluation))
+        dreamwalk("eval", str(student), *EVAL, "--autoencoder", str(decoder), "--out", str(evaluation))
     if "export" in stages and not pack.exists():
         dreamwalk("export", str(student), "--out", str(pack), "--name", NAME, "--description", DESCRIPTION,
-                  "--license", LICENSE, "--metrics", str(evaluation / "eval.json"))
+                  "--license", LICENSE, "--metrics", str(evaluation / "eval.json"), "--autoencoder", str(decoder))
     if "bench" in stages and not (run / "bench.json").exists():
         dreamwalk("bench", str(pack), "--device", "cpu", "--steps", "1,2,4", "--json", str(run / "bench.json"))
     if args.ship:
