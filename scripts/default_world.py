@@ -36,8 +36,8 @@ DISTILL = ["--preset", "default", "--set", "teacher_steps=4", "--set", "sigma_ma
 DECODER = ["--preset", "default", "--set", "train.max_minutes=25"]
 EVAL = ["--windows-per-map", "4", "--horizon", "64", "--long", "1000", "--sweep", ""]
 NAME = "Doom (Freedoom 2)"
-DESCRIPTION = ("Walk, turn and look around rooms dreamed from Freedoom 2 MAP01-MAP20; trained on 2 CPU cores, "
-               "so it is soft and forgets the layout within seconds")
+DESCRIPTION = ("Rooms dreamed from Freedoom 2 MAP01-MAP20 by a world model trained on 2 CPU cores: Doom-textured "
+               "but soft, short-memoried, barely steerable yet")
 LICENSE = "BSD-3-Clause (Freedoom assets); model weights MIT"
 
 
