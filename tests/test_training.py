@@ -234,3 +234,26 @@ def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencod
     with pytest.raises(DataError, match="encodes frames differently"):
         export_world(world_run / "dynamics.safetensors", tmp_path / "bad.dwpack",
                      autoencoder=tmp_path / "other" / "autoencoder.safetensors")
+
+
+def test_gpu_world_script_runs_every_stage_within_its_budget(autoencoder_run, tmp_path):
+    """scripts/gpu_world.py end to end with the tiny presets: parallel collection stopped at its
+    deadline, encoding, teacher, student, and fp16 weights + logs + summary in OUT."""
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_world.py"), "--autoencoder",
+                             str(autoencoder_run / "autoencoder.safetensors"), "--out", str(out),
+                             "--work", str(tmp_path / "work"), "--budget", "120", "--collect-seconds", "6",
+                             "--frames-per-worker", "100000", "--preset", "tiny"],
+                            capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["collect"]["frames"] > 0 and summary["collect"]["episodes"] >= 1
+    assert summary["teacher"]["code"] == 0 and summary["student"]["code"] == 0
+    assert summary["seconds"] <= 120
+    teacher, meta = load_world_model(out / "teacher.fp16.safetensors")
+    assert meta["step"] == 3 and meta["hardware"]
+    _, student_meta = load_world_model(out / "student.fp16.safetensors")
+    assert student_meta["distilled"]["teacher_steps"] == 2
+    with safe_open(str(out / "student.fp16.safetensors"), framework="pt") as handle:
+        assert all(handle.get_tensor(name).dtype in (torch.float16, torch.bool, torch.int64)
+                   for name in handle.keys())

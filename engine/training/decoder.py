@@ -22,6 +22,7 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from engine.models.autoencoder import Autoencoder, frames_to_tensor
+from engine.models.discriminator import PatchDiscriminator
 from engine.training.autoencoder import psnr
 from engine.training.batches import shuffled_windows, stack
 from engine.training.checkpoint import save_checkpoint
@@ -41,21 +42,6 @@ class DecoderTrainConfig:
     discriminator_width: int = 64
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/decoder", batch_size=32, lr=1e-4,
                                                                     warmup_steps=100, ema_decay=0.999))
-
-
-class PatchDiscriminator(nn.Module):
-    """Real or generated, per 8x8-pixel patch (a 64x48 frame gives 8x6 verdicts)."""
-
-    def __init__(self, width: int) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Conv2d(3, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.GroupNorm(8, 2 * width), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * width, 2 * width, 4, stride=2, padding=1), nn.GroupNorm(8, 2 * width), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * width, 1, 3, padding=1))
-
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        return self.layers(frames)
 
 
 class DecoderGAN(nn.Module):
@@ -95,16 +81,18 @@ class DecoderTask:
         network: DecoderGAN = model.module if hasattr(model, "module") else model
         batch = batch.to(next(network.parameters()).device)
         reconstruction = model(batch).float()
+        reconstruction_loss = F.l1_loss(reconstruction, batch) + F.mse_loss(reconstruction, batch)
+        metrics = {"psnr": float(psnr(reconstruction.detach(), batch))}
+        if not self.config.adversarial_weight:          # plain training on, the discriminator left out
+            return reconstruction_loss, metrics
         discriminator = network.discriminator
         real_score = discriminator(batch).float()
         fake_score = discriminator(reconstruction.detach()).float()
         discriminator_loss = F.relu(1 - real_score).mean() + F.relu(1 + fake_score).mean()
         frozen = {name: value.detach() for name, value in discriminator.named_parameters()}
         generator_loss = -functional_call(discriminator, frozen, (reconstruction,)).float().mean()
-        reconstruction_loss = F.l1_loss(reconstruction, batch) + F.mse_loss(reconstruction, batch)
         loss = reconstruction_loss + self.config.adversarial_weight * generator_loss + discriminator_loss
-        return loss, {"psnr": float(psnr(reconstruction.detach(), batch)),
-                      "reconstruction": float(reconstruction_loss.detach()),
+        return loss, {**metrics, "reconstruction": float(reconstruction_loss.detach()),
                       "discriminator": float(discriminator_loss.detach())}
 
 
