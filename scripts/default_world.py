@@ -32,12 +32,14 @@ DYNAMICS = ["--preset", "default", "--set", "diffusion.anchor_noise=0.5", "--set
 # One Euler step from sigma 1 learns the teacher's four Heun steps from sigma 1, guidance folded in.
 DISTILL = ["--preset", "default", "--set", "teacher_steps=4", "--set", "sigma_max=1.0",
            "--set", "train.max_minutes=20"]
-# The decoder alone, trained on with a patch-GAN term (encoder frozen): sharpness 0.39 -> 0.84 of real frames.
-DECODER = ["--preset", "default", "--set", "train.max_minutes=25"]
+# The decoder alone, trained on (encoder frozen, so the dynamics model still fits): reconstruction on the
+# held-out maps 25.1 -> 30.6 dB. The adversarial term (adversarial_weight 0.1) was sharper still but lower
+# in PSNR at every rollout horizon (docs/world-model.md), so the shipped decoder trains without it.
+DECODER = ["--preset", "default", "--set", "train.max_minutes=25", "--set", "adversarial_weight=0"]
 EVAL = ["--windows-per-map", "4", "--horizon", "64", "--long", "1000", "--sweep", ""]
 NAME = "Doom (Freedoom 2)"
-DESCRIPTION = ("Rooms dreamed from Freedoom 2 MAP01-MAP20 by a world model trained on 2 CPU cores: Doom-textured "
-               "but soft, short-memoried, barely steerable yet")
+DESCRIPTION = ("Rooms dreamed from Freedoom 2 MAP01-MAP20 by a world model trained on 2 CPU cores: soft, "
+               "short-memoried, barely steerable yet")
 LICENSE = "BSD-3-Clause (Freedoom assets); model weights MIT"
 
 
@@ -90,7 +92,8 @@ def main() -> None:
         dreamwalk("export", str(student), "--out", str(pack), "--name", NAME, "--description", DESCRIPTION,
                   "--license", LICENSE, "--metrics", str(evaluation / "eval.json"), "--autoencoder", str(decoder))
     if "bench" in stages and not (run / "bench.json").exists():
-        dreamwalk("bench", str(pack), "--device", "cpu", "--steps", "1,2,4", "--json", str(run / "bench.json"))
+        dreamwalk("bench", str(pack), "--device", "cpu", "--steps", "1,2,4", "--frames", "1000",
+                  "--json", str(run / "bench.json"))
     if args.ship:
         shutil.copyfile(pack, ROOT / "assets" / "worlds" / "doom.dwpack")
         print(f"shipped {pack} -> assets/worlds/doom.dwpack")
