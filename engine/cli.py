@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from engine.errors import DreamwalkError
+from engine.interrupts import stop_on_signals
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -25,6 +26,7 @@ def _collect(args: argparse.Namespace) -> int:
         bar.update(frames)
         bar.set_postfix_str(f"episode {index + 1}/{plan.episodes}")
 
+    stop_on_signals()
     try:
         result = collect(plan, Path(args.out), advance)
     except KeyboardInterrupt:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any, Iterator, Protocol
 import torch
 from torch import nn
 
+from engine.interrupts import stop_on_signals
 from engine.training.checkpoint import (EMA, load_checkpoint, load_optimizer, optimizer_tensors, prefixed,
                                         save_checkpoint, unprefixed)
 from engine.training.config import ConfigError
@@ -86,18 +85,6 @@ def distributed_setup() -> tuple[int, int]:
     if world_size > 1:
         return torch.distributed.get_rank(), world_size
     return 0, 1
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def stop_on_signals() -> None:
-    """Ctrl-C and ``kill`` (SIGTERM) both end training with a checkpoint, also in a run started in the
-    background, where the shell leaves SIGINT ignored."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, _interrupt)
 
 
 def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quiet: bool = False) -> dict[str, Any]:
