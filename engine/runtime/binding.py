@@ -60,12 +60,8 @@ class BoundRollout(CachedRollout):
         denoised, keys, values = binding.get_outputs()
         return denoised.numpy(), keys, values
 
-    def _cache_frame(self, latent: np.ndarray, anchor: np.ndarray, action: np.ndarray, keep: bool) -> None:
-        settings = self.settings
-        anchor = self._warped(anchor, action)
-        diffused = latent - anchor if settings.predict_change else latent
-        noisy = diffused + settings.context_sigma * self.rng.standard_normal(latent.shape).astype(np.float32)
-        _, keys, values = self._evaluate(noisy, settings.context_sigma, anchor, action, keep)
+    def _slide_cache(self, keys: Any, values: Any) -> None:
+        """The window slides on the device: the pack's slide graph, inputs and outputs bound there."""
         binding = self._slide.io_binding()
         for name, value in (("past_keys", self._keys), ("past_values", self._values), ("keys", keys),
                             ("values", values)):
@@ -74,9 +70,6 @@ class BoundRollout(CachedRollout):
         binding.bind_output("next_values", self._device)
         self._slide.run_with_iobinding(binding)
         self._keys, self._values = binding.get_outputs()
-        n = self.tokens
-        self.valid = np.concatenate([self.valid[:, n:], np.ones((1, n), bool)], axis=1)
-        self.last_latent = latent
 
     def prime(self, latent: np.ndarray) -> None:
         zeros = np.zeros(self._cache_shape, np.float32)

@@ -73,11 +73,16 @@ class CachedRollout:
         diffused = latent - anchor if settings.predict_change else latent
         noisy = diffused + settings.context_sigma * self.rng.standard_normal(latent.shape).astype(np.float32)
         _, keys, values = self._evaluate(noisy, settings.context_sigma, anchor, action, keep)
-        n = self.tokens                                                     # slide the window by one frame
-        self.keys = np.concatenate([self.keys[:, :, :, n:], keys], axis=3)
-        self.values = np.concatenate([self.values[:, :, :, n:], values], axis=3)
+        self._slide_cache(keys, values)
+        n = self.tokens
         self.valid = np.concatenate([self.valid[:, n:], np.ones((1, n), bool)], axis=1)
         self.last_latent = latent
+
+    def _slide_cache(self, keys: Any, values: Any) -> None:
+        """Drop the oldest frame's keys/values and append the new frame's (the window slides by one)."""
+        n = self.tokens
+        self.keys = np.concatenate([self.keys[:, :, :, n:], keys], axis=3)
+        self.values = np.concatenate([self.values[:, :, :, n:], values], axis=3)
 
     def prime(self, latent: np.ndarray) -> None:
         """Start from the prompt's latent (1, C, h, w), with an empty context."""
