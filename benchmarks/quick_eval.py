@@ -1,7 +1,8 @@
 """The reduced evaluation used for the A/B experiments of docs/world-model.md: `dreamwalk eval` on
 MAP21-MAP24 with 8 windows (2 per map), 16-frame horizon, no guidance sweep, a 300-frame rollout.
 
-    python benchmarks/quick_eval.py CHECKPOINT OUT [--steps 4] [--sampler heun] [--sigma-max 1.0] [--autoencoder AE]
+    python benchmarks/quick_eval.py CHECKPOINT OUT [--steps 4] [--sampler heun] [--sigma-max 1.0] [--prior-sigma 5]
+        [--autoencoder AE]
 
 Prints one JSON line (PSNR at 1/4/16 frames, copy-prompt, dTPSNR, sharpness, teacher-forced, the long
 rollout's statistics) and writes eval.json, strips.png and long_rollout.png into OUT.
@@ -26,10 +27,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--sampler", default="heun")
     parser.add_argument("--sigma-max", type=float)
+    parser.add_argument("--prior-sigma", type=float, help="start sampling from the model's guess at this level")
     parser.add_argument("--autoencoder", default="", help="a sharpened decoder of the same encoder")
     args = parser.parse_args()
     report = evaluate(EvalConfig(world=args.checkpoint, windows_per_map=2, horizon=16, steps=args.steps,
-                                 sampler=args.sampler, sigma_max=args.sigma_max, guidance_sweep=[1.0],
+                                 sampler=args.sampler, sigma_max=args.sigma_max,
+                                 prior_sigma=args.prior_sigma, guidance_sweep=[1.0],
                                  long_rollout=300, autoencoder=args.autoencoder, out=args.out))
     auto = report["autoregressive"]
     print(json.dumps({"autoencoder_psnr": report["autoencoder_psnr"],

@@ -2,7 +2,7 @@
 horizontal shift of the content per frame (engine.evaluation.metrics.horizontal_shift; real Doom moves
 about 5 px per frame at 64 px wide for 8 deg/frame). Turning right moves the content left (negative).
 
-    python benchmarks/turn_shift.py CHECKPOINT [--sigma-max 1.0] [--prompt assets/prompts/doom-map04.png]
+    python benchmarks/turn_shift.py CHECKPOINT [--sigma-max 1.0] [--prior-sigma 5] [--prompt assets/prompts/doom-map04.png]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint")
     parser.add_argument("--sigma-max", type=float)
+    parser.add_argument("--prior-sigma", type=float, help="start sampling from the model's guess at this level")
     parser.add_argument("--prompt", default="assets/prompts/doom-map04.png")
     parser.add_argument("--frames", type=int, default=12)
     args = parser.parse_args()
@@ -41,7 +42,8 @@ def main() -> None:
     student = bool(meta.get("distilled"))
     for turn in (-8.0, 0.0, 8.0):
         rollout = LatentRollout(denoiser, steps=1 if student else 4, sampler="euler" if student else "heun",
-                                generator=torch.Generator().manual_seed(0), sigma_max=args.sigma_max)
+                                generator=torch.Generator().manual_seed(0), sigma_max=args.sigma_max,
+                                prior_sigma=args.prior_sigma)
         rollout.prime(latent)
         world = meta.get("world", {})
         action = torch.from_numpy(encode_action(Action(turn=turn), world.get("turn_range", 15.0),

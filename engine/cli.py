@@ -115,7 +115,8 @@ def _eval(args: argparse.Namespace) -> int:
                         horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
                         guidance_scale=args.guidance,
                         sigma_max=default_sigma_max(meta) if args.sigma_max is None else args.sigma_max,
-                        guidance_sweep=[float(x) for x in args.sweep.split(",") if x], long_rollout=args.long,
+                        prior_sigma=args.prior_sigma, long_rollout=args.long,
+                        guidance_sweep=[float(x) for x in args.sweep.split(",") if x],
                         autoencoder=args.autoencoder or "", seed=args.seed, out=args.out)
     report = evaluate(config)
     auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
@@ -140,7 +141,7 @@ def _export(args: argparse.Namespace) -> int:
     result = export_world(args.checkpoint, args.out, name=args.name, description=args.description,
                           license=args.license, sampler=args.sampler, steps=args.steps,
                           guidance_scale=args.guidance, metrics=metrics, sigma_max=args.sigma_max,
-                          fp16=args.fp16, autoencoder=args.autoencoder)
+                          fp16=args.fp16, autoencoder=args.autoencoder, prior_sigma=args.prior_sigma)
     print(f"wrote {result['out']} ({result['bytes'] / 2**20:.1f} MiB); ONNX vs PyTorch over a rollout: "
           f"max |latent difference| {result['parity_max_abs_difference']:.1e}")
     return 0
@@ -232,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
     evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollout (0 to skip)")
     evaluation.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
+    evaluation.add_argument("--prior-sigma", type=float, help="a teacher starts sampling from its own guess at this "
+                        "level, so the action moves the view (truncated sampling alone keeps the last frame)")
     evaluation.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     evaluation.add_argument("--seed", type=int, default=0)
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
@@ -248,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--guidance", type=float, help="action guidance scale; default 1 (a student has it built in)")
     export.add_argument("--metrics", help="eval.json from 'dreamwalk eval' to carry in the manifest")
     export.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
+    export.add_argument("--prior-sigma", type=float, help="a teacher starts sampling from its own guess at this "
+                        "level, so the action moves the view (truncated sampling alone keeps the last frame)")
     export.add_argument("--fp16", action="store_true", help="also write fp16 graphs (used on GPU providers)")
     export.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     export.set_defaults(run=_export)

@@ -9,7 +9,7 @@ from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_
 from engine.models.denoiser import ActionWarp, Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer, block_causal_mask
 from engine.models.rollout import LatentRollout
-from engine.models.sampling import guided, karras_sigmas, sample_euler, sample_heun
+from engine.models.sampling import guided, karras_sigmas, prior_start, sample_euler, sample_heun
 from engine.training.autoencoder import measure_latent_statistics
 
 TINY = DynamicsConfig(latent_channels=4, latent_height=2, latent_width=3, d_model=32, layers=2, heads=2,
@@ -212,3 +212,46 @@ def test_truncated_sampling_starts_nearer_the_last_frame():
         sampling_sigma_max(DiffusionConfig(predict_change=False), 1.0)
     with pytest.raises(ValueError):
         sampling_sigma_max(DiffusionConfig(), 50.0)
+
+
+@pytest.mark.parametrize("sample", [sample_euler, sample_heun])
+def test_prior_start_keeps_what_truncated_sampling_loses(sample):
+    """The exact denoiser of data N(mu, 1) (mu: what the action says the change is). Sampling truncated at
+    sigma 1 from "nothing changed" lands only part of the way to mu; starting from the model's own guess
+    (its denoised zero input at sigma 5) lands on mu, with the spread of the data."""
+    mu = 3.0
+
+    def denoise(x, sigma):
+        return (x + sigma ** 2 * mu) / (1 + sigma ** 2)
+
+    noise = np.random.default_rng(0).standard_normal(20_000)
+    sigmas = karras_sigmas(4, 0.002, 1.0)
+    assert prior_start(denoise, noise, sigmas, None) is noise
+    plain = sample(denoise, noise, sigmas)
+    primed = sample(denoise, prior_start(denoise, noise, sigmas, 5.0), sigmas)
+    assert plain.mean() < 0.8 * mu                                  # truncation pulls towards "no change"
+    assert primed.mean() == pytest.approx(mu, abs=0.15)
+    assert primed.std() == pytest.approx(plain.std(), rel=1e-6)      # same noise, same spread: only shifted
+
+
+def test_rollout_with_a_prior_start_costs_one_pass_more():
+    denoiser = tiny_denoiser()
+    calls = {"count": 0}
+    original = denoiser.denoise
+
+    def counted(*args, **kwargs):
+        calls["count"] += 1
+        return original(*args, **kwargs)
+
+    denoiser.denoise = counted
+    latent, action = torch.randn(2, 4, 2, 3), torch.randn(2, 12)
+    frames = {}
+    for prior in (None, 5.0):
+        rollout = LatentRollout(denoiser, steps=2, sampler="euler", generator=torch.Generator().manual_seed(0),
+                                sigma_max=1.0, prior_sigma=prior)
+        rollout.prime(latent)
+        calls["count"] = 0
+        frames[prior] = rollout.predict(action)
+        passes = calls["count"]
+        assert passes == (2 if prior is None else 3)
+    assert (frames[None] - frames[5.0]).abs().mean() > 1e-3

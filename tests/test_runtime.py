@@ -335,3 +335,32 @@ def test_a_world_with_an_action_warp_exports_and_plays(episodes, autoencoder_run
                 world._rollout.warp = None                  # the same world, its warp graph left out
             frames[warped] = [world.step({"turn": 15.0}) for _ in range(4)][-1].astype(int)
     assert np.abs(frames[True] - frames[False]).mean() > 0.5
+
+
+def test_a_prior_start_is_exported_checked_and_played(world_run, tmp_path):
+    """A teacher pack sampled from sigma 1 with a prior start (sampling.prior_start): the export's parity
+    check runs it on both sides, the manifest carries it, and the runtime uses it."""
+    from engine.export.export import export_world
+
+    pack = tmp_path / "prior.dwpack"
+    exported = export_world(world_run / "dynamics.safetensors", pack, parity_frames=6, sigma_max=1.0,
+                            prior_sigma=5.0)
+    assert exported["parity_max_abs_difference"] <= 1e-3
+    opened = open_pack(pack)
+    assert opened.manifest["sampler"]["prior_sigma"] == 5.0 and opened.manifest["sampler"]["sigma_max"] == 1.0
+    opened.close()
+    prompt = np.random.default_rng(2).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    latents, passes = {}, {}
+    for prior in (5.0, None):
+        with WorldSession.open(pack, device="cpu", seed=4) as world:
+            assert world.settings.prior_sigma == 5.0
+            world.settings.prior_sigma = prior
+            world.reset(prompt)
+            rollout, calls = world._rollout, []
+            evaluate = rollout._evaluate
+            rollout._evaluate = lambda *args: calls.append(args[1]) or evaluate(*args)
+            latents[prior] = rollout.predict(np.zeros(12, np.float32))
+            passes[prior] = calls
+    assert passes[None] == [1.0] + passes[None][1:] and len(passes[5.0]) == len(passes[None]) + 1
+    assert passes[5.0][0] == 5.0                              # the guess first, at the prior's level
+    assert np.abs(latents[5.0] - latents[None]).max() > 1e-4

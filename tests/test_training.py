@@ -14,7 +14,7 @@ import torch
 from safetensors import safe_open
 
 from engine.training.checkpoint import load_checkpoint
-from engine.training.config import ConfigError, apply_overrides
+from engine.training.config import ConfigError, apply_overrides, from_dict
 from engine.training.dynamics import DynamicsTrainConfig, load_world_model
 from engine.training.metrics import MetricsLog
 
@@ -155,6 +155,25 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     opened = open_pack(tmp_path / "student.dwpack")
     assert opened.manifest["sampler"]["sigma_max"] == 1.0 and opened.manifest["sampler"]["steps"] == 1
     opened.close()
+
+
+def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run, tmp_path):
+    """Distilled from a teacher that samples from sigma 1 with a prior start, the student takes its one step
+    at student_sigma (the trained maximum here), and its pack samples from there."""
+    from engine.export.export import default_sigma_max
+    from engine.training.distill import DistillConfig, DistillTask, train_student
+    from engine.training.presets import preset_overrides
+
+    config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
+                             preset_overrides("distill", "tiny"))
+    apply_overrides(config, {"train.out": str(tmp_path / "student"), "train.steps": 4, "train.bf16": False,
+                             "sigma_max": 1.0, "prior_sigma": 5.0, "student_sigma": 5.0})
+    teacher, teacher_meta = load_world_model(world_run / "dynamics.safetensors")
+    task = DistillTask(config, teacher, from_dict(DynamicsTrainConfig, teacher_meta["config"]))
+    assert task.sigmas[0] == pytest.approx(1.0) and task.student_sigma == pytest.approx(5.0)
+    train_student(config, quiet=True)
+    _, meta = load_world_model(tmp_path / "student" / "student.safetensors")
+    assert meta["distilled"]["prior_sigma"] == 5.0 and default_sigma_max(meta) == 5.0
 
 
 def test_batches_are_windows_of_one_episode_with_their_actions():

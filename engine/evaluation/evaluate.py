@@ -47,6 +47,7 @@ class EvalConfig:
     sampler: str = "heun"
     guidance_scale: float = 1.0
     sigma_max: float | None = None       # where sampling starts (default: the model's sigma_max)
+    prior_sigma: float | None = None     # start from the model's own guess at this level (sampling.prior_start)
     guidance_sweep: list[float] = field(default_factory=lambda: [1.0, 1.5, 2.0, 3.0])
     long_rollout: int = 1000
     autoencoder: str = ""                # another decoder of the same encoder (default: the model's own)
@@ -96,7 +97,8 @@ class WorldModel:
 
     def rollout(self, config: EvalConfig, guidance: float, seed: int) -> LatentRollout:
         generator = torch.Generator().manual_seed(seed)
-        return LatentRollout(self.denoiser, config.steps, guidance, config.sampler, generator, config.sigma_max)
+        return LatentRollout(self.denoiser, config.steps, guidance, config.sampler, generator, config.sigma_max,
+                             config.prior_sigma)
 
 
 @torch.no_grad()
@@ -163,7 +165,8 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
     report: dict[str, Any] = {"world": config.world,
                               "autoencoder": config.autoencoder or model.meta["config"]["autoencoder"], "maps": maps, "windows": len(frames), "horizon": config.horizon,
                               "sampler": {"name": config.sampler, "steps": config.steps,
-                                          "sigma_max": config.sigma_max or model.denoiser.config.sigma_max},
+                                          "sigma_max": config.sigma_max or model.denoiser.config.sigma_max,
+                                          "prior_sigma": config.prior_sigma},
                               "training": {k: model.meta[k] for k in ("step", "samples", "trained_minutes")}}
     report["autoencoder_psnr"] = float(psnr(reconstruction, frames).mean())
     # The ceilings a dynamics model on these latents cannot beat: how sharp the decoder can draw.

@@ -85,14 +85,15 @@ def default_sampler(meta: dict[str, Any]) -> tuple[str, int, float]:
 
 def default_sigma_max(meta: dict[str, Any]) -> float | None:
     """A student samples from the level it was distilled at; None: the trained maximum."""
-    return (meta.get("distilled") or {}).get("sigma_max")
+    distilled = meta.get("distilled") or {}
+    return distilled.get("student_sigma") or distilled.get("sigma_max")
 
 
 def export_world(checkpoint: str | Path, out: str | Path, name: str = "", description: str = "",
                  license: str = "", sampler: str | None = None, steps: int | None = None,
                  guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
                  parity_frames: int = 24, sigma_max: float | None = None, fp16: bool = False,
-                 autoencoder: str | Path | None = None) -> dict[str, Any]:
+                 autoencoder: str | Path | None = None, prior_sigma: float | None = None) -> dict[str, Any]:
     import onnxruntime
 
     denoiser, meta = load_world_model(checkpoint)
@@ -109,7 +110,7 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
     except ValueError as error:
         raise DreamwalkError(str(error)) from error
     settings = SamplerSettings(sampler, steps, guidance_scale, diffusion.sigma_min, start,
-                               diffusion.context_sigma, diffusion.predict_change)
+                               diffusion.context_sigma, diffusion.predict_change, prior_sigma)
     with tempfile.TemporaryDirectory(prefix="dreamwalk-export-") as temporary:
         folder = Path(temporary)
         frame = torch.zeros(1, 3, ae_config.height, ae_config.width)
@@ -176,7 +177,7 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                        "width": ae_config.latent_shape[2]},
             "cache": {"shape": list(cache_shape(denoiser)), "tokens_per_frame": config.tokens_per_frame},
             "sampler": {"name": sampler, "steps": steps, "guidance_scale": guidance_scale,
-                        "sigma_min": diffusion.sigma_min, "sigma_max": start,
+                        "sigma_min": diffusion.sigma_min, "sigma_max": start, "prior_sigma": prior_sigma,
                         "context_sigma": diffusion.context_sigma, "predict_change": diffusion.predict_change},
             "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx"),
                                **({"fp16": {"file": f"{graph}.fp16.onnx",

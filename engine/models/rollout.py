@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from engine.models.denoiser import Denoiser
-from engine.models.sampling import SAMPLERS, Denoise, guided, karras_sigmas
+from engine.models.sampling import SAMPLERS, Denoise, guided, karras_sigmas, prior_start
 
 Cache = list[tuple[torch.Tensor, torch.Tensor]]
 
@@ -27,15 +27,18 @@ def sampling_sigma_max(config, sigma_max: float | None) -> float:
 
 class LatentRollout:
     def __init__(self, denoiser: Denoiser, steps: int = 8, guidance_scale: float = 1.0, sampler: str = "heun",
-                 generator: torch.Generator | None = None, sigma_max: float | None = None) -> None:
+                 generator: torch.Generator | None = None, sigma_max: float | None = None,
+                 prior_sigma: float | None = None) -> None:
         """``sigma_max``: the noise level sampling starts from (default: the trained maximum). Lower,
         with ``predict_change``, starts nearer "nothing changed" (truncated sampling, as SDEdit does from
-        an image): less variety, more of the last frame kept."""
+        an image): less variety, more of the last frame kept. ``prior_sigma``: start instead from the
+        model's own guess at that level (``sampling.prior_start``), so the action still moves the view."""
         self.denoiser = denoiser
         self.config = denoiser.config
         self.context_frames = denoiser.network.config.context_frames
         self.sigmas = karras_sigmas(steps, self.config.sigma_min, sampling_sigma_max(self.config, sigma_max))
         self.guidance_scale = guidance_scale
+        self.prior_sigma = prior_sigma
         self.sample = SAMPLERS[sampler]
         self.generator = generator
         self.cache: Cache = []
@@ -100,5 +103,5 @@ class LatentRollout:
             return denoise
 
         denoise = guided(denoiser_with(keep), denoiser_with(~keep), self.guidance_scale)
-        noise = torch.randn(anchor.shape, generator=self.generator)
+        noise = prior_start(denoise, torch.randn(anchor.shape, generator=self.generator), self.sigmas, self.prior_sigma)
         return self.denoiser.from_diffused(self.sample(denoise, noise, self.sigmas), anchor)

@@ -49,6 +49,21 @@ def evaluations_per_frame(sampler: str, steps: int) -> int:
     return 2 * steps - 1 if sampler == "heun" else steps
 
 
+def prior_start(denoise: Denoise, noise: Any, sigmas: np.ndarray, prior_sigma: float | None) -> Any:
+    """The noise a sampler starts from, optionally shifted to start from the model's own guess.
+
+    Truncated sampling of a change model (start at a low sigma, as SDEdit starts from an image) starts
+    from "nothing changed" plus noise, and at sigma ~ sigma_data the model trusts that start: it keeps the
+    last frame and ignores the action (a held turn moves the view 0 px/frame, docs/world-model.md). With
+    ``prior_sigma`` the start is the model's denoised value of a zero input at that (high) level, its
+    guess of the change from the context and the action alone, plus the same noise: one network
+    evaluation more, and the turn comes through. Returns noise such that ``noise * sigmas[0]`` is the
+    start."""
+    if prior_sigma is None:
+        return noise
+    return noise + denoise(noise * 0, float(prior_sigma)) / float(sigmas[0])
+
+
 def guided(conditional: Denoise, unconditional: Denoise, scale: float) -> Denoise:
     """Classifier-free guidance (Ho & Salimans 2022): D_u + scale (D_c - D_u); scale 1 is no guidance."""
     if scale == 1.0:

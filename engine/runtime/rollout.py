@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.models.sampling import SAMPLERS, guided, karras_sigmas
+from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
 
 # (noisy, sigma, anchor, action, keep_action, past_keys, past_values, past_valid) -> (denoised, keys, values)
 StepFunction = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -27,6 +27,7 @@ class SamplerSettings:
     sigma_max: float = 5.0
     context_sigma: float = 0.05
     predict_change: bool = True
+    prior_sigma: float | None = None      # start from the model's own guess at this level (sampling.prior_start)
 
 
 @dataclass
@@ -102,6 +103,7 @@ class CachedRollout:
 
         denoise = guided(with_action(True), with_action(False), self.settings.guidance_scale)
         noise = self.rng.standard_normal(anchor.shape).astype(np.float32)
+        noise = prior_start(denoise, noise, self.sigmas, self.settings.prior_sigma)
         sample = SAMPLERS[self.settings.name](denoise, noise, self.sigmas)
         return sample + anchor if self.settings.predict_change else sample
 

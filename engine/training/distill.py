@@ -20,7 +20,7 @@ from torch import nn
 
 from engine.models.denoiser import Denoiser
 from engine.models.rollout import sampling_sigma_max
-from engine.models.sampling import SAMPLERS, guided, karras_sigmas
+from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
 from engine.training.config import from_dict, to_dict
 from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, latent_episodes, load_world_model,
                                       save_world_model)
@@ -36,6 +36,8 @@ class DistillConfig:
     teacher_steps: int = 8
     guidance_scale: float = 1.5          # folded into the student
     sigma_max: float | None = None       # where sampling starts (truncated sampling); None: the trained maximum
+    prior_sigma: float | None = None     # the teacher starts from its own guess at this level (sampling.prior_start)
+    student_sigma: float | None = None   # the level of the student's one step; None: where the teacher starts
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/student", batch_size=8, lr=1e-4,
                                                                     warmup_steps=100, ema_decay=0.995))
 
@@ -51,6 +53,7 @@ class DistillTask(DynamicsTask):
             self.model.warp.requires_grad_(False)
         self.start = sampling_sigma_max(teacher.config, config.sigma_max)
         self.sigmas = karras_sigmas(config.teacher_steps, teacher.config.sigma_min, self.start)
+        self.student_sigma = sampling_sigma_max(teacher.config, config.student_sigma or self.start)
 
     def snapshot(self, path: Path, ema: nn.Module, meta: dict[str, Any]) -> None:
         save_world_model(path, ema, self.config, meta, {"distilled": to_dict(self.distill)})
@@ -71,7 +74,8 @@ class DistillTask(DynamicsTask):
 
         conditional, unconditional = denoiser_with(keep[:, -1:]), denoiser_with(torch.zeros_like(keep[:, -1:]))
         denoise = guided(conditional, unconditional, self.distill.guidance_scale)
-        return SAMPLERS[self.distill.teacher_sampler](denoise, noise, self.sigmas)
+        start = prior_start(denoise, noise, self.sigmas, self.distill.prior_sigma)
+        return SAMPLERS[self.distill.teacher_sampler](denoise, start, self.sigmas)
 
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(model.parameters()).device
@@ -88,8 +92,8 @@ class DistillTask(DynamicsTask):
         noisy_context = diffused[:, :-1] + config.context_sigma * torch.randn_like(diffused[:, :-1])
         noise = torch.randn_like(diffused[:, -1])
         target = self.teacher_sample(noisy_context, context_sigma, anchors, actions, keep, noise)
-        sigma_max = torch.full((batch_size, 1), self.start, device=device)
-        inputs = torch.cat([noisy_context, (noise * self.start)[:, None]], dim=1)
+        sigma_max = torch.full((batch_size, 1), self.student_sigma, device=device)
+        inputs = torch.cat([noisy_context, (noise * self.student_sigma)[:, None]], dim=1)
         sigmas = torch.cat([context_sigma, sigma_max], dim=1)
         output, _ = student.denoise(inputs, sigmas, anchors, actions, keep)    # one pass: context + new frame
         loss = (output[:, -1].float() - target).pow(2).mean() / config.sigma_data ** 2
