@@ -29,9 +29,11 @@ COLLECT = ["--source", "vizdoom", "--maps", "MAP01-MAP20", "--frames", "100000",
 AUTOENCODER = ["--preset", "default", "--set", "train.max_minutes=25"]
 # Anchor noise keeps long rollouts from adding up their own errors (docs/world-model.md, experiments).
 DYNAMICS = ["--preset", "default", "--set", "diffusion.anchor_noise=0.5", "--set", "train.max_minutes=90"]
-# One Euler step from sigma 1 learns the teacher's four Heun steps from sigma 1, guidance folded in.
-DISTILL = ["--preset", "default", "--set", "teacher_steps=4", "--set", "sigma_max=1.0",
-           "--set", "train.max_minutes=20"]
+# The teacher samples four Heun steps from sigma 1 started from its own guess at sigma 5 (prior start:
+# truncated sampling alone keeps the last frame and ignores the action), guidance 1.5; one student step
+# at sigma 5 learns all of it (docs/world-model.md, "Why the world did not turn").
+DISTILL = ["--preset", "default", "--set", "teacher_steps=4", "--set", "sigma_max=1.0", "--set", "prior_sigma=5.0",
+           "--set", "student_sigma=5.0", "--set", "train.max_minutes=22"]
 # The decoder alone, trained on (encoder frozen, so the dynamics model still fits): reconstruction on the
 # held-out maps 25.1 -> 30.6 dB. The adversarial term (adversarial_weight 0.1) was sharper still but lower
 # in PSNR at every rollout horizon (docs/world-model.md), so the shipped decoder trains without it.
@@ -61,12 +63,15 @@ def main() -> None:
     parser.add_argument("--run", type=Path, default=Path("runs/default-world"))
     parser.add_argument("--data", type=Path, default=Path("data/doom-train-100k"))
     parser.add_argument("--until", choices=STAGES, default=STAGES[-1])
+    parser.add_argument("--teacher", type=Path, help="distil this dynamics model instead of the dynamics stage's "
+                        "(e.g. one trained on a GPU by scripts/gpu_world.py); its autoencoder must be this run's")
+    parser.add_argument("--distill-data", type=Path, help="episodes to distil on (default: the teacher's)")
     parser.add_argument("--set", action="append", default=[], metavar="STAGE:KEY=VALUE")
     parser.add_argument("--ship", action="store_true", help="copy the pack and model card into assets/ and docs/")
     args = parser.parse_args()
     run, data = args.run, args.data
     autoencoder = run / "autoencoder" / "autoencoder.safetensors"
-    teacher = run / "dynamics" / "dynamics.safetensors"
+    teacher = args.teacher or run / "dynamics" / "dynamics.safetensors"
     student = run / "student" / "student.safetensors"
     decoder = run / "decoder" / "autoencoder.safetensors"
     pack = run / "doom.dwpack"
@@ -77,11 +82,13 @@ def main() -> None:
     if "autoencoder" in stages:
         dreamwalk("train", "autoencoder", *AUTOENCODER, "--data", str(data), "--out", str(autoencoder.parent),
                   *overrides("autoencoder", args.set))
-    if "dynamics" in stages:
+    if "dynamics" in stages and not args.teacher:
         dreamwalk("train", "dynamics", *DYNAMICS, "--data", str(data), "--out", str(teacher.parent),
                   "--set", f"autoencoder={autoencoder}", *overrides("dynamics", args.set))
     if "distill" in stages:
-        dreamwalk("distill", str(teacher), *DISTILL, "--out", str(student.parent), *overrides("distill", args.set))
+        data_override = ["--set", f"data={args.distill_data}"] if args.distill_data else []
+        dreamwalk("distill", str(teacher), *DISTILL, *data_override, "--out", str(student.parent),
+                  *overrides("distill", args.set))
     if "decoder" in stages:
         dreamwalk("train", "decoder", *DECODER, "--data", str(data), "--out", str(decoder.parent),
                   "--set", f"autoencoder={autoencoder}", *overrides("decoder", args.set))

@@ -157,9 +157,11 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     opened.close()
 
 
-def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run, tmp_path):
+def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run, episodes, tmp_path):
     """Distilled from a teacher that samples from sigma 1 with a prior start, the student takes its one step
-    at student_sigma (the trained maximum here), and its pack samples from there."""
+    at student_sigma (the trained maximum here), and its pack samples from there. ``data`` distils on
+    episodes named here (a teacher trained on another machine names a path that is not), cached in the
+    student's own run folder."""
     from engine.export.export import default_sigma_max
     from engine.training.distill import DistillConfig, DistillTask, train_student
     from engine.training.presets import preset_overrides
@@ -167,13 +169,14 @@ def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run
     config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
                              preset_overrides("distill", "tiny"))
     apply_overrides(config, {"train.out": str(tmp_path / "student"), "train.steps": 4, "train.bf16": False,
-                             "sigma_max": 1.0, "prior_sigma": 5.0, "student_sigma": 5.0})
+                             "sigma_max": 1.0, "prior_sigma": 5.0, "student_sigma": 5.0, "data": str(episodes)})
     teacher, teacher_meta = load_world_model(world_run / "dynamics.safetensors")
     task = DistillTask(config, teacher, from_dict(DynamicsTrainConfig, teacher_meta["config"]))
     assert task.sigmas[0] == pytest.approx(1.0) and task.student_sigma == pytest.approx(5.0)
     train_student(config, quiet=True)
     _, meta = load_world_model(tmp_path / "student" / "student.safetensors")
     assert meta["distilled"]["prior_sigma"] == 5.0 and default_sigma_max(meta) == 5.0
+    assert any((tmp_path / "student" / "latents").rglob("*.npz"))
 
 
 def test_batches_are_windows_of_one_episode_with_their_actions():

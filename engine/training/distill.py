@@ -32,6 +32,7 @@ FINAL = "student.safetensors"
 @dataclass
 class DistillConfig:
     teacher: str = "runs/dynamics/dynamics.safetensors"
+    data: str = ""                       # episodes to distil on; default: the teacher's own (where it was trained)
     teacher_sampler: str = "heun"
     teacher_steps: int = 8
     guidance_scale: float = 1.5          # folded into the student
@@ -103,6 +104,8 @@ class DistillTask(DynamicsTask):
 def train_student(config: DistillConfig, quiet: bool = False) -> dict[str, Any]:
     teacher, meta = load_world_model(config.teacher)
     teacher_config = from_dict(DynamicsTrainConfig, meta["config"])
+    if config.data:             # e.g. a teacher trained on another machine: its data path is not here
+        teacher_config.data, teacher_config.train.out = config.data, config.train.out
     task = DistillTask(config, teacher, teacher_config)
     summary = train(task, config.train, {**to_dict(config), "teacher_config": meta["config"]}, quiet)
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
