@@ -103,5 +103,6 @@ class LatentRollout:
             return denoise
 
         denoise = guided(denoiser_with(keep), denoiser_with(~keep), self.guidance_scale)
-        noise = prior_start(denoise, torch.randn(anchor.shape, generator=self.generator), self.sigmas, self.prior_sigma)
+        noise = torch.randn(anchor.shape, generator=self.generator)
+        noise = prior_start(denoise, noise, self.sigmas, self.prior_sigma)
         return self.denoiser.from_diffused(self.sample(denoise, noise, self.sigmas), anchor)

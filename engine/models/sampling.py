@@ -44,9 +44,9 @@ def sample_heun(denoise: Denoise, noise: Any, sigmas: np.ndarray) -> Any:
 SAMPLERS = {"heun": sample_heun, "euler": sample_euler}
 
 
-def evaluations_per_frame(sampler: str, steps: int) -> int:
-    """Network evaluations one sample costs (without guidance, which doubles them)."""
-    return 2 * steps - 1 if sampler == "heun" else steps
+def evaluations_per_frame(sampler: str, steps: int, prior: bool = False) -> int:
+    """Network evaluations one sample costs (without guidance, which doubles them); a prior start adds one."""
+    return (2 * steps - 1 if sampler == "heun" else steps) + int(prior)
 
 
 def prior_start(denoise: Denoise, noise: Any, sigmas: np.ndarray, prior_sigma: float | None) -> Any:

@@ -36,7 +36,8 @@ def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int)
             times.append(time.perf_counter() - begin)
         settings = session.settings
         guidance_passes = 2 if settings.guidance_scale != 1.0 else 1
-        evaluations = evaluations_per_frame(settings.name, settings.steps) * guidance_passes + 1   # + the cache pass
+        evaluations = (evaluations_per_frame(settings.name, settings.steps, settings.prior_sigma is not None)
+                       * guidance_passes + 1)                                                      # + the cache pass
         return {"provider": session.provider, "precision": session.precision, "io_binding": session.io_binding,
                 "sampler": settings.name, "steps": settings.steps,
                 "network_evaluations_per_frame": evaluations, "first_frame_s": first_frame,
