@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.actions import Action, encode_action  # noqa: E402
 from engine.data.windows import area_resize  # noqa: E402
 from engine.evaluation.metrics import horizontal_shift  # noqa: E402
+from engine.export.export import default_sigma_max  # noqa: E402
 from engine.models.autoencoder import frames_to_tensor, tensor_to_frames  # noqa: E402
 from engine.models.rollout import LatentRollout  # noqa: E402
 from engine.training.dynamics import load_world_model, world_autoencoder  # noqa: E402
@@ -40,9 +41,10 @@ def main() -> None:
     prompt = area_resize(np.asarray(Image.open(args.prompt).convert("RGB"))[None], size)
     latent = autoencoder.encode(frames_to_tensor(torch.from_numpy(prompt)))
     student = bool(meta.get("distilled"))
+    sigma_max = default_sigma_max(meta) if args.sigma_max is None else args.sigma_max   # a student's own level
     for turn in (-8.0, 0.0, 8.0):
         rollout = LatentRollout(denoiser, steps=1 if student else 4, sampler="euler" if student else "heun",
-                                generator=torch.Generator().manual_seed(0), sigma_max=args.sigma_max,
+                                generator=torch.Generator().manual_seed(0), sigma_max=sigma_max,
                                 prior_sigma=args.prior_sigma)
         rollout.prime(latent)
         world = meta.get("world", {})

@@ -3,9 +3,11 @@
 files; the prose around them (what it is, its limits) comes from --notes, a Markdown file.
 
     python scripts/model_card.py PACK --eval EVAL.json --bench BENCH.json --prompts PROMPTS.json \
-        --notes NOTES.md --out docs/default-world.md [--embed]
+        --notes NOTES.md --out docs/default-world.md [--figures results/default-world] [--embed]
 
-``--embed`` also puts the card into the pack (MODEL_CARD.md, checksummed in its manifest).
+``--figures`` (a folder relative to the card) adds the frame strips section: strips.png, long_rollout.png
+and prompt_rollouts.png from eval and the prompt rollouts, copied there. ``--embed`` also puts the card into
+the pack (MODEL_CARD.md, checksummed in its manifest).
 """
 
 from __future__ import annotations
@@ -81,6 +83,25 @@ def prompts_section(prompts: dict) -> str:
                   "view shift turning L / R (px/frame)", "branch L / R", "turns both ways"], rows)
 
 
+def figures_section(folder: str) -> list[str]:
+    return [
+        f"## Frame strips (in the repository's docs/{folder}/)",
+        "",
+        "Per window: the real frames, the frames dreamed with the true actions, and with another window's",
+        "actions (MAP21-MAP24):",
+        "",
+        f"![strips]({folder}/strips.png)",
+        "",
+        "Two 1,000-frame rollouts (every 100th frame), then every 30th frame of the 300-frame prompt rollouts",
+        "(one row per bundled prompt, in the order of the table above):",
+        "",
+        f"![long rollout]({folder}/long_rollout.png)",
+        "",
+        f"![prompt rollouts]({folder}/prompt_rollouts.png)",
+        "",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pack", type=Path)
@@ -89,6 +110,7 @@ def main() -> None:
     parser.add_argument("--prompts", type=Path, required=True)
     parser.add_argument("--notes", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--figures", help="folder of strips.png, long_rollout.png, prompt_rollouts.png, relative to --out")
     parser.add_argument("--embed", action="store_true")
     args = parser.parse_args()
     opened = open_pack(args.pack)
@@ -124,6 +146,7 @@ def main() -> None:
         "",
         prompts_section(json.loads(args.prompts.read_text())),
         "",
+        *(figures_section(args.figures) if args.figures else []),
     ])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(card)
