@@ -191,6 +191,13 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive noise level, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
                                      "train, distill, export and evaluate world models.")
@@ -233,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
     evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollout (0 to skip)")
     evaluation.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
-    evaluation.add_argument("--prior-sigma", type=float, help="a teacher starts sampling from its own guess at this "
+    evaluation.add_argument("--prior-sigma", type=positive_float, help="a teacher starts sampling from its own guess at this "
                         "level, so the action moves the view (truncated sampling alone keeps the last frame)")
     evaluation.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     evaluation.add_argument("--seed", type=int, default=0)
@@ -251,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--guidance", type=float, help="action guidance scale; default 1 (a student has it built in)")
     export.add_argument("--metrics", help="eval.json from 'dreamwalk eval' to carry in the manifest")
     export.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
-    export.add_argument("--prior-sigma", type=float, help="a teacher starts sampling from its own guess at this "
+    export.add_argument("--prior-sigma", type=positive_float, help="a teacher starts sampling from its own guess at this "
                         "level, so the action moves the view (truncated sampling alone keeps the last frame)")
     export.add_argument("--fp16", action="store_true", help="also write fp16 graphs (used on GPU providers)")
     export.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")

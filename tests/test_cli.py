@@ -206,3 +206,10 @@ def test_shard_metadata_is_complete(recorded):
     for key in ("source", "map", "seed", "fps", "tics_per_frame", "policy", "keys", "turn_range", "look_range",
                 "pose_units", "planned_frames", "width", "height", "format_version"):
         assert key in meta
+
+
+@pytest.mark.parametrize("command", ["eval", "export"])
+def test_a_prior_start_must_be_a_positive_noise_level(command, tmp_path):
+    result = dreamwalk(command, tmp_path / "missing.safetensors", "--prior-sigma", "0", "--out", tmp_path / "x")
+    assert result.returncode != 0 and "--prior-sigma: must be a positive noise level, got 0" in result.stderr
+    assert not (tmp_path / "x").exists()

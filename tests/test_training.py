@@ -1,5 +1,6 @@
 """Training commands on tiny presets: checkpoints with their config, resume, Ctrl-C, DDP, learning."""
 
+import copy
 import json
 import os
 import signal
@@ -173,6 +174,9 @@ def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run
     teacher, teacher_meta = load_world_model(world_run / "dynamics.safetensors")
     task = DistillTask(config, teacher, from_dict(DynamicsTrainConfig, teacher_meta["config"]))
     assert task.sigmas[0] == pytest.approx(1.0) and task.student_sigma == pytest.approx(5.0)
+    with pytest.raises(ConfigError, match="prior_sigma must lie in"):
+        DistillTask(apply_overrides(copy.deepcopy(config), {"prior_sigma": 50.0}), teacher,
+                    from_dict(DynamicsTrainConfig, teacher_meta["config"]))
     train_student(config, quiet=True)
     _, meta = load_world_model(tmp_path / "student" / "student.safetensors")
     assert meta["distilled"]["prior_sigma"] == 5.0 and default_sigma_max(meta) == 5.0

@@ -4,8 +4,10 @@ Knowledge distillation of the sampler (Luhman & Luhman 2021, "Knowledge Distilla
 Generative Models for Improved Sampling Speed"): for a real context window, the teacher samples the
 last frame from noise ``epsilon`` with its many-step deterministic sampler and classifier-free guidance
 on the action; the student, initialised from the teacher, learns to map the same ``epsilon`` (at
-sigma_max) to that sample in one evaluation. Guidance is thereby folded into the student, so play
-needs neither a second unconditional pass nor more than one step.
+``student_sigma``, by default where the teacher starts) to that sample in one evaluation. Guidance is
+thereby folded into the student, so play needs neither a second unconditional pass nor more than one
+step. With ``prior_sigma`` the teacher starts from its own guess (``sampling.prior_start``) and the student,
+stepping at sigma 5, learns that too: the action then turns the view at no extra cost in play.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from torch import nn
 from engine.models.denoiser import Denoiser
 from engine.models.rollout import sampling_sigma_max
 from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
-from engine.training.config import from_dict, to_dict
+from engine.training.config import ConfigError, from_dict, to_dict
 from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, latent_episodes, load_world_model,
                                       save_world_model)
 from engine.training.loop import TrainConfig, train
@@ -55,6 +57,8 @@ class DistillTask(DynamicsTask):
         self.start = sampling_sigma_max(teacher.config, config.sigma_max)
         self.sigmas = karras_sigmas(config.teacher_steps, teacher.config.sigma_min, self.start)
         self.student_sigma = sampling_sigma_max(teacher.config, config.student_sigma or self.start)
+        if config.prior_sigma is not None and not 0 < config.prior_sigma <= teacher.config.sigma_max:
+            raise ConfigError(f"prior_sigma must lie in (0, {teacher.config.sigma_max:g}], got {config.prior_sigma}")
 
     def snapshot(self, path: Path, ema: nn.Module, meta: dict[str, Any]) -> None:
         save_world_model(path, ema, self.config, meta, {"distilled": to_dict(self.distill)})
