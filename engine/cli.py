@@ -107,7 +107,10 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.evaluation.evaluate import EvalConfig, evaluate
 
     from engine.export.export import default_sampler, default_sigma_max
+    from engine.models.denoiser import DiffusionConfig
+    from engine.models.rollout import sampling_prior_sigma, sampling_sigma_max
     from engine.training.checkpoint import load_checkpoint
+    from engine.training.config import from_dict
 
     meta = load_checkpoint(Path(args.world))[1]
     sampler, steps, _ = default_sampler(meta)
@@ -118,6 +121,12 @@ def _eval(args: argparse.Namespace) -> int:
                         prior_sigma=args.prior_sigma, long_rollout=args.long,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x],
                         autoencoder=args.autoencoder or "", seed=args.seed, out=args.out)
+    diffusion = from_dict(DiffusionConfig, meta["config"]["diffusion"])
+    try:                                  # before minutes of recording the probe windows, not after
+        sampling_sigma_max(diffusion, config.sigma_max)
+        sampling_prior_sigma(diffusion, config.prior_sigma)
+    except ValueError as error:
+        raise DreamwalkError(str(error)) from error
     report = evaluate(config)
     auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
     print(f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "

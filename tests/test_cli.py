@@ -213,3 +213,9 @@ def test_a_prior_start_must_be_a_positive_noise_level(command, tmp_path):
     result = dreamwalk(command, tmp_path / "missing.safetensors", "--prior-sigma", "0", "--out", tmp_path / "x")
     assert result.returncode != 0 and "--prior-sigma: must be a positive noise level, got 0" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_eval_refuses_a_prior_start_beyond_the_trained_noise_before_recording(world_run, tmp_path):
+    result = dreamwalk("eval", world_run / "dynamics.safetensors", "--prior-sigma", "50", "--out", tmp_path / "x")
+    assert result.returncode == 1 and "prior_sigma must lie in (0, 5], got 50.0" in one_error_line(result)
+    assert not (tmp_path / "x").exists()

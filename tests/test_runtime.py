@@ -342,7 +342,12 @@ def test_a_prior_start_is_exported_checked_and_played(world_run, tmp_path):
     check runs it on both sides, the manifest carries it, and the runtime uses it."""
     from engine.export.export import export_world
 
+    from engine.errors import DreamwalkError
+
     pack = tmp_path / "prior.dwpack"
+    with pytest.raises(DreamwalkError, match=r"prior_sigma must lie in \(0, 5\], got 50"):
+        export_world(world_run / "dynamics.safetensors", pack, sigma_max=1.0, prior_sigma=50.0)
+    assert not pack.exists()
     exported = export_world(world_run / "dynamics.safetensors", pack, parity_frames=6, sigma_max=1.0,
                             prior_sigma=5.0)
     assert exported["parity_max_abs_difference"] <= 1e-3

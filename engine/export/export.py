@@ -20,7 +20,7 @@ from engine.errors import DreamwalkError
 from engine.export.graphs import (CacheSlideGraph, DecoderGraph, DynamicsStepGraph, EncoderGraph, WarpGraph,
                                   cache_shape, dynamics_example, export_graph, to_fp16)
 from engine.export.pack import FORMAT_VERSION, sha256, write_pack
-from engine.models.rollout import sampling_sigma_max
+from engine.models.rollout import sampling_prior_sigma, sampling_sigma_max
 from engine.runtime.binding import BoundRollout
 from engine.runtime.rollout import CachedRollout, SamplerSettings
 from engine.training.dynamics import load_world_model, world_autoencoder, world_settings
@@ -107,6 +107,7 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
     ae_config = autoencoder.config
     try:
         start = sampling_sigma_max(diffusion, default_sigma_max(meta) if sigma_max is None else sigma_max)
+        prior_sigma = sampling_prior_sigma(diffusion, prior_sigma)
     except ValueError as error:
         raise DreamwalkError(str(error)) from error
     settings = SamplerSettings(sampler, steps, guidance_scale, diffusion.sigma_min, start,

@@ -25,6 +25,14 @@ def sampling_sigma_max(config, sigma_max: float | None) -> float:
     return float(sigma_max)
 
 
+def sampling_prior_sigma(config, prior_sigma: float | None) -> float | None:
+    """The level of a prior start's guess (``sampling.prior_start``): None (no prior start) or within the
+    trained noise levels, where the model's denoised value means something."""
+    if prior_sigma is not None and not 0 < prior_sigma <= config.sigma_max:
+        raise ValueError(f"prior_sigma must lie in (0, {config.sigma_max:g}], got {prior_sigma}")
+    return None if prior_sigma is None else float(prior_sigma)
+
+
 class LatentRollout:
     def __init__(self, denoiser: Denoiser, steps: int = 8, guidance_scale: float = 1.0, sampler: str = "heun",
                  generator: torch.Generator | None = None, sigma_max: float | None = None,
@@ -38,7 +46,7 @@ class LatentRollout:
         self.context_frames = denoiser.network.config.context_frames
         self.sigmas = karras_sigmas(steps, self.config.sigma_min, sampling_sigma_max(self.config, sigma_max))
         self.guidance_scale = guidance_scale
-        self.prior_sigma = prior_sigma
+        self.prior_sigma = sampling_prior_sigma(self.config, prior_sigma)
         self.sample = SAMPLERS[sampler]
         self.generator = generator
         self.cache: Cache = []

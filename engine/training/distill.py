@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from engine.models.denoiser import Denoiser
-from engine.models.rollout import sampling_sigma_max
+from engine.models.rollout import sampling_prior_sigma, sampling_sigma_max
 from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
 from engine.training.config import ConfigError, from_dict, to_dict
 from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, latent_episodes, load_world_model,
@@ -57,8 +57,10 @@ class DistillTask(DynamicsTask):
         self.start = sampling_sigma_max(teacher.config, config.sigma_max)
         self.sigmas = karras_sigmas(config.teacher_steps, teacher.config.sigma_min, self.start)
         self.student_sigma = sampling_sigma_max(teacher.config, config.student_sigma or self.start)
-        if config.prior_sigma is not None and not 0 < config.prior_sigma <= teacher.config.sigma_max:
-            raise ConfigError(f"prior_sigma must lie in (0, {teacher.config.sigma_max:g}], got {config.prior_sigma}")
+        try:
+            sampling_prior_sigma(teacher.config, config.prior_sigma)
+        except ValueError as error:
+            raise ConfigError(str(error)) from error
 
     def snapshot(self, path: Path, ema: nn.Module, meta: dict[str, Any]) -> None:
         save_world_model(path, ema, self.config, meta, {"distilled": to_dict(self.distill)})

@@ -260,7 +260,7 @@ def train_dynamics(config: DynamicsTrainConfig, quiet: bool = False) -> dict[str
         if unexpected or any(not name.startswith("warp.") for name in missing):
             raise DataError(f"{config.init} has another architecture than this run: "
                             f"{', '.join((unexpected or missing)[:3])}")
-    if task.model.warp is not None and fresh and episodes and not float(task.model.warp.linear.weight.detach().abs().sum()):
+    if task.model.warp is not None and fresh and episodes and not task.model.warp.linear.weight.detach().any():
         fit = fit_warp(task.model.warp, episodes, seed=config.train.seed)
         if not quiet:
             print(f"action warp fitted: next-latent error {fit['identity_mse']:.3f} -> {fit['warp_mse']:.3f}")
