@@ -16,8 +16,9 @@ def _collect(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from engine.data.collect import CollectPlan, collect
+    from engine.data.sources import parse_places
 
-    plan = CollectPlan(source=args.source, maps=tuple(_parse_maps(args.source, args.maps)), frames=args.frames,
+    plan = CollectPlan(source=args.source, maps=tuple(parse_places(args.source, args.maps)), frames=args.frames,
                        policy=args.policy, seed=args.seed, episode_frames=args.episode_frames)
     bar = tqdm(total=plan.frames, unit="frame", desc=f"collect {plan.source}", dynamic_ncols=True,
                disable=args.quiet)
@@ -38,22 +39,6 @@ def _collect(args: argparse.Namespace) -> int:
     print(f"{args.out}: recorded {result['recorded']} episodes, kept {result['skipped']} finished earlier "
           f"({result['episodes']} planned, {plan.frames:,} frames)")
     return 0
-
-
-def _parse_maps(source: str, text: str) -> list[str]:
-    from engine.errors import SourceError
-
-    if source == "vizdoom":
-        from engine.data.vizdoom_source import parse_maps
-        return parse_maps(text)
-    if source == "miniworld":
-        from engine.data.miniworld_source import short_name
-        names = [part.strip() for part in text.split(",")]
-        if not all(names):
-            raise SourceError(f"empty item in environment list {text!r}")
-        return list(dict.fromkeys(short_name(name) for name in names))
-    from engine.data.sources import SOURCE_NAMES
-    raise SourceError(f"unknown source {source!r}; choose one of: {', '.join(SOURCE_NAMES)}")
 
 
 def _data_info(args: argparse.Namespace) -> int:
@@ -106,6 +91,7 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from engine.evaluation.evaluate import EvalConfig, evaluate
 
+    from engine.data.sources import HELD_OUT
     from engine.export.export import default_sampler, default_sigma_max
     from engine.models.denoiser import DiffusionConfig
     from engine.models.rollout import sampling_prior_sigma, sampling_sigma_max
@@ -114,7 +100,11 @@ def _eval(args: argparse.Namespace) -> int:
 
     meta = load_checkpoint(Path(args.world))[1]
     sampler, steps, _ = default_sampler(meta)
-    config = EvalConfig(world=args.world, maps=args.maps, windows_per_map=args.windows_per_map,
+    source = args.source or meta.get("world", {}).get("source", "vizdoom")
+    if source not in HELD_OUT:
+        raise DreamwalkError(f"unknown source {source!r}; choose one of: {', '.join(HELD_OUT)}")
+    config = EvalConfig(world=args.world, source=source, maps=args.maps or HELD_OUT[source],
+                        windows_per_map=args.windows_per_map,
                         horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
                         guidance_scale=args.guidance,
                         sigma_max=default_sigma_max(meta) if args.sigma_max is None else args.sigma_max,
@@ -240,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluation = commands.add_parser("eval", help="measure a world model against the simulator on held-out maps")
     evaluation.add_argument("world", help="dynamics checkpoint (dynamics.safetensors)")
-    evaluation.add_argument("--maps", default="MAP21-MAP24")
+    evaluation.add_argument("--source", help="vizdoom or miniworld (default: the one the model was trained on)")
+    evaluation.add_argument("--maps", help="held-out maps or environments (default: MAP21-MAP24 for vizdoom; "
+                            "Maze,FourRooms,ThreeRooms,TMaze for miniworld, on seeds no collection uses)")
     evaluation.add_argument("--windows-per-map", type=int, default=4)
     evaluation.add_argument("--horizon", type=int, default=64)
     evaluation.add_argument("--steps", type=int, help="sampler steps per frame; default 4 (teacher), 1 (student)")

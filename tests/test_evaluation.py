@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from engine.evaluation.evaluate import EvalConfig, evaluate
+from engine.evaluation.evaluate import EvalConfig, evaluate, record_probe_windows
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
 from engine.actions import actions_to_array
@@ -51,6 +51,24 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     assert long["frames"] == 100 and len(long["contrast_ratio_range"]) == 2
     for name in ("strips.png", "psnr_vs_horizon.png", "long_rollout.png"):
         assert (tmp_path / "eval" / name).stat().st_size > 1000
+
+
+def test_probe_windows_come_from_miniworld_too():
+    frames, raw, ranges = record_probe_windows("miniworld", ["OneRoom", "Maze"], 1, 12, (32, 24), seed=0)
+    assert frames.shape == (2, 13, 24, 32, 3) and raw.shape == (2, 12, len(actions_to_array([{}])[0]))
+    assert ranges["turn_range"] > 0
+    # Real rendered rooms: the probe's turns and walks change the view, and the two places differ.
+    assert np.abs(frames[:, 1:].astype(int) - frames[:, :-1]).mean() > 1.0
+    assert np.abs(frames[0, 0].astype(int) - frames[1, 0]).mean() > 5.0
+
+
+def test_eval_measures_a_world_in_miniworld_rooms(world_run, tmp_path):
+    config = EvalConfig(world=str(world_run / "dynamics.safetensors"), source="miniworld", maps="OneRoom",
+                        windows_per_map=2, horizon=4, steps=1, guidance_sweep=[], long_rollout=0,
+                        out=str(tmp_path / "eval"))
+    report = evaluate(config)
+    assert report["source"] == "miniworld" and report["maps"] == ["OneRoom"] and report["windows"] == 2
+    assert report["copy_prompt_psnr"]["1"] > 12.0 and "long_rollout" not in report
 
 
 def test_horizontal_shift_reads_the_direction_content_moves():

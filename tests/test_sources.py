@@ -91,6 +91,18 @@ def test_miniworld_multi_room_environment_opens():
         assert rooms.reset().shape == (120, 160, 3)
 
 
+def test_places_are_maps_for_vizdoom_and_environments_for_miniworld():
+    from engine.data.sources import HELD_OUT, parse_places
+
+    assert parse_places("vizdoom", HELD_OUT["vizdoom"]) == ["MAP21", "MAP22", "MAP23", "MAP24"]
+    assert parse_places("miniworld", "MiniWorld-Maze-v0, FourRooms,Maze") == ["Maze", "FourRooms"]
+    assert parse_places("miniworld", HELD_OUT["miniworld"]) == ["Maze", "FourRooms", "ThreeRooms", "TMaze"]
+    for source, text, message in [("miniworld", "Maze,,OneRoom", "empty item"), ("miniworld", "Castle", "unknown"),
+                                  ("crafter", "x", "unknown source 'crafter'")]:
+        with pytest.raises(SourceError, match=message):
+            parse_places(source, text)
+
+
 def test_map_lists_take_ranges_and_commas():
     assert parse_maps("MAP01-MAP03") == ["MAP01", "MAP02", "MAP03"]
     assert parse_maps("map25,MAP27") == ["MAP25", "MAP27"]

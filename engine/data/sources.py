@@ -85,6 +85,29 @@ def open_source(name: str, **options: Any) -> Source:
     raise SourceError(f"unknown source {name!r}; choose one of: {', '.join(SOURCE_NAMES)}")
 
 
+# Where `dreamwalk eval` measures a world by default: maps and seeds its training data never visited.
+HELD_OUT = {"vizdoom": "MAP21-MAP24", "miniworld": "Maze,FourRooms,ThreeRooms,TMaze"}
+
+
+def open_place(name: str, place: str, **options: Any) -> Source:
+    """``open_source`` with the map (ViZDoom) or environment (MiniWorld) named the same way for both."""
+    return open_source(name, **{"env" if name == "miniworld" else "map": place}, **options)
+
+
+def parse_places(name: str, text: str) -> list[str]:
+    """A source's maps (``MAP01-MAP20``, ``MAP25,MAP27``) or environments (``Maze,FourRooms``), checked."""
+    if name == "vizdoom":
+        from engine.data.vizdoom_source import parse_maps
+        return parse_maps(text)
+    if name == "miniworld":
+        from engine.data.miniworld_source import short_name
+        names = [part.strip() for part in text.split(",")]
+        if not all(names):
+            raise SourceError(f"empty item in environment list {text!r}")
+        return list(dict.fromkeys(short_name(item) for item in names))
+    raise SourceError(f"unknown source {name!r}; choose one of: {', '.join(SOURCE_NAMES)}")
+
+
 def wrap_degrees(angle: float) -> float:
     """Angle in degrees folded into [-180, 180)."""
     return (angle + 180.0) % 360.0 - 180.0

@@ -1,8 +1,11 @@
 """``dreamwalk eval``: a world model against the real simulator on held-out maps.
 
-Windows are recorded live from the simulator (``open_source``) on MAP21-MAP24 with the action probe,
-each after a different stretch of exploring so prompts differ. Reported, all on 64x48-style model
-frames against the real frames:
+Windows are recorded live from the simulator (``open_source``) with the action probe, each after a
+different stretch of exploring so prompts differ: on MAP21-MAP24 for ViZDoom worlds (no collection
+plays them), and for MiniWorld worlds in their environments on small seeds (``seed * 1000 + ...``),
+which are held out in the sense that matters: a collection draws its episode seeds from [0, 2**31),
+so 100 episodes meet 16 window seeds with a chance below one in a million. Reported, all on the
+model's frames against the real frames:
 
 - teacher-forced next-frame PSNR / SSIM (the true previous frames as context);
 - autoregressive PSNR at horizons 1/4/16/64 from one real prompt frame with the true actions;
@@ -25,8 +28,7 @@ import torch
 
 from engine.actions import encode
 from engine.data.policies import make_policy
-from engine.data.sources import open_source
-from engine.data.vizdoom_source import parse_maps
+from engine.data.sources import open_place, parse_places
 from engine.data.windows import area_resize
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
@@ -40,7 +42,8 @@ HORIZONS = (1, 4, 16, 64)
 @dataclass
 class EvalConfig:
     world: str = "runs/dynamics/dynamics.safetensors"
-    maps: str = "MAP21-MAP24"
+    source: str = "vizdoom"
+    maps: str = "MAP21-MAP24"              # or MiniWorld environments (engine.data.sources.HELD_OUT)
     windows_per_map: int = 4
     horizon: int = 64
     steps: int = 4
@@ -55,25 +58,25 @@ class EvalConfig:
     out: str = "runs/eval"
 
 
-def record_probe_windows(maps: list[str], per_map: int, length: int, size: tuple[int, int],
+def record_probe_windows(source: str, maps: list[str], per_map: int, length: int, size: tuple[int, int],
                          seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """(W, length + 1, h, w, 3) frames and (W, length, 12) raw probe actions from the real simulator."""
     frames, actions = [], []
     for map_index, map_name in enumerate(maps):
         for window in range(per_map):
             window_seed = seed * 1000 + map_index * 100 + window
-            with open_source("vizdoom", map=map_name, seed=window_seed, depth=True) as source:
-                explorer = make_policy("explore", window_seed, source.turn_range, source.look_range, source.walk_step)
-                frame = source.reset(seed=window_seed)
+            with open_place(source, map_name, seed=window_seed, depth=True) as world:
+                explorer = make_policy("explore", window_seed, world.turn_range, world.look_range, world.walk_step)
+                frame = world.reset(seed=window_seed)
                 for _ in range(40 + 60 * window):            # walk somewhere else before each window
-                    frame = source.step(explorer.act(frame, source.pose, source.depth))
+                    frame = world.step(explorer.act(frame, world.pose, world.depth))
                 probe = ProbePolicy(window_seed)
                 recorded, taken = [frame], []
                 for _ in range(length):
                     action = probe.act()
                     taken.append(action.to_array())
-                    recorded.append(source.step(action))
-                meta = source.meta()
+                    recorded.append(world.step(action))
+                meta = world.meta()
             frames.append(area_resize(np.stack(recorded), size))
             actions.append(np.stack(taken))
     return np.stack(frames), np.stack(actions), {"turn_range": meta["turn_range"], "look_range": meta["look_range"]}
@@ -155,15 +158,17 @@ def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray
 
 def evaluate(config: EvalConfig) -> dict[str, Any]:
     model = WorldModel(config.world, config.autoencoder)
-    maps = parse_maps(config.maps)
-    frames, raw, ranges = record_probe_windows(maps, config.windows_per_map, config.horizon, model.size, config.seed)
+    maps = parse_places(config.source, config.maps)
+    frames, raw, ranges = record_probe_windows(config.source, maps, config.windows_per_map, config.horizon,
+                                               model.size, config.seed)
     actions = torch.from_numpy(encode(raw, ranges["turn_range"], ranges["look_range"]))
     other = torch.roll(actions, shifts=1, dims=0)                                       # another window's actions
     real, prompt = frames[:, 1:], frames[:, 0]
     reconstruction = np.stack([model.decode(model.encode(frames[:, t])) for t in range(frames.shape[1])], axis=1)
 
     report: dict[str, Any] = {"world": config.world,
-                              "autoencoder": config.autoencoder or model.meta["config"]["autoencoder"], "maps": maps, "windows": len(frames), "horizon": config.horizon,
+                              "autoencoder": config.autoencoder or model.meta["config"]["autoencoder"],
+                              "source": config.source, "maps": maps, "windows": len(frames), "horizon": config.horizon,
                               "sampler": {"name": config.sampler, "steps": config.steps,
                                           "sigma_max": config.sigma_max or model.denoiser.config.sigma_max,
                                           "prior_sigma": config.prior_sigma},
