@@ -256,8 +256,10 @@ class Launcher(QMainWindow):
 
     # --- worlds -------------------------------------------------------------------------------
     def refresh_worlds(self) -> None:
+        from engine.runtime.session import bundled_worlds
+
         self.worlds.clear()
-        packs = [(p, "bundled") for p in sorted(BUNDLED_WORLDS.glob("*.dwpack"))] if BUNDLED_WORLDS.exists() else []
+        packs = [(p, "bundled") for p in bundled_worlds(BUNDLED_WORLDS)]
         folder = user_worlds()
         packs += [(p, "yours") for p in sorted(folder.glob("*.dwpack"))] if folder.exists() else []
         for path, origin in packs:

@@ -369,3 +369,12 @@ def test_a_prior_start_is_exported_checked_and_played(world_run, tmp_path):
     assert passes[None] == [1.0] + passes[None][1:] and len(passes[5.0]) == len(passes[None]) + 1
     assert passes[5.0][0] == 5.0                              # the guess first, at the prior's level
     assert np.abs(latents[5.0] - latents[None]).max() > 1e-4
+
+
+def test_the_doom_world_stays_the_default_beside_other_bundled_worlds(tmp_path):
+    from engine.runtime.session import bundled_worlds
+
+    for name in ("miniworld.dwpack", "doom.dwpack", "atlas.dwpack", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in bundled_worlds(tmp_path)] == ["doom.dwpack", "atlas.dwpack", "miniworld.dwpack"]
+    assert bundled_worlds(tmp_path / "missing") == []

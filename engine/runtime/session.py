@@ -23,6 +23,13 @@ from engine.runtime.providers import choose_provider, warn
 from engine.runtime.rollout import CachedRollout, RolloutState, SamplerSettings
 
 DEFAULT_WORLDS = Path(__file__).resolve().parents[2] / "assets" / "worlds"
+DEFAULT_WORLD = "doom.dwpack"         # the default among the bundled worlds; the others follow by name
+
+
+def bundled_worlds(folder: Path = DEFAULT_WORLDS) -> list[Path]:
+    """The world packs in ``folder``, the default world first."""
+    packs = sorted(folder.glob("*.dwpack")) if folder.exists() else []
+    return sorted(packs, key=lambda pack: pack.name != DEFAULT_WORLD)
 
 
 @dataclass
@@ -110,7 +117,7 @@ class WorldSession:
         ``steps`` and ``guidance_scale`` override the pack's sampler settings (quality vs speed);
         ``io_binding`` keeps the key/value cache in device memory (default: on CUDA)."""
         if path is None:
-            packs = sorted(DEFAULT_WORLDS.glob("*.dwpack")) if DEFAULT_WORLDS.exists() else []
+            packs = bundled_worlds()
             if not packs:
                 raise DreamwalkError(f"no default world in {DEFAULT_WORLDS}; pass the path of a world pack")
             path = packs[0]
