@@ -1,22 +1,24 @@
-"""The default world's recipe, from nothing to the shipped pack: collect Freedoom 2 MAP01-MAP20, train the
-autoencoder, train the dynamics model, distill it, sharpen the decoder, evaluate on MAP21-MAP24, export,
-benchmark, ship.
+"""The bundled worlds' recipes, from nothing to the shipped pack: collect, train the autoencoder, train
+the dynamics model, distill it, sharpen the decoder, evaluate on held-out places, export, benchmark, ship.
 
-    python scripts/default_world.py [--run runs/default-world] [--data data/doom-train] [--until STAGE] [--ship]
+    python scripts/default_world.py [--world doom|miniworld] [--run DIR] [--data DIR] [--until STAGE] [--ship]
 
+``doom`` (the default world) plays Freedoom 2 MAP01-MAP20 and is measured on MAP21-MAP24; ``miniworld``
+(the second world) plays MiniWorld rooms and mazes and is measured on seeds its collection never drew.
 Every stage is the engine command a person would type, and every one resumes: run the script again after
 an interruption (Ctrl-C, a crash, a reboot) and it continues where it stopped; finished stages return at
-once. ``--ship`` copies the pack into ``assets/worlds/`` and its model card into ``docs/``.
+once. ``--ship`` copies the pack into ``assets/worlds/``.
 ``--set STAGE:KEY=VALUE`` overrides a training setting (e.g. ``--set dynamics:train.max_minutes=30``).
 
-The shipped world's teacher was trained on a GPU (``scripts/gpu_world.py``, 4 minutes on an H200, the same
-network as the CPU preset); the rest ran here:
+The shipped Doom world's teacher was trained on a GPU (``scripts/gpu_world.py``, 4 minutes on an H200, the
+same network as the CPU preset); the rest ran here:
 
     dreamwalk collect --source vizdoom --maps MAP01-MAP20 --frames 60000 --policy random --seed 7 \
         --episode-frames 1000 --out data/doom-random     # data/doom-mix: links to these and doom-train-100k
     python scripts/default_world.py --teacher runs/gpu-h200/teacher.safetensors --distill-data data/doom-mix --ship
 
 Without ``--teacher`` the dynamics stage trains the teacher on this CPU (92 minutes for the previous world).
+The MiniWorld world ran here from nothing: ``python scripts/default_world.py --world miniworld --ship``.
 """
 
 from __future__ import annotations
@@ -26,31 +28,86 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("collect", "autoencoder", "dynamics", "distill", "decoder", "eval", "export", "bench")
 
-# What the shipped world was trained with (docs/default-world.md has the measured results).
-# 100,000 frames are the first 50 episodes of the 300,000-frame collection (same plan, same seeds).
-COLLECT = ["--source", "vizdoom", "--maps", "MAP01-MAP20", "--frames", "100000", "--policy", "explore",
-           "--seed", "0"]
-AUTOENCODER = ["--preset", "default", "--set", "train.max_minutes=25"]
+
+@dataclass(frozen=True)
+class Recipe:
+    collections: dict[str, list[str]]    # folder under --data -> collect arguments; several are mixed by links
+    data: str                             # the default --data
+    autoencoder: list[str]
+    dynamics: list[str]
+    distill: list[str]
+    decoder: list[str] | None             # None: the autoencoder's own decoder
+    name: str
+    description: str
+    pack: str                             # file name in assets/worlds/
+    license: str = "model weights MIT"
+
+
 # Anchor noise keeps long rollouts from adding up their own errors (docs/world-model.md, experiments).
-DYNAMICS = ["--preset", "default", "--set", "diffusion.anchor_noise=0.5", "--set", "train.max_minutes=90"]
+DYNAMICS = ["--preset", "default", "--set", "diffusion.anchor_noise=0.5"]
 # The teacher samples four Heun steps from sigma 1 started from its own guess at sigma 5 (prior start:
 # truncated sampling alone keeps the last frame and ignores the action), guidance 1.5; one student step
 # at sigma 5 learns all of it (docs/world-model.md, "Why the world did not turn").
 DISTILL = ["--preset", "default", "--set", "teacher_steps=4", "--set", "sigma_max=1.0", "--set", "prior_sigma=5.0",
-           "--set", "student_sigma=5.0", "--set", "train.max_minutes=22"]
-# The decoder alone, trained on (encoder frozen, so the dynamics model still fits): reconstruction on the
-# held-out maps 25.1 -> 30.6 dB. The adversarial term (adversarial_weight 0.1) was sharper still but lower
-# in PSNR at every rollout horizon (docs/world-model.md), so the shipped decoder trains without it.
-DECODER = ["--preset", "default", "--set", "train.max_minutes=25", "--set", "adversarial_weight=0"]
+           "--set", "student_sigma=5.0"]
 EVAL = ["--windows-per-map", "4", "--horizon", "64", "--long", "1000", "--sweep", ""]
-NAME = "Doom (Freedoom 2)"
-DESCRIPTION = "Rooms dreamed from Freedoom 2 MAP01-MAP20 by a world model {trained}: soft and short-memoried"
-LICENSE = "BSD-3-Clause (Freedoom assets); model weights MIT"
+MINIWORLD_PLACES = "Maze,MazeS3,FourRooms,ThreeRooms,OneRoom,TMaze,YMaze,WallGap,Hallway"
+
+WORLDS = {
+    # What the shipped worlds were trained with (docs/default-world.md, docs/miniworld-world.md).
+    "doom": Recipe(
+        # 100,000 frames are the first 50 episodes of the 300,000-frame collection (same plan, same seeds).
+        collections={".": ["--source", "vizdoom", "--maps", "MAP01-MAP20", "--frames", "100000",
+                           "--policy", "explore", "--seed", "0"]},
+        data="data/doom-train-100k",
+        autoencoder=["--preset", "default", "--set", "train.max_minutes=25"],
+        dynamics=[*DYNAMICS, "--set", "train.max_minutes=90"],
+        distill=[*DISTILL, "--set", "train.max_minutes=22"],
+        # The decoder alone, trained on (encoder frozen, so the dynamics model still fits): reconstruction on
+        # the held-out maps 25.1 -> 30.6 dB. The adversarial term (adversarial_weight 0.1) was sharper still
+        # but lower in PSNR at every rollout horizon (docs/world-model.md), so it trains without it.
+        decoder=["--preset", "default", "--set", "train.max_minutes=25", "--set", "adversarial_weight=0"],
+        name="Doom (Freedoom 2)",
+        description="Rooms dreamed from Freedoom 2 MAP01-MAP20 by a world model {trained}: soft and short-memoried",
+        pack="doom.dwpack",
+        license="BSD-3-Clause (Freedoom assets); model weights MIT"),
+    # Rooms and mazes: 60,000 frames of the explore policy and 30,000 of the random one (varied actions).
+    "miniworld": Recipe(
+        collections={
+            "explore": ["--source", "miniworld", "--maps", MINIWORLD_PLACES, "--frames", "60000", "--policy",
+                        "explore", "--seed", "0", "--episode-frames", "1000"],
+            "random": ["--source", "miniworld", "--maps", MINIWORLD_PLACES, "--frames", "30000", "--policy",
+                       "random", "--seed", "7", "--episode-frames", "1000"]},
+        data="data/mw",
+        autoencoder=["--preset", "default", "--set", "train.max_minutes=20"],
+        dynamics=[*DYNAMICS, "--set", "train.max_minutes=75"],
+        distill=[*DISTILL, "--set", "train.max_minutes=22"],
+        decoder=None,
+        name="MiniWorld rooms",
+        description="MiniWorld rooms and mazes dreamed by a world model {trained}",
+        pack="miniworld.dwpack",
+        license="Apache-2.0 (MiniWorld assets); model weights MIT"),
+}
+
+
+def training_data(data: Path, recipe: Recipe) -> Path:
+    """The folder training reads: the one collection, or a folder of links to each collection's shards."""
+    if list(recipe.collections) == ["."]:
+        return data
+    mix = data / "mix"
+    mix.mkdir(parents=True, exist_ok=True)
+    for folder in recipe.collections:
+        for shard in sorted((data / folder).glob("*.npz")):
+            link = mix / shard.name
+            if not link.exists():
+                link.symlink_to(Path("..") / folder / shard.name)
+    return mix
 
 
 def dreamwalk(*arguments: str) -> None:
@@ -68,37 +125,42 @@ def overrides(stage: str, pairs: list[str]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, default=Path("runs/default-world"))
-    parser.add_argument("--data", type=Path, default=Path("data/doom-train-100k"))
+    parser.add_argument("--world", choices=list(WORLDS), default="doom")
+    parser.add_argument("--run", type=Path, help="run folder (default: runs/default-world, runs/miniworld-world)")
+    parser.add_argument("--data", type=Path, help="episode folder (default: the recipe's)")
     parser.add_argument("--until", choices=STAGES, default=STAGES[-1])
     parser.add_argument("--teacher", type=Path, help="distil this dynamics model instead of the dynamics stage's "
                         "(e.g. one trained on a GPU by scripts/gpu_world.py); its autoencoder must be this run's")
     parser.add_argument("--distill-data", type=Path, help="episodes to distil on (default: the teacher's)")
     parser.add_argument("--set", action="append", default=[], metavar="STAGE:KEY=VALUE")
-    parser.add_argument("--ship", action="store_true", help="copy the pack and model card into assets/ and docs/")
+    parser.add_argument("--ship", action="store_true", help="copy the pack into assets/worlds/")
     args = parser.parse_args()
-    run, data = args.run, args.data
+    recipe = WORLDS[args.world]
+    run = args.run or Path("runs/default-world" if args.world == "doom" else f"runs/{args.world}-world")
+    data = args.data or Path(recipe.data)
     autoencoder = run / "autoencoder" / "autoencoder.safetensors"
     teacher = args.teacher or run / "dynamics" / "dynamics.safetensors"
     student = run / "student" / "student.safetensors"
-    decoder = run / "decoder" / "autoencoder.safetensors"
-    pack = run / "doom.dwpack"
+    decoder = run / "decoder" / "autoencoder.safetensors" if recipe.decoder else autoencoder
+    pack = run / recipe.pack
     stages = STAGES[: STAGES.index(args.until) + 1]
 
     if "collect" in stages:
-        dreamwalk("collect", *COLLECT, "--out", str(data))
+        for folder, arguments in recipe.collections.items():
+            dreamwalk("collect", *arguments, "--out", str(data / folder))
+    train_data = training_data(data, recipe)
     if "autoencoder" in stages:
-        dreamwalk("train", "autoencoder", *AUTOENCODER, "--data", str(data), "--out", str(autoencoder.parent),
-                  *overrides("autoencoder", args.set))
+        dreamwalk("train", "autoencoder", *recipe.autoencoder, "--data", str(train_data),
+                  "--out", str(autoencoder.parent), *overrides("autoencoder", args.set))
     if "dynamics" in stages and not args.teacher:
-        dreamwalk("train", "dynamics", *DYNAMICS, "--data", str(data), "--out", str(teacher.parent),
+        dreamwalk("train", "dynamics", *recipe.dynamics, "--data", str(train_data), "--out", str(teacher.parent),
                   "--set", f"autoencoder={autoencoder}", *overrides("dynamics", args.set))
     if "distill" in stages:
         data_override = ["--set", f"data={args.distill_data}"] if args.distill_data else []
-        dreamwalk("distill", str(teacher), *DISTILL, *data_override, "--out", str(student.parent),
+        dreamwalk("distill", str(teacher), *recipe.distill, *data_override, "--out", str(student.parent),
                   *overrides("distill", args.set))
-    if "decoder" in stages:
-        dreamwalk("train", "decoder", *DECODER, "--data", str(data), "--out", str(decoder.parent),
+    if "decoder" in stages and recipe.decoder:
+        dreamwalk("train", "decoder", *recipe.decoder, "--data", str(train_data), "--out", str(decoder.parent),
                   "--set", f"autoencoder={autoencoder}", *overrides("decoder", args.set))
     evaluation = run / "eval"
     if "eval" in stages and not (evaluation / "eval.json").exists():
@@ -106,15 +168,15 @@ def main() -> None:
     if "export" in stages and not pack.exists():
         trained = ("distilled on a 2-core CPU from a teacher trained on a GPU" if args.teacher
                    else "trained on a 2-core CPU")
-        dreamwalk("export", str(student), "--out", str(pack), "--name", NAME,
-                  "--description", DESCRIPTION.format(trained=trained),
-                  "--license", LICENSE, "--metrics", str(evaluation / "eval.json"), "--autoencoder", str(decoder))
+        dreamwalk("export", str(student), "--out", str(pack), "--name", recipe.name,
+                  "--description", recipe.description.format(trained=trained), "--license", recipe.license,
+                  "--metrics", str(evaluation / "eval.json"), "--autoencoder", str(decoder))
     if "bench" in stages and not (run / "bench.json").exists():
         dreamwalk("bench", str(pack), "--device", "cpu", "--steps", "1,2,4", "--frames", "1000",
                   "--json", str(run / "bench.json"))
     if args.ship:
-        shutil.copyfile(pack, ROOT / "assets" / "worlds" / "doom.dwpack")
-        print(f"shipped {pack} -> assets/worlds/doom.dwpack")
+        shutil.copyfile(pack, ROOT / "assets" / "worlds" / recipe.pack)
+        print(f"shipped {pack} -> assets/worlds/{recipe.pack}")
 
 
 if __name__ == "__main__":
