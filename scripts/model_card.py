@@ -23,6 +23,9 @@ sys.path.insert(0, str(ROOT))
 from engine.export.pack import embed_model_card, open_pack  # noqa: E402
 
 
+SIMULATORS = {"vizdoom": "ViZDoom", "miniworld": "MiniWorld, on seeds its collection never drew"}
+
+
 def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -34,8 +37,9 @@ def evaluation_section(report: dict) -> str:
     rows = [[h, f"{auto['psnr'][h]:.2f}", f"{copy[h]:.2f}", f"{auto['psnr'][h] - copy[h]:+.2f}",
              f"{auto['dtpsnr'][h]:+.2f}", f"{auto['sharpness_ratio'][h]:.2f}"] for h in copy]
     sampler = report["sampler"]
+    simulator = SIMULATORS[report.get("source", "vizdoom")]
     parts = [
-        f"`dreamwalk eval` on {', '.join(report['maps'])} (live ViZDoom, the action probe), {report['windows']} "
+        f"`dreamwalk eval` on {', '.join(report['maps'])} (live {simulator}, the action probe), {report['windows']} "
         f"windows, sampler {sampler['name']} x{sampler['steps']} from sigma {sampler.get('sigma_max', 'max')}:",
         "",
         table(["horizon (frames)", "PSNR (dB)", "copy-prompt (dB)", "vs copy", "dTPSNR (dB)", "sharpness ratio"], rows),
@@ -83,12 +87,12 @@ def prompts_section(prompts: dict) -> str:
                   "view shift turning L / R (px/frame)", "branch L / R", "turns both ways"], rows)
 
 
-def figures_section(folder: str) -> list[str]:
+def figures_section(folder: str, places: str) -> list[str]:
     return [
         f"## Frame strips (in the repository's docs/{folder}/)",
         "",
         "Per window: the real frames, the frames dreamed with the true actions, and with another window's",
-        "actions (MAP21-MAP24):",
+        f"actions ({places}):",
         "",
         f"![strips]({folder}/strips.png)",
         "",
@@ -118,6 +122,8 @@ def main() -> None:
     opened.close()
     frame, training, sampler = manifest["frame"], manifest["training"], manifest["sampler"]
     notes = args.notes.read_text()
+    report = json.loads(args.eval.read_text())
+    source = report.get("source", "vizdoom")
     size = args.pack.stat().st_size / 2 ** 20
     card = "\n".join([
         f"# {manifest['name']}",
@@ -134,19 +140,19 @@ def main() -> None:
         "",
         notes.strip(),
         "",
-        "## Evaluation (held-out maps)",
+        f"## Evaluation (held-out {'maps' if source == 'vizdoom' else 'seeds'})",
         "",
-        evaluation_section(json.loads(args.eval.read_text())),
+        evaluation_section(report),
         "",
         "## Speed (`dreamwalk bench`)",
         "",
         bench_section(json.loads(args.bench.read_text())),
         "",
-        "## From the bundled prompts, Doom and not (`scripts/prompt_rollouts.py`)",
+        "## From the bundled prompts, of every kind (`scripts/prompt_rollouts.py`)",
         "",
         prompts_section(json.loads(args.prompts.read_text())),
         "",
-        *(figures_section(args.figures) if args.figures else []),
+        *(figures_section(args.figures, ", ".join(report["maps"])) if args.figures else []),
     ])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(card)
