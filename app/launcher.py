@@ -40,11 +40,12 @@ def prompt_captions() -> dict[str, str]:
 
 
 def metrics_summary(metrics: dict) -> str:
-    """One line of a pack's evaluation for people: quality 16 frames ahead on maps it never saw."""
+    """One line of a pack's evaluation for people: quality 16 frames ahead on maps (or rooms) it never saw."""
     try:
         ahead = metrics["autoregressive"]
         psnr, copy = ahead["psnr"]["16"], metrics["copy_prompt_psnr"]["16"]
-        return (f"16 frames ahead on unseen maps: {psnr:.1f} dB PSNR (holding the prompt still: {copy:.1f} dB), "
+        unseen = "rooms" if metrics.get("source") == "miniworld" else "maps"
+        return (f"16 frames ahead in unseen {unseen}: {psnr:.1f} dB PSNR (holding the prompt still: {copy:.1f} dB), "
                 f"actions change it by {ahead['dtpsnr']['16']:.2f} dB, sharpness {ahead['sharpness_ratio']['16']:.2f} "
                 "of real frames")
     except (KeyError, TypeError, ValueError):

@@ -86,7 +86,7 @@ WORLDS = {
                        "random", "--seed", "7", "--episode-frames", "1000"]},
         data="data/mw",
         autoencoder=["--preset", "default", "--set", "train.max_minutes=20"],
-        dynamics=[*DYNAMICS, "--set", "train.max_minutes=75"],
+        dynamics=[*DYNAMICS, "--set", "train.max_minutes=65"],
         distill=[*DISTILL, "--set", "train.max_minutes=22"],
         decoder=None,
         name="MiniWorld rooms",
