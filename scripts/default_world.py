@@ -113,9 +113,16 @@ def training_data(data: Path, recipe: Recipe) -> Path:
 def dreamwalk(*arguments: str) -> None:
     command = [sys.executable, "-m", "engine.cli", *arguments]
     print("+ dreamwalk", " ".join(arguments), flush=True)
-    result = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if result.returncode != 0:
-        sys.exit(f"default_world: the {arguments[0]} stage stopped (exit {result.returncode}); "
+    stage = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        code = stage.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached the stage too: let it save what it finished (subprocess.run would kill it).
+        stage.wait()
+        sys.exit(f"default_world: interrupted in the {arguments[0]} stage; what it finished is saved, "
+                 "run the same command again to continue")
+    if code != 0:
+        sys.exit(f"default_world: the {arguments[0]} stage stopped (exit {code}); "
                  "run the same command again to continue")
 
 
