@@ -262,8 +262,8 @@ def train_dynamics(config: DynamicsTrainConfig, quiet: bool = False) -> dict[str
                             f"{', '.join((unexpected or missing)[:3])}")
     if task.model.warp is not None and fresh and episodes and not task.model.warp.linear.weight.detach().any():
         fit = fit_warp(task.model.warp, episodes, seed=config.train.seed)
-        if not quiet:
-            print(f"action warp fitted: next-latent error {fit['identity_mse']:.3f} -> {fit['warp_mse']:.3f}")
+        # One line even with --quiet (which only hides the progress bar): how much motion the warp explains.
+        print(f"action warp fitted: next-latent error {fit['identity_mse']:.3f} -> {fit['warp_mse']:.3f}")
     summary = train(task, config.train, to_dict(config), quiet)
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
         save_world_model(Path(config.train.out) / FINAL, summary["ema"], config, summary)
