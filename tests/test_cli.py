@@ -223,5 +223,6 @@ def test_eval_refuses_a_prior_start_beyond_the_trained_noise_before_recording(wo
 
 def test_eval_names_the_sources_it_knows(world_run, tmp_path):
     result = dreamwalk("eval", world_run / "dynamics.safetensors", "--source", "crafter", "--out", tmp_path / "x")
-    assert result.returncode == 1 and "unknown source 'crafter'; choose one of: vizdoom, miniworld" in one_error_line(result)
+    assert result.returncode == 1
+    assert "unknown source 'crafter'; choose one of: vizdoom, miniworld" in one_error_line(result)
     assert not (tmp_path / "x").exists()
