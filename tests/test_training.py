@@ -283,3 +283,21 @@ def test_gpu_world_script_runs_every_stage_within_its_budget(autoencoder_run, tm
     with safe_open(str(out / "student.fp16.safetensors"), framework="pt") as handle:
         assert all(handle.get_tensor(name).dtype in (torch.float16, torch.bool, torch.int64)
                    for name in handle.keys())
+
+
+def test_recipe_mixes_several_collections_by_links(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("default_world", ROOT / "scripts" / "default_world.py")
+    recipe = importlib.util.module_from_spec(spec)
+    sys.modules["default_world"] = recipe          # its dataclasses look their module up
+    spec.loader.exec_module(recipe)
+    for folder, name in [("explore", "a.npz"), ("explore", "b.npz"), ("random", "c.npz")]:
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_bytes(name.encode())
+    world = recipe.WORLDS["miniworld"]
+    mix = recipe.training_data(tmp_path, world)
+    assert sorted(p.name for p in mix.iterdir()) == ["a.npz", "b.npz", "c.npz"]
+    assert (mix / "c.npz").read_bytes() == b"c.npz" and (mix / "c.npz").is_symlink()
+    assert recipe.training_data(tmp_path, world) == mix            # a second run links nothing twice
+    assert recipe.training_data(tmp_path, recipe.WORLDS["doom"]) == tmp_path   # one collection: itself
