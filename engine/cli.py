@@ -91,7 +91,7 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from engine.evaluation.evaluate import EvalConfig, evaluate
 
-    from engine.data.sources import HELD_OUT
+    from engine.data.sources import HELD_OUT, parse_places
     from engine.export.export import default_sampler, default_sigma_max
     from engine.models.denoiser import DiffusionConfig
     from engine.models.rollout import sampling_prior_sigma, sampling_sigma_max
@@ -101,9 +101,9 @@ def _eval(args: argparse.Namespace) -> int:
     meta = load_checkpoint(Path(args.world))[1]
     sampler, steps, _ = default_sampler(meta)
     source = args.source or meta.get("world", {}).get("source", "vizdoom")
-    if source not in HELD_OUT:
-        raise DreamwalkError(f"unknown source {source!r}; choose one of: {', '.join(HELD_OUT)}")
-    config = EvalConfig(world=args.world, source=source, maps=args.maps or HELD_OUT[source],
+    maps = args.maps or HELD_OUT.get(source, "")
+    parse_places(source, maps)            # an unknown source or place: one error line before any recording
+    config = EvalConfig(world=args.world, source=source, maps=maps,
                         windows_per_map=args.windows_per_map,
                         horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
                         guidance_scale=args.guidance,

@@ -21,7 +21,7 @@ import numpy as np
 from engine.actions import KEYS, Action, actions_to_array
 from engine.data.policies import Policy, make_policy
 from engine.data.shards import NO_SPACE_ERRNOS, SHARD_SUFFIX, read_meta, write_shard
-from engine.data.sources import SOURCE_NAMES, Source, open_source
+from engine.data.sources import SOURCE_NAMES, Source, open_place
 from engine.errors import DataError
 
 PLAN_FILE = "collection.json"
@@ -132,8 +132,7 @@ def record_episode(plan: CollectPlan, index: int,
                    tick: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Play episode ``index`` of the plan; ``tick(n)`` is called as frames are recorded."""
     map_name, episode_seed, length = plan.episode(index)
-    options = {"map": map_name} if plan.source == "vizdoom" else {"env": map_name}
-    with open_source(plan.source, seed=episode_seed, depth=plan.policy == "explore", **options) as source:
+    with open_place(plan.source, map_name, seed=episode_seed, depth=plan.policy == "explore") as source:
         policy = make_policy(plan.policy, episode_seed, source.turn_range, source.look_range, source.walk_step)
         frames, actions, poses = play(source, policy, source.reset(seed=episode_seed), length, tick)
         meta = {**source.meta(), "seed": episode_seed, "policy": plan.policy, "episode": index,
