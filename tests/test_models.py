@@ -46,6 +46,8 @@ def test_block_causal_mask():
     mask = block_causal_mask(3, 2)
     assert mask.shape == (6, 6)
     assert mask[0, 1] and not mask[0, 2] and mask[5, 0] and mask[3, 2] and not mask[2, 4]
+    windowed = block_causal_mask(3, 2, window=2)                         # a frame sees itself and one before
+    assert windowed[5, 2] and not windowed[5, 1] and torch.equal(windowed[:4], mask[:4])
 
 
 def test_frames_never_see_the_future():

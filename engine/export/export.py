@@ -17,8 +17,8 @@ import torch
 
 from engine.actions import KEYS
 from engine.errors import DreamwalkError
-from engine.export.graphs import (CacheSlideGraph, DecoderGraph, DynamicsStepGraph, EncoderGraph, WarpGraph,
-                                  cache_shape, dynamics_example, export_graph, to_fp16)
+from engine.export.graphs import (FRAME_AXES, CacheSlideGraph, DecoderGraph, DynamicsStepGraph, EncoderGraph,
+                                  WarpGraph, cache_shape, dynamics_example, export_graph, to_fp16)
 from engine.export.pack import FORMAT_VERSION, sha256, write_pack
 from engine.models.rollout import sampling_prior_sigma, sampling_sigma_max
 from engine.runtime.binding import BoundRollout
@@ -59,10 +59,11 @@ def onnx_warp(session: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
 
 def rollout_latents(step: Callable[..., tuple[np.ndarray, ...]], denoiser: Any, settings: SamplerSettings,
                     prompt: np.ndarray, actions: np.ndarray, seed: int,
-                    warp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+                    warp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, fold: bool = True
+                    ) -> np.ndarray:
     config = denoiser.network.config
     rollout = CachedRollout(step, settings, cache_shape(denoiser), config.tokens_per_frame, config.action_dim, seed,
-                            warp)
+                            warp, fold)
     rollout.prime(prompt)
     return np.stack([rollout.step(action) for action in actions])
 
@@ -70,7 +71,8 @@ def rollout_latents(step: Callable[..., tuple[np.ndarray, ...]], denoiser: Any, 
 def bound_rollout_latents(dynamics: Any, slide: Any, denoiser: Any, settings: SamplerSettings, prompt: np.ndarray,
                           actions: np.ndarray, seed: int,
                           warp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
-    """The same rollout through I/O binding (cache kept by ONNX Runtime, slid by the slide graph)."""
+    """The same rollout through I/O binding (cache kept by ONNX Runtime, slid by the slide graph), with
+    each frame's cache pass on its own: it checks the folded passes of the other rollouts too."""
     config = denoiser.network.config
     rollout = BoundRollout(dynamics, slide, "cpu", settings, cache_shape(denoiser), config.tokens_per_frame,
                            config.action_dim, seed, warp)
@@ -119,7 +121,8 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
         export_graph(EncoderGraph(autoencoder), {"frame": frame}, ["latent"], folder / "encoder.onnx")
         export_graph(DecoderGraph(autoencoder), {"latent": latent}, ["frame"], folder / "decoder.onnx")
         step_graph = DynamicsStepGraph(denoiser).eval()
-        export_graph(step_graph, dynamics_example(denoiser), ["denoised", "keys", "values"], folder / "dynamics.onnx")
+        export_graph(step_graph, dynamics_example(denoiser), ["denoised", "keys", "values"], folder / "dynamics.onnx",
+                     FRAME_AXES)
         past = torch.zeros(cache_shape(denoiser))
         new = past[:, :, :, :config.tokens_per_frame]
         export_graph(CacheSlideGraph(config.tokens_per_frame), {"past_keys": past, "past_values": past, "keys": new,

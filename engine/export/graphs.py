@@ -54,9 +54,11 @@ class WarpGraph(nn.Module):
 
 
 class DynamicsStepGraph(nn.Module):
-    """Shapes (B = 1): noisy/anchor (B, C, h, w); sigma (B,); action (B, A); keep_action (B,) bool;
-    past_keys/past_values (layers, B, heads, P, head_dim) with P = (context_frames - 1) * tokens;
-    past_valid (B, P) bool. Outputs: denoised (B, C, h, w); keys/values (layers, B, heads, tokens, head_dim)."""
+    """One denoiser evaluation of F new frames against the cache. Shapes: noisy/anchor (F, C, h, w);
+    sigma (F,); action (F, A); keep_action (F,) bool; past_keys/past_values (layers, 1, heads, P, head_dim)
+    with P = (context_frames - 1) * tokens; past_valid (1, P) bool. Outputs: denoised (F, C, h, w);
+    keys/values (layers, 1, heads, F * tokens, head_dim). F is 1, or 2 when the runtime folds the last
+    frame's cache pass into the next frame's first pass (``FRAME_AXES``: exported with a free F)."""
 
     def __init__(self, denoiser: Denoiser) -> None:
         super().__init__()
@@ -66,11 +68,16 @@ class DynamicsStepGraph(nn.Module):
                 keep_action: torch.Tensor, past_keys: torch.Tensor, past_values: torch.Tensor,
                 past_valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         past = [(past_keys[i], past_values[i]) for i in range(past_keys.shape[0])]
-        denoised, presents = self.denoiser.denoise(noisy[:, None], sigma[:, None], anchor[:, None], action[:, None],
-                                                   keep_action[:, None], past, past_valid)
+        denoised, presents = self.denoiser.denoise(noisy[None], sigma[None], anchor[None], action[None],
+                                                   keep_action[None], past, past_valid)
         keys = torch.stack([k for k, _ in presents])
         values = torch.stack([v for _, v in presents])
-        return denoised[:, 0], keys, values
+        return denoised[0], keys, values
+
+
+# The dynamics graph's free axes: the number of new frames of one evaluation, and their keys/values.
+FRAME_AXES = {**{name: {0: "frames"} for name in ("noisy", "sigma", "anchor", "action", "keep_action", "denoised")},
+              "keys": {3: "new_tokens"}, "values": {3: "new_tokens"}}
 
 
 class CacheSlideGraph(nn.Module):
@@ -102,13 +109,16 @@ def dynamics_example(denoiser: Denoiser) -> dict[str, torch.Tensor]:
     }
 
 
-def export_graph(module: nn.Module, inputs: dict[str, torch.Tensor], outputs: list[str], path: Path) -> Path:
-    """Export with named inputs/outputs and fixed shapes (the runtime plays one world at batch 1)."""
+def export_graph(module: nn.Module, inputs: dict[str, torch.Tensor], outputs: list[str], path: Path,
+                 dynamic_axes: dict[str, dict[int, str]] | None = None) -> Path:
+    """Export with named inputs/outputs and fixed shapes (the runtime plays one world at batch 1), except
+    ``dynamic_axes``."""
     module = module.eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")                       # the TorchScript exporter's deprecation notice
         torch.onnx.export(module, tuple(inputs.values()), str(path), input_names=list(inputs),
-                          output_names=outputs, opset_version=OPSET, dynamo=False)
+                          output_names=outputs, opset_version=OPSET, dynamo=False,
+                          dynamic_axes=dynamic_axes)
     return path
 
 

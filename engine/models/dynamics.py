@@ -49,10 +49,16 @@ def rope(x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     return torch.cat([first * cos - second * sin, first * sin + second * cos], dim=-1)
 
 
-def block_causal_mask(frames: int, tokens: int, device: torch.device | None = None) -> torch.Tensor:
-    """(frames*tokens, frames*tokens) bool, True where attention is allowed: same or earlier frame."""
+def block_causal_mask(frames: int, tokens: int, device: torch.device | None = None,
+                      window: int | None = None) -> torch.Tensor:
+    """(frames*tokens, frames*tokens) bool, True where attention is allowed: same or earlier frame, and
+    with ``window`` no more than ``window - 1`` frames earlier (each frame sees a window of ``window``
+    frames, so a pass over two new frames gives the first the context a pass of its own would)."""
     frame_of = torch.arange(frames * tokens, device=device) // tokens
-    return frame_of[:, None] >= frame_of[None, :]
+    allowed = frame_of[:, None] >= frame_of[None, :]
+    if window is not None:
+        allowed = allowed & (frame_of[:, None] - frame_of[None, :] < window)
+    return allowed
 
 
 def noise_embedding(c_noise: torch.Tensor, dim: int) -> torch.Tensor:
@@ -152,7 +158,8 @@ class DynamicsTransformer(nn.Module):
         past_frames = 0 if not past else past[0][0].shape[2] // tokens
         key_positions = torch.arange(past_frames + frames, device=x.device).repeat_interleave(tokens)
         query_positions = key_positions[past_frames * tokens:]
-        mask = block_causal_mask(past_frames + frames, tokens, x.device)[past_frames * tokens:]   # (Lq, Lk)
+        mask = block_causal_mask(past_frames + frames, tokens, x.device,
+                                 self.config.context_frames)[past_frames * tokens:]            # (Lq, Lk)
         if past_valid is not None:
             new_keys = torch.ones(batch, frames * tokens, dtype=torch.bool, device=x.device)
             key_valid = torch.cat([past_valid, new_keys], dim=1)                            # (B, Lk)

@@ -5,7 +5,8 @@ cache to the device and every new frame's keys back, and sliding the window woul
 ``BoundRollout`` keeps the cache as ONNX Runtime values on the device: the dynamics graph reads it in
 place, the new frame's keys/values stay on the device, and the pack's ``slide`` graph moves the window
 there. Only the small per-frame tensors (the noisy latent, the action, the denoised latent) cross
-between host and device. It dreams the same frames as ``CachedRollout`` for the same seed.
+between host and device. It dreams the same frames as ``CachedRollout`` for the same seed. It runs each
+frame's cache pass on its own (no ``fold``): the new frame's keys would have to be split on the device.
 """
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ class BoundRollout(CachedRollout):
         self._keys = to_device(np.ascontiguousarray(keys, np.float32), self._device, 0)
         self._values = to_device(np.ascontiguousarray(values, np.float32), self._device, 0)
 
-    def _evaluate(self, noisy: np.ndarray, sigma: float, anchor: np.ndarray, action: np.ndarray,
-                  keep: bool) -> tuple[np.ndarray, Any, Any]:
+    def _run(self, noisy: np.ndarray, sigma: list[float], anchor: np.ndarray, action: np.ndarray,
+             keep: list[bool]) -> tuple[np.ndarray, Any, Any]:
         binding = self._dynamics.io_binding()
-        small = {"noisy": noisy.astype(np.float32), "sigma": np.array([sigma], np.float32),
-                 "anchor": anchor.astype(np.float32), "action": action.astype(np.float32)[None],
-                 "keep_action": np.array([keep]), "past_valid": self.valid}
+        small = {"noisy": noisy.astype(np.float32), "sigma": np.array(sigma, np.float32),
+                 "anchor": anchor.astype(np.float32), "action": action.astype(np.float32),
+                 "keep_action": np.array(keep), "past_valid": self.valid}
         for name, value in small.items():
             binding.bind_cpu_input(name, np.ascontiguousarray(value))
         binding.bind_ortvalue_input("past_keys", self._keys)
@@ -75,15 +76,17 @@ class BoundRollout(CachedRollout):
         zeros = np.zeros(self._cache_shape, np.float32)
         self._set_cache(zeros, zeros)
         self.valid[:] = False
+        self.pending = None
         self._cache_frame(latent, latent, np.zeros(self.action_dim, np.float32), keep=False)
 
     def snapshot(self) -> RolloutState:
         return RolloutState(self._keys.numpy(), self._values.numpy(), self.valid.copy(),
                             None if self.last_latent is None else self.last_latent.copy(),
-                            copy.deepcopy(self.rng.bit_generator.state))
+                            copy.deepcopy(self.rng.bit_generator.state), copy.deepcopy(self.pending))
 
     def restore(self, state: RolloutState) -> None:
         self._set_cache(state.keys, state.values)
         self.valid = state.valid.copy()
         self.last_latent = None if state.last_latent is None else state.last_latent.copy()
         self.rng.bit_generator.state = copy.deepcopy(state.rng)
+        self.pending = copy.deepcopy(state.pending)

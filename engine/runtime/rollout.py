@@ -1,6 +1,13 @@
 """The autoregressive sampler over the exported dynamics graph, in numpy, with a fixed-size key/value
 cache: the numpy twin of engine.models.rollout.LatentRollout. Memory is the same at frame 10 and at
-frame 10 million; a whole state is a handful of arrays, so a moment can be copied and branched."""
+frame 10 million; a whole state is a handful of arrays, so a moment can be copied and branched.
+
+A new frame enters the cache through one network pass at context noise (its keys/values). With ``fold``
+(graphs that take two frames at once) that pass is not run on its own: it rides along with the next
+frame's first denoising pass, one pass over both frames. At 48 tokens a frame, a pass on a CPU costs
+reading the weights, not arithmetic, so the pair costs little more than one frame. The frames dreamed
+are the same: the model's sliding attention window gives the older frame the context it would have had
+alone (``engine.models.dynamics.block_causal_mask``)."""
 
 from __future__ import annotations
 
@@ -31,18 +38,31 @@ class SamplerSettings:
 
 
 @dataclass
+class PendingFrame:
+    """A dreamed frame's inputs to its cache pass, run later together with the next frame's first pass."""
+    noisy: np.ndarray             # (1, C, h, w): the frame's change at context noise
+    anchor: np.ndarray
+    action: np.ndarray            # (A,)
+    keep: bool
+
+
+@dataclass
 class RolloutState:
     keys: np.ndarray              # (layers, 1, heads, P, head_dim)
     values: np.ndarray
     valid: np.ndarray             # (1, P) bool
     last_latent: np.ndarray | None
     rng: dict[str, Any]           # the numpy generator's state: the same actions give the same frames
+    pending: PendingFrame | None = None
 
 
 class CachedRollout:
     def __init__(self, step: StepFunction, settings: SamplerSettings, cache_shape: tuple[int, ...],
-                 tokens_per_frame: int, action_dim: int, seed: int = 0, warp: WarpFunction | None = None) -> None:
+                 tokens_per_frame: int, action_dim: int, seed: int = 0, warp: WarpFunction | None = None,
+                 fold: bool = False) -> None:
         self.step_function = step
+        self.fold = fold
+        self.pending: PendingFrame | None = None
         self.warp = warp
         self.settings = settings
         self.tokens = tokens_per_frame
@@ -56,9 +76,28 @@ class CachedRollout:
 
     def _evaluate(self, noisy: np.ndarray, sigma: float, anchor: np.ndarray, action: np.ndarray,
                   keep: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One network pass over the next frame, after the pending frame's cache pass (folded into
+        this pass when the graph takes two frames)."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return self._run(noisy, [sigma], anchor, action[None], [keep])
+        if not self.fold:
+            self._append(*self._run(pending.noisy, [self.settings.context_sigma], pending.anchor,
+                                    pending.action[None], [pending.keep])[1:])
+            return self._run(noisy, [sigma], anchor, action[None], [keep])
+        denoised, keys, values = self._run(np.concatenate([pending.noisy, noisy]), [self.settings.context_sigma, sigma],
+                                           np.concatenate([pending.anchor, anchor]),
+                                           np.stack([pending.action, action]), [pending.keep, keep])
+        n = self.tokens
+        self._append(keys[:, :, :, :n], values[:, :, :, :n])
+        return denoised[1:], keys[:, :, :, n:], values[:, :, :, n:]
+
+    def _run(self, noisy: np.ndarray, sigma: list[float], anchor: np.ndarray, action: np.ndarray,
+             keep: list[bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The dynamics graph over F new frames: noisy/anchor (F, C, h, w), action (F, A)."""
         return self.step_function(
-            noisy=noisy.astype(np.float32), sigma=np.array([sigma], np.float32), anchor=anchor.astype(np.float32),
-            action=action.astype(np.float32)[None], keep_action=np.array([keep]), past_keys=self.keys,
+            noisy=noisy.astype(np.float32), sigma=np.array(sigma, np.float32), anchor=anchor.astype(np.float32),
+            action=action.astype(np.float32), keep_action=np.array(keep), past_keys=self.keys,
             past_values=self.values, past_valid=self.valid)
 
     def _warped(self, latent: np.ndarray, action: np.ndarray) -> np.ndarray:
@@ -69,15 +108,18 @@ class CachedRollout:
         return self.warp(latent.astype(np.float32), action.astype(np.float32)[None])
 
     def _cache_frame(self, latent: np.ndarray, anchor: np.ndarray, action: np.ndarray, keep: bool) -> None:
+        """Queue a frame for the context: its cache pass runs with the next evaluation (``_evaluate``)."""
         settings = self.settings
         anchor = self._warped(anchor, action)
         diffused = latent - anchor if settings.predict_change else latent
         noisy = diffused + settings.context_sigma * self.rng.standard_normal(latent.shape).astype(np.float32)
-        _, keys, values = self._evaluate(noisy, settings.context_sigma, anchor, action, keep)
+        self.pending = PendingFrame(noisy, anchor, action, keep)
+        self.last_latent = latent
+
+    def _append(self, keys: Any, values: Any) -> None:
         self._slide_cache(keys, values)
         n = self.tokens
         self.valid = np.concatenate([self.valid[:, n:], np.ones((1, n), bool)], axis=1)
-        self.last_latent = latent
 
     def _slide_cache(self, keys: Any, values: Any) -> None:
         """Drop the oldest frame's keys/values and append the new frame's (the window slides by one)."""
@@ -90,6 +132,7 @@ class CachedRollout:
         self.keys[:] = 0
         self.values[:] = 0
         self.valid[:] = False
+        self.pending = None
         self._cache_frame(latent, latent, np.zeros(self.action_dim, np.float32), keep=False)
 
     def predict(self, action: np.ndarray) -> np.ndarray:
@@ -115,9 +158,10 @@ class CachedRollout:
     def snapshot(self) -> RolloutState:
         return RolloutState(self.keys.copy(), self.values.copy(), self.valid.copy(),
                             None if self.last_latent is None else self.last_latent.copy(),
-                            copy.deepcopy(self.rng.bit_generator.state))
+                            copy.deepcopy(self.rng.bit_generator.state), copy.deepcopy(self.pending))
 
     def restore(self, state: RolloutState) -> None:
         self.keys, self.values, self.valid = state.keys.copy(), state.values.copy(), state.valid.copy()
         self.last_latent = None if state.last_latent is None else state.last_latent.copy()
         self.rng.bit_generator.state = copy.deepcopy(state.rng)
+        self.pending = copy.deepcopy(state.pending)
