@@ -301,3 +301,32 @@ def test_recipe_mixes_several_collections_by_links(tmp_path):
     assert (mix / "c.npz").read_bytes() == b"c.npz" and (mix / "c.npz").is_symlink()
     assert recipe.training_data(tmp_path, world) == mix            # a second run links nothing twice
     assert recipe.training_data(tmp_path, recipe.WORLDS["doom"]) == tmp_path   # one collection: itself
+
+
+def test_decoder_soup_blends_decoders_of_one_encoder_only(autoencoder_run):
+    """scripts/decoder_soup.py: the blend keeps the encoder bit for bit, moves each decoder weight along
+    the line between the two decoders, and refuses two different encoders."""
+    import importlib.util
+
+    import torch
+
+    from engine.errors import DreamwalkError
+    from engine.training.dynamics import load_autoencoder
+
+    spec = importlib.util.spec_from_file_location("decoder_soup", ROOT / "scripts" / "decoder_soup.py")
+    soup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(soup)
+    first, _ = load_autoencoder(autoencoder_run / "autoencoder.safetensors")
+    second, _ = load_autoencoder(autoencoder_run / "autoencoder.safetensors")
+    with torch.no_grad():
+        for name, value in second.named_parameters():
+            if name.startswith("decoder."):
+                value.add_(1.0)
+    blended = soup.blend(first, second, 0.25).state_dict()
+    for name, value in first.state_dict().items():
+        expected = value + 0.25 if name.startswith("decoder.") and name in dict(first.named_parameters()) else value
+        torch.testing.assert_close(blended[name], expected)
+    with torch.no_grad():
+        next(p for n, p in second.named_parameters() if not n.startswith("decoder.")).add_(1.0)
+    with pytest.raises(DreamwalkError, match="different encoders"):
+        soup.blend(first, second, 0.5)
