@@ -1,0 +1,75 @@
+"""Frame time with the cache pass folded into the next frame's pass, against separate passes, on one pack.
+
+    python benchmarks/fold_speed.py assets/worlds/doom.dwpack --rounds 5 --frames 400
+
+The two arms alternate, round after round, so the CPU's drift during a run falls on both. Each round opens
+the pack, dreams 30 frames to warm up, then times ``frames`` steps of the scripted walk-and-turn of
+``dreamwalk bench``. Prints each arm's median frame time over all rounds, its p99 and the median of the
+per-round medians. The separate arm switches the rollout's ``fold`` off (the runtime's own path for packs
+exported before graphs took two frames); both arms dream the same frames (tests/test_runtime.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from engine.runtime.bench import scripted_action  # noqa: E402
+from engine.runtime.session import WorldSession  # noqa: E402
+
+
+def one_round(pack: str, fold: bool, frames: int) -> list[float]:
+    prompt = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    with WorldSession.open(pack, device="cpu") as session:
+        if not session.folds:
+            raise SystemExit(f"{pack} was exported before graphs took two frames: export it again to compare")
+        session.reset(prompt)
+        session._rollout.fold = fold                    # measurement only: the path of older packs
+        for index in range(30):
+            session.step(scripted_action(index))
+        times = []
+        for index in range(frames):
+            begin = time.perf_counter()
+            session.step(scripted_action(index))
+            times.append(1000 * (time.perf_counter() - begin))
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("pack")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--frames", type=int, default=400)
+    parser.add_argument("--json", type=Path, help="write the results here too")
+    args = parser.parse_args()
+    arms = {"separate": False, "folded": True}
+    times: dict[str, list[list[float]]] = {arm: [] for arm in arms}
+    for _ in range(args.rounds):
+        for arm, fold in arms.items():
+            times[arm].append(one_round(args.pack, fold, args.frames))
+    results = {}
+    for arm, rounds in times.items():
+        every = [t for one in rounds for t in one]
+        results[arm] = {"median_ms": statistics.median(every), "p99_ms": float(np.percentile(every, 99)),
+                        "round_medians_ms": [statistics.median(one) for one in rounds],
+                        "fps": 1000 / statistics.median(every)}
+        print(f"{arm:>8}: median {results[arm]['median_ms']:.1f} ms ({results[arm]['fps']:.1f} frames/s), "
+              f"p99 {results[arm]['p99_ms']:.1f} ms; round medians "
+              + ", ".join(f"{m:.1f}" for m in results[arm]["round_medians_ms"]))
+    if args.json:
+        args.json.write_text(json.dumps({"pack": args.pack, "rounds": args.rounds, "frames": args.frames,
+                                         **results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
