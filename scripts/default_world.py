@@ -1,5 +1,6 @@
 """The bundled worlds' recipes, from nothing to the shipped pack: collect, train the autoencoder, train
-the dynamics model, distill it, sharpen the decoder (two arms, blended), evaluate on held-out places, export, benchmark, ship.
+the dynamics model, distill it, sharpen the decoder (two arms, blended), evaluate on held-out places,
+export, benchmark, ship.
 
     python scripts/default_world.py [--world doom|miniworld] [--run DIR] [--data DIR] [--until STAGE] [--ship]
 

@@ -76,7 +76,6 @@ class BoundRollout(CachedRollout):
         zeros = np.zeros(self._cache_shape, np.float32)
         self._set_cache(zeros, zeros)
         self.valid[:] = False
-        self.pending = None
         self._cache_frame(latent, latent, np.zeros(self.action_dim, np.float32), keep=False)
 
     def snapshot(self) -> RolloutState:

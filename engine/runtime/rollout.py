@@ -134,7 +134,6 @@ class CachedRollout:
         self.keys[:] = 0
         self.values[:] = 0
         self.valid[:] = False
-        self.pending = None
         self._cache_frame(latent, latent, np.zeros(self.action_dim, np.float32), keep=False)
 
     def predict(self, action: np.ndarray) -> np.ndarray:

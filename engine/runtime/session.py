@@ -80,7 +80,7 @@ class WorldSession:
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         # Each session has its own pool of threads, which by default spin after a run: the decoder's would
-        # then take the cores from the dynamics pass that follows it (32 -> 22 ms a frame on 2 cores).
+        # then take the cores from the dynamics pass that follows it (32 -> 26 ms a frame on 2 cores).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = [self.provider] + ([] if self.provider == "CPUExecutionProvider" else ["CPUExecutionProvider"])
         self.precision = choose_precision(precision, self.provider, pack.has_fp16)
