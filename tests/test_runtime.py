@@ -418,3 +418,14 @@ def test_the_doom_world_stays_the_default_beside_other_bundled_worlds(tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in bundled_worlds(tmp_path)] == ["doom.dwpack", "atlas.dwpack", "miniworld.dwpack"]
     assert bundled_worlds(tmp_path / "missing") == []
+
+
+def test_the_shipped_world_plays_one_pass_a_frame():
+    """The bundled default world opens with no path, verified, and its dynamics graph takes two frames at
+    once, so play costs one network pass a frame (the speed its model card reports)."""
+    with WorldSession.open(device="cpu") as world:
+        assert world.manifest["name"].startswith("Doom") and world.folds
+        first = world.reset(ROOT / "assets" / "prompts" / "doom-map01.png")
+        frames = [world.step({"forward": True, "turn": 4.0}) for _ in range(5)]
+    assert all(frame.shape == first.shape == (48, 64, 3) for frame in frames)
+    assert frames[-1].std() > 5 and not np.array_equal(frames[-1], first)
