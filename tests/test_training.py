@@ -183,6 +183,27 @@ def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run
     assert any((tmp_path / "student" / "latents").rglob("*.npz"))
 
 
+def test_prior_guidance_guides_the_teachers_guess_alone(world_run, episodes):
+    """``prior_guidance_scale`` changes the guidance of the prior start's guess only: equal to
+    ``guidance_scale`` it is the default, and another value gives the student another target."""
+    from engine.training.distill import DistillConfig, DistillTask
+    from engine.training.presets import preset_overrides
+
+    teacher, teacher_meta = load_world_model(world_run / "dynamics.safetensors")
+    batch = None
+    losses = {}
+    for prior_guidance in (None, 1.5, 4.0):
+        config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
+                                 preset_overrides("distill", "tiny"))
+        apply_overrides(config, {"sigma_max": 1.0, "prior_sigma": 5.0, "guidance_scale": 1.5,
+                                 "prior_guidance_scale": prior_guidance, "data": str(episodes)})
+        task = DistillTask(config, teacher, from_dict(DynamicsTrainConfig, teacher_meta["config"]))
+        batch = batch or next(task.batches())
+        torch.manual_seed(0)
+        losses[prior_guidance] = float(task.loss(task.model, batch)[0].detach())
+    assert losses[None] == losses[1.5] and losses[4.0] != losses[None]
+
+
 def test_batches_are_windows_of_one_episode_with_their_actions():
     """Each window is context_frames + 1 consecutive latents of one episode and the actions leading into
     frames 1..T, so a window never spans two episodes."""

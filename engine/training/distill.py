@@ -8,6 +8,8 @@ on the action; the student, initialised from the teacher, learns to map the same
 thereby folded into the student, so play needs neither a second unconditional pass nor more than one
 step. With ``prior_sigma`` the teacher starts from its own guess (``sampling.prior_start``) and the student,
 stepping at sigma 5, learns that too: the action then turns the view at no extra cost in play.
+``prior_guidance_scale`` guides that guess (where the motion comes from) apart from the steps that
+refine it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class DistillConfig:
     teacher_sampler: str = "heun"
     teacher_steps: int = 8
     guidance_scale: float = 1.5          # folded into the student
+    prior_guidance_scale: float | None = None   # on the prior start's guess alone (the motion); None: guidance_scale
     sigma_max: float | None = None       # where sampling starts (truncated sampling); None: the trained maximum
     prior_sigma: float | None = None     # the teacher starts from its own guess at this level (sampling.prior_start)
     student_sigma: float | None = None   # the level of the student's one step; None: where the teacher starts
@@ -81,7 +84,9 @@ class DistillTask(DynamicsTask):
 
         conditional, unconditional = denoiser_with(keep[:, -1:]), denoiser_with(torch.zeros_like(keep[:, -1:]))
         denoise = guided(conditional, unconditional, self.distill.guidance_scale)
-        start = prior_start(denoise, noise, self.sigmas, self.distill.prior_sigma)
+        prior_scale = self.distill.prior_guidance_scale
+        guess = denoise if prior_scale is None else guided(conditional, unconditional, prior_scale)
+        start = prior_start(guess, noise, self.sigmas, self.distill.prior_sigma)
         return SAMPLERS[self.distill.teacher_sampler](denoise, start, self.sigmas)
 
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
