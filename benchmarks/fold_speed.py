@@ -15,7 +15,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,25 +22,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.runtime.bench import scripted_action  # noqa: E402
+from engine.runtime.bench import bench_prompt, step_times  # noqa: E402
 from engine.runtime.session import WorldSession  # noqa: E402
 
 
 def one_round(pack: str, fold: bool, frames: int) -> list[float]:
-    prompt = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    """Milliseconds per frame of one round."""
     with WorldSession.open(pack, device="cpu") as session:
         if not session.folds:
             raise SystemExit(f"{pack} was exported before graphs took two frames: export it again to compare")
-        session.reset(prompt)
+        session.reset(bench_prompt())
         session._rollout.fold = fold                    # measurement only: the path of older packs
-        for index in range(30):
-            session.step(scripted_action(index))
-        times = []
-        for index in range(frames):
-            begin = time.perf_counter()
-            session.step(scripted_action(index))
-            times.append(1000 * (time.perf_counter() - begin))
-    return times
+        step_times(session, 0, 30)                      # warm-up
+        return [1000 * seconds for seconds in step_times(session, 0, frames)]
 
 
 def main() -> int:

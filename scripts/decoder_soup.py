@@ -29,8 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.errors import DreamwalkError  # noqa: E402
-from engine.evaluation.evaluate import record_probe_windows  # noqa: E402
-from engine.evaluation.metrics import psnr, sharpness  # noqa: E402
+from engine.evaluation.evaluate import reconstruction_ceiling, record_probe_windows  # noqa: E402
 from engine.models.autoencoder import Autoencoder, frames_to_tensor, tensor_to_frames  # noqa: E402
 from engine.training.checkpoint import save_checkpoint  # noqa: E402
 from engine.training.decoder import same_encoder  # noqa: E402
@@ -54,8 +53,7 @@ def measure(autoencoder: Autoencoder, frames: np.ndarray) -> dict[str, float]:
     with torch.no_grad():
         tensor = frames_to_tensor(torch.from_numpy(frames))
         reconstruction = tensor_to_frames(autoencoder.decode(autoencoder.encode(tensor))).numpy()
-    return {"psnr": float(psnr(reconstruction, frames).mean()),
-            "sharpness_ratio": float(sharpness(reconstruction).mean() / sharpness(frames).mean())}
+    return reconstruction_ceiling(reconstruction, frames)
 
 
 def main() -> int:

@@ -156,6 +156,13 @@ def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray
             "flat_frames": int(flat.sum()), "_frames": frames}
 
 
+def reconstruction_ceiling(reconstruction: np.ndarray, frames: np.ndarray) -> dict[str, float]:
+    """The ceilings a dynamics model on these latents cannot beat: how faithfully and how sharply the
+    decoder draws real frames back (PSNR, and fine contrast as a share of the real frames')."""
+    return {"psnr": float(psnr(reconstruction, frames).mean()),
+            "sharpness_ratio": float(sharpness(reconstruction).mean() / sharpness(frames).mean())}
+
+
 def evaluate(config: EvalConfig) -> dict[str, Any]:
     model = WorldModel(config.world, config.autoencoder)
     maps = parse_places(config.source, config.maps)
@@ -173,9 +180,8 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
                                           "sigma_max": config.sigma_max or model.denoiser.config.sigma_max,
                                           "prior_sigma": config.prior_sigma},
                               "training": {k: model.meta[k] for k in ("step", "samples", "trained_minutes")}}
-    report["autoencoder_psnr"] = float(psnr(reconstruction, frames).mean())
-    # The ceilings a dynamics model on these latents cannot beat: how sharp the decoder can draw.
-    report["autoencoder_sharpness_ratio"] = float(sharpness(reconstruction).mean() / sharpness(frames).mean())
+    ceiling = reconstruction_ceiling(reconstruction, frames)
+    report["autoencoder_psnr"], report["autoencoder_sharpness_ratio"] = ceiling["psnr"], ceiling["sharpness_ratio"]
     forced = teacher_forced(model, config, frames, actions)
     report["teacher_forced"] = {"psnr": float(psnr(forced, real).mean()), "ssim": float(ssim(forced, real).mean())}
     report["copy_prompt_psnr"] = at_horizons(psnr(np.broadcast_to(prompt[:, None], real.shape), real), config.horizon)

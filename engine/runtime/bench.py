@@ -21,22 +21,32 @@ def scripted_action(index: int) -> dict[str, Any]:
     return {"forward": index % 40 < 30, "turn": 6.0 if index % 80 < 40 else -6.0, "sprint": index % 100 < 20}
 
 
+def bench_prompt() -> np.ndarray:
+    """A full-size noise picture: every bench starts from the same one."""
+    return np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+
+
+def step_times(session: WorldSession, first: int, count: int) -> list[float]:
+    """Seconds each of ``count`` steps of the scripted walk-and-turn takes, from its action ``first`` on."""
+    times = []
+    for index in range(first, first + count):
+        begin = time.perf_counter()
+        session.step(scripted_action(index))
+        times.append(time.perf_counter() - begin)
+    return times
+
+
 def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int) -> dict[str, Any]:
-    prompt = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
     started = time.perf_counter()
     session = WorldSession.open(pack, device=device, steps=steps)
     try:
-        session.reset(prompt)
+        session.reset(bench_prompt())
         session.step(scripted_action(0))
         first_frame = time.perf_counter() - started
-        times = []
-        for index in range(1, frames + 1):
-            begin = time.perf_counter()
-            session.step(scripted_action(index))
-            times.append(time.perf_counter() - begin)
+        times = step_times(session, 1, frames)
         settings = session.settings
         guidance_passes = 2 if settings.guidance_scale != 1.0 else 1
-        folded = session.folds and not session.io_binding          # the cache pass rides along with the next frame
+        folded = session.folds                                    # the cache pass rides along with the next frame
         evaluations = (evaluations_per_frame(settings.name, settings.steps, settings.prior_sigma is not None)
                        * guidance_passes + (0 if folded else 1))
         return {"provider": session.provider, "precision": session.precision, "io_binding": session.io_binding,

@@ -143,7 +143,7 @@ class WorldSession:
         }
         for graph, inputs in expected.items():
             declared = {i.name: i.shape for i in self._graphs[graph].get_inputs()}
-            if graph == "dynamics" and self.folds:                   # a free number of frames per pass
+            if graph == "dynamics" and self._takes_two_frames():     # a free number of frames per pass
                 declared = {name: [1, *shape[1:]] if name in ("noisy", "anchor") else shape
                             for name, shape in declared.items()}
             for name, shape in inputs.items():
@@ -151,11 +151,15 @@ class WorldSession:
                     raise DreamwalkError(f"the {graph} graph takes {name} of shape {declared.get(name)}, "
                                          f"but the manifest says {shape}: the pack is inconsistent")
 
+    def _takes_two_frames(self) -> bool:
+        """Packs exported since the dynamics graph could take two frames in one pass."""
+        return isinstance(self._graphs["dynamics"].get_inputs()[0].shape[0], str)
+
     @property
     def folds(self) -> bool:
-        """Whether the dynamics graph takes two frames in one pass (packs exported since it could): a
-        frame's cache pass then rides along with the next frame's (engine.runtime.rollout)."""
-        return isinstance(self._graphs["dynamics"].get_inputs()[0].shape[0], str)
+        """Whether a frame's cache pass rides along with the next frame's (engine.runtime.rollout): where
+        the graph takes two frames, and not with I/O binding, whose rollout runs the cache pass alone."""
+        return self._takes_two_frames() and not self.io_binding
 
     def _dynamics(self, **inputs: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(self._graphs["dynamics"].run(None, inputs))
