@@ -94,7 +94,7 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.data.sources import HELD_OUT, parse_places
     from engine.export.export import default_sampler, default_sigma_max
     from engine.models.denoiser import DiffusionConfig
-    from engine.models.rollout import sampling_prior_sigma, sampling_sigma_max
+    from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
     from engine.training.checkpoint import load_checkpoint
     from engine.training.config import from_dict
 
@@ -108,13 +108,14 @@ def _eval(args: argparse.Namespace) -> int:
                         horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
                         guidance_scale=args.guidance,
                         sigma_max=default_sigma_max(meta) if args.sigma_max is None else args.sigma_max,
-                        prior_sigma=args.prior_sigma, long_rollout=args.long,
+                        prior_sigma=args.prior_sigma, context_sigma=args.context_sigma, long_rollout=args.long,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x],
                         autoencoder=args.autoencoder or "", seed=args.seed, out=args.out)
     diffusion = from_dict(DiffusionConfig, meta["config"]["diffusion"])
     try:                                  # before minutes of recording the probe windows, not after
         sampling_sigma_max(diffusion, config.sigma_max)
         sampling_prior_sigma(diffusion, config.prior_sigma)
+        sampling_context_sigma(diffusion, config.context_sigma)
     except ValueError as error:
         raise DreamwalkError(str(error)) from error
     report = evaluate(config)
@@ -140,7 +141,8 @@ def _export(args: argparse.Namespace) -> int:
     result = export_world(args.checkpoint, args.out, name=args.name, description=args.description,
                           license=args.license, sampler=args.sampler, steps=args.steps,
                           guidance_scale=args.guidance, metrics=metrics, sigma_max=args.sigma_max,
-                          fp16=args.fp16, autoencoder=args.autoencoder, prior_sigma=args.prior_sigma)
+                          fp16=args.fp16, autoencoder=args.autoencoder, prior_sigma=args.prior_sigma,
+                          context_sigma=args.context_sigma)
     print(f"wrote {result['out']} ({result['bytes'] / 2**20:.1f} MiB); ONNX vs PyTorch over a rollout: "
           f"max |latent difference| {result['parity_max_abs_difference']:.1e}")
     return 0
@@ -243,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
     evaluation.add_argument("--prior-sigma", type=positive_float, help="a teacher starts sampling from its own guess at this "
                         "level, so the action moves the view (truncated sampling alone keeps the last frame)")
+    evaluation.add_argument("--context-sigma", type=float, help="noise level dreamed frames enter the context at "
+                        "(default: the trained level; higher trusts them less)")
     evaluation.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     evaluation.add_argument("--seed", type=int, default=0)
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
@@ -261,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
     export.add_argument("--prior-sigma", type=positive_float, help="a teacher starts sampling from its own guess at this "
                         "level, so the action moves the view (truncated sampling alone keeps the last frame)")
+    export.add_argument("--context-sigma", type=float, help="noise level dreamed frames enter the context at "
+                        "(default: the trained level; higher trusts them less)")
     export.add_argument("--fp16", action="store_true", help="also write fp16 graphs (used on GPU providers)")
     export.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     export.set_defaults(run=_export)

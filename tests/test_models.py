@@ -258,3 +258,24 @@ def test_rollout_with_a_prior_start_costs_one_pass_more():
         passes = calls["count"]
         assert passes == (2 if prior is None else 3) == evaluations_per_frame("euler", 2, prior is not None)
     assert (frames[None] - frames[5.0]).abs().mean() > 1e-3
+
+
+def test_dreamed_frames_enter_the_context_at_the_level_asked():
+    """``context_sigma`` is the noise a finished frame is cached at: the trained level by default, another
+    one on request (changing what later frames see), and nothing outside the trained noise levels."""
+    denoiser = tiny_denoiser()
+    latent, action = torch.randn(2, 4, 2, 3), torch.randn(2, 12)
+    with pytest.raises(ValueError, match=r"context_sigma must lie in \[0, 5\], got 6"):
+        LatentRollout(denoiser, steps=2, sigma_max=1.0, context_sigma=6.0)
+    levels, frames = [], {}
+    original = denoiser.denoise
+    denoiser.denoise = lambda noisy, sigma, *rest: levels.append(sigma) or original(noisy, sigma, *rest)
+    for level in (None, 0.3):
+        rollout = LatentRollout(denoiser, steps=2, sampler="euler", generator=torch.Generator().manual_seed(0),
+                                sigma_max=1.0, context_sigma=level)
+        levels.clear()
+        rollout.prime(latent)
+        assert torch.all(levels[0] == (denoiser.config.context_sigma if level is None else level))
+        rollout.step(action)
+        frames[level] = rollout.predict(action)
+    assert (frames[None] - frames[0.3]).abs().mean() > 1e-5          # same seed: only the level differs

@@ -377,9 +377,10 @@ def test_a_world_with_an_action_warp_exports_and_plays(episodes, autoencoder_run
     assert np.abs(frames[True] - frames[False]).mean() > 0.5
 
 
-def test_a_prior_start_is_exported_checked_and_played(world_run, tmp_path):
-    """A teacher pack sampled from sigma 1 with a prior start (sampling.prior_start): the export's parity
-    check runs it on both sides, the manifest carries it, and the runtime uses it."""
+def test_a_prior_start_and_a_context_level_are_exported_checked_and_played(world_run, tmp_path):
+    """A teacher pack sampled from sigma 1 with a prior start (sampling.prior_start) and dreamed frames
+    entering the context at another noise level: the export's parity check runs them on both sides, the
+    manifest carries them, and the runtime uses them."""
     from engine.export.export import export_world
 
     from engine.errors import DreamwalkError
@@ -387,18 +388,21 @@ def test_a_prior_start_is_exported_checked_and_played(world_run, tmp_path):
     pack = tmp_path / "prior.dwpack"
     with pytest.raises(DreamwalkError, match=r"prior_sigma must lie in \(0, 5\], got 50"):
         export_world(world_run / "dynamics.safetensors", pack, sigma_max=1.0, prior_sigma=50.0)
+    with pytest.raises(DreamwalkError, match=r"context_sigma must lie in \[0, 5\], got -0.1"):
+        export_world(world_run / "dynamics.safetensors", pack, sigma_max=1.0, context_sigma=-0.1)
     assert not pack.exists()
     exported = export_world(world_run / "dynamics.safetensors", pack, parity_frames=6, sigma_max=1.0,
-                            prior_sigma=5.0)
+                            prior_sigma=5.0, context_sigma=0.08)
     assert exported["parity_max_abs_difference"] <= 1e-3
     opened = open_pack(pack)
-    assert opened.manifest["sampler"]["prior_sigma"] == 5.0 and opened.manifest["sampler"]["sigma_max"] == 1.0
+    sampler = opened.manifest["sampler"]
+    assert sampler["prior_sigma"] == 5.0 and sampler["sigma_max"] == 1.0 and sampler["context_sigma"] == 0.08
     opened.close()
     prompt = np.random.default_rng(2).integers(0, 255, (48, 64, 3), dtype=np.uint8)
     latents, passes = {}, {}
     for prior in (5.0, None):
         with WorldSession.open(pack, device="cpu", seed=4) as world:
-            assert world.settings.prior_sigma == 5.0
+            assert world.settings.prior_sigma == 5.0 and world.settings.context_sigma == 0.08
             world.settings.prior_sigma = prior
             world.reset(prompt)
             rollout, calls = world._rollout, []

@@ -51,6 +51,7 @@ class EvalConfig:
     guidance_scale: float = 1.0
     sigma_max: float | None = None       # where sampling starts (default: the model's sigma_max)
     prior_sigma: float | None = None     # start from the model's own guess at this level (sampling.prior_start)
+    context_sigma: float | None = None   # noise dreamed frames enter the context at (default: the trained level)
     guidance_sweep: list[float] = field(default_factory=lambda: [1.0, 1.5, 2.0, 3.0])
     long_rollout: int = 1000
     autoencoder: str = ""                # another decoder of the same encoder (default: the model's own)
@@ -101,7 +102,7 @@ class WorldModel:
     def rollout(self, config: EvalConfig, guidance: float, seed: int) -> LatentRollout:
         generator = torch.Generator().manual_seed(seed)
         return LatentRollout(self.denoiser, config.steps, guidance, config.sampler, generator, config.sigma_max,
-                             config.prior_sigma)
+                             config.prior_sigma, config.context_sigma)
 
 
 @torch.no_grad()
@@ -178,7 +179,8 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
                               "source": config.source, "maps": maps, "windows": len(frames), "horizon": config.horizon,
                               "sampler": {"name": config.sampler, "steps": config.steps,
                                           "sigma_max": config.sigma_max or model.denoiser.config.sigma_max,
-                                          "prior_sigma": config.prior_sigma},
+                                          "prior_sigma": config.prior_sigma,
+                                          "context_sigma": config.context_sigma or model.denoiser.config.context_sigma},
                               "training": {k: model.meta[k] for k in ("step", "samples", "trained_minutes")}}
     ceiling = reconstruction_ceiling(reconstruction, frames)
     report["autoencoder_psnr"], report["autoencoder_sharpness_ratio"] = ceiling["psnr"], ceiling["sharpness_ratio"]

@@ -20,7 +20,7 @@ from engine.errors import DreamwalkError
 from engine.export.graphs import (FRAME_AXES, CacheSlideGraph, DecoderGraph, DynamicsStepGraph, EncoderGraph,
                                   WarpGraph, cache_shape, dynamics_example, export_graph, to_fp16)
 from engine.export.pack import FORMAT_VERSION, sha256, write_pack
-from engine.models.rollout import sampling_prior_sigma, sampling_sigma_max
+from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
 from engine.runtime.binding import BoundRollout
 from engine.runtime.rollout import CachedRollout, SamplerSettings
 from engine.training.dynamics import load_world_model, world_autoencoder, world_settings
@@ -95,7 +95,8 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                  license: str = "", sampler: str | None = None, steps: int | None = None,
                  guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
                  parity_frames: int = 24, sigma_max: float | None = None, fp16: bool = False,
-                 autoencoder: str | Path | None = None, prior_sigma: float | None = None) -> dict[str, Any]:
+                 autoencoder: str | Path | None = None, prior_sigma: float | None = None,
+                 context_sigma: float | None = None) -> dict[str, Any]:
     import onnxruntime
 
     denoiser, meta = load_world_model(checkpoint)
@@ -110,10 +111,11 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
     try:
         start = sampling_sigma_max(diffusion, default_sigma_max(meta) if sigma_max is None else sigma_max)
         prior_sigma = sampling_prior_sigma(diffusion, prior_sigma)
+        context_sigma = sampling_context_sigma(diffusion, context_sigma)
     except ValueError as error:
         raise DreamwalkError(str(error)) from error
     settings = SamplerSettings(sampler, steps, guidance_scale, diffusion.sigma_min, start,
-                               diffusion.context_sigma, diffusion.predict_change, prior_sigma)
+                               context_sigma, diffusion.predict_change, prior_sigma)
     with tempfile.TemporaryDirectory(prefix="dreamwalk-export-") as temporary:
         folder = Path(temporary)
         frame = torch.zeros(1, 3, ae_config.height, ae_config.width)
@@ -182,7 +184,7 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
             "cache": {"shape": list(cache_shape(denoiser)), "tokens_per_frame": config.tokens_per_frame},
             "sampler": {"name": sampler, "steps": steps, "guidance_scale": guidance_scale,
                         "sigma_min": diffusion.sigma_min, "sigma_max": start, "prior_sigma": prior_sigma,
-                        "context_sigma": diffusion.context_sigma, "predict_change": diffusion.predict_change},
+                        "context_sigma": context_sigma, "predict_change": diffusion.predict_change},
             "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx"),
                                **({"fp16": {"file": f"{graph}.fp16.onnx",
                                             "sha256": sha256(folder / f"{graph}.fp16.onnx")}}

@@ -33,20 +33,33 @@ def sampling_prior_sigma(config, prior_sigma: float | None) -> float | None:
     return None if prior_sigma is None else float(prior_sigma)
 
 
+def sampling_context_sigma(config, context_sigma: float | None) -> float:
+    """The noise level dreamed frames enter the context at: the trained one (None), or another level
+    within the trained noise levels. Higher trusts the model's own past frames less: measured, it keeps
+    long rollouts from sharpening into saturated bands, and too high blurs them flat."""
+    if context_sigma is None:
+        return config.context_sigma
+    if not 0 <= context_sigma <= config.sigma_max:
+        raise ValueError(f"context_sigma must lie in [0, {config.sigma_max:g}], got {context_sigma}")
+    return float(context_sigma)
+
+
 class LatentRollout:
     def __init__(self, denoiser: Denoiser, steps: int = 8, guidance_scale: float = 1.0, sampler: str = "heun",
                  generator: torch.Generator | None = None, sigma_max: float | None = None,
-                 prior_sigma: float | None = None) -> None:
+                 prior_sigma: float | None = None, context_sigma: float | None = None) -> None:
         """``sigma_max``: the noise level sampling starts from (default: the trained maximum). Lower,
         with ``predict_change``, starts nearer "nothing changed" (truncated sampling, as SDEdit does from
         an image): less variety, more of the last frame kept. ``prior_sigma``: start instead from the
-        model's own guess at that level (``sampling.prior_start``), so the action still moves the view."""
+        model's own guess at that level (``sampling.prior_start``), so the action still moves the view.
+        ``context_sigma``: the noise finished frames enter the context at (default: the trained level)."""
         self.denoiser = denoiser
         self.config = denoiser.config
         self.context_frames = denoiser.network.config.context_frames
         self.sigmas = karras_sigmas(steps, self.config.sigma_min, sampling_sigma_max(self.config, sigma_max))
         self.guidance_scale = guidance_scale
         self.prior_sigma = sampling_prior_sigma(self.config, prior_sigma)
+        self.context_sigma = sampling_context_sigma(self.config, context_sigma)
         self.sample = SAMPLERS[sampler]
         self.generator = generator
         self.cache: Cache = []
@@ -57,9 +70,9 @@ class LatentRollout:
                      keep: torch.Tensor) -> None:
         """Append one finished frame (B, C, h, w) to the cache, as context at the context noise level."""
         anchor = self.denoiser.warp_anchor(anchor, action)
-        sigma = torch.full((latent.shape[0], 1), self.config.context_sigma)
+        sigma = torch.full((latent.shape[0], 1), self.context_sigma)
         noise = torch.randn(latent.shape, generator=self.generator)
-        noisy = (self.denoiser.to_diffused(latent, anchor) + self.config.context_sigma * noise)[:, None]
+        noisy = (self.denoiser.to_diffused(latent, anchor) + self.context_sigma * noise)[:, None]
         _, presents = self.denoiser.denoise(noisy, sigma, anchor[:, None], action[:, None], keep[:, None],
                                             self.cache or None)
         limit = (self.context_frames - 1) * latent.shape[-1] * latent.shape[-2]
