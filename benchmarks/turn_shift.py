@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.actions import Action, encode_action  # noqa: E402
 from engine.data.windows import area_resize  # noqa: E402
 from engine.evaluation.metrics import horizontal_shift  # noqa: E402
-from engine.export.export import default_sigma_max  # noqa: E402
+from engine.export.export import default_context_sigma, default_sigma_max  # noqa: E402
 from engine.models.autoencoder import frames_to_tensor, tensor_to_frames  # noqa: E402
 from engine.models.rollout import LatentRollout  # noqa: E402
 from engine.training.dynamics import load_world_model, world_autoencoder  # noqa: E402
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("checkpoint")
     parser.add_argument("--sigma-max", type=float)
     parser.add_argument("--prior-sigma", type=float, help="start sampling from the model's guess at this level")
+    parser.add_argument("--context-sigma", type=float, help="noise dreamed frames enter the context at")
     parser.add_argument("--prompt", default="assets/prompts/doom-map04.png")
     parser.add_argument("--frames", type=int, default=12)
     args = parser.parse_args()
@@ -42,10 +43,11 @@ def main() -> None:
     latent = autoencoder.encode(frames_to_tensor(torch.from_numpy(prompt)))
     student = bool(meta.get("distilled"))
     sigma_max = default_sigma_max(meta) if args.sigma_max is None else args.sigma_max   # a student's own level
+    context_sigma = default_context_sigma(meta) if args.context_sigma is None else args.context_sigma
     for turn in (-8.0, 0.0, 8.0):
         rollout = LatentRollout(denoiser, steps=1 if student else 4, sampler="euler" if student else "heun",
                                 generator=torch.Generator().manual_seed(0), sigma_max=sigma_max,
-                                prior_sigma=args.prior_sigma)
+                                prior_sigma=args.prior_sigma, context_sigma=context_sigma)
         rollout.prime(latent)
         world = meta.get("world", {})
         action = torch.from_numpy(encode_action(Action(turn=turn), world.get("turn_range", 15.0),

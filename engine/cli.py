@@ -92,7 +92,7 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.evaluation.evaluate import EvalConfig, evaluate
 
     from engine.data.sources import HELD_OUT, parse_places
-    from engine.export.export import default_sampler, default_sigma_max
+    from engine.export.export import default_context_sigma, default_sampler, default_sigma_max
     from engine.models.denoiser import DiffusionConfig
     from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
     from engine.training.checkpoint import load_checkpoint
@@ -108,7 +108,8 @@ def _eval(args: argparse.Namespace) -> int:
                         horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
                         guidance_scale=args.guidance,
                         sigma_max=default_sigma_max(meta) if args.sigma_max is None else args.sigma_max,
-                        prior_sigma=args.prior_sigma, context_sigma=args.context_sigma, long_rollout=args.long,
+                        prior_sigma=args.prior_sigma, long_rollout=args.long,
+                        context_sigma=default_context_sigma(meta) if args.context_sigma is None else args.context_sigma,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x],
                         autoencoder=args.autoencoder or "", seed=args.seed, out=args.out)
     diffusion = from_dict(DiffusionConfig, meta["config"]["diffusion"])

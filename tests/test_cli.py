@@ -215,8 +215,9 @@ def test_a_prior_start_must_be_a_positive_noise_level(command, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize("option, value, message", [("--prior-sigma", "50", "prior_sigma must lie in (0, 5], got 50.0"),
-                                                    ("--context-sigma", "-1", "context_sigma must lie in [0, 5], got -1.0")])
+@pytest.mark.parametrize("option, value, message", [
+    ("--prior-sigma", "50", "prior_sigma must lie in (0, 5], got 50.0"),
+    ("--context-sigma", "-1", "context_sigma must lie in [0, 5], got -1.0")])
 def test_eval_refuses_noise_levels_beyond_the_trained_ones_before_recording(world_run, tmp_path, option, value,
                                                                            message):
     result = dreamwalk("eval", world_run / "dynamics.safetensors", option, value, "--out", tmp_path / "x")

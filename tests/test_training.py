@@ -162,24 +162,28 @@ def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run
     """Distilled from a teacher that samples from sigma 1 with a prior start, the student takes its one step
     at student_sigma (the trained maximum here), and its pack samples from there. ``data`` distils on
     episodes named here (a teacher trained on another machine names a path that is not), cached in the
-    student's own run folder."""
-    from engine.export.export import default_sigma_max
+    student's own run folder. It distils (and then plays) with its context at the noise level asked."""
+    from engine.export.export import default_context_sigma, default_sigma_max
     from engine.training.distill import DistillConfig, DistillTask, train_student
     from engine.training.presets import preset_overrides
 
     config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
                              preset_overrides("distill", "tiny"))
     apply_overrides(config, {"train.out": str(tmp_path / "student"), "train.steps": 4, "train.bf16": False,
-                             "sigma_max": 1.0, "prior_sigma": 5.0, "student_sigma": 5.0, "data": str(episodes)})
+                             "sigma_max": 1.0, "prior_sigma": 5.0, "student_sigma": 5.0, "data": str(episodes),
+                             "context_sigma": 0.08})
     teacher, teacher_meta = load_world_model(world_run / "dynamics.safetensors")
     task = DistillTask(config, teacher, from_dict(DynamicsTrainConfig, teacher_meta["config"]))
     assert task.sigmas[0] == pytest.approx(1.0) and task.student_sigma == pytest.approx(5.0)
-    with pytest.raises(ConfigError, match="prior_sigma must lie in"):
-        DistillTask(apply_overrides(copy.deepcopy(config), {"prior_sigma": 50.0}), teacher,
-                    from_dict(DynamicsTrainConfig, teacher_meta["config"]))
+    assert task.context_sigma == 0.08 and default_context_sigma(teacher_meta) is None
+    for key, value in (("prior_sigma", 50.0), ("context_sigma", -1.0)):
+        with pytest.raises(ConfigError, match=f"{key} must lie in"):
+            DistillTask(apply_overrides(copy.deepcopy(config), {key: value}), teacher,
+                        from_dict(DynamicsTrainConfig, teacher_meta["config"]))
     train_student(config, quiet=True)
     _, meta = load_world_model(tmp_path / "student" / "student.safetensors")
     assert meta["distilled"]["prior_sigma"] == 5.0 and default_sigma_max(meta) == 5.0
+    assert default_context_sigma(meta) == 0.08
     assert any((tmp_path / "student" / "latents").rglob("*.npz"))
 
 

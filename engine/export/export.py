@@ -91,6 +91,11 @@ def default_sigma_max(meta: dict[str, Any]) -> float | None:
     return distilled.get("student_sigma") or distilled.get("sigma_max")
 
 
+def default_context_sigma(meta: dict[str, Any]) -> float | None:
+    """A student plays with its context at the level it was distilled at; None: the trained level."""
+    return (meta.get("distilled") or {}).get("context_sigma")
+
+
 def export_world(checkpoint: str | Path, out: str | Path, name: str = "", description: str = "",
                  license: str = "", sampler: str | None = None, steps: int | None = None,
                  guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
@@ -111,7 +116,8 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
     try:
         start = sampling_sigma_max(diffusion, default_sigma_max(meta) if sigma_max is None else sigma_max)
         prior_sigma = sampling_prior_sigma(diffusion, prior_sigma)
-        context_sigma = sampling_context_sigma(diffusion, context_sigma)
+        context_sigma = sampling_context_sigma(diffusion, default_context_sigma(meta) if context_sigma is None
+                                               else context_sigma)
     except ValueError as error:
         raise DreamwalkError(str(error)) from error
     settings = SamplerSettings(sampler, steps, guidance_scale, diffusion.sigma_min, start,

@@ -9,7 +9,8 @@ thereby folded into the student, so play needs neither a second unconditional pa
 step. With ``prior_sigma`` the teacher starts from its own guess (``sampling.prior_start``) and the student,
 stepping at sigma 5, learns that too: the action then turns the view at no extra cost in play.
 ``prior_guidance_scale`` guides that guess (where the motion comes from) apart from the steps that
-refine it.
+refine it. ``context_sigma`` distils with the context at the noise level the student will play with
+(``LatentRollout(context_sigma=...)``); its checkpoint carries it, and eval and export default to it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 from torch import nn
 
 from engine.models.denoiser import Denoiser
-from engine.models.rollout import sampling_prior_sigma, sampling_sigma_max
+from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
 from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
 from engine.training.config import ConfigError, from_dict, to_dict
 from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, latent_episodes, load_world_model,
@@ -44,6 +45,7 @@ class DistillConfig:
     sigma_max: float | None = None       # where sampling starts (truncated sampling); None: the trained maximum
     prior_sigma: float | None = None     # the teacher starts from its own guess at this level (sampling.prior_start)
     student_sigma: float | None = None   # the level of the student's one step; None: where the teacher starts
+    context_sigma: float | None = None   # noise on the context frames of both; None: the trained level
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/student", batch_size=8, lr=1e-4,
                                                                     warmup_steps=100, ema_decay=0.995))
 
@@ -62,6 +64,7 @@ class DistillTask(DynamicsTask):
         self.student_sigma = sampling_sigma_max(teacher.config, config.student_sigma or self.start)
         try:
             sampling_prior_sigma(teacher.config, config.prior_sigma)
+            self.context_sigma = sampling_context_sigma(teacher.config, config.context_sigma)
         except ValueError as error:
             raise ConfigError(str(error)) from error
 
@@ -100,8 +103,8 @@ class DistillTask(DynamicsTask):
         diffused = student.to_diffused(frames, anchors)                        # (B, T, C, h, w)
         batch_size, length = diffused.shape[:2]
         keep = torch.ones(batch_size, length, dtype=torch.bool, device=device)
-        context_sigma = torch.full((batch_size, length - 1), config.context_sigma, device=device)
-        noisy_context = diffused[:, :-1] + config.context_sigma * torch.randn_like(diffused[:, :-1])
+        context_sigma = torch.full((batch_size, length - 1), self.context_sigma, device=device)
+        noisy_context = diffused[:, :-1] + self.context_sigma * torch.randn_like(diffused[:, :-1])
         noise = torch.randn_like(diffused[:, -1])
         target = self.teacher_sample(noisy_context, context_sigma, anchors, actions, keep, noise)
         sigma_max = torch.full((batch_size, 1), self.student_sigma, device=device)
