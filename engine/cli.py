@@ -130,7 +130,8 @@ def _eval(args: argparse.Namespace) -> int:
     if "long_rollout" in report:
         long = report["long_rollout"]
         print(f"  {long['frames']}-frame rollout: contrast ratio {long['contrast_ratio_range']}, sharpness ratio "
-              f"{long['sharpness_ratio_range']}, flat frames {long['flat_frames']}, {long['ms_per_frame']:.1f} ms/frame")
+              f"{long['sharpness_ratio_range']}, flat frames {long['flat_frames']}, "
+              f"blurred frames {long['blurred_frames']}, {long['ms_per_frame']:.1f} ms/frame")
     print(f"wrote {config.out}/eval.json, strips.png, psnr_vs_horizon.png")
     return 0
 

@@ -48,6 +48,7 @@ class Recipe:
     decoder: list[str] | None             # None: the autoencoder's own decoder
     sharp_decoder: list[str] | None       # a second decoder with the adversarial term, blended in (decoder_soup.py)
     sharp_weight: float                   # its weight in the blend
+    context_sigma: float | None           # the noise dreamed frames enter the context at in play (None: trained)
     name: str
     description: str
     pack: str                             # file name in assets/worlds/
@@ -74,14 +75,21 @@ WORLDS = {
         autoencoder=["--preset", "default", "--set", "train.max_minutes=25"],
         dynamics=[*DYNAMICS, "--set", "train.max_minutes=90"],
         warp_after=None,
-        distill=[*DISTILL, "--set", "train.max_minutes=22"],
+        # Guidance 2 folded in (more control than 1.5, and more drift, which the context level below takes
+        # back); played with dreamed frames entering the context at noise 0.08 instead of the trained 0.05:
+        # long rollouts keep real frames' contrast instead of sharpening into saturated bands. The level was
+        # chosen on training maps (benchmarks/context_noise.py); distilling at it too undid the gain
+        # (docs/world-model.md, "Dreamed frames as noisier context").
+        distill=[*DISTILL, "--set", "guidance_scale=2.0", "--set", "train.max_minutes=22"],
         # The decoder alone, trained on (encoder frozen, so the dynamics model still fits): reconstruction on
         # the held-out maps 25.1 -> 30.6 dB. With the adversarial term (adversarial_weight 0.1) it is sharper
-        # but lower in PSNR at every rollout horizon; 0.4 of the way from the plain decoder to that one, in
-        # weight space, keeps most of both: sharpness 0.71 at 16 frames for 0.2 dB (docs/world-model.md).
+        # but lower in PSNR at every rollout horizon; 0.6 of the way from the plain decoder to that one, in
+        # weight space, keeps most of both: sharpness 0.73 at 16 frames (0.66 with the plain one's 0.4 blend
+        # under the noisier context) for 0.05 dB (docs/world-model.md).
         decoder=["--preset", "default", "--set", "train.max_minutes=25", "--set", "adversarial_weight=0"],
         sharp_decoder=["--preset", "default", "--set", "train.max_minutes=25"],
-        sharp_weight=0.4,
+        sharp_weight=0.6,
+        context_sigma=0.08,
         name="Doom (Freedoom 2)",
         description="Rooms dreamed from Freedoom 2 MAP01-MAP20 by a world model {trained}: soft and short-memoried",
         pack="doom.dwpack",
@@ -104,6 +112,7 @@ WORLDS = {
         decoder=None,
         sharp_decoder=None,
         sharp_weight=0.0,
+        context_sigma=None,
         name="MiniWorld rooms",
         description="MiniWorld rooms and mazes dreamed by a world model {trained}",
         pack="miniworld.dwpack",
@@ -206,14 +215,15 @@ def main() -> None:
                 run_stage("decoder", [sys.executable, str(ROOT / "scripts" / "decoder_soup.py"), *blend],
                           "python scripts/decoder_soup.py " + " ".join(blend))
     evaluation = run / "eval"
+    context = ["--context-sigma", f"{recipe.context_sigma:g}"] if recipe.context_sigma is not None else []
     if "eval" in stages and not (evaluation / "eval.json").exists():
-        dreamwalk("eval", str(student), *EVAL, "--autoencoder", str(decoder), "--out", str(evaluation))
+        dreamwalk("eval", str(student), *EVAL, "--autoencoder", str(decoder), *context, "--out", str(evaluation))
     if "export" in stages and not pack.exists():
         trained = ("distilled on a 2-core CPU from a teacher trained on a GPU" if args.teacher
                    else "trained on a 2-core CPU")
         dreamwalk("export", str(student), "--out", str(pack), "--name", recipe.name,
                   "--description", recipe.description.format(trained=trained), "--license", recipe.license,
-                  "--metrics", str(evaluation / "eval.json"), "--autoencoder", str(decoder))
+                  "--metrics", str(evaluation / "eval.json"), "--autoencoder", str(decoder), *context)
     if "bench" in stages and not (run / "bench.json").exists():
         dreamwalk("bench", str(pack), "--device", "cpu", "--steps", "1,2,4", "--frames", "1000",
                   "--json", str(run / "bench.json"))

@@ -32,6 +32,12 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def context_noise(sampler: dict) -> str:
+    """How noisy dreamed frames are as context, where a report or manifest says so."""
+    level = sampler.get("context_sigma")
+    return "" if level is None else f", dreamed frames entering the context at noise {level:g}"
+
+
 def evaluation_section(report: dict) -> str:
     auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
     rows = [[h, f"{auto['psnr'][h]:.2f}", f"{copy[h]:.2f}", f"{auto['psnr'][h] - copy[h]:+.2f}",
@@ -40,7 +46,8 @@ def evaluation_section(report: dict) -> str:
     simulator = SIMULATORS[report.get("source", "vizdoom")]
     parts = [
         f"`dreamwalk eval` on {', '.join(report['maps'])} (live {simulator}, the action probe), {report['windows']} "
-        f"windows, sampler {sampler['name']} x{sampler['steps']} from sigma {sampler.get('sigma_max', 'max')}:",
+        f"windows, sampler {sampler['name']} x{sampler['steps']} from sigma {sampler.get('sigma_max', 'max')}"
+        f"{context_noise(sampler)}:",
         "",
         table(["horizon (frames)", "PSNR (dB)", "copy-prompt (dB)", "vs copy", "dTPSNR (dB)", "sharpness ratio"], rows),
         "",
@@ -61,7 +68,8 @@ def evaluation_section(report: dict) -> str:
             f"{long['contrast_ratio_range'][1]:.2f} and sharpness ratio {long['sharpness_ratio_range'][0]:.2f}-"
             f"{long['sharpness_ratio_range'][1]:.2f} of real frames over 50-frame blocks "
             f"(last 100 frames: {long['contrast_ratio_last_100']:.2f} / {long['sharpness_ratio_last_100']:.2f}); "
-            f"{long['flat_frames']} flat frames")
+            f"{long['flat_frames']} flat frames (contrast under 0.3 of real), "
+            f"{long.get('blurred_frames', 'uncounted')} blurred ones (sharpness under 0.3 of real)")
     return "\n".join(parts)
 
 
@@ -133,7 +141,7 @@ def main() -> None:
         "",
         f"- frames {frame['width']}x{frame['height']} at {frame['fps']} fps, {manifest['context_frames']} frames of "
         f"context; sampler {sampler['name']} x{sampler['steps']} from sigma {sampler['sigma_max']:g}, "
-        f"guidance {sampler['guidance_scale']}",
+        f"guidance {sampler['guidance_scale']}{context_noise(sampler)}",
         f"- pack: `{args.pack.name}`, {size:.1f} MiB; license: {manifest['license']}",
         f"- the network in this pack{' (the distilled student)' if manifest.get('distilled') else ''} trained on "
         f"`{training['data']}`: {training['steps']} steps, {training['samples']:,} windows, "

@@ -68,6 +68,7 @@ def roll(session: WorldSession, prompt: Path, frames: int) -> dict:
         "contrast_ratio_last_100": float(contrast(last).mean() / max(prompt_contrast, 1e-6)),
         "sharpness_ratio_last_100": float(sharpness(last).mean() / max(prompt_sharpness, 1e-6)),
         "flat_frames": int((contrast(video) < 0.3 * prompt_contrast).sum()),
+        "blurred_frames": int((sharpness(video) < 0.3 * prompt_sharpness).sum()),
         "still_frames": int((motion < 0.5).sum()),
         "mean_motion_last_100": float(motion[-100:].mean()),
         "shift_turning_left": mean_shift(list(video[60:100])),

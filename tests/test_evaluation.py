@@ -49,6 +49,7 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     assert report["copy_prompt_psnr"]["1"] >= report["copy_prompt_psnr"]["16"] - 1.0
     long = report["long_rollout"]
     assert long["frames"] == 100 and len(long["contrast_ratio_range"]) == 2
+    assert 0 <= long["flat_frames"] <= 200 and 0 <= long["blurred_frames"] <= 200      # 2 rollouts of 100
     for name in ("strips.png", "psnr_vs_horizon.png", "long_rollout.png"):
         assert (tmp_path / "eval" / name).stat().st_size > 1000
 

@@ -149,12 +149,13 @@ def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray
     block_contrast = contrast(blocks).mean(axis=(0, 2)) / real_contrast
     block_sharpness = sharpness(blocks).mean(axis=(0, 2)) / real_sharpness
     flat = contrast(frames) < 0.3 * real_contrast
+    blurred = sharpness(frames) < 0.3 * real_sharpness      # e.g. sunk into a smooth dark gradient
     return {"frames": config.long_rollout, "ms_per_frame": ms,
             "contrast_ratio_last_100": float(contrast(frames[:, -100:]).mean() / real_contrast),
             "sharpness_ratio_last_100": float(sharpness(frames[:, -100:]).mean() / real_sharpness),
             "contrast_ratio_range": [float(block_contrast.min()), float(block_contrast.max())],
             "sharpness_ratio_range": [float(block_sharpness.min()), float(block_sharpness.max())],
-            "flat_frames": int(flat.sum()), "_frames": frames}
+            "flat_frames": int(flat.sum()), "blurred_frames": int(blurred.sum()), "_frames": frames}
 
 
 def reconstruction_ceiling(reconstruction: np.ndarray, frames: np.ndarray) -> dict[str, float]:
