@@ -64,7 +64,7 @@ def evaluation_section(report: dict) -> str:
     long = report.get("long_rollout")
     if long:
         parts.append(
-            f"- {long['frames']}-frame rollout: contrast ratio {long['contrast_ratio_range'][0]:.2f}-"
+            f"- two {long['frames']}-frame rollouts: contrast ratio {long['contrast_ratio_range'][0]:.2f}-"
             f"{long['contrast_ratio_range'][1]:.2f} and sharpness ratio {long['sharpness_ratio_range'][0]:.2f}-"
             f"{long['sharpness_ratio_range'][1]:.2f} of real frames over 50-frame blocks "
             f"(last 100 frames: {long['contrast_ratio_last_100']:.2f} / {long['sharpness_ratio_last_100']:.2f}); "
