@@ -33,7 +33,7 @@ from engine.data.windows import area_resize
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
 from engine.models.autoencoder import frames_to_tensor, tensor_to_frames
-from engine.models.rollout import LatentRollout
+from engine.models.rollout import LatentRollout, sampling_context_sigma
 from engine.training.dynamics import load_world_model, world_autoencoder
 
 HORIZONS = (1, 4, 16, 64)
@@ -181,7 +181,8 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
                               "sampler": {"name": config.sampler, "steps": config.steps,
                                           "sigma_max": config.sigma_max or model.denoiser.config.sigma_max,
                                           "prior_sigma": config.prior_sigma,
-                                          "context_sigma": config.context_sigma or model.denoiser.config.context_sigma},
+                                          "context_sigma": sampling_context_sigma(model.denoiser.config,
+                                                                                  config.context_sigma)},
                               "training": {k: model.meta[k] for k in ("step", "samples", "trained_minutes")}}
     ceiling = reconstruction_ceiling(reconstruction, frames)
     report["autoencoder_psnr"], report["autoencoder_sharpness_ratio"] = ceiling["psnr"], ceiling["sharpness_ratio"]
