@@ -54,14 +54,16 @@ def main() -> None:
     values = train.transpose(1, 0, 2, 3).reshape(train.shape[1], -1)
     low, high = np.quantile(values, 0.001, axis=1), np.quantile(values, 0.999, axis=1)
     dreamed: list[np.ndarray] = []
+    limit = torch.from_numpy(high_std)[None, :, None, None]
+    mean_low, mean_high = (torch.from_numpy(np.quantile(frame_mean, q, 0))[None, :, None, None] for q in (0.01, 0.99))
 
     def clamp(latent: torch.Tensor) -> torch.Tensor:
         mean = latent.mean(dim=(2, 3), keepdim=True)
         std = latent.std(dim=(2, 3), keepdim=True)
-        limit = torch.from_numpy(high_std)[None, :, None, None]
-        lo, hi = (torch.from_numpy(np.quantile(frame_mean, q, 0))[None, :, None, None] for q in (0.01, 0.99))
-        return torch.minimum(torch.maximum(mean, lo), hi) + (latent - mean) * torch.clamp(limit / std, max=1.0)
+        return (torch.minimum(torch.maximum(mean, mean_low), mean_high)
+                + (latent - mean) * torch.clamp(limit / std, max=1.0))
 
+    # The eval's own long rollout, watched (and with --clamp, corrected) at each dreamed frame.
     original_predict = LatentRollout.predict
 
     def predict(self, action):
