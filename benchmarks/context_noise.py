@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.evaluation.evaluate import (EvalConfig, WorldModel, long_rollout_stats,  # noqa: E402
                                         record_probe_windows)
 from engine.export.export import default_sampler, default_sigma_max  # noqa: E402
-from engine.training.checkpoint import load_checkpoint  # noqa: E402
 
 
 def main() -> None:
@@ -40,9 +39,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
 
-    meta = load_checkpoint(Path(args.checkpoint))[1]
-    sampler, steps, _ = default_sampler(meta)
     model = WorldModel(args.checkpoint, args.autoencoder)
+    meta = model.meta
+    sampler, steps, _ = default_sampler(meta)
     frames, _, ranges = record_probe_windows("vizdoom", args.maps.split(","), 1, 64, model.size, 0)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}

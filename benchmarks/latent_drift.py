@@ -27,7 +27,6 @@ from engine.evaluation.evaluate import (EvalConfig, WorldModel, long_rollout_sta
                                         record_probe_windows)
 from engine.export.export import default_sampler, default_sigma_max  # noqa: E402
 from engine.models.rollout import LatentRollout  # noqa: E402
-from engine.training.checkpoint import load_checkpoint  # noqa: E402
 
 
 def training_latents(folder: Path) -> np.ndarray:
@@ -73,11 +72,10 @@ def main() -> None:
         return latent
 
     LatentRollout.predict = predict
-    meta = load_checkpoint(Path(args.checkpoint))[1]
-    sampler, steps, _ = default_sampler(meta)
-    config = EvalConfig(world=args.checkpoint, steps=steps, sampler=sampler, sigma_max=default_sigma_max(meta),
-                        context_sigma=args.context_sigma, long_rollout=1000)
     model = WorldModel(args.checkpoint, args.autoencoder)
+    sampler, steps, _ = default_sampler(model.meta)
+    config = EvalConfig(world=args.checkpoint, steps=steps, sampler=sampler, sigma_max=default_sigma_max(model.meta),
+                        context_sigma=args.context_sigma, long_rollout=1000)
     frames, _, ranges = record_probe_windows("vizdoom", ["MAP21", "MAP22", "MAP23", "MAP24"], 4, 64, model.size, 0)
     stats = long_rollout_stats(model, config, frames[:2, 0], frames[:, 1:], ranges)
     latents = np.stack(dreamed, axis=1)                                                  # (2, T, C, h, w)

@@ -84,8 +84,8 @@ WORLDS = {
         # The decoder alone, trained on (encoder frozen, so the dynamics model still fits): reconstruction on
         # the held-out maps 25.1 -> 30.6 dB. With the adversarial term (adversarial_weight 0.1) it is sharper
         # but lower in PSNR at every rollout horizon; 0.6 of the way from the plain decoder to that one, in
-        # weight space, keeps most of both: sharpness 0.73 at 16 frames (0.66 with the plain one's 0.4 blend
-        # under the noisier context) for 0.05 dB (docs/world-model.md).
+        # weight space, keeps most of both: sharpness 0.73 at 16 frames (0.66 with the 0.4 blend once dreamed
+        # frames enter the context noisier) for 0.05 dB (docs/world-model.md).
         decoder=["--preset", "default", "--set", "train.max_minutes=25", "--set", "adversarial_weight=0"],
         sharp_decoder=["--preset", "default", "--set", "train.max_minutes=25"],
         sharp_weight=0.6,
