@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -292,26 +293,35 @@ def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencod
 
 
 def test_gpu_world_script_runs_every_stage_within_its_budget(autoencoder_run, tmp_path):
-    """scripts/gpu_world.py end to end with the tiny presets: parallel collection stopped at its
-    deadline, encoding, teacher, student, and fp16 weights + logs + summary in OUT."""
-    out = tmp_path / "out"
+    """scripts/gpu_world.py end to end with the tiny presets: parallel collection (the random policy's
+    share included) stopped at its deadline, encoding, two teacher variants side by side, their
+    students, and fp16 weights + logs + summary in OUT."""
+    out, work = tmp_path / "out", tmp_path / "work"
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_world.py"), "--autoencoder",
                              str(autoencoder_run / "autoencoder.safetensors"), "--out", str(out),
-                             "--work", str(tmp_path / "work"), "--budget", "120", "--collect-seconds", "6",
-                             "--frames-per-worker", "100000", "--preset", "tiny"],
-                            capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=300)
+                             "--work", str(work), "--budget", "150", "--collect-seconds", "6",
+                             "--frames-per-worker", "100000", "--preset", "tiny", "--random-workers", "1",
+                             "--variant", "plain", "--variant", "warp:diffusion.warp=true,diffusion.anchor_noise=0.25"],
+                            capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=360)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["collect"]["frames"] > 0 and summary["collect"]["episodes"] >= 1
-    assert summary["teacher"]["code"] == 0 and summary["student"]["code"] == 0
-    assert summary["seconds"] <= 120
-    teacher, meta = load_world_model(out / "teacher.fp16.safetensors")
-    assert meta["step"] == 3 and meta["hardware"]
-    _, student_meta = load_world_model(out / "student.fp16.safetensors")
+    assert all("-random-" in shard.name for shard in (work / "data").rglob("*.npz"))   # one worker, random
+    for name in ("plain", "warp"):
+        assert summary["teacher"][f"teacher-{name}"]["code"] == 0
+        assert summary["student"][f"student-{name}"]["code"] == 0
+    assert summary["seconds"] <= 150
+    teacher, meta = load_world_model(out / "teacher-plain.fp16.safetensors")
+    assert meta["step"] == 3 and meta["hardware"] and meta["config"]["diffusion"]["warp"] is False
+    _, warped = load_world_model(out / "teacher-warp.fp16.safetensors")
+    assert warped["config"]["diffusion"]["warp"] is True and warped["config"]["diffusion"]["anchor_noise"] == 0.25
+    _, student_meta = load_world_model(out / "student-warp.fp16.safetensors")
     assert student_meta["distilled"]["teacher_steps"] == 2
-    with safe_open(str(out / "student.fp16.safetensors"), framework="pt") as handle:
+    with safe_open(str(out / "student-plain.fp16.safetensors"), framework="pt") as handle:
         assert all(handle.get_tensor(name).dtype in (torch.float16, torch.bool, torch.int64)
                    for name in handle.keys())
+    with tarfile.open(out / "logs.tar.gz") as archive:
+        assert {"teacher-plain.log", "teacher-warp.log", "student-plain.log"} <= set(archive.getnames())
 
 
 def test_recipe_mixes_several_collections_by_links(tmp_path):
