@@ -57,13 +57,18 @@ class Task(Protocol):
 
 
 RESUMABLE_CHANGES = ("out", "steps", "max_minutes", "checkpoint_every", "log_every", "snapshot_minutes")
+PATH_KEYS = ("data", "autoencoder", "teacher", "init")         # the stages' file settings
 
 
 def _identity(resolved: dict[str, Any]) -> dict[str, Any]:
-    """The config a resumed run must share: anything but how long it runs and how often it reports."""
+    """The config a resumed run must share: anything but how long it runs and how often it reports.
+    Files are compared by where they are, so a relative and an absolute path to one file match."""
     identity = {**resolved, "train": dict(resolved.get("train", {}))}
     for key in RESUMABLE_CHANGES:
         identity["train"].pop(key, None)
+    for key in PATH_KEYS:
+        if identity.get(key):
+            identity[key] = os.path.realpath(identity[key])
     return identity
 
 
