@@ -161,6 +161,30 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     opened.close()
 
 
+def test_a_run_saved_before_a_setting_existed_resumes(world_run, tmp_path):
+    """A student distilled before ``context_sigma`` existed (its checkpoint's config lacks the key) resumes
+    under this version, where the setting left at None means "as before"; setting it refuses."""
+    from engine.training.checkpoint import save_checkpoint
+    from engine.training.distill import DistillConfig, train_student
+    from engine.training.presets import preset_overrides
+
+    def config(**extra):
+        config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
+                                 preset_overrides("distill", "tiny"))
+        return apply_overrides(config, {"train.out": str(tmp_path / "student"), "train.bf16": False, **extra})
+
+    train_student(config(**{"train.steps": 2}), quiet=True)
+    checkpoint = tmp_path / "student" / "checkpoint.safetensors"
+    tensors, meta = load_checkpoint(checkpoint)
+    assert meta["step"] == 2 and "context_sigma" in meta["config"]
+    del meta["config"]["context_sigma"]
+    save_checkpoint(checkpoint, tensors, meta)
+    train_student(config(**{"train.steps": 4}), quiet=True)
+    assert load_checkpoint(checkpoint)[1]["step"] == 4
+    with pytest.raises(ConfigError, match="holds a run with another config"):
+        train_student(config(**{"train.steps": 6, "context_sigma": 0.08}), quiet=True)
+
+
 def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run, episodes, tmp_path):
     """Distilled from a teacher that samples from sigma 1 with a prior start, the student takes its one step
     at student_sigma (the trained maximum here), and its pack samples from there. ``data`` distils on

@@ -60,9 +60,17 @@ RESUMABLE_CHANGES = ("out", "steps", "max_minutes", "checkpoint_every", "log_eve
 PATH_KEYS = ("data", "autoencoder", "teacher", "init")         # the stages' file settings
 
 
+def _without_unset(config: dict[str, Any]) -> dict[str, Any]:
+    """Settings left at None ("as before") dropped, at every level: a run saved before such a setting
+    existed resumes under a version that has it."""
+    return {key: _without_unset(value) if isinstance(value, dict) else value
+            for key, value in config.items() if value is not None}
+
+
 def _identity(resolved: dict[str, Any]) -> dict[str, Any]:
     """The config a resumed run must share: anything but how long it runs and how often it reports.
     Files are compared by where they are, so a relative and an absolute path to one file match."""
+    resolved = _without_unset(resolved)
     identity = {**resolved, "train": dict(resolved.get("train", {}))}
     for key in RESUMABLE_CHANGES:
         identity["train"].pop(key, None)
