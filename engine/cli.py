@@ -108,7 +108,7 @@ def _eval(args: argparse.Namespace) -> int:
                         horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
                         guidance_scale=args.guidance,
                         sigma_max=default_sigma_max(meta) if args.sigma_max is None else args.sigma_max,
-                        prior_sigma=args.prior_sigma, long_rollout=args.long,
+                        prior_sigma=args.prior_sigma, long_rollout=args.long, long_prompts=args.long_prompts,
                         context_sigma=default_context_sigma(meta) if args.context_sigma is None else args.context_sigma,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x],
                         autoencoder=args.autoencoder or "", seed=args.seed, out=args.out)
@@ -129,7 +129,8 @@ def _eval(args: argparse.Namespace) -> int:
               f"dTPSNR {auto['dtpsnr'][h]:+.2f} dB, sharpness ratio {auto['sharpness_ratio'][h]:.2f}")
     if "long_rollout" in report:
         long = report["long_rollout"]
-        print(f"  {long['frames']}-frame rollout: contrast ratio {long['contrast_ratio_range']}, sharpness ratio "
+        print(f"  {long['frames']}-frame rollouts from {', '.join(long['prompts'])}: contrast ratio "
+              f"{long['contrast_ratio_range']}, sharpness ratio "
               f"{long['sharpness_ratio_range']}, flat frames {long['flat_frames']}, "
               f"blurred frames {long['blurred_frames']}, {long['ms_per_frame']:.1f} ms/frame")
     print(f"wrote {config.out}/eval.json, strips.png, psnr_vs_horizon.png")
@@ -243,7 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--sampler", choices=["heun", "euler"], help="default: heun (teacher), euler (student)")
     evaluation.add_argument("--guidance", type=float, default=1.0, help="action guidance scale")
     evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
-    evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollout (0 to skip)")
+    evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollouts (0 to skip)")
+    evaluation.add_argument("--long-prompts", type=int, default=0,
+                            help="long rollouts, from each map's first window in turn (default: one per map)")
     evaluation.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
     evaluation.add_argument("--prior-sigma", type=positive_float, help="a teacher starts sampling from its own guess at this "
                         "level, so the action moves the view (truncated sampling alone keeps the last frame)")

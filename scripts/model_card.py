@@ -64,13 +64,22 @@ def evaluation_section(report: dict) -> str:
     long = report.get("long_rollout")
     if long:
         parts.append(
-            f"- two {long['frames']}-frame rollouts: contrast ratio {long['contrast_ratio_range'][0]:.2f}-"
+            f"- {long_rollouts(long)}: contrast ratio {long['contrast_ratio_range'][0]:.2f}-"
             f"{long['contrast_ratio_range'][1]:.2f} and sharpness ratio {long['sharpness_ratio_range'][0]:.2f}-"
             f"{long['sharpness_ratio_range'][1]:.2f} of real frames over 50-frame blocks "
             f"(last 100 frames: {long['contrast_ratio_last_100']:.2f} / {long['sharpness_ratio_last_100']:.2f}); "
             f"{long['flat_frames']} flat frames (contrast under 0.3 of real), "
             f"{long.get('blurred_frames', 'uncounted')} blurred ones (sharpness under 0.3 of real)")
     return "\n".join(parts)
+
+
+def long_rollouts(long: dict) -> str:
+    """'four 1,000-frame rollouts, from MAP21, ...'; evaluations before the prompts were recorded ran two."""
+    prompts = long.get("prompts")
+    count = len(prompts) if prompts else 2
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+    text = f"{words.get(count, count)} {long['frames']:,}-frame rollout{'s' if count > 1 else ''}"
+    return f"{text} (from {', '.join(prompts)})" if prompts else text
 
 
 def bench_section(bench: dict) -> str:
@@ -96,7 +105,11 @@ def prompts_section(prompts: dict) -> str:
                   "view shift turning L / R (px/frame)", "branch L / R", "turns both ways"], rows)
 
 
-def figures_section(folder: str, places: str) -> list[str]:
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def figures_section(folder: str, places: str, long: dict | None) -> list[str]:
     return [
         f"## Frame strips (in the repository's docs/{folder}/)",
         "",
@@ -105,8 +118,8 @@ def figures_section(folder: str, places: str) -> list[str]:
         "",
         f"![strips]({folder}/strips.png)",
         "",
-        "Two 1,000-frame rollouts (every 100th frame), then every 30th frame of the 300-frame prompt rollouts",
-        "(one row per bundled prompt, in the order of the table above):",
+        f"{upper_first(long_rollouts(long or {'frames': 1000}))} (every 100th frame), then every 30th frame",
+        "of the 300-frame prompt rollouts (one row per bundled prompt, in the order of the table above):",
         "",
         f"![long rollout]({folder}/long_rollout.png)",
         "",
@@ -161,7 +174,7 @@ def main() -> None:
         "",
         prompts_section(json.loads(args.prompts.read_text())),
         "",
-        *(figures_section(args.figures, ", ".join(report["maps"])) if args.figures else []),
+        *(figures_section(args.figures, ", ".join(report["maps"]), report.get("long_rollout")) if args.figures else []),
     ])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(card)

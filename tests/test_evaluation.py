@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from engine.evaluation.evaluate import EvalConfig, evaluate, record_probe_windows
+from engine.evaluation.evaluate import EvalConfig, evaluate, long_prompt_windows, record_probe_windows
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
 from engine.actions import actions_to_array
@@ -39,7 +39,8 @@ def test_probe_is_strong_and_varied():
 
 def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     config = EvalConfig(world=str(world_run / "dynamics.safetensors"), maps="MAP21", windows_per_map=2, horizon=16,
-                        steps=2, guidance_sweep=[1.0, 2.0], long_rollout=100, out=str(tmp_path / "eval"))
+                        steps=2, guidance_sweep=[1.0, 2.0], long_rollout=100, long_prompts=2,
+                        out=str(tmp_path / "eval"))
     report = evaluate(config)
     saved = json.loads((tmp_path / "eval" / "eval.json").read_text())
     assert saved["windows"] == 2 and set(saved["guidance_sweep"]) == {"1.0", "2.0"}
@@ -50,8 +51,15 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     long = report["long_rollout"]
     assert long["frames"] == 100 and len(long["contrast_ratio_range"]) == 2
     assert 0 <= long["flat_frames"] <= 200 and 0 <= long["blurred_frames"] <= 200      # 2 rollouts of 100
+    assert long["prompts"] == ["MAP21", "MAP21"]                   # one map: its first and second window
     for name in ("strips.png", "psnr_vs_horizon.png", "long_rollout.png"):
         assert (tmp_path / "eval" / name).stat().st_size > 1000
+
+
+def test_long_rollouts_start_on_every_map_before_any_twice():
+    assert long_prompt_windows(4, 4) == [0, 4, 8, 12]               # windows are stored map by map
+    assert long_prompt_windows(4, 4, 6) == [0, 4, 8, 12, 1, 5]
+    assert long_prompt_windows(1, 3, 2) == [0, 1]
 
 
 def test_probe_windows_come_from_miniworld_too():

@@ -54,6 +54,7 @@ class EvalConfig:
     context_sigma: float | None = None   # noise dreamed frames enter the context at (default: the trained level)
     guidance_sweep: list[float] = field(default_factory=lambda: [1.0, 1.5, 2.0, 3.0])
     long_rollout: int = 1000
+    long_prompts: int = 0                # long rollouts, one from each map's first window; 0: one per map
     autoencoder: str = ""                # another decoder of the same encoder (default: the model's own)
     seed: int = 0
     out: str = "runs/eval"
@@ -137,6 +138,13 @@ def at_horizons(values: np.ndarray, horizon: int) -> dict[str, float]:
     return {str(h): float(values[:, h - 1].mean()) for h in HORIZONS if h <= horizon}
 
 
+def long_prompt_windows(maps: int, per_map: int, count: int = 0) -> list[int]:
+    """Which probe windows the long rollouts start from: each map's first window in turn, then each
+    map's second, ... (windows are stored map by map); ``count`` 0 means one per map."""
+    order = [m * per_map + k for k in range(per_map) for m in range(maps)]
+    return order[: count or maps]
+
+
 def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray, real: np.ndarray,
                        ranges: dict[str, float]) -> dict[str, Any]:
     probes = [ProbePolicy(config.seed + 17 + i) for i in range(len(prompt))]
@@ -206,12 +214,13 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
             strips = (generated, shuffled)
     report["guidance_sweep"] = sweep
     report["autoregressive"] = sweep[str(config.guidance_scale)]
-    long = long_rollout_stats(model, config, prompt[:2], real, ranges) if config.long_rollout else None
+    picks = long_prompt_windows(len(maps), config.windows_per_map, config.long_prompts)
+    long = long_rollout_stats(model, config, prompt[picks], real, ranges) if config.long_rollout else None
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     if long:
         long_frames = long.pop("_frames")
-        report["long_rollout"] = long
+        report["long_rollout"] = {**long, "prompts": [maps[w // config.windows_per_map] for w in picks]}
         save_long_strip(long_frames, out / "long_rollout.png")
     save_strips(prompt, real, *strips, out / "strips.png")
     save_psnr_plot(report, out / "psnr_vs_horizon.png")
