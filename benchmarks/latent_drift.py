@@ -1,8 +1,9 @@
 """Where a long rollout's latents go, against the latents of the training data.
 
-Plays the evaluation's 1,000-frame probe rollout from two held-out prompts (MAP21, MAP22) and prints, every
-100 frames, each latent channel's spatial std relative to the training median, how many channels are above
-the training 99th percentile, the share of latent values outside the training 0.1-99.9% range and the mean
+Plays a 1,000-frame probe rollout from MAP21's first two probe windows (the evaluation's long rollout
+until it took one window per held-out map, eighth session) and prints, every 100 frames, each latent
+channel's spatial std relative to the training median, how many channels are above the training 99th
+percentile, the share of latent values outside the training 0.1-99.9% range and the mean
 |channel mean|. With ``--clamp`` each dreamed latent is first pulled back into the training range (per
 channel, spatial std down to the training 99th percentile and mean into its 1-99% range, as Imagen's
 dynamic thresholding does in pixel space) before it is shown and cached, and the rollout's contrast and

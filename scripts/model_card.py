@@ -118,7 +118,7 @@ def figures_section(folder: str, places: str, long: dict | None) -> list[str]:
         "",
         f"![strips]({folder}/strips.png)",
         "",
-        f"{upper_first(long_rollouts(long or {'frames': 1000}))} (every 100th frame), then every 30th frame",
+        f"{upper_first(long_rollouts(long or {'frames': 1000}))}, every 100th frame, then every 30th frame",
         "of the 300-frame prompt rollouts (one row per bundled prompt, in the order of the table above):",
         "",
         f"![long rollout]({folder}/long_rollout.png)",
