@@ -202,6 +202,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
                                      "train, distill, export and evaluate world models.")
@@ -245,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--guidance", type=float, default=1.0, help="action guidance scale")
     evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
     evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollouts (0 to skip)")
-    evaluation.add_argument("--long-prompts", type=int, default=0,
+    evaluation.add_argument("--long-prompts", type=count, default=0,
                             help="long rollouts, from each map's first window in turn (default: one per map)")
     evaluation.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
     evaluation.add_argument("--prior-sigma", type=positive_float, help="a teacher starts sampling from its own guess at this "

@@ -74,7 +74,7 @@ def evaluation_section(report: dict) -> str:
 
 
 def long_rollouts(long: dict) -> str:
-    """'four 1,000-frame rollouts, from MAP21, ...'; evaluations before the prompts were recorded ran two."""
+    """'four 1,000-frame rollouts (from MAP21, ...)'; evaluations that did not record their prompts ran two."""
     prompts = long.get("prompts")
     count = len(prompts) if prompts else 2
     words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}

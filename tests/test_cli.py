@@ -225,6 +225,12 @@ def test_eval_refuses_noise_levels_beyond_the_trained_ones_before_recording(worl
     assert not (tmp_path / "x").exists()
 
 
+def test_eval_refuses_a_negative_number_of_long_rollouts(tmp_path):
+    result = dreamwalk("eval", tmp_path / "missing.safetensors", "--long-prompts", "-1", "--out", tmp_path / "x")
+    assert result.returncode != 0 and "--long-prompts: must be 0 or more, got -1" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
 def test_eval_names_the_sources_it_knows(world_run, tmp_path):
     result = dreamwalk("eval", world_run / "dynamics.safetensors", "--source", "crafter", "--out", tmp_path / "x")
     assert result.returncode == 1

@@ -54,7 +54,7 @@ class EvalConfig:
     context_sigma: float | None = None   # noise dreamed frames enter the context at (default: the trained level)
     guidance_sweep: list[float] = field(default_factory=lambda: [1.0, 1.5, 2.0, 3.0])
     long_rollout: int = 1000
-    long_prompts: int = 0                # long rollouts, one from each map's first window; 0: one per map
+    long_prompts: int = 0                # how many (each map's first window, then second, ...); 0: one per map
     autoencoder: str = ""                # another decoder of the same encoder (default: the model's own)
     seed: int = 0
     out: str = "runs/eval"
