@@ -287,6 +287,42 @@ def test_distillation_draws_its_own_batch_size(world_run):
     assert len(latents) == 5 and len(actions) == 5
 
 
+def test_self_forcing_dreams_the_last_context_frames_as_play_would(world_run):
+    """With ``self_forcing`` N the student's context ends in N frames it dreamed itself, each one step from the
+    frames before it (as the runtime plays a one-step student); the first frames and the target stay real."""
+    from engine.training.distill import DistillConfig, DistillTask
+
+    def task(**extra):
+        config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
+                                 {"train.batch_size": 3, "teacher_steps": 2, "sigma_max": 1.0, **extra})
+        teacher, meta = load_world_model(config.teacher)
+        return DistillTask(config, teacher, from_dict(DynamicsTrainConfig, meta["config"]))
+
+    forcing = task(self_forcing=2)
+    latents, actions = next(forcing.batches())
+    torch.manual_seed(0)
+    dreamed = forcing.dreamed_context(forcing.model, latents, actions)
+    length = actions.shape[1]                                # frames after the first latent; the last is the target
+    changed = [int(not torch.equal(dreamed[:, k], latents[:, k])) for k in range(length + 1)]
+    assert changed == [0] * (length - 2) + [1, 1, 0]
+    # The first dreamed frame is the student's one step from the real frames before it.
+    student, frame = forcing.model, length - 3
+    anchors = forcing.teacher.warp_anchor(latents[:, :frame + 1], actions[:, :frame + 1])
+    torch.manual_seed(0)
+    context = student.to_diffused(latents[:, 1:frame + 1], anchors[:, :-1])
+    noisy = context + forcing.context_sigma * torch.randn_like(context)
+    noise = torch.randn_like(context[:, -1])
+    sigmas = torch.cat([torch.full((3, frame), forcing.context_sigma), torch.full((3, 1), forcing.student_sigma)], 1)
+    with torch.no_grad():
+        output, _ = student.denoise(torch.cat([noisy, (noise * forcing.student_sigma)[:, None]], 1), sigmas, anchors,
+                                    actions[:, :frame + 1], torch.ones(3, frame + 1, dtype=torch.bool))
+    assert torch.allclose(dreamed[:, frame + 1], student.from_diffused(output[:, -1], anchors[:, -1]), atol=1e-5)
+    loss, _ = forcing.loss(forcing.model, (latents, actions))
+    assert torch.isfinite(loss) and loss.item() > 0
+    with pytest.raises(ConfigError, match="self_forcing must lie in"):
+        task(self_forcing=length - 1)
+
+
 def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencoder_run, world_run, tmp_path):
     """`train decoder` changes only the decoder; a world exports with it, and an autoencoder with
     another encoder is refused (its latents would not be the model's)."""

@@ -46,6 +46,8 @@ class DistillConfig:
     prior_sigma: float | None = None     # the teacher starts from its own guess at this level (sampling.prior_start)
     student_sigma: float | None = None   # the level of the student's one step; None: where the teacher starts
     context_sigma: float | None = None   # noise on the context frames of both; None: the trained level
+    self_forcing: int = 0                # the last N context frames dreamed by the student itself (no gradient),
+                                         # as in play, before the teacher sets the target (Self Forcing)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/student", batch_size=8, lr=1e-4,
                                                                     warmup_steps=100, ema_decay=0.995))
 
@@ -62,6 +64,9 @@ class DistillTask(DynamicsTask):
         self.start = sampling_sigma_max(teacher.config, config.sigma_max)
         self.sigmas = karras_sigmas(config.teacher_steps, teacher.config.sigma_min, self.start)
         self.student_sigma = sampling_sigma_max(teacher.config, config.student_sigma or self.start)
+        if not 0 <= config.self_forcing <= self.config.model.context_frames - 2:
+            raise ConfigError(f"self_forcing must lie in [0, {self.config.model.context_frames - 2}] (the context "
+                              f"frames but the first), got {config.self_forcing}")
         try:
             sampling_prior_sigma(teacher.config, config.prior_sigma)
             self.context_sigma = sampling_context_sigma(teacher.config, config.context_sigma)
@@ -92,12 +97,33 @@ class DistillTask(DynamicsTask):
         start = prior_start(guess, noise, self.sigmas, self.distill.prior_sigma)
         return SAMPLERS[self.distill.teacher_sampler](denoise, start, self.sigmas)
 
+    @torch.no_grad()
+    def dreamed_context(self, student: Denoiser, latents: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """The window with its last ``self_forcing`` context frames replaced, one after the other, by the
+        student's own one-step dreams from the frames before them: the context it continues in play."""
+        latents = latents.clone()
+        batch_size, length = actions.shape[:2]
+        keep = torch.ones(batch_size, length, dtype=torch.bool, device=latents.device)
+        for frame in range(length - 1 - self.distill.self_forcing, length - 1):
+            anchors = self.teacher.warp_anchor(latents[:, :frame + 1], actions[:, :frame + 1])
+            context = student.to_diffused(latents[:, 1:frame + 1], anchors[:, :-1])
+            noisy = context + self.context_sigma * torch.randn_like(context)
+            noise = torch.randn_like(context[:, -1])
+            sigmas = torch.cat([torch.full((batch_size, frame), self.context_sigma, device=latents.device),
+                                torch.full((batch_size, 1), self.student_sigma, device=latents.device)], dim=1)
+            output, _ = student.denoise(torch.cat([noisy, (noise * self.student_sigma)[:, None]], dim=1), sigmas,
+                                        anchors, actions[:, :frame + 1], keep[:, :frame + 1])
+            latents[:, frame + 1] = student.from_diffused(output[:, -1].to(latents.dtype), anchors[:, -1])
+        return latents
+
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(model.parameters()).device
         latents, actions = (tensor.to(device) for tensor in batch)
         self.teacher.to(device)                            # the loop moves the student; the teacher follows
         student: Denoiser = model.module if hasattr(model, "module") else model
         config = student.config
+        if self.distill.self_forcing:
+            latents = self.dreamed_context(student, latents, actions)
         # The teacher's action warp (if any) moves the anchors of both; the student's copy stays frozen.
         anchors, frames = self.teacher.warp_anchor(latents[:, :-1], actions), latents[:, 1:]
         diffused = student.to_diffused(frames, anchors)                        # (B, T, C, h, w)
