@@ -79,8 +79,11 @@ WORLDS = {
         # back); played with dreamed frames entering the context at noise 0.08 instead of the trained 0.05:
         # long rollouts keep real frames' contrast instead of sharpening into saturated bands. The level was
         # chosen on training maps (benchmarks/context_noise.py); distilling at it too undid the gain
-        # (docs/world-model.md, "Dreamed frames as noisier context").
-        distill=[*DISTILL, "--set", "guidance_scale=2.0", "--set", "train.max_minutes=22"],
+        # (docs/world-model.md, "Dreamed frames as noisier context"). The last 4 context frames of each
+        # window are the student's own dreams, as in play (Self Forcing): sharper, more control at 16 frames
+        # (docs/world-model.md, "The student's own frames as context").
+        distill=[*DISTILL, "--set", "guidance_scale=2.0", "--set", "self_forcing=4", "--set", "train.steps=657",
+                 "--set", "train.max_minutes=30"],
         # The decoder alone, trained on (encoder frozen, so the dynamics model still fits): reconstruction on
         # the held-out maps 25.1 -> 30.6 dB. With the adversarial term (adversarial_weight 0.1) it is sharper
         # but lower in PSNR at every rollout horizon; 0.6 of the way from the plain decoder to that one, in
