@@ -173,7 +173,7 @@ def main() -> None:
     if args.teacher and len(variants) > 1:
         raise SystemExit("gpu_world: --teacher distils one teacher; give at most one --variant")
     args.out.mkdir(parents=True, exist_ok=True)
-    summary: dict = {"budget_seconds": args.budget, "variants": {name: sets for name, sets in variants.items()}}
+    summary: dict = {"budget_seconds": args.budget, "variants": dict(variants)}
 
     def save_summary() -> None:
         (args.out / "summary.json").write_text(json.dumps(summary, indent=1))

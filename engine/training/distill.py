@@ -109,12 +109,20 @@ class DistillTask(DynamicsTask):
             context = student.to_diffused(latents[:, 1:frame + 1], anchors[:, :-1])
             noisy = context + self.context_sigma * torch.randn_like(context)
             noise = torch.randn_like(context[:, -1])
-            sigmas = torch.cat([torch.full((batch_size, frame), self.context_sigma, device=latents.device),
-                                torch.full((batch_size, 1), self.student_sigma, device=latents.device)], dim=1)
-            output, _ = student.denoise(torch.cat([noisy, (noise * self.student_sigma)[:, None]], dim=1), sigmas,
-                                        anchors, actions[:, :frame + 1], keep[:, :frame + 1])
-            latents[:, frame + 1] = student.from_diffused(output[:, -1].to(latents.dtype), anchors[:, -1])
+            output = self.student_step(student, noisy, noise, anchors, actions[:, :frame + 1], keep[:, :frame + 1])
+            latents[:, frame + 1] = student.from_diffused(output.to(latents.dtype), anchors[:, -1])
         return latents
+
+    def student_step(self, student: Denoiser, noisy_context: torch.Tensor, noise: torch.Tensor, anchors: torch.Tensor,
+                     actions: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """The student's one step (as the runtime plays it): the next frame's diffused variable from its
+        noise at the student's level, in one pass over the noisy context and the new frame."""
+        batch_size, context = noisy_context.shape[:2]
+        sigmas = torch.cat([torch.full((batch_size, context), self.context_sigma, device=noise.device),
+                            torch.full((batch_size, 1), self.student_sigma, device=noise.device)], dim=1)
+        inputs = torch.cat([noisy_context, (noise * self.student_sigma)[:, None]], dim=1)
+        output, _ = student.denoise(inputs, sigmas, anchors, actions, keep)
+        return output[:, -1]
 
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(model.parameters()).device
@@ -133,11 +141,8 @@ class DistillTask(DynamicsTask):
         noisy_context = diffused[:, :-1] + self.context_sigma * torch.randn_like(diffused[:, :-1])
         noise = torch.randn_like(diffused[:, -1])
         target = self.teacher_sample(noisy_context, context_sigma, anchors, actions, keep, noise)
-        sigma_max = torch.full((batch_size, 1), self.student_sigma, device=device)
-        inputs = torch.cat([noisy_context, (noise * self.student_sigma)[:, None]], dim=1)
-        sigmas = torch.cat([context_sigma, sigma_max], dim=1)
-        output, _ = student.denoise(inputs, sigmas, anchors, actions, keep)    # one pass: context + new frame
-        loss = (output[:, -1].float() - target).pow(2).mean() / config.sigma_data ** 2
+        output = self.student_step(student, noisy_context, noise, anchors, actions, keep)
+        loss = (output.float() - target).pow(2).mean() / config.sigma_data ** 2
         return loss, {}
 
 
