@@ -1,8 +1,11 @@
 import json
 
 import numpy as np
+import pytest
+import torch
 
-from engine.evaluation.evaluate import EvalConfig, evaluate, long_prompt_windows, record_probe_windows
+from engine.evaluation.evaluate import (EvalConfig, WorldModel, dream, evaluate, long_prompt_windows,
+                                        record_probe_windows)
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
 from engine.actions import actions_to_array
@@ -54,6 +57,15 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     assert long["prompts"] == ["MAP21", "MAP21"]                   # one map: its first and second window
     for name in ("strips.png", "psnr_vs_horizon.png", "long_rollout.png"):
         assert (tmp_path / "eval" / name).stat().st_size > 1000
+    # Standing still: the frames dreamed with no action against the prompt, and the decoder's copy of it.
+    model = WorldModel(config.world)
+    frames, _, _ = record_probe_windows("vizdoom", ["MAP21"], 2, 16, model.size, 0)
+    prompt = frames[:, 0]
+    still = report["standing_still"]
+    assert still["ceiling"] == pytest.approx(float(psnr(model.decode(model.encode(prompt)), prompt).mean()), abs=1e-4)
+    dreamed, _ = dream(model, config, prompt, torch.zeros(2, 16, 12), config.guidance_scale)
+    assert set(still["psnr"]) == {"1", "4", "16"}
+    assert still["psnr"]["16"] == pytest.approx(float(psnr(dreamed[:, 15], prompt).mean()), abs=1e-4)
 
 
 def test_long_rollouts_start_on_every_map_before_any_twice():

@@ -323,6 +323,43 @@ def test_self_forcing_dreams_the_last_context_frames_as_play_would(world_run):
         task(self_forcing=length - 1)
 
 
+def test_still_windows_hold_a_frame_without_action_and_target_it(world_run):
+    """In a stopped window the frames after the one the player stops on repeat it, the actions leading into
+    them are the no-action input, and the student's target for the last frame is that unchanged frame."""
+    from engine.training.distill import DistillConfig, DistillTask
+
+    def task(**extra):
+        config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
+                                 {"train.batch_size": 6, "teacher_steps": 2, "sigma_max": 1.0, **extra})
+        teacher, meta = load_world_model(config.teacher)
+        return DistillTask(config, teacher, from_dict(DynamicsTrainConfig, meta["config"]))
+
+    stills = task(still_windows=1.0)
+    latents, actions = next(stills.batches())
+    torch.manual_seed(3)
+    held, quiet, stopped = stills.stopped(latents, actions)
+    assert stopped.all()
+    for window in range(len(latents)):
+        stop = next(k for k in range(actions.shape[1]) if float(quiet[window, k].abs().sum()) == 0.0)
+        # Real frames up to the stop, then that frame again; no action from the stop on, the real ones before.
+        assert torch.equal(held[window, : stop + 1], latents[window, : stop + 1])
+        assert all(torch.equal(held[window, k], latents[window, stop]) for k in range(stop, latents.shape[1]))
+        assert torch.equal(quiet[window, :stop], actions[window, :stop])
+        assert float(quiet[window, stop:].abs().sum()) == 0.0
+    # The target of a stopped window is "nothing changed": a student that dreams exactly that has no loss on it.
+    model = stills.model
+    anchors = stills.teacher.warp_anchor(held[:, :-1], quiet)
+    expected = model.to_diffused(held[:, -2], anchors[:, -1])
+    outputs = []
+    stills.student_step = lambda *args: outputs.append(expected.clone()) or expected.clone()
+    torch.manual_seed(3)
+    loss, _ = stills.loss(model, (latents, actions))
+    assert outputs and loss.item() == pytest.approx(0.0, abs=1e-10)
+    assert task(still_windows=0.0).stopped(latents, actions)[2].sum() == 0
+    with pytest.raises(ConfigError, match="still_windows is a share"):
+        task(still_windows=1.5)
+
+
 def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencoder_run, world_run, tmp_path):
     """`train decoder` changes only the decoder; a world exports with it, and an autoencoder with
     another encoder is refused (its latents would not be the model's)."""

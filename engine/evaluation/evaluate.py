@@ -12,7 +12,10 @@ model's frames against the real frames:
 - the same with another window's actions: dTPSNR = PSNR(true actions) - PSNR(other actions) (Genie);
 - the copy-the-prompt baseline; the autoencoder's reconstruction PSNR (the ceiling);
 - the sharpness ratio (neighbouring-pixel difference of generated / real frames);
-- a guidance-scale sweep; a long rollout's contrast and sharpness relative to real frames.
+- a guidance-scale sweep; a long rollout's contrast and sharpness relative to real frames;
+- standing still: PSNR against the prompt of the frames dreamed from it with no action (a Doom player who
+  stops sees the same frame from the next one on, so the prompt is the truth), beside the decoder's own
+  copy of the prompt (the ceiling).
 """
 
 from __future__ import annotations
@@ -166,6 +169,15 @@ def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray
             "flat_frames": int(flat.sum()), "blurred_frames": int(blurred.sum()), "_frames": frames}
 
 
+def standing_still(model: WorldModel, config: EvalConfig, prompt: np.ndarray, actions: torch.Tensor,
+                   reconstruction: np.ndarray) -> dict[str, Any]:
+    """The player stands still from the prompt on, the way play begins: PSNR of the dreamed frames against
+    the prompt at the horizons, and of the decoder's copy of the prompt (what a world that holds still gets)."""
+    frames, _ = dream(model, config, prompt, torch.zeros_like(actions), config.guidance_scale)
+    return {"psnr": at_horizons(psnr(frames, np.broadcast_to(prompt[:, None], frames.shape)), config.horizon),
+            "ceiling": float(psnr(reconstruction, prompt).mean())}
+
+
 def reconstruction_ceiling(reconstruction: np.ndarray, frames: np.ndarray) -> dict[str, float]:
     """The ceilings a dynamics model on these latents cannot beat: how faithfully and how sharply the
     decoder draws real frames back (PSNR, and fine contrast as a share of the real frames')."""
@@ -214,6 +226,7 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
             strips = (generated, shuffled)
     report["guidance_sweep"] = sweep
     report["autoregressive"] = sweep[str(config.guidance_scale)]
+    report["standing_still"] = standing_still(model, config, prompt, actions, reconstruction[:, 0])
     picks = long_prompt_windows(len(maps), config.windows_per_map, config.long_prompts)
     long = long_rollout_stats(model, config, prompt[picks], real, ranges) if config.long_rollout else None
     out = Path(config.out)

@@ -11,6 +11,7 @@ stepping at sigma 5, learns that too: the action then turns the view at no extra
 ``prior_guidance_scale`` guides that guess (where the motion comes from) apart from the steps that
 refine it. ``context_sigma`` distils with the context at the noise level the student will play with
 (``LatentRollout(context_sigma=...)``); its checkpoint carries it, and eval and export default to it.
+``still_windows`` teaches the student what the recordings never show: a player who stops (below).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class DistillConfig:
     context_sigma: float | None = None   # noise on the context frames of both; None: the trained level
     self_forcing: int = 0                # the last N context frames dreamed by the student itself (no gradient),
                                          # as in play, before the teacher sets the target (Self Forcing)
+    still_windows: float = 0.0           # share of windows in which the player stops (DistillTask.stopped)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/student", batch_size=8, lr=1e-4,
                                                                     warmup_steps=100, ema_decay=0.995))
 
@@ -67,6 +69,8 @@ class DistillTask(DynamicsTask):
         if not 0 <= config.self_forcing <= self.config.model.context_frames - 2:
             raise ConfigError(f"self_forcing must lie in [0, {self.config.model.context_frames - 2}] (the context "
                               f"frames but the first), got {config.self_forcing}")
+        if not 0 <= config.still_windows <= 1:
+            raise ConfigError(f"still_windows is a share of the windows in [0, 1], got {config.still_windows}")
         try:
             sampling_prior_sigma(teacher.config, config.prior_sigma)
             self.context_sigma = sampling_context_sigma(teacher.config, config.context_sigma)
@@ -96,6 +100,24 @@ class DistillTask(DynamicsTask):
         guess = denoise if prior_scale is None else guided(conditional, unconditional, prior_scale)
         start = prior_start(guess, noise, self.sigmas, self.distill.prior_sigma)
         return SAMPLERS[self.distill.teacher_sampler](denoise, start, self.sigmas)
+
+    def stopped(self, latents: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Windows in which the player stops, a ``still_windows`` share of the batch: from a random frame on,
+        the window holds that frame under the no-action input. No recorded frame has an all-zero action (the
+        recording policies never stand still), so neither has the teacher; but a Doom player who stops sees
+        the same frame from the next one on, and standing still is how play begins. Returns the windows,
+        their actions and which windows stopped (their target is the frame before, not the teacher's)."""
+        batch_size, length = actions.shape[:2]
+        device = latents.device
+        stopped = torch.rand(batch_size, device=device) < self.distill.still_windows
+        if not stopped.any():
+            return latents, actions, stopped
+        last_moving = torch.randint(0, length, (batch_size,), device=device)   # the frame the player stops on
+        held = latents[torch.arange(batch_size, device=device), last_moving]
+        holding = stopped[:, None] & (torch.arange(length + 1, device=device)[None] > last_moving[:, None])
+        latents = torch.where(holding[:, :, None, None, None], held[:, None], latents)
+        actions = actions.masked_fill(holding[:, 1:, None], 0.0)             # the action leading into each frame
+        return latents, actions, stopped
 
     @torch.no_grad()
     def dreamed_context(self, student: Denoiser, latents: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
@@ -130,6 +152,9 @@ class DistillTask(DynamicsTask):
         self.teacher.to(device)                            # the loop moves the student; the teacher follows
         student: Denoiser = model.module if hasattr(model, "module") else model
         config = student.config
+        stopped = None
+        if self.distill.still_windows:
+            latents, actions, stopped = self.stopped(latents, actions)
         if self.distill.self_forcing:
             latents = self.dreamed_context(student, latents, actions)
         # The teacher's action warp (if any) moves the anchors of both; the student's copy stays frozen.
@@ -141,6 +166,9 @@ class DistillTask(DynamicsTask):
         noisy_context = diffused[:, :-1] + self.context_sigma * torch.randn_like(diffused[:, :-1])
         noise = torch.randn_like(diffused[:, -1])
         target = self.teacher_sample(noisy_context, context_sigma, anchors, actions, keep, noise)
+        if stopped is not None and stopped.any():       # a player standing still: the frame holds
+            held = student.to_diffused(latents[:, -2], anchors[:, -1])
+            target = torch.where(stopped[:, None, None, None], held.to(target.dtype), target)
         output = self.student_step(student, noisy_context, noise, anchors, actions, keep)
         loss = (output.float() - target).pow(2).mean() / config.sigma_data ** 2
         return loss, {}
