@@ -327,6 +327,7 @@ def test_still_windows_hold_a_frame_without_action_and_target_it(world_run):
     """In a stopped window the frames after the one the player stops on repeat it, the actions leading into
     them are the no-action input, and the student's target for the last frame is that unchanged frame."""
     from engine.training.distill import DistillConfig, DistillTask
+    from engine.training.dynamics import DynamicsTask, stop_windows
 
     def task(**extra):
         config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
@@ -337,7 +338,7 @@ def test_still_windows_hold_a_frame_without_action_and_target_it(world_run):
     stills = task(still_windows=1.0)
     latents, actions = next(stills.batches())
     torch.manual_seed(3)
-    held, quiet, stopped = stills.stopped(latents, actions)
+    held, quiet, stopped = stop_windows(latents, actions, 1.0)
     assert stopped.all()
     for window in range(len(latents)):
         stop = next(k for k in range(actions.shape[1]) if float(quiet[window, k].abs().sum()) == 0.0)
@@ -355,9 +356,11 @@ def test_still_windows_hold_a_frame_without_action_and_target_it(world_run):
     torch.manual_seed(3)
     loss, _ = stills.loss(model, (latents, actions))
     assert outputs and loss.item() == pytest.approx(0.0, abs=1e-10)
-    assert task(still_windows=0.0).stopped(latents, actions)[2].sum() == 0
+    assert stop_windows(latents, actions, 0.0)[2].sum() == 0
     with pytest.raises(ConfigError, match="still_windows is a share"):
         task(still_windows=1.5)
+    with pytest.raises(ConfigError, match="still_windows is a share"):
+        DynamicsTask(apply_overrides(DynamicsTrainConfig(), {"still_windows": -0.1}), [])
 
 
 def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencoder_run, world_run, tmp_path):

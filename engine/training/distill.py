@@ -11,7 +11,8 @@ stepping at sigma 5, learns that too: the action then turns the view at no extra
 ``prior_guidance_scale`` guides that guess (where the motion comes from) apart from the steps that
 refine it. ``context_sigma`` distils with the context at the noise level the student will play with
 (``LatentRollout(context_sigma=...)``); its checkpoint carries it, and eval and export default to it.
-``still_windows`` teaches the student what the recordings never show: a player who stops (below).
+``still_windows`` teaches the student what the recordings never show: a player who stops
+(``dynamics.stop_windows``), whose next frame is the last one unchanged.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from engine.models.denoiser import Denoiser
 from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
 from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
 from engine.training.config import ConfigError, from_dict, to_dict
-from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, latent_episodes, load_world_model,
-                                      save_world_model)
+from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, check_still_windows, latent_episodes,
+                                      load_world_model, save_world_model, stop_windows)
 from engine.training.loop import TrainConfig, train
 
 FINAL = "student.safetensors"
@@ -49,7 +50,8 @@ class DistillConfig:
     context_sigma: float | None = None   # noise on the context frames of both; None: the trained level
     self_forcing: int = 0                # the last N context frames dreamed by the student itself (no gradient),
                                          # as in play, before the teacher sets the target (Self Forcing)
-    still_windows: float = 0.0           # share of windows in which the player stops (DistillTask.stopped)
+    still_windows: float | None = None   # share of windows in which the player stops (dynamics.stop_windows),
+                                         # with "nothing changed" as the target instead of the teacher's sample
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/student", batch_size=8, lr=1e-4,
                                                                     warmup_steps=100, ema_decay=0.995))
 
@@ -69,8 +71,7 @@ class DistillTask(DynamicsTask):
         if not 0 <= config.self_forcing <= self.config.model.context_frames - 2:
             raise ConfigError(f"self_forcing must lie in [0, {self.config.model.context_frames - 2}] (the context "
                               f"frames but the first), got {config.self_forcing}")
-        if not 0 <= config.still_windows <= 1:
-            raise ConfigError(f"still_windows is a share of the windows in [0, 1], got {config.still_windows}")
+        check_still_windows(config.still_windows)
         try:
             sampling_prior_sigma(teacher.config, config.prior_sigma)
             self.context_sigma = sampling_context_sigma(teacher.config, config.context_sigma)
@@ -100,24 +101,6 @@ class DistillTask(DynamicsTask):
         guess = denoise if prior_scale is None else guided(conditional, unconditional, prior_scale)
         start = prior_start(guess, noise, self.sigmas, self.distill.prior_sigma)
         return SAMPLERS[self.distill.teacher_sampler](denoise, start, self.sigmas)
-
-    def stopped(self, latents: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Windows in which the player stops, a ``still_windows`` share of the batch: from a random frame on,
-        the window holds that frame under the no-action input. No recorded frame has an all-zero action (the
-        recording policies never stand still), so neither has the teacher; but a Doom player who stops sees
-        the same frame from the next one on, and standing still is how play begins. Returns the windows,
-        their actions and which windows stopped (their target is the frame before, not the teacher's)."""
-        batch_size, length = actions.shape[:2]
-        device = latents.device
-        stopped = torch.rand(batch_size, device=device) < self.distill.still_windows
-        if not stopped.any():
-            return latents, actions, stopped
-        last_moving = torch.randint(0, length, (batch_size,), device=device)   # the frame the player stops on
-        held = latents[torch.arange(batch_size, device=device), last_moving]
-        holding = stopped[:, None] & (torch.arange(length + 1, device=device)[None] > last_moving[:, None])
-        latents = torch.where(holding[:, :, None, None, None], held[:, None], latents)
-        actions = actions.masked_fill(holding[:, 1:, None], 0.0)             # the action leading into each frame
-        return latents, actions, stopped
 
     @torch.no_grad()
     def dreamed_context(self, student: Denoiser, latents: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
@@ -154,7 +137,7 @@ class DistillTask(DynamicsTask):
         config = student.config
         stopped = None
         if self.distill.still_windows:
-            latents, actions, stopped = self.stopped(latents, actions)
+            latents, actions, stopped = stop_windows(latents, actions, self.distill.still_windows)
         if self.distill.self_forcing:
             latents = self.dreamed_context(student, latents, actions)
         # The teacher's action warp (if any) moves the anchors of both; the student's copy stays frozen.

@@ -25,7 +25,7 @@ from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_
 from engine.models.denoiser import Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
 from engine.training.checkpoint import load_checkpoint, save_checkpoint
-from engine.training.config import from_dict, to_dict
+from engine.training.config import ConfigError, from_dict, to_dict
 from engine.training.loop import CHECKPOINT, TrainConfig, train
 
 FINAL = "dynamics.safetensors"
@@ -36,10 +36,35 @@ class DynamicsTrainConfig:
     data: str = "data/doom-train"
     autoencoder: str = "runs/autoencoder/autoencoder.safetensors"
     init: str = ""                       # start from this dynamics checkpoint's weights (fine-tuning)
+    still_windows: float | None = None   # share of windows in which the player stops (stop_windows); None: none
     model: DynamicsConfig = field(default_factory=DynamicsConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/dynamics", batch_size=8,
                                                                     lr=3e-4, ema_decay=0.999))
+
+
+def check_still_windows(share: float | None) -> None:
+    if share is not None and not 0 <= share <= 1:
+        raise ConfigError(f"still_windows is a share of the windows in [0, 1], got {share}")
+
+
+def stop_windows(latents: torch.Tensor, actions: torch.Tensor,
+                 share: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Windows (B, T+1, ...) in which the player stops, a ``share`` of them: from a random frame on, the window
+    holds that frame under the no-action input. No recorded frame has an all-zero action (the recording
+    policies never stand still), but a Doom player who stops sees the same frame from the next one on, and
+    standing still is how play begins. Returns the windows, the actions leading into each frame (B, T, A)
+    and which windows stopped."""
+    batch_size, length = actions.shape[:2]
+    device = latents.device
+    stopped = torch.rand(batch_size, device=device) < share
+    if not stopped.any():
+        return latents, actions, stopped
+    last_moving = torch.randint(0, length, (batch_size,), device=device)       # the frame the player stops on
+    held = latents[torch.arange(batch_size, device=device), last_moving]
+    holding = stopped[:, None] & (torch.arange(length + 1, device=device)[None] > last_moving[:, None])
+    latents = torch.where(holding[:, :, None, None, None], held[:, None], latents)
+    return latents, actions.masked_fill(holding[:, 1:, None], 0.0), stopped
 
 
 def load_autoencoder(path: str | Path) -> tuple[Autoencoder, dict[str, Any]]:
@@ -161,6 +186,7 @@ class DynamicsTask:
         self.episodes = episodes
         self.model = Denoiser(DynamicsTransformer(config.model), config.diffusion)
         self.batch_size, self.seed = config.train.batch_size, config.train.seed
+        check_still_windows(config.still_windows)
 
     def snapshot(self, path: Path, ema: nn.Module, meta: dict[str, Any]) -> None:
         """The EMA weights so far, in the format of the finished model (for curves over training time)."""
@@ -197,6 +223,8 @@ class DynamicsTask:
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(model.parameters()).device
         latents, actions = (tensor.to(device) for tensor in batch)
+        if self.config.still_windows:
+            latents, actions, _ = stop_windows(latents, actions, self.config.still_windows)
         loss, per_frame = model(latents, actions)
         return loss, {"loss_last_frame": float(per_frame[:, -1].detach().mean())}
 
