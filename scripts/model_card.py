@@ -72,7 +72,7 @@ def evaluation_section(report: dict) -> str:
             f"{long.get('blurred_frames', 'uncounted')} blurred ones (sharpness under 0.3 of real)")
     still = report.get("standing_still")
     if still:
-        parts.append("- standing still from the prompt (no action; in Doom the view holds): PSNR against the prompt "
+        parts.append("- standing still from the prompt (no action: the view should hold): PSNR against the prompt "
                      + " / ".join(f"{v:.2f}" for v in still["psnr"].values()) + f" dB at {' / '.join(still['psnr'])}"
                      f" frames (a world that holds still: {still['ceiling']:.2f} dB, the decoder's copy of the prompt)")
     return "\n".join(parts)

@@ -13,9 +13,9 @@ model's frames against the real frames:
 - the copy-the-prompt baseline; the autoencoder's reconstruction PSNR (the ceiling);
 - the sharpness ratio (neighbouring-pixel difference of generated / real frames);
 - a guidance-scale sweep; a long rollout's contrast and sharpness relative to real frames;
-- standing still: PSNR against the prompt of the frames dreamed from it with no action (a Doom player who
-  stops sees the same frame from the next one on, so the prompt is the truth), beside the decoder's own
-  copy of the prompt (the ceiling).
+- standing still: PSNR against the prompt of the frames dreamed from it with no action, as play begins (a
+  Doom player who has not moved sees the same view: from a prompt there is no momentum to slide on),
+  beside the decoder's own copy of the prompt (the ceiling).
 """
 
 from __future__ import annotations

@@ -52,9 +52,10 @@ def stop_windows(latents: torch.Tensor, actions: torch.Tensor,
                  share: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Windows (B, T+1, ...) in which the player stops, a ``share`` of them: from a random frame on, the window
     holds that frame under the no-action input. No recorded frame has an all-zero action (the recording
-    policies never stand still), but a Doom player who stops sees the same frame from the next one on, and
-    standing still is how play begins. Returns the windows, the actions leading into each frame (B, T, A)
-    and which windows stopped."""
+    policies never stand still), yet standing still is how play begins. The stop is instant, a
+    simplification: in Doom a player who stops slides on for up to ~16 frames before the view holds
+    (measured in docs/world-model.md), while one who never moved sees the same view. Returns the windows, the actions leading into
+    each frame (B, T, A) and which windows stopped."""
     batch_size, length = actions.shape[:2]
     device = latents.device
     stopped = torch.rand(batch_size, device=device) < share
