@@ -105,16 +105,26 @@ def prompts_section(prompts: dict) -> str:
         rows.append([name, f"{r['contrast_ratio_last_100']:.2f}", f"{r['sharpness_ratio_last_100']:.2f}",
                      f"{r['mean_motion_last_100']:.1f}", f"{r['shift_turning_left']:+.2f} / {r['shift_turning_right']:+.2f}",
                      f"{r['branch_shift_left']:+.2f} / {r['branch_shift_right']:+.2f}",
-                     "yes" if r["turns_both_ways"] else "no"])
+                     "yes" if r["turns_both_ways"] else "no",
+                     " / ".join(f"{v:.1f}" for v in r["still_psnr"].values()) if "still_psnr" in r else "-"])
+    still = next((r["still_psnr"] for r in prompts["results"].values() if "still_psnr" in r), None)
     return table(["prompt", "contrast (last 100)", "sharpness (last 100)", "motion (last 100)",
-                  "view shift turning L / R (px/frame)", "branch L / R", "turns both ways"], rows)
+                  "view shift turning L / R (px/frame)", "branch L / R", "turns both ways",
+                  f"standing still: PSNR to the first frame at {' / '.join(still) if still else '-'} frames (dB)"],
+                 rows)
 
 
 def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def figures_section(folder: str, places: str, long: dict | None) -> list[str]:
+def figures_section(folder: str, places: str, long: dict | None, still: bool) -> list[str]:
+    still_strip = [
+        "Standing still from each prompt (no action), every 6th frame of 60:",
+        "",
+        f"![standing still]({folder}/prompt_rollouts_still.png)",
+        "",
+    ]
     return [
         f"## Frame strips (in the repository's docs/{folder}/)",
         "",
@@ -130,6 +140,7 @@ def figures_section(folder: str, places: str, long: dict | None) -> list[str]:
         "",
         f"![prompt rollouts]({folder}/prompt_rollouts.png)",
         "",
+        *(still_strip if still else []),
     ]
 
 
@@ -149,7 +160,7 @@ def main() -> None:
     opened.close()
     frame, training, sampler = manifest["frame"], manifest["training"], manifest["sampler"]
     notes = args.notes.read_text()
-    report = json.loads(args.eval.read_text())
+    report, prompts = json.loads(args.eval.read_text()), json.loads(args.prompts.read_text())
     source = report.get("source", "vizdoom")
     size = args.pack.stat().st_size / 2 ** 20
     card = "\n".join([
@@ -177,9 +188,10 @@ def main() -> None:
         "",
         "## From the bundled prompts, of every kind (`scripts/prompt_rollouts.py`)",
         "",
-        prompts_section(json.loads(args.prompts.read_text())),
+        prompts_section(prompts),
         "",
-        *(figures_section(args.figures, ", ".join(report["maps"]), report.get("long_rollout")) if args.figures else []),
+        *(figures_section(args.figures, ", ".join(report["maps"]), report.get("long_rollout"),
+                          any("still_psnr" in r for r in prompts["results"].values())) if args.figures else []),
     ])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(card)

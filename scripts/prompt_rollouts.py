@@ -7,8 +7,11 @@ and sharpness, and still turns left and right when asked.
 The script: walk forward (frames 0-59), turn left 8°/frame (60-99), turn right (100-139), walk and strafe
 (140-end). Turning is read from the frames themselves: the content of a view turning left moves right
 (``horizontal_shift``). At frame 150 the world branches: 12 frames turning left against 12 turning right
-from the same moment (``snapshot``/``restore``); both must move the view the right way.
-Writes ``prompt_rollouts.json`` and ``prompt_rollouts.png`` (one row per prompt, every 30th frame).
+from the same moment (``snapshot``/``restore``); both must move the view the right way. Then, from the prompt again, the player
+stands still for 60 frames (no action, as play begins): the view should hold (``still_psnr``, PSNR against
+the first frame at 1/16/60 frames).
+Writes ``prompt_rollouts.json``, ``prompt_rollouts.png`` (one row per prompt, every 30th frame) and
+``prompt_rollouts_still.png`` (the standing-still rollouts, every 6th frame).
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.evaluation.metrics import contrast, horizontal_shift, sharpness  # noqa: E402
+from engine.evaluation.metrics import contrast, horizontal_shift, psnr, sharpness  # noqa: E402
 from engine.runtime import WorldSession  # noqa: E402
 
 TURN = 8.0
 BRANCH_AT, BRANCH_FRAMES = 150, 12
+STILL_FRAMES, STILL_HORIZONS = 60, (1, 16, 60)
 
 
 def scripted_action(t: int) -> dict:
@@ -60,6 +64,10 @@ def roll(session: WorldSession, prompt: Path, frames: int) -> dict:
     right = [session.step({"turn": TURN}) for _ in range(BRANCH_FRAMES)]
     start = video[BRANCH_AT]
     left_shift, right_shift = mean_shift([start] + left), mean_shift([start] + right)
+    # Standing still from the prompt: the view should hold.
+    held = session.reset(prompt)
+    still = np.stack([held] + [session.step({}) for _ in range(STILL_FRAMES)])
+    still_psnr = psnr(still[1:], np.broadcast_to(held, still[1:].shape))
     motion = np.abs(np.diff(video.astype(np.float32), axis=0)).mean(axis=(1, 2, 3))
     prompt_contrast, prompt_sharpness = float(contrast(first)), float(sharpness(first))
     last = video[-100:]
@@ -76,7 +84,9 @@ def roll(session: WorldSession, prompt: Path, frames: int) -> dict:
         "branch_shift_left": left_shift,
         "branch_shift_right": right_shift,
         "turns_both_ways": bool(left_shift > 0 > right_shift),
+        "still_psnr": {str(h): float(still_psnr[h - 1]) for h in STILL_HORIZONS},
         "_video": video,
+        "_still": still,
     }
 
 
@@ -90,22 +100,24 @@ def main() -> None:
     args = parser.parse_args()
     captions = json.loads((args.prompts / "captions.json").read_text())
     session = WorldSession.open(args.pack, device="cpu", seed=0)
-    results, rows = {}, []
+    results, rows, still_rows = {}, [], []
     for name in sorted(captions):
         result = roll(session, args.prompts / name, args.frames)
-        video = result.pop("_video")
+        video, still = result.pop("_video"), result.pop("_still")
         results[name] = result
         rows.append(np.concatenate(list(video[:: 30]), axis=1))
+        still_rows.append(np.concatenate(list(still[:: 6]), axis=1))
         print(f"{name:28s} contrast {result['contrast_ratio_last_100']:.2f} sharpness "
               f"{result['sharpness_ratio_last_100']:.2f} motion {result['mean_motion_last_100']:.1f} "
               f"turn L/R {result['shift_turning_left']:+.2f}/{result['shift_turning_right']:+.2f} px/frame, "
-              f"branch L/R {result['branch_shift_left']:+.2f}/{result['branch_shift_right']:+.2f}", flush=True)
+              f"branch L/R {result['branch_shift_left']:+.2f}/{result['branch_shift_right']:+.2f}, still "
+              + "/".join(f"{v:.1f}" for v in result["still_psnr"].values()) + " dB", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.name}.json").write_text(json.dumps({"pack": str(args.pack or "bundled"), "results": results},
                                                            indent=1))
-    sheet = np.concatenate(rows, axis=0)
-    Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(
-        args.out / f"{args.name}.png")
+    for sheet, suffix in ((np.concatenate(rows, axis=0), ""), (np.concatenate(still_rows, axis=0), "_still")):
+        Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(
+            args.out / f"{args.name}{suffix}.png")
 
 
 if __name__ == "__main__":
