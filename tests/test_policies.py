@@ -43,6 +43,7 @@ def test_explore_mixes_the_controls_like_a_person(explore_run):
     assert turns.max() <= 15.0 and np.abs(raw[:, -1]).max() <= 5.0
     assert stats["looking"] > 0.01
     assert stats["forward_only"] < 0.5
+    assert 0.01 < (np.abs(raw).sum(axis=1) == 0).mean() < 0.1    # stands still now and then, hands off
 
 
 def test_explore_covers_more_ground_than_random(explore_run):

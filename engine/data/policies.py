@@ -3,8 +3,9 @@
 The action mix is what teaches a world model to obey the controls (a prototype trained on data that
 pressed forward 86% of the time with small turns learned to ignore actions), so ``explore`` plays like
 a person: walks and sprints, turns with held mouse-like deltas of tens of degrees per second, strafes,
-backs out of dead ends, stops, opens doors with ``use``, shoots now and then, and looks up and down a
-little. ``random`` presses random keys. Both are seeded and reproducible.
+backs out of dead ends, stops (half the stops with hands off every control: play begins standing still,
+and a world model that never saw it dissolves the view), opens doors with ``use``, shoots now and then,
+and looks up and down a little. ``random`` presses random keys. Both are seeded and reproducible.
 
 A policy sees what a player would (the frame) plus, where the recorder has them, the ground-truth
 pose and a depth map, which stand in for a person's sense of where walls are.
@@ -83,6 +84,7 @@ class _Segment:
     turn: float = 0.0          # target degrees per frame
     look: float = 0.0
     steer: bool = False        # head for open, unvisited space while walking
+    hands_off: bool = False    # no key, no mouse: the all-zero action
 
 
 class ExplorePolicy(Policy):
@@ -121,6 +123,9 @@ class ExplorePolicy(Policy):
             self.segment = self._next_segment(openness)
         segment = self.segment
         segment.frames -= 1
+        if segment.hands_off and not use:
+            self.turn, self.burst = 0.0, 0
+            return Action()
 
         # A hand on a mouse eases into and out of a turn rather than jumping to a speed.
         target = segment.turn + rng.normal(0.0, 0.4)
@@ -179,6 +184,8 @@ class ExplorePolicy(Policy):
         if kind == "backup":
             return self._backup(openness)
         if kind == "stop":
+            if rng.random() < 0.5:
+                return _Segment("stop", int(rng.integers(8, 40)), hands_off=True)
             return _Segment("stop", int(rng.integers(5, 25)), turn=rng.normal(0.0, 1.0))
         direction = 1.0 if self.pitch < 0 or (self.pitch == 0 and rng.random() < 0.5) else -1.0
         return _Segment("look", int(rng.integers(3, 8)), look=direction * rng.uniform(1.0, self.look_range),
