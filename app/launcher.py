@@ -182,11 +182,15 @@ class Launcher(QMainWindow):
         self.sensitivity = QDoubleSpinBox(minimum=0.01, maximum=2.0, singleStep=0.01, value=s.mouse_sensitivity)
         self.invert = QCheckBox(checked=s.invert_look)
         self.scale = QSpinBox(minimum=1, maximum=20, value=s.window_scale)
+        self.dream_idle = QCheckBox(checked=s.dream_idle)
+        self.dream_idle.setToolTip("Off: the view holds while no control is touched. On: the world keeps dreaming "
+                                   "(it was never shown a player standing still, so the view drifts).")
         self.folder_button = QPushButton(str(s.recordings()))
         self.folder_button.clicked.connect(self.choose_recordings_folder)
         for label, widget in [("Device", self.device), ("", self.device_info), ("Quality (steps)", self.steps),
                               ("Action guidance", self.guidance), ("Mouse sensitivity (°/px)", self.sensitivity),
                               ("Invert look", self.invert), ("Window scale", self.scale),
+                              ("Dream while idle", self.dream_idle),
                               ("Recordings", self.folder_button)]:
             form.addRow(label, widget)
         bindings = ", ".join(f"{k} {'/'.join(v)}" for k, v in s.bindings.items())
@@ -330,6 +334,7 @@ class Launcher(QMainWindow):
         s = self.settings
         s.device, s.steps, s.guidance_scale = self.device.currentText(), self.steps.value(), self.guidance.value()
         s.mouse_sensitivity, s.invert_look, s.window_scale = self.sensitivity.value(), self.invert.isChecked(), self.scale.value()
+        s.dream_idle = self.dream_idle.isChecked()
         return s
 
     def play_arguments(self, extra: list[str] | None = None) -> list[str]:
@@ -342,6 +347,8 @@ class Launcher(QMainWindow):
             arguments += ["--steps", str(s.steps)]
         if s.guidance_scale:
             arguments += ["--guidance", str(s.guidance_scale)]
+        if s.dream_idle:
+            arguments.append("--dream-idle")
         return arguments + (extra or [])
 
     def play(self, extra: list[str] | None = None) -> None:

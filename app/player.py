@@ -6,6 +6,11 @@ Controls: WASD move, mouse looks (click to capture it, Esc to release), arrows a
 Space jump, Ctrl crouch, Shift sprint, E use, left/right click attack; P pause, hold Backspace to
 rewind, F5 bookmark / F9 back to it (a moment branches into another future), R restart from the
 prompt, F10 start/stop a clip, F12 screenshot, F11 fullscreen, F1 help.
+
+While no control is touched the view holds (nothing is dreamed): the world models have never seen a player
+stand still (no recorded frame has an all-zero action) and dream the view away within seconds
+(docs/world-model.md, "Standing still"). ``--dream-idle`` dreams those frames too. Clips record the held
+frames in real time, and a replayed clip holds where it was held.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class PlayerOptions:
     output_folder: str | None = None
     seed: int = 0
     window_shot: str | None = None   # save a PNG of the whole window (frame + HUD) when the player stops
+    dream_idle: bool = False      # dream frames while no control is touched, instead of holding the view
 
 
 @dataclass
@@ -93,6 +99,8 @@ class Player:
         self.buttons: set[int] = set()            # mouse buttons held now
         self.step_ms = 0.0
         self.dreamed = 0
+        self.shown = 0                            # frames advanced: dreamed or held
+        self.holding = False
         self.message, self.message_until = "", 0.0
         if options.record:
             self._start_recording(Path(options.record))
@@ -108,7 +116,7 @@ class Player:
                 elif not self.paused:
                     self.advance(self.next_action())
                 self.draw()
-                if self.options.frames and self.dreamed >= self.options.frames:
+                if self.options.frames and self.shown >= self.options.frames:
                     self.running = False
             if self.options.window_shot:
                 self.save_window(Path(self.options.window_shot))
@@ -163,12 +171,16 @@ class Player:
         return action_from_input(self.held, self.buttons, delta, self.controls)
 
     def advance(self, action: dict[str, Any]) -> None:
-        started = time.perf_counter()
-        self.frame = self.session.step(action)
-        self.step_ms = 1000 * (time.perf_counter() - started)
-        self.dreamed += 1
-        state = self.session.snapshot() if self.session.frames % SNAPSHOT_EVERY == 0 else None
-        self.history.append(HistoryEntry(self.frame, state))
+        """The next frame: dreamed from the action, or the view held when no control is touched."""
+        self.shown += 1
+        self.holding = not self.options.dream_idle and is_idle(action)
+        if not self.holding:
+            started = time.perf_counter()
+            self.frame = self.session.step(action)
+            self.step_ms = 1000 * (time.perf_counter() - started)
+            self.dreamed += 1
+            state = self.session.snapshot() if self.session.frames % SNAPSHOT_EVERY == 0 else None
+            self.history.append(HistoryEntry(self.frame, state))
         if self.recorder is not None:
             try:
                 self.recorder.add(self.frame, action)
@@ -290,6 +302,8 @@ class Player:
             status += f"  REC {self.recorder.frames / self.session.fps:5.1f} s"
         if self.paused:
             status += "  PAUSED"
+        elif self.holding:
+            status += "  STILL"
         if self.rewinding:
             status += "  REWIND"
         lines = [status]
@@ -326,6 +340,13 @@ class Player:
         pygame.quit()
 
 
+def is_idle(action: dict[str, Any]) -> bool:
+    """No key, no button and no mouse motion: the all-zero action."""
+    from engine.actions import Action
+
+    return not Action.coerce(action).to_array().any()
+
+
 def default_output_folder() -> Path:
     import platformdirs
 
@@ -347,6 +368,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--output", help="folder for clips and screenshots (default: the settings' folder)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--window-shot", metavar="PNG", help="save a picture of the window when the player stops")
+    parser.add_argument("--dream-idle", action="store_true",
+                        help="dream frames while no control is touched (default: the view holds)")
     args = parser.parse_args(argv)
     from app.settings import load_settings
 
@@ -356,5 +379,6 @@ def main(argv: list[str]) -> int:
     options = PlayerOptions(prompt=args.play, world=args.world, device=args.device, steps=args.steps,
                             guidance_scale=args.guidance, frames=args.frames, record=args.record, agent=args.agent,
                             scale=args.scale, smooth=args.smooth, seed=args.seed, window_shot=args.window_shot,
-                            output_folder=args.output or str(settings.recordings()))
+                            output_folder=args.output or str(settings.recordings()),
+                            dream_idle=args.dream_idle or settings.dream_idle)
     return Player(options, settings.controls()).run()

@@ -31,6 +31,7 @@ class Settings:
     invert_look: bool = False
     window_scale: int = 8
     smooth: bool = False
+    dream_idle: bool = False              # dream while no control is touched (default: the view holds)
     bindings: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BINDINGS.items()})
     recordings_folder: str = ""
     recent_images: list[str] = field(default_factory=list)

@@ -59,6 +59,9 @@ def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_pat
     Image.new("RGB", (64, 48), (20, 120, 200)).save(image)
     window.choose_prompt(str(image))
     window.steps.setValue(2)
+    assert "--dream-idle" not in window.play_arguments()
+    window.dream_idle.setChecked(True)
+    assert "--dream-idle" in window.play_arguments()
     window.play(["--frames", "5", "--agent", "random", "--record", str(tmp_path / "clips" / "run.mp4")])
     assert not window.play_button.isEnabled()                 # the UI stays responsive while it runs
     assert window.process.waitForFinished(120_000)
@@ -67,7 +70,7 @@ def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_pat
     assert window.play_button.isEnabled() and "closed" in window.status.text()
     assert (tmp_path / "clips" / "run.mp4").stat().st_size > 0
     saved = json.loads((tmp_path / "config" / "settings.json").read_text())
-    assert saved["steps"] == 2 and saved["recent_images"][0] == str(image)
+    assert saved["steps"] == 2 and saved["recent_images"][0] == str(image) and saved["dream_idle"]
 
 
 def huge_png_header(path: Path, width: int, height: int) -> None:

@@ -72,6 +72,30 @@ def test_scripted_keys_and_mouse_record_a_clip_that_replays(tiny_pack, prompt, t
     assert all(np.array_equal(a, b) for a, b in zip(recorded, frames_of(replayed)))
 
 
+def test_the_view_holds_while_no_control_is_touched(tiny_pack, prompt, tmp_path):
+    """No input: nothing is dreamed and the frame stays (a clip still records it in real time); a key dreams
+    again from there. With ``dream_idle`` the idle frames are dreamed."""
+    clip = tmp_path / "still.mp4"
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", record=str(clip), scale=4))
+    first = player.frame.copy()
+    for _ in range(6):
+        player.handle_events()
+        player.advance(player.next_action())
+        player.draw()
+    assert player.holding and player.session.frames == 0 and np.array_equal(player.frame, first)
+    key(pygame.K_w)
+    player.handle_events()
+    player.advance(player.next_action())
+    assert not player.holding and player.session.frames == 1 and player.shown == 7 and player.dreamed == 1
+    player.close()
+    assert len(frames_of(clip)) == 8                                   # the prompt, 6 held, 1 dreamed
+    dreaming = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", dream_idle=True))
+    for _ in range(6):
+        dreaming.advance(dreaming.next_action())
+    assert dreaming.session.frames == 6 and not np.array_equal(dreaming.frame, first)
+    dreaming.close()
+
+
 def test_bookmark_rewind_and_restart(tiny_pack, prompt, tmp_path):
     player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", agent="random",
                                   output_folder=str(tmp_path)))
