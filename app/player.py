@@ -297,7 +297,8 @@ class Player:
     def draw_hud(self) -> None:
         fps = self.clock.get_fps()
         provider = self.session.provider.replace("ExecutionProvider", "")
-        status = f"{fps:4.1f} fps  {self.step_ms:5.1f} ms/frame  {provider}"
+        step = f"{self.step_ms:5.1f}" if self.dreamed else "    -"          # nothing dreamed yet: no time to show
+        status = f"{fps:4.1f} fps  {step} ms/frame  {provider}"
         if self.recorder is not None:
             status += f"  REC {self.recorder.frames / self.session.fps:5.1f} s"
         if self.paused:
