@@ -60,6 +60,20 @@ def test_explore_needs_no_pose_or_depth():
     assert raw[:, 0].mean() > 0.3 and np.abs(raw[:, -2]).max() > 3
 
 
+def test_explore_without_hands_off_stops_plays_as_before_them():
+    """The evaluation walks to its probe windows with ``hands_off=0``: the very actions of the explore
+    policy before hands-off stops existed (their digest, recorded from that version), so its windows stay."""
+    import hashlib
+
+    def digest(**options):
+        policy = make_policy("explore", 7, **options)
+        actions = actions_to_array([policy.act(np.zeros((48, 64, 3), np.uint8)) for _ in range(3000)])
+        return hashlib.sha256(actions.tobytes()).hexdigest()[:16]
+
+    assert digest(hands_off=0.0) == "bb8faa4a8d9152c9"
+    assert digest() != "bb8faa4a8d9152c9"
+
+
 def test_unknown_policy():
     with pytest.raises(DataError, match="unknown policy 'greedy'"):
         make_policy("greedy")

@@ -33,11 +33,13 @@ class Policy:
 
 
 def make_policy(name: str, seed: int = 0, turn_range: float = 15.0, look_range: float = 5.0,
-                step_size: float = 16.0) -> Policy:
-    """``step_size``: pose units one walking frame covers (``Source.walk_step``), to tell a walk from a wall."""
+                step_size: float = 16.0, hands_off: float = 0.5) -> Policy:
+    """``step_size``: pose units one walking frame covers (``Source.walk_step``), to tell a walk from a wall.
+    ``hands_off``: the share of the explore policy's stops that let go of every control (0: as before the
+    ninth session, which the evaluation keeps so that its windows stay the same)."""
     from engine.errors import DataError
     if name == "explore":
-        policy: Policy = ExplorePolicy(turn_range, look_range, step_size)
+        policy: Policy = ExplorePolicy(turn_range, look_range, step_size, hands_off)
     elif name == "random":
         policy = RandomPolicy(turn_range, look_range)
     else:
@@ -94,8 +96,10 @@ class ExplorePolicy(Policy):
     MOVE_SEGMENTS = ("walk", "turn", "strafe", "backup", "stop", "look")
     SEGMENT_WEIGHTS = (0.38, 0.26, 0.14, 0.06, 0.08, 0.08)
 
-    def __init__(self, turn_range: float = 15.0, look_range: float = 5.0, step_size: float = 16.0) -> None:
+    def __init__(self, turn_range: float = 15.0, look_range: float = 5.0, step_size: float = 16.0,
+                 hands_off: float = 0.5) -> None:
         self.turn_range, self.look_range, self.step_size = turn_range, look_range, step_size
+        self.hands_off = hands_off           # share of stops with every control let go
 
     def reset(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
@@ -184,7 +188,7 @@ class ExplorePolicy(Policy):
         if kind == "backup":
             return self._backup(openness)
         if kind == "stop":
-            if rng.random() < 0.5:
+            if self.hands_off and rng.random() < self.hands_off:     # no draw at 0: the old sequence
                 return _Segment("stop", int(rng.integers(8, 40)), hands_off=True)
             return _Segment("stop", int(rng.integers(5, 25)), turn=rng.normal(0.0, 1.0))
         direction = 1.0 if self.pitch < 0 or (self.pitch == 0 and rng.random() < 0.5) else -1.0

@@ -71,9 +71,12 @@ def record_probe_windows(source: str, maps: list[str], per_map: int, length: int
         for window in range(per_map):
             window_seed = seed * 1000 + map_index * 100 + window
             with open_place(source, map_name, seed=window_seed, depth=True) as world:
-                explorer = make_policy("explore", window_seed, world.turn_range, world.look_range, world.walk_step)
+                # Walk somewhere else before each window, as the explore policy did when the probe windows
+                # were first recorded (no hands-off stops), so that every evaluation sees the same windows.
+                explorer = make_policy("explore", window_seed, world.turn_range, world.look_range, world.walk_step,
+                                       hands_off=0.0)
                 frame = world.reset(seed=window_seed)
-                for _ in range(40 + 60 * window):            # walk somewhere else before each window
+                for _ in range(40 + 60 * window):
                     frame = world.step(explorer.act(frame, world.pose, world.depth))
                 probe = ProbePolicy(window_seed)
                 recorded, taken = [frame], []
