@@ -1,6 +1,6 @@
 """How much of a map each recording policy covers, and how often it walks into walls.
 
-    python benchmarks/policy_coverage.py [--frames 5000] [--map MAP01] [--seeds 0 1 2]
+    python benchmarks/policy_coverage.py [--frames 5000] [--map MAP01] [--seeds 0 1 2] [--hands-off 0.5]
 
 For each policy: distinct 64-unit grid cells visited in --frames frames (one episode), the share of
 forward-pressing frames with no movement (pressed against a wall), and the action histogram.
@@ -24,9 +24,9 @@ from engine.data.sources import open_source  # noqa: E402
 from engine.data.stats import action_statistics, coverage_cells, wall_press_share  # noqa: E402
 
 
-def run(policy_name: str, map_name: str, frames: int, seed: int) -> dict:
+def run(policy_name: str, map_name: str, frames: int, seed: int, hands_off: float = 0.5) -> dict:
     with open_source("vizdoom", map=map_name, seed=seed, depth=True) as source:
-        policy = make_policy(policy_name, seed, source.turn_range, source.look_range, source.walk_step)
+        policy = make_policy(policy_name, seed, source.turn_range, source.look_range, source.walk_step, hands_off)
         _, actions, poses = play(source, policy, source.reset(), frames)
         raw = actions_to_array(actions)
         return {
@@ -42,11 +42,13 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=5000)
     parser.add_argument("--map", default="MAP01")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(8)))
+    parser.add_argument("--hands-off", type=float, default=0.5,
+                        help="share of the explore policy's stops with every control let go (0: as before them)")
     parser.add_argument("--json", type=Path, help="also write the full results here")
     args = parser.parse_args()
     results = {}
     for policy in ("explore", "random"):
-        runs = [run(policy, args.map, args.frames, seed) for seed in args.seeds]
+        runs = [run(policy, args.map, args.frames, seed, args.hands_off) for seed in args.seeds]
         results[policy] = {
             "cells_median": statistics.median(r["cells"] for r in runs),
             "cells": [r["cells"] for r in runs],

@@ -7,9 +7,9 @@ and sharpness, and still turns left and right when asked.
 The script: walk forward (frames 0-59), turn left 8°/frame (60-99), turn right (100-139), walk and strafe
 (140-end). Turning is read from the frames themselves: the content of a view turning left moves right
 (``horizontal_shift``). At frame 150 the world branches: 12 frames turning left against 12 turning right
-from the same moment (``snapshot``/``restore``); both must move the view the right way. Then, from the prompt again, the player
-stands still for 60 frames (no action, as play begins): the view should hold (``still_psnr``, PSNR against
-the first frame at 1/16/60 frames).
+from the same moment (``snapshot``/``restore``); both must move the view the right way. Then, from the
+prompt again, the player stands still for 60 frames (no action, as play begins): the view should hold
+(``still_psnr``, PSNR against the first frame at 1/16/60 frames).
 Writes ``prompt_rollouts.json``, ``prompt_rollouts.png`` (one row per prompt, every 30th frame) and
 ``prompt_rollouts_still.png`` (the standing-still rollouts, every 6th frame).
 """

@@ -54,8 +54,8 @@ def stop_windows(latents: torch.Tensor, actions: torch.Tensor,
     holds that frame under the no-action input. No recorded frame has an all-zero action (the recording
     policies never stand still), yet standing still is how play begins. The stop is instant, a
     simplification: in Doom a player who stops slides on for up to ~16 frames before the view holds
-    (measured in docs/world-model.md), while one who never moved sees the same view. Returns the windows, the actions leading into
-    each frame (B, T, A) and which windows stopped."""
+    (measured in docs/world-model.md), while one who never moved sees the same view. Returns the windows,
+    the actions leading into each frame (B, T, A) and which windows stopped."""
     batch_size, length = actions.shape[:2]
     device = latents.device
     stopped = torch.rand(batch_size, device=device) < share
