@@ -287,16 +287,21 @@ def test_distillation_draws_its_own_batch_size(world_run):
     assert len(latents) == 5 and len(actions) == 5
 
 
+def distill_task(world_run, **settings):
+    """A distillation task on the tiny world's teacher (2 teacher steps from sigma 1), with ``settings``."""
+    from engine.training.distill import DistillConfig, DistillTask
+
+    config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
+                             {"teacher_steps": 2, "sigma_max": 1.0, **settings})
+    teacher, meta = load_world_model(config.teacher)
+    return DistillTask(config, teacher, from_dict(DynamicsTrainConfig, meta["config"]))
+
+
 def test_self_forcing_dreams_the_last_context_frames_as_play_would(world_run):
     """With ``self_forcing`` N the student's context ends in N frames it dreamed itself, each one step from the
     frames before it (as the runtime plays a one-step student); the first frames and the target stay real."""
-    from engine.training.distill import DistillConfig, DistillTask
-
     def task(**extra):
-        config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
-                                 {"train.batch_size": 3, "teacher_steps": 2, "sigma_max": 1.0, **extra})
-        teacher, meta = load_world_model(config.teacher)
-        return DistillTask(config, teacher, from_dict(DynamicsTrainConfig, meta["config"]))
+        return distill_task(world_run, **{"train.batch_size": 3, **extra})
 
     forcing = task(self_forcing=2)
     latents, actions = next(forcing.batches())
@@ -326,14 +331,10 @@ def test_self_forcing_dreams_the_last_context_frames_as_play_would(world_run):
 def test_still_windows_hold_a_frame_without_action_and_target_it(world_run):
     """In a stopped window the frames after the one the player stops on repeat it, the actions leading into
     them are the no-action input, and the student's target for the last frame is that unchanged frame."""
-    from engine.training.distill import DistillConfig, DistillTask
     from engine.training.dynamics import DynamicsTask, stop_windows
 
     def task(**extra):
-        config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
-                                 {"train.batch_size": 6, "teacher_steps": 2, "sigma_max": 1.0, **extra})
-        teacher, meta = load_world_model(config.teacher)
-        return DistillTask(config, teacher, from_dict(DynamicsTrainConfig, meta["config"]))
+        return distill_task(world_run, **{"train.batch_size": 6, **extra})
 
     stills = task(still_windows=1.0)
     latents, actions = next(stills.batches())
