@@ -151,6 +151,15 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recover(args: argparse.Namespace) -> int:
+    from engine.export.recover import recover_world
+
+    result = recover_world(args.pack, args.out)
+    print(f"wrote {result['dynamics']} and {result['autoencoder']}; re-exported, they reproduce the pack's "
+          f"graphs to {max(result['dynamics_max_abs_difference'], result['autoencoder_max_abs_difference']):.1e}")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from engine.export.pack import open_pack
 
@@ -282,6 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--fp16", action="store_true", help="also write fp16 graphs (used on GPU providers)")
     export.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     export.set_defaults(run=_export)
+
+    recover = commands.add_parser("recover", help="rebuild a world pack's PyTorch checkpoints from its ONNX graphs "
+                                  "(to evaluate, fine-tune or distil from a world whose run is gone)")
+    recover.add_argument("pack", help="world pack (.dwpack file or folder)")
+    recover.add_argument("--out", required=True, help="folder for dynamics.safetensors and autoencoder.safetensors")
+    recover.set_defaults(run=_recover)
 
     benchmark = commands.add_parser("bench", help="frame time and frames/s of a world pack on this machine")
     benchmark.add_argument("pack")

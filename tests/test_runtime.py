@@ -14,6 +14,7 @@ from PIL import Image
 
 from engine.errors import DreamwalkError
 from engine.export.pack import PackError, open_pack
+from engine.export.recover import recover_world
 from engine.runtime import WorldSession
 from conftest import prompt_image
 from engine.runtime.images import ImageError
@@ -375,6 +376,64 @@ def test_a_world_with_an_action_warp_exports_and_plays(episodes, autoencoder_run
                 world._rollout.warp = None                  # the same world, its warp graph left out
             frames[warped] = [world.step({"turn": 15.0}) for _ in range(4)][-1].astype(int)
     assert np.abs(frames[True] - frames[False]).mean() > 0.5
+    recovered = recover_world(tmp_path / "warp.dwpack", tmp_path / "recovered-warp")   # the warp graph too
+    assert_same_tensors(recovered["dynamics"], run / "dynamics.safetensors")
+
+
+def assert_same_tensors(recovered, original):
+    import torch
+    from safetensors.torch import load_file
+
+    mine, theirs = load_file(str(recovered)), load_file(str(original))
+    assert sorted(mine) == sorted(theirs)
+    for name, tensor in theirs.items():
+        assert torch.equal(mine[name], tensor), name
+
+
+def test_recover_rebuilds_the_exact_checkpoints_a_pack_was_exported_from(tiny_pack, world_run, autoencoder_run,
+                                                                        tmp_path):
+    from engine.training.dynamics import load_autoencoder, load_world_model
+
+    out = tmp_path / "recovered"
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "recover", str(tiny_pack), "--out", str(out)],
+                            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "reproduce the pack's graphs to 0.0e+00" in result.stdout
+    assert_same_tensors(out / "dynamics.safetensors", world_run / "dynamics.safetensors")
+    assert_same_tensors(out / "autoencoder.safetensors", autoencoder_run / "autoencoder.safetensors")
+    denoiser, meta = load_world_model(out / "dynamics.safetensors")       # loads as any dynamics checkpoint
+    original, original_meta = load_world_model(world_run / "dynamics.safetensors")
+    assert meta["config"]["model"] == original_meta["config"]["model"] and meta["step"] == original_meta["step"]
+    assert meta["config"]["autoencoder"] == str(out / "autoencoder.safetensors")
+    assert meta["recovered_from"]["pack"] == tiny_pack.name
+    autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
+    assert autoencoder.config.channels == load_autoencoder(autoencoder_run / "autoencoder.safetensors")[0].config.channels
+
+
+def test_recover_refuses_a_pack_it_cannot_rebuild_exactly(tiny_pack, tmp_path):
+    from engine.export.recover import RecoverError
+
+    def edit_training(change):
+        def edit(folder):
+            manifest = json.loads((folder / "manifest.json").read_text())
+            change(manifest["training"])
+            (folder / "manifest.json").write_text(json.dumps(manifest))
+        return edit
+
+    no_config = damaged_copy(tiny_pack, tmp_path / "a", edit_training(lambda t: t.pop("config")))
+    with pytest.raises(RecoverError, match="does not record its network's config"):
+        recover_world(no_config, tmp_path / "out-a")
+    other_network = damaged_copy(tiny_pack, tmp_path / "b", edit_training(
+        lambda t: t["config"]["model"].update(mlp_ratio=t["config"]["model"]["mlp_ratio"] * 2)))
+    with pytest.raises(RecoverError, match="dynamics"):
+        recover_world(other_network, tmp_path / "out-b")
+    assert not (tmp_path / "out-b").exists()
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "recover", str(no_config), "--out",
+                             str(tmp_path / "out-c")], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1
+    assert "does not record its network's config" in result.stderr
 
 
 def test_a_prior_start_and_a_context_level_are_exported_checked_and_played(world_run, tmp_path):
