@@ -408,7 +408,8 @@ def test_recover_rebuilds_the_exact_checkpoints_a_pack_was_exported_from(tiny_pa
     assert meta["config"]["autoencoder"] == str(out / "autoencoder.safetensors")
     assert meta["recovered_from"]["pack"] == tiny_pack.name
     autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
-    assert autoencoder.config.channels == load_autoencoder(autoencoder_run / "autoencoder.safetensors")[0].config.channels
+    trained, _ = load_autoencoder(autoencoder_run / "autoencoder.safetensors")
+    assert autoencoder.config == trained.config
 
 
 def test_recover_refuses_a_pack_it_cannot_rebuild_exactly(tiny_pack, tmp_path):
