@@ -362,6 +362,9 @@ def test_a_world_with_an_action_warp_exports_and_plays(episodes, autoencoder_run
                             env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "action warp fitted" in result.stdout
+    import torch
+    from engine.training.loop import fast_bf16
+    assert ("training in fp32" in result.stdout) == (not fast_bf16(torch.device("cpu")))   # bf16 only if native
     exported = export_world(run / "dynamics.safetensors", tmp_path / "warp.dwpack", parity_frames=6)
     assert exported["parity_max_abs_difference"] <= 1e-3
     pack = open_pack(tmp_path / "warp.dwpack")
@@ -408,6 +411,13 @@ def test_recover_rebuilds_the_exact_checkpoints_a_pack_was_exported_from(tiny_pa
     assert meta["config"]["autoencoder"] == str(out / "autoencoder.safetensors")
     assert meta["recovered_from"]["pack"] == tiny_pack.name
     autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
+    tuned = subprocess.run([sys.executable, "-m", "engine.cli", "train", "dynamics", "--preset", "tiny", "--data",
+                            meta["config"]["data"], "--out", str(tmp_path / "tuned"), "--quiet",
+                            "--set", f"autoencoder={meta['config']['autoencoder']}",
+                            "--set", f"init={out / 'dynamics.safetensors'}"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=300,
+                           env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    assert tuned.returncode == 0, tuned.stderr                        # fine-tunes like any dynamics checkpoint
     trained, _ = load_autoencoder(autoencoder_run / "autoencoder.safetensors")
     assert autoencoder.config == trained.config
 

@@ -472,3 +472,16 @@ def test_decoder_soup_blends_decoders_of_one_encoder_only(autoencoder_run):
         next(p for n, p in second.named_parameters() if not n.startswith("decoder.")).add_(1.0)
     with pytest.raises(DreamwalkError, match="different encoders"):
         soup.blend(first, second, 0.5)
+
+
+def test_bf16_autocast_only_where_the_hardware_computes_in_bf16():
+    """Emulated bf16 (an AVX2-only CPU) is many times slower than fp32 (benchmarks/bf16_speed.py), so the
+    loop autocasts only on CPUs whose flags name native bf16 (AVX512-BF16, AMX) and says when it does not."""
+    from engine.training.loop import fast_bf16
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo to read the CPU's flags from")
+    flags = set(cpuinfo.read_text().split())
+    assert fast_bf16(torch.device("cpu")) == bool({"avx512_bf16", "amx_tile"} & flags)
+    assert not fast_bf16(torch.device("meta"))
