@@ -20,6 +20,14 @@ same network as the CPU preset); the rest ran here:
     python scripts/default_world.py --teacher runs/gpu-h200/teacher.safetensors --distill-data data/doom-mix --ship
 
 Without ``--teacher`` the dynamics stage trains the teacher on this CPU (92 minutes for the previous world).
+
+That GPU teacher's weights were lost with the run folders (tenth session). The shipped student comes back
+exactly from the pack (``dreamwalk recover assets/worlds/doom.dwpack --out runs/shipped``), and a teacher
+re-trained from it for 60 CPU minutes on newly recorded frames is committed beside this script, fp16,
+to continue on any machine (docs/world-model.md, "A fresh checkout with no runs"):
+
+    dreamwalk recover assets/worlds/doom.dwpack --out runs/shipped
+    python scripts/default_world.py --teacher scripts/doom-teacher.fp16.safetensors --distill-data DATA
 The MiniWorld world ran here from nothing: ``python scripts/default_world.py --world miniworld``.
 """
 
