@@ -107,10 +107,11 @@ def _restore(module: nn.Module, traced: dict[str, tuple[str, str, str]], packed:
     module.load_state_dict(state)
 
 
-def _missing(module: nn.Module, traced: dict[str, Any], optional: tuple[str, ...] = ()) -> list[str]:
+def _missing(module: nn.Module, traced: dict[str, Any]) -> list[str]:
+    """Weights no initializer of the export holds (so the pack cannot give them back)."""
     floating = [name for name, tensor in [*module.named_parameters(), *module.named_buffers()]
                 if tensor.is_floating_point()]
-    return [name for name in floating if name not in traced and not name.startswith(optional)]
+    return [name for name in floating if name not in traced]
 
 
 def _compare(paths: list[Path], recovered: list[Path], inputs: list[dict[str, torch.Tensor]], what: str) -> float:
