@@ -37,6 +37,8 @@ from engine.training.dynamics import DynamicsTrainConfig, file_digest
 TOLERANCE = 1e-5            # recovered vs packed graph outputs on the same inputs (float rounding only)
 AUTOENCODER_FILE = "autoencoder.safetensors"
 DYNAMICS_FILE = "dynamics.safetensors"
+# A graph wrapper around a network, with what export_graph takes: example inputs, output names, free axes.
+Graph = tuple[nn.Module, dict[str, torch.Tensor], list[str], dict[str, dict[int, str]] | None]
 
 
 class RecoverError(DreamwalkError):
@@ -64,9 +66,7 @@ def _arrangement(source: np.ndarray, exported: np.ndarray) -> str | None:
     return None
 
 
-def trace_parameters(module: nn.Module, graphs: list[tuple[nn.Module, dict[str, torch.Tensor], list[str],
-                                                                dict[str, dict[int, str]] | None]],
-                     folder: Path) -> dict[str, tuple[str, str, str]]:
+def trace_parameters(module: nn.Module, graphs: list[Graph], folder: Path) -> dict[str, tuple[str, str, str]]:
     """For each floating parameter/buffer of ``module``: (graph index, initializer name, arrangement) in a
     fresh export of ``graphs`` (wrappers around ``module``). ``module``'s values are overwritten."""
     generator = torch.Generator().manual_seed(0)
@@ -98,11 +98,11 @@ def _restore(module: nn.Module, traced: dict[str, tuple[str, str, str]], packed:
         if values is None:
             raise RecoverError(f"the pack's {what} graph has no weight {initializer} ({name}): it was exported "
                                f"from another version of the network")
-        if arrangement == "transposed":
-            values = values.reshape(state[name].shape[::-1]).T
         if values.size != state[name].numel():
             raise RecoverError(f"the pack's {what} weight {initializer} has {values.size} values where {name} "
                                f"holds {state[name].numel()}")
+        if arrangement == "transposed":
+            values = values.reshape(state[name].shape[::-1]).T
         state[name] = torch.from_numpy(np.array(values)).reshape(state[name].shape).to(state[name].dtype)
     module.load_state_dict(state)
 
@@ -128,6 +128,20 @@ def _compare(paths: list[Path], recovered: list[Path], inputs: list[dict[str, to
         raise RecoverError(f"the recovered {what} differs from the pack's graphs by {worst:.2e} "
                            f"(tolerance {TOLERANCE:g}): not written")
     return worst
+
+
+def _rebuild(module: nn.Module, graphs: list[Graph], packed: list[Path], feeds: list[dict[str, torch.Tensor]],
+             what: str, folder: Path) -> float:
+    """Give ``module`` the weights of the pack's graphs ``packed`` (exported from ``graphs``), then export it
+    again and compare on ``feeds``: the largest output difference, or RecoverError."""
+    traced = trace_parameters(module, graphs, folder)
+    missing = _missing(module, traced)
+    if missing:
+        raise RecoverError(f"the pack's {what} graphs do not hold {', '.join(missing[:4])}")
+    _restore(module, traced, [_initializers(path) for path in packed], what)
+    mine = [export_graph(wrapper, inputs, outputs, folder / f"{what}-{index}.onnx", axes)
+            for index, (wrapper, inputs, outputs, axes) in enumerate(graphs)]
+    return _compare(packed, mine, feeds, what)
 
 
 def _autoencoder_config(manifest: dict[str, Any], encoder: dict[str, np.ndarray]) -> AutoencoderConfig:
@@ -160,42 +174,27 @@ def recover_world(pack: str | Path, out: str | Path) -> dict[str, Any]:
             autoencoder = Autoencoder(_autoencoder_config(manifest, encoder_weights))
             frame = torch.zeros(1, 3, autoencoder.config.height, autoencoder.config.width)
             latent = torch.zeros(1, *autoencoder.config.latent_shape)
+            denoiser = Denoiser(DynamicsTransformer(config.model), config.diffusion).eval()
+            example = dynamics_example(denoiser)
+            generator = torch.Generator().manual_seed(1)           # inputs the rebuilt graphs must agree on
+            probe_frame = torch.rand(frame.shape, generator=generator) * 2 - 1
+            probe_latent = torch.randn(latent.shape, generator=generator)
+            probe_action = torch.rand(example["action"].shape, generator=generator)
+
             ae_graphs = [(EncoderGraph(autoencoder), {"frame": frame}, ["latent"], None),
                          (DecoderGraph(autoencoder), {"latent": latent}, ["frame"], None)]
-            traced = trace_parameters(autoencoder, ae_graphs, folder)
-            missing = _missing(autoencoder, traced)
-            if missing:
-                raise RecoverError(f"the pack's autoencoder graphs do not hold {', '.join(missing[:4])}")
-            packed_paths = [opened.graph_path("encoder"), opened.graph_path("decoder")]
-            _restore(autoencoder, traced, [_initializers(path) for path in packed_paths], "autoencoder")
-
-            denoiser = Denoiser(DynamicsTransformer(config.model), config.diffusion).eval()
-            step = DynamicsStepGraph(denoiser).eval()
-            example = dynamics_example(denoiser)
-            dyn_graphs = [(step, example, ["denoised", "keys", "values"], FRAME_AXES)]
+            ae_difference = _rebuild(autoencoder, ae_graphs, [opened.graph_path("encoder"),
+                                                              opened.graph_path("decoder")],
+                                     [{"frame": probe_frame}, {"latent": probe_latent}], "autoencoder", folder)
+            dyn_graphs = [(DynamicsStepGraph(denoiser).eval(), example, ["denoised", "keys", "values"], FRAME_AXES)]
             dyn_paths = [opened.graph_path("dynamics")]
+            dyn_feeds = [{**example, "action": probe_action}]
             if denoiser.warp is not None:
                 warp_inputs = {"latent": latent, "action": torch.zeros(1, config.model.action_dim)}
                 dyn_graphs.append((WarpGraph(denoiser).eval(), warp_inputs, ["warped"], None))
                 dyn_paths.append(opened.graph_path("warp"))
-            traced = trace_parameters(denoiser, dyn_graphs, folder)
-            missing = _missing(denoiser, traced)
-            if missing:
-                raise RecoverError(f"the pack's dynamics graph does not hold {', '.join(missing[:4])}")
-            _restore(denoiser, traced, [_initializers(path) for path in dyn_paths], "dynamics")
-
-            # Exact or refused: the recovered networks, exported again, reproduce the pack's graphs.
-            generator = torch.Generator().manual_seed(1)
-            probe_frame = torch.rand(frame.shape, generator=generator) * 2 - 1
-            probe_latent = torch.randn(latent.shape, generator=generator)
-            mine = [export_graph(w, i, o, folder / f"mine-{n}.onnx", a) for n, (w, i, o, a) in enumerate(ae_graphs)]
-            ae_difference = _compare(packed_paths, mine, [{"frame": probe_frame}, {"latent": probe_latent}],
-                                     "autoencoder")
-            feed = {**example, "action": torch.rand(example["action"].shape, generator=generator)}
-            mine = [export_graph(w, i, o, folder / f"mine-dyn-{n}.onnx", a)
-                    for n, (w, i, o, a) in enumerate(dyn_graphs)]
-            feeds = [feed] + ([{"latent": probe_latent, "action": feed["action"]}] if len(dyn_paths) > 1 else [])
-            dyn_difference = _compare(dyn_paths, mine, feeds, "dynamics model")
+                dyn_feeds.append({"latent": probe_latent, "action": probe_action})
+            dyn_difference = _rebuild(denoiser, dyn_graphs, dyn_paths, dyn_feeds, "dynamics", folder)
 
         out.mkdir(parents=True, exist_ok=True)
         recovered_from = {"pack": Path(pack).name, "pack_sha256": sha256(Path(pack)) if Path(pack).is_file()
