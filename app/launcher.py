@@ -74,6 +74,7 @@ class DeviceProbe(QObject):
 
             from engine.export.pack import open_pack
             from engine.runtime.providers import choose_provider
+            from engine.runtime.session import choose_precision
 
             available = ", ".join(p.replace("ExecutionProvider", "") for p in onnxruntime.get_available_providers())
             text = f"installed: {available}"
@@ -81,9 +82,11 @@ class DeviceProbe(QObject):
                 pack = open_pack(self.pack)
                 try:
                     provider, note = choose_provider("auto", pack.graph_path("decoder"))
+                    precision = choose_precision("auto", provider, pack.has_fp16, pack.has_int8)
                 finally:
                     pack.close()
-                text += f"; auto uses {provider.replace('ExecutionProvider', '')}" + (f" ({note})" if note else "")
+                text += (f"; auto uses {provider.replace('ExecutionProvider', '')} {precision}"
+                         + (f" ({note})" if note else ""))
         except Exception as error:  # any failure is reported in the window, never raised into Qt
             text = f"device probe failed: {error}"
         self.finished.emit(text)

@@ -51,6 +51,7 @@ class PlayerOptions:
     device: str = "auto"
     steps: int | None = None
     guidance_scale: float | None = None
+    precision: str = "auto"       # auto: int8 dynamics on CPUs, fp16 on GPUs, where the world pack has them
     frames: int = 0               # stop after this many dreamed frames; 0 = until the window closes
     record: str | None = None
     agent: str | None = None      # random | explore | replay:LOG
@@ -77,7 +78,8 @@ class Player:
         self.options = options
         self.controls = controls or ControlSettings()
         self.session = WorldSession.open(options.world, device=options.device, steps=options.steps,
-                                         guidance_scale=options.guidance_scale, seed=options.seed)
+                                         guidance_scale=options.guidance_scale, seed=options.seed,
+                                         precision=options.precision)
         self.frame = self.session.reset(options.prompt)
         self.prompt_state = self.session.snapshot()
         pygame.display.init()                        # no audio: the worlds are silent
@@ -298,7 +300,7 @@ class Player:
         fps = self.clock.get_fps()
         provider = self.session.provider.replace("ExecutionProvider", "")
         step = f"{self.step_ms:5.1f}" if self.dreamed else "    -"          # nothing dreamed yet: no time to show
-        status = f"{fps:4.1f} fps  {step} ms/frame  {provider}"
+        status = f"{fps:4.1f} fps  {step} ms/frame  {provider} {self.session.precision}"
         if self.recorder is not None:
             status += f"  REC {self.recorder.frames / self.session.fps:5.1f} s"
         if self.paused:
@@ -360,6 +362,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--world", help="world pack (default: the bundled world)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--steps", type=int, help="sampler steps per frame (quality vs speed)")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "int8"],
+                        help="graphs to run (default auto: int8 dynamics on CPUs, fp16 on GPUs, where the world "
+                        "has them)")
     parser.add_argument("--frames", type=int, default=0, help="exit after N frames")
     parser.add_argument("--record", help="record a clip from the first frame to this .mp4")
     parser.add_argument("--agent", help="random, explore or replay:LOG instead of keyboard and mouse")
@@ -378,7 +383,8 @@ def main(argv: list[str]) -> int:
     if problem:
         print(f"dreamwalk: {problem}", file=sys.stderr)
     options = PlayerOptions(prompt=args.play, world=args.world, device=args.device, steps=args.steps,
-                            guidance_scale=args.guidance, frames=args.frames, record=args.record, agent=args.agent,
+                            guidance_scale=args.guidance, precision=args.precision, frames=args.frames,
+                            record=args.record, agent=args.agent,
                             scale=args.scale, smooth=args.smooth, seed=args.seed, window_shot=args.window_shot,
                             output_folder=args.output or str(settings.recordings()),
                             dream_idle=args.dream_idle or settings.dream_idle)

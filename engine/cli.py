@@ -89,7 +89,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from engine.evaluation.evaluate import EvalConfig, evaluate
+    from engine.evaluation.evaluate import EvalConfig, evaluate, is_pack
+    from engine.runtime.session import WorldSession
 
     from engine.data.sources import HELD_OUT, parse_places
     from engine.export.export import default_context_sigma, default_sampler, default_sigma_max
@@ -98,27 +99,43 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.training.checkpoint import load_checkpoint
     from engine.training.config import from_dict
 
-    meta = load_checkpoint(Path(args.world))[1]
-    sampler, steps, _ = default_sampler(meta)
-    source = args.source or meta.get("world", {}).get("source", "vizdoom")
+    if is_pack(args.world):               # the pack's graphs and sampler, as the player runs them on a CPU
+        options = {"--steps": args.steps, "--sampler": args.sampler, "--sigma-max": args.sigma_max,
+                   "--prior-sigma": args.prior_sigma, "--context-sigma": args.context_sigma,
+                   "--autoencoder": args.autoencoder}
+        checkpoint_only = [flag for flag, value in options.items() if value is not None]
+        if checkpoint_only:
+            raise DreamwalkError(f"{', '.join(checkpoint_only)}: for checkpoints; a world pack is measured with "
+                                 "its own sampler settings")
+        with WorldSession.open(args.world, device="cpu", precision=args.precision) as session:   # verified now
+            source = args.source or session.manifest.get("source", "vizdoom")
+            guidance = session.settings.guidance_scale
+        sampler, steps, meta = "", 0, None
+    else:
+        meta = load_checkpoint(Path(args.world))[1]
+        sampler, steps, _ = default_sampler(meta)
+        source = args.source or meta.get("world", {}).get("source", "vizdoom")
+        guidance = 1.0
     maps = args.maps or HELD_OUT.get(source, "")
     parse_places(source, maps)            # an unknown source or place: one error line before any recording
     config = EvalConfig(world=args.world, source=source, maps=maps,
                         windows_per_map=args.windows_per_map,
                         horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
-                        guidance_scale=args.guidance,
-                        sigma_max=default_sigma_max(meta) if args.sigma_max is None else args.sigma_max,
-                        prior_sigma=args.prior_sigma, long_rollout=args.long, long_prompts=args.long_prompts,
-                        context_sigma=default_context_sigma(meta) if args.context_sigma is None else args.context_sigma,
+                        guidance_scale=guidance if args.guidance is None else args.guidance,
+                        long_rollout=args.long, long_prompts=args.long_prompts,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x],
-                        autoencoder=args.autoencoder or "", seed=args.seed, out=args.out)
-    diffusion = from_dict(DiffusionConfig, meta["config"]["diffusion"])
-    try:                                  # before minutes of recording the probe windows, not after
-        sampling_sigma_max(diffusion, config.sigma_max)
-        sampling_prior_sigma(diffusion, config.prior_sigma)
-        sampling_context_sigma(diffusion, config.context_sigma)
-    except ValueError as error:
-        raise DreamwalkError(str(error)) from error
+                        autoencoder=args.autoencoder or "", precision=args.precision, seed=args.seed, out=args.out)
+    if meta is not None:
+        config.sigma_max = default_sigma_max(meta) if args.sigma_max is None else args.sigma_max
+        config.prior_sigma = args.prior_sigma
+        config.context_sigma = default_context_sigma(meta) if args.context_sigma is None else args.context_sigma
+        diffusion = from_dict(DiffusionConfig, meta["config"]["diffusion"])
+        try:                              # before minutes of recording the probe windows, not after
+            sampling_sigma_max(diffusion, config.sigma_max)
+            sampling_prior_sigma(diffusion, config.prior_sigma)
+            sampling_context_sigma(diffusion, config.context_sigma)
+        except ValueError as error:
+            raise DreamwalkError(str(error)) from error
     report = evaluate(config)
     auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
     print(f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "
@@ -145,9 +162,11 @@ def _export(args: argparse.Namespace) -> int:
                           license=args.license, sampler=args.sampler, steps=args.steps,
                           guidance_scale=args.guidance, metrics=metrics, sigma_max=args.sigma_max,
                           fp16=args.fp16, autoencoder=args.autoencoder, prior_sigma=args.prior_sigma,
-                          context_sigma=args.context_sigma)
+                          context_sigma=args.context_sigma, int8=args.int8)
     print(f"wrote {result['out']} ({result['bytes'] / 2**20:.1f} MiB); ONNX vs PyTorch over a rollout: "
-          f"max |latent difference| {result['parity_max_abs_difference']:.1e}")
+          f"max |latent difference| {result['parity_max_abs_difference']:.1e}"
+          + "".join(f", {name} {result[f'{name}_max_abs_difference']:.1e}" for name in ("fp16", "int8")
+                    if result[f"{name}_max_abs_difference"] is not None))
     return 0
 
 
@@ -194,9 +213,10 @@ def _bench(args: argparse.Namespace) -> int:
     from engine.runtime.bench import bench
 
     steps = [int(x) for x in args.steps.split(",")] if args.steps else [None]
-    results = bench(args.pack, args.device.split(","), steps, args.frames)
+    results = bench(args.pack, args.device.split(","), steps, args.frames, tuple(args.precision.split(",")))
     for row in results:
-        print(f"{row['provider']:<22} {row['sampler']} x{row['steps']:<2} ({row['network_evaluations_per_frame']:>2} "
+        print(f"{row['provider']:<22} {row['precision']:<4} {row['sampler']} x{row['steps']:<2} "
+              f"({row['network_evaluations_per_frame']:>2} "
               f"evaluations/frame): median {row['median_ms']:6.1f} ms, p99 {row['p99_ms']:6.1f} ms, "
               f"{row['fps']:6.1f} frames/s; first frame {row['first_frame_s']:.2f} s after open")
     if args.json:
@@ -250,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
 
     evaluation = commands.add_parser("eval", help="measure a world model against the simulator on held-out maps")
-    evaluation.add_argument("world", help="dynamics checkpoint (dynamics.safetensors)")
+    evaluation.add_argument("world", help="dynamics checkpoint (dynamics.safetensors), or a world pack to measure "
+                            "its ONNX graphs as the player runs them on a CPU")
     evaluation.add_argument("--source", help="vizdoom or miniworld (default: the one the model was trained on)")
     evaluation.add_argument("--maps", help="held-out maps or environments (default: MAP21-MAP24 for vizdoom; "
                             "Maze,FourRooms,ThreeRooms,TMaze for miniworld, on seeds no collection uses)")
@@ -258,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--horizon", type=int, default=64)
     evaluation.add_argument("--steps", type=int, help="sampler steps per frame; default 4 (teacher), 1 (student)")
     evaluation.add_argument("--sampler", choices=["heun", "euler"], help="default: heun (teacher), euler (student)")
-    evaluation.add_argument("--guidance", type=float, default=1.0, help="action guidance scale")
+    evaluation.add_argument("--guidance", type=float, help="action guidance scale (default 1, a pack's own)")
     evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
     evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollouts (0 to skip)")
     evaluation.add_argument("--long-prompts", type=count, default=0,
@@ -269,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--context-sigma", type=float, help="noise level dreamed frames enter the context at "
                         "(default: the trained level; higher trusts them less)")
     evaluation.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
+    evaluation.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
+                            help="a world pack's graphs (default auto: int8 dynamics where the pack has it)")
     evaluation.add_argument("--seed", type=int, default=0)
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
     evaluation.set_defaults(run=_eval)
@@ -289,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--context-sigma", type=float, help="noise level dreamed frames enter the context at "
                         "(default: the trained level; higher trusts them less)")
     export.add_argument("--fp16", action="store_true", help="also write fp16 graphs (used on GPU providers)")
+    export.add_argument("--int8", action="store_true", help="also write an int8 dynamics graph (used on CPUs: "
+                        "faster where the CPU lacks AVX512)")
     export.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     export.set_defaults(run=_export)
 
@@ -303,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark.add_argument("--device", default="auto", help="comma list: auto, cpu, cuda, ...")
     benchmark.add_argument("--steps", default="", help="comma list of sampler step counts (default: the pack's)")
     benchmark.add_argument("--frames", type=int, default=300)
+    benchmark.add_argument("--precision", default="auto", help="comma list: auto, fp32, fp16, int8 (default: "
+                           "auto, what play picks: int8 on CPUs and fp16 on GPUs where the pack has them)")
     benchmark.add_argument("--json", help="also write the results here")
     benchmark.set_defaults(run=_bench)
 

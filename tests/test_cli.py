@@ -225,6 +225,16 @@ def test_eval_refuses_noise_levels_beyond_the_trained_ones_before_recording(worl
     assert not (tmp_path / "x").exists()
 
 
+def test_eval_of_a_world_pack_refuses_checkpoint_sampler_options(tiny_pack, tmp_path):
+    result = dreamwalk("eval", tiny_pack, "--steps", "2", "--context-sigma", "0.1", "--out", tmp_path / "x")
+    assert result.returncode == 1
+    assert ("--steps, --context-sigma: for checkpoints; a world pack is measured with its own sampler settings"
+            in one_error_line(result))
+    result = dreamwalk("eval", tiny_pack, "--precision", "int8", "--out", tmp_path / "x")
+    assert result.returncode == 1 and "no int8 graphs (export it with --int8)" in one_error_line(result)
+    assert not (tmp_path / "x").exists()
+
+
 def test_eval_refuses_a_negative_number_of_long_rollouts(tmp_path):
     result = dreamwalk("eval", tmp_path / "missing.safetensors", "--long-prompts", "-1", "--out", tmp_path / "x")
     assert result.returncode != 0 and "--long-prompts: must be 0 or more, got -1" in result.stderr

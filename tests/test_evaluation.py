@@ -68,6 +68,30 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     assert still["psnr"]["16"] == pytest.approx(float(psnr(dreamed[:, 15], prompt).mean()), abs=1e-4)
 
 
+def test_eval_measures_a_world_pack_as_the_player_runs_it(tiny_pack, tmp_path):
+    from engine.runtime.session import WorldSession
+
+    config = EvalConfig(world=str(tiny_pack), maps="MAP21", windows_per_map=2, horizon=4, guidance_sweep=[],
+                        long_rollout=0, out=str(tmp_path / "eval"))
+    report = evaluate(config)
+    with WorldSession.open(tiny_pack, device="cpu") as session:
+        sampler = session.manifest["sampler"]
+        assert report["precision"] == "fp32" and report["autoencoder"] == "the pack's"
+        assert report["sampler"] == {key: sampler[key] for key in report["sampler"]}
+        frames, _, _ = record_probe_windows("vizdoom", ["MAP21"], 2, 4, session.frame_size, 0)
+        # Standing still, replayed by a session of the pack as a player would: same frames, same numbers.
+        prompt = frames[:, 0]
+        dreamed = []
+        for window, image in enumerate(prompt):
+            session.reset(image, seed=window)
+            dreamed.append([session.step({}) for _ in range(4)])
+        still = psnr(np.stack(dreamed), np.broadcast_to(prompt[:, None], (2, 4, *prompt.shape[1:])))
+        assert report["standing_still"]["psnr"]["4"] == pytest.approx(float(still[:, 3].mean()), abs=1e-4)
+        copies = np.stack([session.decode(session.encode(image)) for image in prompt])
+        assert report["standing_still"]["ceiling"] == pytest.approx(float(psnr(copies, prompt).mean()), abs=1e-4)
+    assert report["copy_prompt_psnr"]["1"] > 15.0
+
+
 def test_long_rollouts_start_on_every_map_before_any_twice():
     assert long_prompt_windows(4, 4) == [0, 4, 8, 12]               # windows are stored map by map
     assert long_prompt_windows(4, 4, 6) == [0, 4, 8, 12, 1, 5]

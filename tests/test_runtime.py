@@ -324,29 +324,48 @@ def test_bench_reports_frame_times(tiny_pack, tmp_path):
         assert 0 < row["first_frame_s"] < 30
 
 
-def test_fp16_graphs_for_gpu_providers(world_run, tiny_pack, tmp_path):
+def test_fp16_and_int8_graphs_beside_the_fp32_ones(world_run, tiny_pack, tmp_path):
+    """--fp16 adds half-precision graphs (GPUs pick them), --int8 an int8 dynamics graph (CPUs pick it);
+    either is checked against PyTorch over a rollout, and fp32 stays available."""
     from engine.errors import DreamwalkError
-    """--fp16 adds half-precision graphs beside the fp32 ones; GPUs pick them, CPUs keep fp32 unless asked."""
     from engine.export.export import export_world
+    from engine.export.pack import open_pack
     from engine.runtime.session import choose_precision
+    import onnx
 
-    pack = tmp_path / "half.dwpack"
-    result = export_world(world_run / "dynamics.safetensors", pack, parity_frames=8, fp16=True)
+    pack = tmp_path / "variants.dwpack"
+    result = export_world(world_run / "dynamics.safetensors", pack, parity_frames=8, fp16=True, int8=True)
     assert result["fp16_max_abs_difference"] < 0.1
+    assert 0 < result["int8_max_abs_difference"] < 0.5            # really quantized, and not broken
     assert choose_precision("auto", "CUDAExecutionProvider", True) == "fp16"
     assert choose_precision("auto", "CPUExecutionProvider", True) == "fp32"
     assert choose_precision("auto", "DmlExecutionProvider", False) == "fp32"
+    assert choose_precision("auto", "CPUExecutionProvider", True, True) == "int8"
+    assert choose_precision("auto", "CUDAExecutionProvider", False, True) == "fp32"
+    opened = open_pack(pack)
+    try:
+        graphs = opened.manifest["graphs"]
+        assert set(graphs["dynamics"]) == {"file", "sha256", "fp16", "int8"} and "int8" not in graphs["decoder"]
+        assert opened.graph_path("decoder", "int8") == opened.graph_path("decoder")
+        operators = {node.op_type for node in onnx.load(str(opened.graph_path("dynamics", "int8"))).graph.node}
+        assert {"DynamicQuantizeLinear", "MatMulInteger"} <= operators       # int8 matrix products
+        assert opened.manifest["parity"]["int8_max_abs_latent_difference"] == result["int8_max_abs_difference"]
+    finally:
+        opened.close()
     prompt = np.random.default_rng(1).integers(0, 255, (48, 64, 3), dtype=np.uint8)
     frames = {}
-    for precision in ("fp32", "fp16"):
+    for precision in ("fp32", "fp16", "int8", "auto"):
         with WorldSession.open(pack, device="cpu", precision=precision) as session:
-            assert session.precision == precision
+            assert session.precision == ("int8" if precision == "auto" else precision)
             session.reset(prompt)
-            frames[precision] = [session.step({"forward": True, "turn": 3.0}) for _ in range(6)]
-    difference = np.abs(np.stack(frames["fp32"]).astype(int) - np.stack(frames["fp16"]).astype(int))
-    assert difference.mean() < 3.0                            # 8-bit frames, a few levels apart at most
-    with pytest.raises(DreamwalkError, match="no fp16 graphs"):
-        WorldSession.open(tiny_pack, device="cpu", precision="fp16")
+            frames[precision] = np.stack([session.step({"forward": True, "turn": 3.0}) for _ in range(6)])
+    for precision in ("fp16", "int8"):
+        difference = np.abs(frames["fp32"].astype(int) - frames[precision].astype(int))
+        assert 0 < difference.mean() < 3.0                        # 8-bit frames, a few levels apart at most
+    np.testing.assert_array_equal(frames["auto"], frames["int8"])
+    for precision in ("fp16", "int8"):
+        with pytest.raises(DreamwalkError, match=f"no {precision} graphs .export it with --{precision}"):
+            WorldSession.open(tiny_pack, device="cpu", precision=precision)
 
 
 def test_a_world_with_an_action_warp_exports_and_plays(episodes, autoencoder_run, tmp_path):

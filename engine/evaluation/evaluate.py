@@ -1,4 +1,6 @@
-"""``dreamwalk eval``: a world model against the real simulator on held-out maps.
+"""``dreamwalk eval``: a world model against the real simulator on held-out maps. The model is a dynamics
+checkpoint (PyTorch, any sampler settings) or a world pack (its ONNX graphs on ONNX Runtime with the pack's
+sampler, in the precision the player would pick on a CPU: what a person plays, int8 graphs included).
 
 Windows are recorded live from the simulator (``open_source``) with the action probe, each after a
 different stretch of exploring so prompts differ: on MAP21-MAP24 for ViZDoom worlds (no collection
@@ -59,6 +61,7 @@ class EvalConfig:
     long_rollout: int = 1000
     long_prompts: int = 0                # how many (each map's first window, then second, ...); 0: one per map
     autoencoder: str = ""                # another decoder of the same encoder (default: the model's own)
+    precision: str = "auto"              # a world pack's graphs: auto (as played on a CPU), fp32 or int8
     seed: int = 0
     out: str = "runs/eval"
 
@@ -98,6 +101,14 @@ class WorldModel:
         self.autoencoder = world_autoencoder(self.meta, autoencoder)
         self.size = (self.autoencoder.config.width, self.autoencoder.config.height)
 
+    def describe(self, config: EvalConfig) -> dict[str, Any]:
+        return {"autoencoder": config.autoencoder or self.meta["config"]["autoencoder"],
+                "sampler": {"name": config.sampler, "steps": config.steps,
+                            "sigma_max": config.sigma_max or self.denoiser.config.sigma_max,
+                            "prior_sigma": config.prior_sigma,
+                            "context_sigma": sampling_context_sigma(self.denoiser.config, config.context_sigma)},
+                "training": {k: self.meta[k] for k in ("step", "samples", "trained_minutes")}}
+
     @torch.no_grad()
     def encode(self, frames: np.ndarray) -> torch.Tensor:
         return self.autoencoder.encode(frames_to_tensor(torch.from_numpy(frames)))
@@ -112,8 +123,77 @@ class WorldModel:
                              config.prior_sigma, config.context_sigma)
 
 
+class PackWorld:
+    """A world pack as the player runs it: its ONNX graphs on ONNX Runtime's CPU provider, in ``precision``
+    (auto: int8 dynamics where the pack has it), with the pack's own sampler; one cached rollout per window."""
+
+    def __init__(self, path: str | Path, precision: str = "auto") -> None:
+        from engine.runtime.session import WorldSession
+
+        self.session = WorldSession.open(path, device="cpu", precision=precision)
+        self.size = self.session.frame_size
+
+    def describe(self, config: EvalConfig) -> dict[str, Any]:
+        settings, training = self.session.settings, self.session.manifest["training"]
+        return {"autoencoder": "the pack's", "precision": self.session.precision,
+                "sampler": {"name": settings.name, "steps": settings.steps, "sigma_max": settings.sigma_max,
+                            "prior_sigma": settings.prior_sigma, "context_sigma": settings.context_sigma},
+                "training": {"step": training["steps"], "samples": training["samples"],
+                             "trained_minutes": training["hours"] * 60}}
+
+    def encode(self, frames: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.concatenate([self.session.encode(frame) for frame in frames]))
+
+    def decode(self, latents: torch.Tensor) -> np.ndarray:
+        return np.stack([self.session.decode(latent[None]) for latent in latents.numpy()])
+
+    def rollout(self, config: EvalConfig, guidance: float, seed: int) -> "PackRollouts":
+        return PackRollouts(self.session, guidance, seed)
+
+
+class PackRollouts:
+    """LatentRollout's interface (batches of windows, torch tensors) over one pack rollout per window."""
+
+    def __init__(self, session: Any, guidance: float, seed: int) -> None:
+        self.session, self.guidance, self.seed = session, guidance, seed
+        self.rollouts: list[Any] = []
+
+    def prime(self, latents: torch.Tensor) -> None:
+        self.rollouts = [self.session.new_rollout(self.seed * 1000 + w, self.guidance) for w in range(len(latents))]
+        for rollout, latent in zip(self.rollouts, latents.numpy()):
+            rollout.prime(latent[None])
+
+    def _each(self, method: str, actions: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(np.concatenate([getattr(rollout, method)(action)
+                                                for rollout, action in zip(self.rollouts, actions.numpy())]))
+
+    def step(self, actions: torch.Tensor) -> torch.Tensor:
+        return self._each("step", actions)
+
+    def predict(self, actions: torch.Tensor) -> torch.Tensor:
+        return self._each("predict", actions)
+
+    def observe(self, latents: torch.Tensor, actions: torch.Tensor) -> None:
+        for rollout, latent, action in zip(self.rollouts, latents.numpy(), actions.numpy()):
+            rollout.observe(latent[None], action)
+
+
+def is_pack(path: str | Path) -> bool:
+    """A world pack (``.dwpack`` file, or a folder with a manifest) rather than a dynamics checkpoint."""
+    path = Path(path)
+    return path.suffix == ".dwpack" or (path / "manifest.json").is_file()
+
+
+World = WorldModel | PackWorld
+
+
+def open_world(config: EvalConfig) -> World:
+    return PackWorld(config.world, config.precision) if is_pack(config.world) else WorldModel(config.world,
+                                                                                               config.autoencoder)
+
+
 @torch.no_grad()
-def dream(model: WorldModel, config: EvalConfig, prompt: np.ndarray, actions: torch.Tensor,
+def dream(model: World, config: EvalConfig, prompt: np.ndarray, actions: torch.Tensor,
           guidance: float) -> tuple[np.ndarray, float]:
     """Autoregressive frames (W, T, h, w, 3) from prompts (W, h, w, 3); milliseconds per frame."""
     rollout = model.rollout(config, guidance, config.seed)
@@ -127,7 +207,7 @@ def dream(model: WorldModel, config: EvalConfig, prompt: np.ndarray, actions: to
 
 
 @torch.no_grad()
-def teacher_forced(model: WorldModel, config: EvalConfig, frames: np.ndarray, actions: torch.Tensor) -> np.ndarray:
+def teacher_forced(model: World, config: EvalConfig, frames: np.ndarray, actions: torch.Tensor) -> np.ndarray:
     """Next-frame predictions (W, T, h, w, 3) with the real frames as context."""
     rollout = model.rollout(config, config.guidance_scale, config.seed)
     latents = torch.stack([model.encode(frames[:, t]) for t in range(frames.shape[1])], dim=1)
@@ -151,7 +231,7 @@ def long_prompt_windows(maps: int, per_map: int, count: int = 0) -> list[int]:
     return order[: count or maps]
 
 
-def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray, real: np.ndarray,
+def long_rollout_stats(model: World, config: EvalConfig, prompt: np.ndarray, real: np.ndarray,
                        ranges: dict[str, float]) -> dict[str, Any]:
     probes = [ProbePolicy(config.seed + 17 + i) for i in range(len(prompt))]
     raw = np.stack([[p.act().to_array() for _ in range(config.long_rollout)] for p in probes])
@@ -172,7 +252,7 @@ def long_rollout_stats(model: WorldModel, config: EvalConfig, prompt: np.ndarray
             "flat_frames": int(flat.sum()), "blurred_frames": int(blurred.sum()), "_frames": frames}
 
 
-def standing_still(model: WorldModel, config: EvalConfig, prompt: np.ndarray, actions: torch.Tensor,
+def standing_still(model: World, config: EvalConfig, prompt: np.ndarray, actions: torch.Tensor,
                    reconstruction: np.ndarray) -> dict[str, Any]:
     """The player stands still from the prompt on, the way play begins: PSNR of the dreamed frames against
     the prompt at the horizons, and of the decoder's copy of the prompt (what a world that holds still gets)."""
@@ -189,7 +269,15 @@ def reconstruction_ceiling(reconstruction: np.ndarray, frames: np.ndarray) -> di
 
 
 def evaluate(config: EvalConfig) -> dict[str, Any]:
-    model = WorldModel(config.world, config.autoencoder)
+    model = open_world(config)
+    try:
+        return measure(model, config)
+    finally:
+        if isinstance(model, PackWorld):
+            model.session.close()             # a zip pack's extracted graphs go
+
+
+def measure(model: World, config: EvalConfig) -> dict[str, Any]:
     maps = parse_places(config.source, config.maps)
     frames, raw, ranges = record_probe_windows(config.source, maps, config.windows_per_map, config.horizon,
                                                model.size, config.seed)
@@ -198,15 +286,8 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
     real, prompt = frames[:, 1:], frames[:, 0]
     reconstruction = np.stack([model.decode(model.encode(frames[:, t])) for t in range(frames.shape[1])], axis=1)
 
-    report: dict[str, Any] = {"world": config.world,
-                              "autoencoder": config.autoencoder or model.meta["config"]["autoencoder"],
-                              "source": config.source, "maps": maps, "windows": len(frames), "horizon": config.horizon,
-                              "sampler": {"name": config.sampler, "steps": config.steps,
-                                          "sigma_max": config.sigma_max or model.denoiser.config.sigma_max,
-                                          "prior_sigma": config.prior_sigma,
-                                          "context_sigma": sampling_context_sigma(model.denoiser.config,
-                                                                                  config.context_sigma)},
-                              "training": {k: model.meta[k] for k in ("step", "samples", "trained_minutes")}}
+    report: dict[str, Any] = {"world": config.world, "source": config.source, "maps": maps, "windows": len(frames),
+                              "horizon": config.horizon, **model.describe(config)}
     ceiling = reconstruction_ceiling(reconstruction, frames)
     report["autoencoder_psnr"], report["autoencoder_sharpness_ratio"] = ceiling["psnr"], ceiling["sharpness_ratio"]
     forced = teacher_forced(model, config, frames, actions)

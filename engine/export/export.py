@@ -18,7 +18,7 @@ import torch
 from engine.actions import KEYS
 from engine.errors import DreamwalkError
 from engine.export.graphs import (FRAME_AXES, CacheSlideGraph, DecoderGraph, DynamicsStepGraph, EncoderGraph,
-                                  WarpGraph, cache_shape, dynamics_example, export_graph, to_fp16)
+                                  WarpGraph, cache_shape, dynamics_example, export_graph, to_fp16, to_int8)
 from engine.export.pack import FORMAT_VERSION, sha256, write_pack
 from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
 from engine.runtime.binding import BoundRollout
@@ -27,6 +27,9 @@ from engine.training.dynamics import load_world_model, world_autoencoder, world_
 
 TOLERANCE = 1e-3
 FP16_TOLERANCE = 0.1        # fp16 rounding adds up over a rollout; beyond this something is broken, not rounded
+# int8 weights move a latent (standard deviation ~0.9) by up to 0.19 over the shipped world's parity rollout,
+# 0.02-0.04 on average, without adding up; a broken quantization is off by whole units.
+INT8_TOLERANCE = 0.5
 DYNAMICS_INPUTS = ["noisy", "sigma", "anchor", "action", "keep_action", "past_keys", "past_values", "past_valid"]
 
 
@@ -101,7 +104,7 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                  guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
                  parity_frames: int = 24, sigma_max: float | None = None, fp16: bool = False,
                  autoencoder: str | Path | None = None, prior_sigma: float | None = None,
-                 context_sigma: float | None = None) -> dict[str, Any]:
+                 context_sigma: float | None = None, int8: bool = False) -> dict[str, Any]:
     import onnxruntime
 
     denoiser, meta = load_world_model(checkpoint)
@@ -176,12 +179,25 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                 raise DreamwalkError(f"the fp16 graphs drift from PyTorch by {fp16_difference:.2e} over a "
                                      f"{parity_frames}-frame rollout (limit {FP16_TOLERANCE:g}); export without --fp16")
 
+        int8_difference = None
+        if int8:
+            to_int8(folder / "dynamics.onnx", folder / "dynamics.int8.onnx")
+            quantized = onnxruntime.InferenceSession(str(folder / "dynamics.int8.onnx"),
+                                                     providers=["CPUExecutionProvider"])
+            int8_latents = rollout_latents(onnx_step(quantized), denoiser, settings, prompt, actions, 7, onnx_warp_fn)
+            int8_difference = float(np.abs(expected - int8_latents).max())
+            if not int8_difference <= INT8_TOLERANCE:
+                raise DreamwalkError(f"the int8 dynamics graph drifts from PyTorch by {int8_difference:.2e} over a "
+                                     f"{parity_frames}-frame rollout (limit {INT8_TOLERANCE:g}); export without --int8")
+        variants = {"fp16": ("encoder", "decoder", "dynamics") if fp16 else (), "int8": ("dynamics",) if int8 else ()}
+
         world = meta.get("world") or world_settings(meta["config"]["data"])
         manifest = {
             "format_version": FORMAT_VERSION,
             "name": name or Path(out).stem,
             "description": description,
             "license": license,
+            "source": world.get("source", "vizdoom"),     # what it was recorded from: where eval measures it
             "frame": {"width": ae_config.width, "height": ae_config.height, "fps": world["fps"]},
             "context_frames": config.context_frames,
             "actions": {"keys": list(KEYS), "turn_range": world["turn_range"], "look_range": world["look_range"]},
@@ -192,9 +208,9 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                         "sigma_min": diffusion.sigma_min, "sigma_max": start, "prior_sigma": prior_sigma,
                         "context_sigma": context_sigma, "predict_change": diffusion.predict_change},
             "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx"),
-                               **({"fp16": {"file": f"{graph}.fp16.onnx",
-                                            "sha256": sha256(folder / f"{graph}.fp16.onnx")}}
-                                  if fp16 and graph not in ("warp", "slide") else {})}
+                               **{variant: {"file": f"{graph}.{variant}.onnx",
+                                            "sha256": sha256(folder / f"{graph}.{variant}.onnx")}
+                                  for variant, names in variants.items() if graph in names}}
                        for graph in graphs},
             "distilled": meta.get("distilled"),
             "training": {"data": meta["config"]["data"], "autoencoder": str(autoencoder_path),
@@ -204,10 +220,11 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                          "config": meta["config"]},
             "metrics": metrics or {},
             "parity": {"frames": parity_frames, "max_abs_latent_difference": difference,
-                       **({"fp16_max_abs_latent_difference": fp16_difference} if fp16 else {})},
+                       **({"fp16_max_abs_latent_difference": fp16_difference} if fp16 else {}),
+                       **({"int8_max_abs_latent_difference": int8_difference} if int8 else {})},
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         write_pack(folder, Path(out))
     return {"out": str(out), "parity_max_abs_difference": difference, "fp16_max_abs_difference": fp16_difference,
-            "bytes": Path(out).stat().st_size}
+            "int8_max_abs_difference": int8_difference, "bytes": Path(out).stat().st_size}

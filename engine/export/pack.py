@@ -23,6 +23,9 @@ MAX_COMPRESSION_RATIO = 200
 REQUIRED_KEYS = ("format_version", "name", "description", "license", "frame", "context_frames", "actions",
                  "sampler", "graphs", "training", "metrics")
 GRAPHS = ("encoder", "decoder", "dynamics")
+# Other precisions a graph may carry beside its fp32 file: fp16 (GPU providers) and int8 (CPUs without fast
+# fp32 matrix units; the dynamics graph only).
+VARIANTS = ("fp16", "int8")
 MODEL_CARD = "MODEL_CARD.md"                # optional: what the world is, how it was made, what it measures
 
 
@@ -43,7 +46,8 @@ def write_pack(folder: Path, out: Path) -> Path:
     folder, out = Path(folder), Path(out)
     manifest = read_manifest(folder)
     names = ["manifest.json"] + [graph["file"] for graph in manifest["graphs"].values()]
-    names += [graph["fp16"]["file"] for graph in manifest["graphs"].values() if graph.get("fp16")]
+    names += [graph[variant]["file"] for graph in manifest["graphs"].values() for variant in VARIANTS
+              if graph.get(variant)]
     if manifest.get("model_card"):
         names.append(manifest["model_card"]["file"])
     temporary = out.with_name(f".{out.name}.partial")
@@ -86,7 +90,8 @@ def verify_folder(folder: Path) -> dict[str, Any]:
     folder = Path(folder).resolve()
     manifest = read_manifest(folder)
     entries = [(name, graph) for name, graph in manifest["graphs"].items()]
-    entries += [(f"{name} fp16", graph["fp16"]) for name, graph in manifest["graphs"].items() if graph.get("fp16")]
+    entries += [(f"{name} {variant}", graph[variant]) for name, graph in manifest["graphs"].items()
+                for variant in VARIANTS if graph.get(variant)]
     for name, graph in entries:
         file = str(graph.get("file", ""))
         path = (folder / file).resolve()
@@ -138,13 +143,20 @@ class OpenedPack:
     def __init__(self, folder: Path, manifest: dict[str, Any], temporary: bool) -> None:
         self.folder, self.manifest, self._temporary = folder, manifest, temporary
 
-    def graph_path(self, name: str, fp16: bool = False) -> Path:
+    def graph_path(self, name: str, precision: str = "fp32") -> Path:
+        """The graph's file in ``precision`` where the pack has it, else its fp32 file (an int8 pack keeps
+        its encoder and decoder in fp32)."""
         graph = self.manifest["graphs"][name]
-        return self.folder / (graph["fp16"]["file"] if fp16 else graph["file"])
+        variant = graph.get(precision) if precision in VARIANTS else None
+        return self.folder / (variant["file"] if variant else graph["file"])
 
     @property
     def has_fp16(self) -> bool:
         return all(self.manifest["graphs"][name].get("fp16") for name in GRAPHS)
+
+    @property
+    def has_int8(self) -> bool:
+        return bool(self.manifest["graphs"]["dynamics"].get("int8"))
 
     def close(self) -> None:
         if self._temporary:

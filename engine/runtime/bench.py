@@ -36,9 +36,10 @@ def step_times(session: WorldSession, first: int, count: int) -> list[float]:
     return times
 
 
-def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int) -> dict[str, Any]:
+def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
+                  precision: str = "auto") -> dict[str, Any]:
     started = time.perf_counter()
-    session = WorldSession.open(pack, device=device, steps=steps)
+    session = WorldSession.open(pack, device=device, steps=steps, precision=precision)
     try:
         session.reset(bench_prompt())
         session.step(scripted_action(0))
@@ -58,5 +59,7 @@ def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int)
         session.close()
 
 
-def bench(pack: str | Path, devices: list[str], steps: list[int | None], frames: int) -> list[dict[str, Any]]:
-    return [bench_setting(pack, device, step, frames) for device in devices for step in steps]
+def bench(pack: str | Path, devices: list[str], steps: list[int | None], frames: int,
+          precisions: tuple[str, ...] = ("auto",)) -> list[dict[str, Any]]:
+    return [bench_setting(pack, device, step, frames, precision)
+            for device in devices for precision in precisions for step in steps]

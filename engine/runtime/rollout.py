@@ -153,8 +153,15 @@ class CachedRollout:
 
     def step(self, action: np.ndarray) -> np.ndarray:
         latent = self.predict(action)
-        self._cache_frame(latent, self.last_latent, action, keep=True)
+        self.observe(latent, action)
         return latent
+
+    def observe(self, latent: np.ndarray, action: np.ndarray) -> None:
+        """Make ``latent`` (1, C, h, w), reached by ``action`` (A,), the newest context frame: a dreamed
+        frame, or a real one when the model is teacher-forced."""
+        if self.last_latent is None:
+            raise RuntimeError("prime() the rollout with a prompt first")
+        self._cache_frame(latent, self.last_latent, action, keep=True)
 
     def snapshot(self) -> RolloutState:
         return RolloutState(self.keys.copy(), self.values.copy(), self.valid.copy(),
