@@ -238,10 +238,10 @@ def main() -> None:
                    else "trained on a 2-core CPU")
         dreamwalk("export", str(student), "--out", str(pack), "--name", recipe.name,
                   "--description", recipe.description.format(trained=trained), "--license", recipe.license,
-                  "--metrics", str(evaluation / "eval.json"), "--autoencoder", str(decoder), *context)
+                  "--metrics", str(evaluation / "eval.json"), "--autoencoder", str(decoder), *context, "--int8")
     if "bench" in stages and not (run / "bench.json").exists():
         dreamwalk("bench", str(pack), "--device", "cpu", "--steps", "1,2,4", "--frames", "1000",
-                  "--json", str(run / "bench.json"))
+                  "--precision", "fp32,int8", "--json", str(run / "bench.json"))
     if args.ship:
         shutil.copyfile(pack, ROOT / "assets" / "worlds" / recipe.pack)
         print(f"shipped {pack} -> assets/worlds/{recipe.pack}")

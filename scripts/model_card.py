@@ -90,12 +90,12 @@ def long_rollouts(long: dict) -> str:
 def bench_section(bench: dict) -> str:
     rows = []
     for result in bench if isinstance(bench, list) else bench.get("results", []):
-        rows.append([result["provider"].replace("ExecutionProvider", ""),
+        rows.append([result["provider"].replace("ExecutionProvider", ""), result.get("precision", "fp32"),
                      f"{result['sampler']} x{result['steps']} ({result['network_evaluations_per_frame']} pass"
                      f"{'' if result['network_evaluations_per_frame'] == 1 else 'es'})",
                      f"{result['median_ms']:.1f}", f"{result['p99_ms']:.1f}", f"{result['fps']:.1f}",
                      f"{result['first_frame_s']:.2f}"])
-    return table(["provider", "sampler (network passes per frame)", "median ms/frame", "p99 ms", "frames/s", "open to first frame (s)"],
+    return table(["provider", "graphs", "sampler (network passes per frame)", "median ms/frame", "p99 ms", "frames/s", "open to first frame (s)"],
                  rows)
 
 

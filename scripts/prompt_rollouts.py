@@ -97,9 +97,11 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results")
     parser.add_argument("--name", default="prompt_rollouts")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
+                        help="graphs to run (default auto: what the player picks on a CPU)")
     args = parser.parse_args()
     captions = json.loads((args.prompts / "captions.json").read_text())
-    session = WorldSession.open(args.pack, device="cpu", seed=0)
+    session = WorldSession.open(args.pack, device="cpu", seed=0, precision=args.precision)
     results, rows, still_rows = {}, [], []
     for name in sorted(captions):
         result = roll(session, args.prompts / name, args.frames)
@@ -113,8 +115,8 @@ def main() -> None:
               f"branch L/R {result['branch_shift_left']:+.2f}/{result['branch_shift_right']:+.2f}, still "
               + "/".join(f"{v:.1f}" for v in result["still_psnr"].values()) + " dB", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(json.dumps({"pack": str(args.pack or "bundled"), "results": results},
-                                                           indent=1))
+    summary = {"pack": str(args.pack or "bundled"), "precision": session.precision, "results": results}
+    (args.out / f"{args.name}.json").write_text(json.dumps(summary, indent=1))
     for sheet, suffix in ((np.concatenate(rows, axis=0), ""), (np.concatenate(still_rows, axis=0), "_still")):
         Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(
             args.out / f"{args.name}{suffix}.png")

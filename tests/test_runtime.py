@@ -368,6 +368,31 @@ def test_fp16_and_int8_graphs_beside_the_fp32_ones(world_run, tiny_pack, tmp_pat
             WorldSession.open(tiny_pack, device="cpu", precision=precision)
 
 
+def test_an_int8_dynamics_graph_is_added_to_a_pack_leaving_the_rest_as_it_was(tiny_pack, tmp_path):
+    from engine.export.pack import open_pack
+
+    out = tmp_path / "tiny-int8.dwpack"
+    script = Path(__file__).resolve().parents[1] / "scripts" / "add_int8.py"
+    result = subprocess.run([sys.executable, str(script), str(tiny_pack), "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    before, after = open_pack(tiny_pack), open_pack(out)
+    try:
+        old, new = before.manifest, after.manifest
+        assert new["graphs"]["dynamics"]["int8"]["file"] == "dynamics.int8.onnx" and after.has_int8
+        assert 0 < new["parity"]["int8_max_abs_latent_difference"] < 0.5
+        new["graphs"]["dynamics"].pop("int8")
+        new["parity"].pop("int8_max_abs_latent_difference")
+        assert new == old                                      # fp32 graphs (checksums), training, metrics
+    finally:
+        before.close()
+        after.close()
+    with WorldSession.open(out, device="cpu") as session:
+        assert session.precision == "int8"
+        session.reset(np.zeros((48, 64, 3), np.uint8))
+        assert session.step({"turn": 4.0}).shape == (24, 32, 3)
+
+
 def test_a_world_with_an_action_warp_exports_and_plays(episodes, autoencoder_run, tmp_path):
     """diffusion.warp: the warp is fitted before training, exported as its own graph, checked by the
     export's rollout parity, and applied by the runtime, so a turn moves the dreamed frame."""
