@@ -112,6 +112,8 @@ def _eval(args: argparse.Namespace) -> int:
             guidance = session.settings.guidance_scale
         sampler, steps, meta = "", 0, None
     else:
+        if args.precision != "auto":
+            raise DreamwalkError("--precision: for world packs; a checkpoint is measured in PyTorch (fp32)")
         meta = load_checkpoint(Path(args.world))[1]
         sampler, steps, _ = default_sampler(meta)
         source = args.source or meta.get("world", {}).get("source", "vizdoom")
@@ -180,7 +182,7 @@ def _recover(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from engine.export.pack import open_pack
+    from engine.export.pack import VARIANTS, open_pack
 
     pack = open_pack(args.pack)
     try:
@@ -200,6 +202,8 @@ def _info(args: argparse.Namespace) -> int:
               f"look ±{manifest['actions']['look_range']}° per frame)")
         print(f"trained on {training['data']}: {training['steps']} steps, {training['samples']:,} windows, "
               f"{training['hours']} h on {training['hardware']}; license: {manifest['license'] or 'not given'}")
+        print("graphs: " + ", ".join(name + "".join(f" +{variant}" for variant in VARIANTS if graph.get(variant))
+                                     for name, graph in manifest["graphs"].items()))
         for name, value in manifest.get("metrics", {}).items():
             print(f"  {name}: {value}")
         if manifest.get("model_card"):

@@ -95,8 +95,8 @@ def bench_section(bench: dict) -> str:
                      f"{'' if result['network_evaluations_per_frame'] == 1 else 'es'})",
                      f"{result['median_ms']:.1f}", f"{result['p99_ms']:.1f}", f"{result['fps']:.1f}",
                      f"{result['first_frame_s']:.2f}"])
-    return table(["provider", "graphs", "sampler (network passes per frame)", "median ms/frame", "p99 ms", "frames/s", "open to first frame (s)"],
-                 rows)
+    return table(["provider", "graphs", "sampler (network passes per frame)", "median ms/frame", "p99 ms",
+                  "frames/s", "open to first frame (s)"], rows)
 
 
 def prompts_section(prompts: dict) -> str:

@@ -127,3 +127,22 @@ def test_horizontal_shift_reads_the_direction_content_moves():
     assert horizontal_shift(before, moved_right) == 3
     assert horizontal_shift(before, moved_left) == -5
     assert horizontal_shift(before, before) == 0
+
+
+def test_pooled_evaluations_weigh_each_report_by_its_windows():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "pooled_eval.py"
+    spec = importlib.util.spec_from_file_location("pooled_eval", path)
+    pooled_eval = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pooled_eval)
+    a = {"windows": 16, "autoregressive": {"psnr": {"16": 18.0}, "dtpsnr": {"16": 1.0}},
+         "copy_prompt_psnr": {"16": 17.0}}
+    b = {"windows": 48, "autoregressive": {"psnr": {"16": 20.0}, "dtpsnr": {"16": 0.0}},
+         "copy_prompt_psnr": {"16": 19.0}, "standing_still": {"psnr": {"16": 25.0}}}
+    pooled = pooled_eval.pool([a, b])
+    assert pooled["PSNR@16"] == pytest.approx(19.5) and pooled["dTPSNR@16"] == pytest.approx(0.25)
+    assert pooled["copy@16"] == pytest.approx(18.5) and pooled["windows"] == 64
+    assert pooled["still@16"] == pytest.approx(25.0)            # only the report that has it
+    assert pooled["PSNR@64"] is None                            # neither has 64 frames

@@ -246,6 +246,7 @@ def test_info_command(tiny_pack):
     result = subprocess.run([sys.executable, "-m", "engine.cli", "info", str(tiny_pack)], capture_output=True,
                             text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert result.returncode == 0 and "frames 32x24 at 17.5 fps" in result.stdout and "CC0" in result.stdout
+    assert "graphs: encoder, decoder, dynamics, slide\n" in result.stdout        # no fp16 or int8 variants
 
 
 def test_model_card_travels_inside_the_pack(tiny_pack, tmp_path):
@@ -372,8 +373,7 @@ def test_an_int8_dynamics_graph_is_added_to_a_pack_leaving_the_rest_as_it_was(ti
     from engine.export.pack import open_pack
 
     out = tmp_path / "tiny-int8.dwpack"
-    script = Path(__file__).resolve().parents[1] / "scripts" / "add_int8.py"
-    result = subprocess.run([sys.executable, str(script), str(tiny_pack), "--out", str(out)],
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "add_int8.py"), str(tiny_pack), "--out", str(out)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     before, after = open_pack(tiny_pack), open_pack(out)
@@ -387,6 +387,9 @@ def test_an_int8_dynamics_graph_is_added_to_a_pack_leaving_the_rest_as_it_was(ti
     finally:
         before.close()
         after.close()
+    info = subprocess.run([sys.executable, "-m", "engine.cli", "info", str(out)], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert "graphs: encoder, decoder, dynamics +int8, slide\n" in info.stdout
     with WorldSession.open(out, device="cpu") as session:
         assert session.precision == "int8"
         session.reset(np.zeros((48, 64, 3), np.uint8))

@@ -41,7 +41,7 @@ class SessionState:
 
 def choose_precision(precision: str, provider: str, has_fp16: bool, has_int8: bool = False) -> str:
     """With ``auto``: fp16 graphs on GPU providers when the pack has them; on CPUs the int8 dynamics graph
-    when the pack has it (weights in int8: 1.75x faster on an AVX2 CPU), else fp32 (CPUs lack fast fp16).
+    when the pack has it (weights in int8: 1.2x the frames/s on an AVX2 CPU), else fp32 (no fast fp16 there).
     Asking for a precision the pack lacks is an error, not a silent fp32."""
     if precision not in ("auto", "fp32", "fp16", "int8"):
         raise DreamwalkError(f"precision must be auto, fp32, fp16 or int8, not {precision!r}")
