@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
+from functools import partial
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.runtime.bench import bench_prompt, step_times  # noqa: E402
+from engine.runtime.bench import alternating_rounds, bench_prompt, step_times  # noqa: E402
 from engine.runtime.session import WorldSession  # noqa: E402
 
 
@@ -44,20 +42,8 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=400)
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
-    arms = {"separate": False, "folded": True}
-    times: dict[str, list[list[float]]] = {arm: [] for arm in arms}
-    for _ in range(args.rounds):
-        for arm, fold in arms.items():
-            times[arm].append(one_round(args.pack, fold, args.frames))
-    results = {}
-    for arm, rounds in times.items():
-        every = [t for one in rounds for t in one]
-        results[arm] = {"median_ms": statistics.median(every), "p99_ms": float(np.percentile(every, 99)),
-                        "round_medians_ms": [statistics.median(one) for one in rounds],
-                        "fps": 1000 / statistics.median(every)}
-        print(f"{arm:>8}: median {results[arm]['median_ms']:.1f} ms ({results[arm]['fps']:.1f} frames/s), "
-              f"p99 {results[arm]['p99_ms']:.1f} ms; round medians "
-              + ", ".join(f"{m:.1f}" for m in results[arm]["round_medians_ms"]))
+    results = alternating_rounds({arm: partial(one_round, args.pack, fold, args.frames)
+                                  for arm, fold in (("separate", False), ("folded", True))}, args.rounds)
     if args.json:
         args.json.write_text(json.dumps({"pack": args.pack, "rounds": args.rounds, "frames": args.frames,
                                          **results}, indent=1))

@@ -164,32 +164,33 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
         if not difference <= TOLERANCE:
             raise DreamwalkError(f"ONNX and PyTorch disagree by {difference:.2e} over a {parity_frames}-frame "
                                  f"rollout (tolerance {TOLERANCE:g}); the pack was not written")
-        fp16_difference = None
-        if fp16:
-            for graph in ("encoder", "decoder", "dynamics"):
-                to_fp16(folder / f"{graph}.onnx", folder / f"{graph}.fp16.onnx")
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3                    # CPU lacks some fp16 kernels and says so per node
-            half = onnxruntime.InferenceSession(str(folder / "dynamics.fp16.onnx"), options,
-                                                providers=["CPUExecutionProvider"])
-            # The warp is 36 weights and a resampling: it stays fp32 in both.
-            halved = rollout_latents(onnx_step(half), denoiser, settings, prompt, actions, 7, onnx_warp_fn)
-            fp16_difference = float(np.abs(expected - halved).max())
-            if not fp16_difference <= FP16_TOLERANCE:
-                raise DreamwalkError(f"the fp16 graphs drift from PyTorch by {fp16_difference:.2e} over a "
-                                     f"{parity_frames}-frame rollout (limit {FP16_TOLERANCE:g}); export without --fp16")
 
-        int8_difference = None
+        def drift(variant: str, what: str, tolerance: float) -> float:
+            """The variant's dynamics graph against PyTorch over the parity rollout; beyond ``tolerance``
+            something is broken, not rounded."""
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 3                # CPU lacks some fp16 kernels and says so per node
+            graph = onnxruntime.InferenceSession(str(folder / f"dynamics.{variant}.onnx"), options,
+                                                 providers=["CPUExecutionProvider"])
+            # The warp is 36 weights and a resampling: it stays fp32 in every variant.
+            latents = rollout_latents(onnx_step(graph), denoiser, settings, prompt, actions, 7, onnx_warp_fn)
+            variant_difference = float(np.abs(expected - latents).max())
+            if not variant_difference <= tolerance:
+                raise DreamwalkError(f"{what} from PyTorch by {variant_difference:.2e} over a {parity_frames}-frame "
+                                     f"rollout (limit {tolerance:g}); export without --{variant}")
+            return variant_difference
+
+        variants: dict[str, tuple[str, ...]] = {}         # variant -> the graphs that have it
+        drifts: dict[str, float] = {}
+        if fp16:
+            variants["fp16"] = ("encoder", "decoder", "dynamics")
+            for graph in variants["fp16"]:
+                to_fp16(folder / f"{graph}.onnx", folder / f"{graph}.fp16.onnx")
+            drifts["fp16"] = drift("fp16", "the fp16 graphs drift", FP16_TOLERANCE)
         if int8:
+            variants["int8"] = ("dynamics",)
             to_int8(folder / "dynamics.onnx", folder / "dynamics.int8.onnx")
-            quantized = onnxruntime.InferenceSession(str(folder / "dynamics.int8.onnx"),
-                                                     providers=["CPUExecutionProvider"])
-            int8_latents = rollout_latents(onnx_step(quantized), denoiser, settings, prompt, actions, 7, onnx_warp_fn)
-            int8_difference = float(np.abs(expected - int8_latents).max())
-            if not int8_difference <= INT8_TOLERANCE:
-                raise DreamwalkError(f"the int8 dynamics graph drifts from PyTorch by {int8_difference:.2e} over a "
-                                     f"{parity_frames}-frame rollout (limit {INT8_TOLERANCE:g}); export without --int8")
-        variants = {"fp16": ("encoder", "decoder", "dynamics") if fp16 else (), "int8": ("dynamics",) if int8 else ()}
+            drifts["int8"] = drift("int8", "the int8 dynamics graph drifts", INT8_TOLERANCE)
 
         world = meta.get("world") or world_settings(meta["config"]["data"])
         manifest = {
@@ -220,11 +221,10 @@ def export_world(checkpoint: str | Path, out: str | Path, name: str = "", descri
                          "config": meta["config"]},
             "metrics": metrics or {},
             "parity": {"frames": parity_frames, "max_abs_latent_difference": difference,
-                       **({"fp16_max_abs_latent_difference": fp16_difference} if fp16 else {}),
-                       **({"int8_max_abs_latent_difference": int8_difference} if int8 else {})},
+                       **{f"{variant}_max_abs_latent_difference": value for variant, value in drifts.items()}},
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         write_pack(folder, Path(out))
-    return {"out": str(out), "parity_max_abs_difference": difference, "fp16_max_abs_difference": fp16_difference,
-            "int8_max_abs_difference": int8_difference, "bytes": Path(out).stat().st_size}
+    return {"out": str(out), "parity_max_abs_difference": difference, "fp16_max_abs_difference": drifts.get("fp16"),
+            "int8_max_abs_difference": drifts.get("int8"), "bytes": Path(out).stat().st_size}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -34,6 +34,27 @@ def step_times(session: WorldSession, first: int, count: int) -> list[float]:
         session.step(scripted_action(index))
         times.append(time.perf_counter() - begin)
     return times
+
+
+def alternating_rounds(arms: dict[str, Callable[[], list[float]]], rounds: int) -> dict[str, dict[str, Any]]:
+    """Run each arm (a round: milliseconds per frame) in turn, round after round, so that the CPU's drift
+    during a run falls on every arm. Per arm: the median and p99 over every frame of every round, the
+    median of each round, frames per second; each arm's line is printed as it is summed up."""
+    times: dict[str, list[list[float]]] = {arm: [] for arm in arms}
+    for _ in range(rounds):
+        for arm, one_round in arms.items():
+            times[arm].append(one_round())
+    width = max(len(arm) for arm in arms)
+    results = {}
+    for arm, measured in times.items():
+        every = [t for one in measured for t in one]
+        result = results[arm] = {"median_ms": statistics.median(every), "p99_ms": float(np.percentile(every, 99)),
+                                 "round_medians_ms": [statistics.median(one) for one in measured],
+                                 "fps": 1000 / statistics.median(every)}
+        print(f"{arm:>{width}}: median {result['median_ms']:.1f} ms ({result['fps']:.1f} frames/s), "
+              f"p99 {result['p99_ms']:.1f} ms; round medians "
+              + ", ".join(f"{m:.1f}" for m in result["round_medians_ms"]))
+    return results
 
 
 def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
