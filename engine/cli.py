@@ -143,9 +143,12 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "
           f"{report['autoencoder_sharpness_ratio']:.2f}; teacher-forced next frame "
           f"PSNR {report['teacher_forced']['psnr']:.2f} dB SSIM {report['teacher_forced']['ssim']:.3f}")
+    error = auto["stderr"]
+    print(f"  (± standard errors over the {report['windows']} windows)")
     for h in copy:
-        print(f"  horizon {h:>2}: PSNR {auto['psnr'][h]:.2f} dB (copy prompt {copy[h]:.2f}), "
-              f"dTPSNR {auto['dtpsnr'][h]:+.2f} dB, sharpness ratio {auto['sharpness_ratio'][h]:.2f}")
+        print(f"  horizon {h:>2}: PSNR {auto['psnr'][h]:.2f} dB (copy prompt {copy[h]:.2f}: "
+              f"{auto['vs_copy'][h]:+.2f} ± {error['vs_copy'][h]:.2f}), dTPSNR {auto['dtpsnr'][h]:+.2f} "
+              f"± {error['dtpsnr'][h]:.2f} dB, sharpness ratio {auto['sharpness_ratio'][h]:.2f}")
     if "long_rollout" in report:
         long = report["long_rollout"]
         print(f"  {long['frames']}-frame rollouts from {', '.join(long['prompts'])}: contrast ratio "

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from engine.evaluation.evaluate import (EvalConfig, WorldModel, dream, evaluate, long_prompt_windows,
-                                        record_probe_windows)
+                                        record_probe_windows, standard_errors)
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
 from engine.actions import actions_to_array
@@ -51,6 +51,10 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     # Real frames from the simulator: the prompt resembles the next frame far better than a bad model does.
     assert report["copy_prompt_psnr"]["1"] > 15.0
     assert report["copy_prompt_psnr"]["1"] >= report["copy_prompt_psnr"]["16"] - 1.0
+    auto = report["autoregressive"]
+    for h in ("1", "4", "16"):                   # per window against the copy, averaged; spreads over 2 windows
+        assert auto["vs_copy"][h] == pytest.approx(auto["psnr"][h] - report["copy_prompt_psnr"][h], abs=1e-9)
+        assert auto["stderr"]["psnr"][h] > 0 and auto["stderr"]["dtpsnr"][h] >= 0     # (tiny: action-blind)
     long = report["long_rollout"]
     assert long["frames"] == 100 and len(long["contrast_ratio_range"]) == 2
     assert 0 <= long["flat_frames"] <= 200 and 0 <= long["blurred_frames"] <= 200      # 2 rollouts of 100
@@ -90,6 +94,15 @@ def test_eval_measures_a_world_pack_as_the_player_runs_it(tiny_pack, tmp_path):
         copies = np.stack([session.decode(session.encode(image)) for image in prompt])
         assert report["standing_still"]["ceiling"] == pytest.approx(float(psnr(copies, prompt).mean()), abs=1e-4)
     assert report["copy_prompt_psnr"]["1"] > 15.0
+
+
+def test_standard_errors_are_the_spread_over_windows_of_the_mean():
+    values = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0], [7.0, 10.0]])     # 4 windows, 2 frames
+    errors = standard_errors(values, 2)
+    assert set(errors) == {"1"}                                          # horizons up to 2 frames
+    assert errors["1"] == pytest.approx(2.581988897 / 2)              # sample std of 1, 3, 5, 7 over sqrt(4)
+    assert standard_errors(values[:, [1, 1, 1, 1]], 4) == {"1": 0.0, "4": 0.0}   # the same value in every window
+    assert standard_errors(values[:1], 1) == {"1": 0.0}                 # one window: no spread to measure
 
 
 def test_long_rollouts_start_on_every_map_before_any_twice():
@@ -146,3 +159,9 @@ def test_pooled_evaluations_weigh_each_report_by_its_windows():
     assert pooled["copy@16"] == pytest.approx(18.5) and pooled["windows"] == 64
     assert pooled["still@16"] == pytest.approx(25.0)            # only the report that has it
     assert pooled["PSNR@64"] is None                            # neither has 64 frames
+    assert pooled["vs copy@16"] == pytest.approx(1.0) and pooled["±vs copy@16"] is None    # a, b: no errors
+    a["autoregressive"]["stderr"] = {"vs_copy": {"16": 0.4}, "dtpsnr": {"16": 0.2}}
+    b["autoregressive"]["stderr"] = {"vs_copy": {"16": 0.2}, "dtpsnr": {"16": 0.1}}
+    pooled = pooled_eval.pool([a, b])                           # sqrt((16/64 * 0.4)^2 + (48/64 * 0.2)^2)
+    assert pooled["±vs copy@16"] == pytest.approx((0.1 ** 2 + 0.15 ** 2) ** 0.5)
+    assert pooled["±dTPSNR@16"] == pytest.approx((0.05 ** 2 + 0.075 ** 2) ** 0.5)

@@ -224,6 +224,13 @@ def at_horizons(values: np.ndarray, horizon: int) -> dict[str, float]:
     return {str(h): float(values[:, h - 1].mean()) for h in HORIZONS if h <= horizon}
 
 
+def standard_errors(values: np.ndarray, horizon: int) -> dict[str, float]:
+    """Standard error over windows of the mean of a (W, T) metric at 1-based horizons: how far another
+    set of windows and another draw of the sampling noise may move it (0 with a single window)."""
+    spread = values.std(axis=0, ddof=1) / np.sqrt(len(values)) if len(values) > 1 else np.zeros(values.shape[1])
+    return {str(h): float(spread[h - 1]) for h in HORIZONS if h <= horizon}
+
+
 def long_prompt_windows(maps: int, per_map: int, count: int = 0) -> list[int]:
     """Which probe windows the long rollouts start from: each map's first window in turn, then each
     map's second, ... (windows are stored map by map); ``count`` 0 means one per map."""
@@ -292,7 +299,8 @@ def measure(model: World, config: EvalConfig) -> dict[str, Any]:
     report["autoencoder_psnr"], report["autoencoder_sharpness_ratio"] = ceiling["psnr"], ceiling["sharpness_ratio"]
     forced = teacher_forced(model, config, frames, actions)
     report["teacher_forced"] = {"psnr": float(psnr(forced, real).mean()), "ssim": float(ssim(forced, real).mean())}
-    report["copy_prompt_psnr"] = at_horizons(psnr(np.broadcast_to(prompt[:, None], real.shape), real), config.horizon)
+    copy_psnr = psnr(np.broadcast_to(prompt[:, None], real.shape), real)
+    report["copy_prompt_psnr"] = at_horizons(copy_psnr, config.horizon)
 
     sweep, strips = {}, None
     for scale in sorted(set(config.guidance_sweep) | {config.guidance_scale}):
@@ -302,6 +310,10 @@ def measure(model: World, config: EvalConfig) -> dict[str, Any]:
         sweep[str(scale)] = {
             "psnr": at_horizons(true_psnr, config.horizon),
             "dtpsnr": at_horizons(true_psnr - other_psnr, config.horizon),
+            "vs_copy": at_horizons(true_psnr - copy_psnr, config.horizon),
+            "stderr": {"psnr": standard_errors(true_psnr, config.horizon),
+                       "vs_copy": standard_errors(true_psnr - copy_psnr, config.horizon),
+                       "dtpsnr": standard_errors(true_psnr - other_psnr, config.horizon)},
             "sharpness_ratio": at_horizons(sharpness(generated) / sharpness(real), config.horizon),
             "ssim_16": float(ssim(generated[:, 15], real[:, 15]).mean()) if config.horizon >= 16 else None,
             "ms_per_frame": ms,
