@@ -45,9 +45,11 @@ def metrics_summary(metrics: dict) -> str:
         ahead = metrics["autoregressive"]
         psnr, copy = ahead["psnr"]["16"], metrics["copy_prompt_psnr"]["16"]
         unseen = "rooms" if metrics.get("source") == "miniworld" else "maps"
-        return (f"16 frames ahead in unseen {unseen}: {psnr:.1f} dB PSNR (holding the prompt still: {copy:.1f} dB), "
-                f"actions change it by {ahead['dtpsnr']['16']:.2f} dB, sharpness {ahead['sharpness_ratio']['16']:.2f} "
-                "of real frames")
+        error = ahead.get("stderr", {}).get("dtpsnr", {}).get("16")
+        spread = f" ± {error:.2f}" if error is not None else ""
+        return (f"16 frames ahead in unseen {unseen} ({metrics['windows']} windows): {psnr:.1f} dB PSNR "
+                f"(holding the prompt still: {copy:.1f} dB), actions change it by {ahead['dtpsnr']['16']:.2f}"
+                f"{spread} dB, sharpness {ahead['sharpness_ratio']['16']:.2f} of real frames")
     except (KeyError, TypeError, ValueError):
         return "not evaluated yet"
 

@@ -107,6 +107,9 @@ def _eval(args: argparse.Namespace) -> int:
         if checkpoint_only:
             raise DreamwalkError(f"{', '.join(checkpoint_only)}: for checkpoints; a world pack is measured with "
                                  "its own sampler settings")
+        if args.embed and (Path(args.world).is_dir() or not os.access(Path(args.world).parent, os.W_OK)):
+            raise DreamwalkError(f"--embed: {args.world} is a pack folder or in a folder this user cannot write; "
+                                 "give a zip pack that can be rewritten")
         with WorldSession.open(args.world, device="cpu", precision=args.precision) as session:   # verified now
             source = args.source or session.manifest.get("source", "vizdoom")
             guidance = session.settings.guidance_scale
@@ -114,6 +117,9 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         if args.precision != "auto":
             raise DreamwalkError("--precision: for world packs; a checkpoint is measured in PyTorch (fp32)")
+        if args.embed:
+            raise DreamwalkError("--embed: for world packs; a checkpoint's eval.json goes into its pack with "
+                                 "'dreamwalk export --metrics'")
         meta = load_checkpoint(Path(args.world))[1]
         sampler, steps, _ = default_sampler(meta)
         source = args.source or meta.get("world", {}).get("source", "vizdoom")
@@ -156,6 +162,11 @@ def _eval(args: argparse.Namespace) -> int:
               f"{long['sharpness_ratio_range']}, flat frames {long['flat_frames']}, "
               f"blurred frames {long['blurred_frames']}, {long['ms_per_frame']:.1f} ms/frame")
     print(f"wrote {config.out}/eval.json, strips.png, psnr_vs_horizon.png")
+    if args.embed:
+        from engine.export.pack import embed_metrics
+
+        embed_metrics(args.world, report)
+        print(f"the report is now {args.world}'s metrics")
     return 0
 
 
@@ -301,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
                             help="a world pack's graphs (default auto: int8 dynamics where the pack has it)")
     evaluation.add_argument("--seed", type=int, default=0)
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
+    evaluation.add_argument("--embed", action="store_true", help="make the report a zip world pack's metrics "
+                            "(what the launcher and 'dreamwalk info' show)")
     evaluation.set_defaults(run=_eval)
 
     export = commands.add_parser("export", help="turn a dynamics checkpoint into a world pack (ONNX graphs)")

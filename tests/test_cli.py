@@ -237,6 +237,39 @@ def test_eval_of_a_world_pack_refuses_checkpoint_sampler_options(tiny_pack, tmp_
     assert not (tmp_path / "x").exists()
 
 
+def test_eval_embeds_its_report_as_a_packs_metrics(tiny_pack, world_run, tmp_path):
+    import shutil
+
+    from app.launcher import metrics_summary
+    from engine.export.pack import open_pack
+
+    pack = tmp_path / "tiny.dwpack"
+    shutil.copyfile(tiny_pack, pack)
+    result = dreamwalk("eval", pack, "--maps", "MAP21", "--windows-per-map", "2", "--horizon", "16", "--long", "0",
+                       "--sweep", "", "--embed", "--out", tmp_path / "eval", check=True)
+    assert "± standard errors over the 2 windows" in result.stdout and "is now" in result.stdout
+    saved = json.loads((tmp_path / "eval" / "eval.json").read_text())
+    before, after = open_pack(tiny_pack), open_pack(pack)       # still verifies: graphs and checksums untouched
+    try:
+        metrics = after.manifest["metrics"]
+        assert metrics == saved and metrics["windows"] == 2
+        assert after.manifest == {**before.manifest, "metrics": saved}
+    finally:
+        before.close()
+        after.close()
+    error = saved["autoregressive"]["stderr"]["dtpsnr"]["16"]      # the launcher's line: 16 frames ahead
+    assert "(2 windows)" in metrics_summary(metrics) and f"± {error:.2f} dB" in metrics_summary(metrics)
+    # A checkpoint's report goes in with export --metrics; a folder cannot be rewritten as a zip.
+    result = dreamwalk("eval", world_run / "dynamics.safetensors", "--embed", "--out", tmp_path / "x")
+    assert result.returncode == 1 and "--embed: for world packs" in one_error_line(result)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "manifest.json").write_text("{}")
+    result = dreamwalk("eval", folder, "--embed", "--out", tmp_path / "x")
+    assert result.returncode == 1 and "is a pack folder" in one_error_line(result)
+    assert not (tmp_path / "x").exists()
+
+
 def test_eval_refuses_a_negative_number_of_long_rollouts(tmp_path):
     result = dreamwalk("eval", tmp_path / "missing.safetensors", "--long-prompts", "-1", "--out", tmp_path / "x")
     assert result.returncode != 0 and "--long-prompts: must be 0 or more, got -1" in result.stderr

@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 from engine.errors import DreamwalkError
 
@@ -109,22 +109,36 @@ def verify_folder(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def embed_model_card(pack: str | Path, card: str | Path) -> None:
-    """Put a model card (Markdown) into a zip pack as MODEL_CARD.md, named in the manifest with its
-    checksum; the graphs are not touched. The pack is rewritten atomically."""
-    pack, card = Path(pack), Path(card)
+def _rewrite(pack: str | Path, change: Callable[[Path, dict[str, Any]], None], in_a_folder: str) -> None:
+    """Rewrite a zip pack atomically after ``change(folder, manifest)`` has edited its extraction and
+    manifest; the graphs are not touched. A pack folder is refused with ``in_a_folder``'s advice."""
+    pack = Path(pack)
     if pack.is_dir():
-        raise PackError(f"{pack} is a pack folder: copy the card into it and name it in manifest.json instead")
+        raise PackError(f"{pack} is a pack folder: {in_a_folder}")
     opened = open_pack(pack)
     try:
-        folder = opened.folder
-        shutil.copyfile(card, folder / MODEL_CARD)
         manifest = dict(opened.manifest)
-        manifest["model_card"] = {"file": MODEL_CARD, "sha256": sha256(folder / MODEL_CARD)}
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        write_pack(folder, pack)
+        change(opened.folder, manifest)
+        (opened.folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        write_pack(opened.folder, pack)
     finally:
         opened.close()
+
+
+def embed_model_card(pack: str | Path, card: str | Path) -> None:
+    """Put a model card (Markdown) into a zip pack as MODEL_CARD.md, named in the manifest with its
+    checksum."""
+    def change(folder: Path, manifest: dict[str, Any]) -> None:
+        shutil.copyfile(card, folder / MODEL_CARD)
+        manifest["model_card"] = {"file": MODEL_CARD, "sha256": sha256(folder / MODEL_CARD)}
+
+    _rewrite(pack, change, "copy the card into it and name it in manifest.json instead")
+
+
+def embed_metrics(pack: str | Path, report: dict[str, Any]) -> None:
+    """Make a `dreamwalk eval` report the manifest's metrics (what the launcher and `dreamwalk info` show)."""
+    _rewrite(pack, lambda folder, manifest: manifest.update(metrics=report),
+             "put the report under \"metrics\" in its manifest.json instead")
 
 
 def read_model_card(pack: str | Path) -> str | None:
