@@ -38,16 +38,27 @@ def context_noise(sampler: dict) -> str:
     return "" if level is None else f", dreamed frames entering the context at noise {level:g}"
 
 
+def with_error(value: float, errors: dict, name: str, horizon: str) -> str:
+    """'+0.37 ± 0.15' where the report has the standard error over its windows, else '+0.37'."""
+    error = errors.get(name, {}).get(horizon)
+    return f"{value:+.2f}" + (f" ± {error:.2f}" if error is not None else "")
+
+
 def evaluation_section(report: dict) -> str:
     auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
-    rows = [[h, f"{auto['psnr'][h]:.2f}", f"{copy[h]:.2f}", f"{auto['psnr'][h] - copy[h]:+.2f}",
-             f"{auto['dtpsnr'][h]:+.2f}", f"{auto['sharpness_ratio'][h]:.2f}"] for h in copy]
+    errors = auto.get("stderr", {})
+    rows = [[h, f"{auto['psnr'][h]:.2f}", f"{copy[h]:.2f}", with_error(auto['psnr'][h] - copy[h], errors, "vs_copy", h),
+             with_error(auto['dtpsnr'][h], errors, "dtpsnr", h), f"{auto['sharpness_ratio'][h]:.2f}"] for h in copy]
     sampler = report["sampler"]
     simulator = SIMULATORS[report.get("source", "vizdoom")]
+    played = (f"; the pack's ONNX graphs as the player runs them on a CPU ({report['precision']} dynamics)"
+              if "precision" in report else "")
+    spread = ("; ± is the standard error over the windows (another set of windows and another draw of the noise "
+              "may move a number by about twice it)" if errors else "")
     parts = [
         f"`dreamwalk eval` on {', '.join(report['maps'])} (live {simulator}, the action probe), {report['windows']} "
         f"windows, sampler {sampler['name']} x{sampler['steps']} from sigma {sampler.get('sigma_max', 'max')}"
-        f"{context_noise(sampler)}:",
+        f"{context_noise(sampler)}{played}{spread}:",
         "",
         table(["horizon (frames)", "PSNR (dB)", "copy-prompt (dB)", "vs copy", "dTPSNR (dB)", "sharpness ratio"], rows),
         "",
