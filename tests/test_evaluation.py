@@ -55,6 +55,10 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     for h in ("1", "4", "16"):                   # per window against the copy, averaged; spreads over 2 windows
         assert auto["vs_copy"][h] == pytest.approx(auto["psnr"][h] - report["copy_prompt_psnr"][h], abs=1e-9)
         assert auto["stderr"]["psnr"][h] > 0 and auto["stderr"]["dtpsnr"][h] >= 0     # (tiny: action-blind)
+        windows = report["per_window"]                 # kept for paired comparisons: they average to the means
+        assert np.mean(windows["psnr"][h]) == pytest.approx(auto["psnr"][h])
+        assert np.mean(windows["copy"][h]) == pytest.approx(report["copy_prompt_psnr"][h])
+        assert np.mean(windows["dtpsnr"][h]) == pytest.approx(auto["dtpsnr"][h]) and len(windows["psnr"][h]) == 2
     long = report["long_rollout"]
     assert long["frames"] == 100 and len(long["contrast_ratio_range"]) == 2
     assert 0 <= long["flat_frames"] <= 200 and 0 <= long["blurred_frames"] <= 200      # 2 rollouts of 100
@@ -165,3 +169,27 @@ def test_pooled_evaluations_weigh_each_report_by_its_windows():
     pooled = pooled_eval.pool([a, b])                           # sqrt((16/64 * 0.4)^2 + (48/64 * 0.2)^2)
     assert pooled["±vs copy@16"] == pytest.approx((0.1 ** 2 + 0.15 ** 2) ** 0.5)
     assert pooled["±dTPSNR@16"] == pytest.approx((0.05 ** 2 + 0.075 ** 2) ** 0.5)
+
+
+def test_paired_comparison_cancels_how_hard_each_window_is():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "paired_eval.py"
+    spec = importlib.util.spec_from_file_location("paired_eval", path)
+    paired_eval = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(paired_eval)
+    hardness = [14.0, 18.0, 22.0, 26.0]                   # windows differ by 12 dB; the worlds by 0.5 +- 0.1
+    first = {"per_window": {"psnr": {"16": hardness}, "copy": {"16": [13.0, 17.0, 21.0, 25.0]},
+                            "dtpsnr": {"16": [0.0, 0.0, 0.0, 0.0]}}}
+    second = {"per_window": {"psnr": {"16": [h + d for h, d in zip(hardness, [0.4, 0.6, 0.4, 0.6])]},
+                             "copy": first["per_window"]["copy"], "dtpsnr": {"16": [1.0, 1.0, 1.0, 1.0]}}}
+    result = paired_eval.paired(first, second)
+    mean, error = result["psnr"]["16"]
+    assert mean == pytest.approx(0.5) and error == pytest.approx(np.std([0.4, 0.6, 0.4, 0.6], ddof=1) / 2)
+    assert result["dtpsnr"]["16"] == [pytest.approx(1.0), pytest.approx(0.0)]
+    other = {"per_window": {**second["per_window"], "copy": {"16": [13.0, 17.0, 21.0, 20.0]}}}
+    with pytest.raises(ValueError, match="different windows"):
+        paired_eval.paired(first, other)
+    with pytest.raises(ValueError, match="per-window values"):
+        paired_eval.paired(first, {"windows": 4})

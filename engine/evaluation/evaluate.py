@@ -18,6 +18,10 @@ model's frames against the real frames:
 - standing still: PSNR against the prompt of the frames dreamed from it with no action, as play begins (a
   Doom player who has not moved sees the same view: from a prompt there is no momentum to slide on),
   beside the decoder's own copy of the prompt (the ceiling).
+
+Means come with standard errors over the windows, and each window's PSNR, copy-prompt PSNR and dTPSNR are
+kept (``per_window``) so two worlds measured on the same windows can be compared window by window
+(``benchmarks/paired_eval.py``): most of the spread is how hard a window is, which cancels in a pair.
 """
 
 from __future__ import annotations
@@ -320,6 +324,10 @@ def measure(model: World, config: EvalConfig) -> dict[str, Any]:
         }
         if scale == config.guidance_scale:
             strips = (generated, shuffled)
+            report["per_window"] = {name: {str(h): [float(v) for v in values[:, h - 1]] for h in HORIZONS
+                                           if h <= config.horizon}
+                                    for name, values in (("psnr", true_psnr), ("copy", copy_psnr),
+                                                         ("dtpsnr", true_psnr - other_psnr))}
     report["guidance_sweep"] = sweep
     report["autoregressive"] = sweep[str(config.guidance_scale)]
     report["standing_still"] = standing_still(model, config, prompt, actions, reconstruction[:, 0])
