@@ -88,6 +88,32 @@ def _train(args: argparse.Namespace) -> int:
     return 130 if summary["interrupted"] else 0
 
 
+def evaluation_lines(report: dict) -> list[str]:
+    """A `dreamwalk eval` report for people: ceilings, each horizon against the copy-prompt baseline (with
+    standard errors over the windows where the report has them) and the long rollouts."""
+    auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
+    error = auto.get("stderr")
+    lines = [f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "
+             f"{report['autoencoder_sharpness_ratio']:.2f}; teacher-forced next frame "
+             f"PSNR {report['teacher_forced']['psnr']:.2f} dB SSIM {report['teacher_forced']['ssim']:.3f}"]
+    if error:
+        lines.append(f"  (± standard errors over the {report['windows']} windows)")
+    for h in copy:
+        vs_copy = f": {auto['vs_copy'][h]:+.2f} ± {error['vs_copy'][h]:.2f}" if error else ""
+        dtpsnr = f"{auto['dtpsnr'][h]:+.2f}" + (f" ± {error['dtpsnr'][h]:.2f}" if error else "")
+        lines.append(f"  horizon {h:>2}: PSNR {auto['psnr'][h]:.2f} dB (copy prompt {copy[h]:.2f}{vs_copy}), "
+                     f"dTPSNR {dtpsnr} dB, sharpness ratio {auto['sharpness_ratio'][h]:.2f}")
+    if "long_rollout" in report:
+        long = report["long_rollout"]
+        low, high = long["contrast_ratio_range"]
+        sharp_low, sharp_high = long["sharpness_ratio_range"]
+        lines.append(f"  {long['frames']}-frame rollouts from {', '.join(long.get('prompts', []))}: contrast ratio "
+                     f"{low:.2f}-{high:.2f}, sharpness ratio {sharp_low:.2f}-{sharp_high:.2f}, flat frames "
+                     f"{long['flat_frames']}, blurred frames {long.get('blurred_frames', '-')}, "
+                     f"{long['ms_per_frame']:.1f} ms/frame")
+    return lines
+
+
 def _eval(args: argparse.Namespace) -> int:
     from engine.evaluation.evaluate import EvalConfig, evaluate, is_pack
     from engine.runtime.session import WorldSession
@@ -145,22 +171,7 @@ def _eval(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise DreamwalkError(str(error)) from error
     report = evaluate(config)
-    auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
-    print(f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "
-          f"{report['autoencoder_sharpness_ratio']:.2f}; teacher-forced next frame "
-          f"PSNR {report['teacher_forced']['psnr']:.2f} dB SSIM {report['teacher_forced']['ssim']:.3f}")
-    error = auto["stderr"]
-    print(f"  (± standard errors over the {report['windows']} windows)")
-    for h in copy:
-        print(f"  horizon {h:>2}: PSNR {auto['psnr'][h]:.2f} dB (copy prompt {copy[h]:.2f}: "
-              f"{auto['vs_copy'][h]:+.2f} ± {error['vs_copy'][h]:.2f}), dTPSNR {auto['dtpsnr'][h]:+.2f} "
-              f"± {error['dtpsnr'][h]:.2f} dB, sharpness ratio {auto['sharpness_ratio'][h]:.2f}")
-    if "long_rollout" in report:
-        long = report["long_rollout"]
-        print(f"  {long['frames']}-frame rollouts from {', '.join(long['prompts'])}: contrast ratio "
-              f"{long['contrast_ratio_range']}, sharpness ratio "
-              f"{long['sharpness_ratio_range']}, flat frames {long['flat_frames']}, "
-              f"blurred frames {long['blurred_frames']}, {long['ms_per_frame']:.1f} ms/frame")
+    print("\n".join(evaluation_lines(report)))
     print(f"wrote {config.out}/eval.json, strips.png, psnr_vs_horizon.png")
     if args.embed:
         from engine.export.pack import embed_metrics
@@ -218,8 +229,16 @@ def _info(args: argparse.Namespace) -> int:
               f"{training['hours']} h on {training['hardware']}; license: {manifest['license'] or 'not given'}")
         print("graphs: " + ", ".join(name + "".join(f" +{variant}" for variant in VARIANTS if graph.get(variant))
                                      for name, graph in manifest["graphs"].items()))
-        for name, value in manifest.get("metrics", {}).items():
-            print(f"  {name}: {value}")
+        metrics = manifest.get("metrics")
+        if metrics:
+            how = (f"the pack as played, {metrics['precision']} dynamics" if "precision" in metrics
+                   else "the PyTorch model before export")
+            print(f"evaluation ({how}) on {', '.join(metrics['maps'])}, {metrics['windows']} windows "
+                  "(all of it: --json):")
+            try:
+                print("\n".join(evaluation_lines(metrics)))
+            except (KeyError, TypeError, ValueError):
+                print("  (an older report this version cannot summarise)")
         if manifest.get("model_card"):
             print("model card: dreamwalk info PACK --card")
     finally:

@@ -257,6 +257,9 @@ def test_eval_embeds_its_report_as_a_packs_metrics(tiny_pack, world_run, tmp_pat
     finally:
         before.close()
         after.close()
+    info = dreamwalk("info", pack, check=True).stdout               # summarised, not dumped
+    assert "evaluation (the pack as played, fp32 dynamics) on MAP21, 2 windows" in info
+    assert "± standard errors over the 2 windows" in info and "per_window" not in info
     error = saved["autoregressive"]["stderr"]["dtpsnr"]["16"]      # the launcher's line: 16 frames ahead
     assert "(2 windows)" in metrics_summary(metrics) and f"± {error:.2f} dB" in metrics_summary(metrics)
     # A checkpoint's report goes in with export --metrics; a folder cannot be rewritten as a zip.
