@@ -107,7 +107,8 @@ def evaluation_lines(report: dict) -> list[str]:
         long = report["long_rollout"]
         low, high = long["contrast_ratio_range"]
         sharp_low, sharp_high = long["sharpness_ratio_range"]
-        lines.append(f"  {long['frames']}-frame rollouts from {', '.join(long.get('prompts', []))}: contrast ratio "
+        places = f" from {', '.join(long['prompts'])}" if long.get("prompts") else ""
+        lines.append(f"  {long['frames']}-frame rollouts{places}: contrast ratio "
                      f"{low:.2f}-{high:.2f}, sharpness ratio {sharp_low:.2f}-{sharp_high:.2f}, flat frames "
                      f"{long['flat_frames']}, blurred frames {long.get('blurred_frames', '-')}, "
                      f"{long['ms_per_frame']:.1f} ms/frame")
