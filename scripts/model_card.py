@@ -125,6 +125,15 @@ def prompts_section(prompts: dict) -> str:
                  rows)
 
 
+def strip_places(report: dict) -> list[str]:
+    """Where the strips' windows are from: named by the report, or (older reports) its first four windows,
+    stored map by map."""
+    if "strips" in report:
+        return report["strips"]["places"]
+    per_map = report["windows"] // len(report["maps"])
+    return [report["maps"][w // per_map] for w in range(min(4, report["windows"]))]
+
+
 def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -201,7 +210,7 @@ def main() -> None:
         "",
         prompts_section(prompts),
         "",
-        *(figures_section(args.figures, ", ".join(report["maps"]), report.get("long_rollout"),
+        *(figures_section(args.figures, ", ".join(strip_places(report)), report.get("long_rollout"),
                           any("still_psnr" in r for r in prompts["results"].values())) if args.figures else []),
     ])
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,7 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
         assert np.mean(windows["psnr"][h]) == pytest.approx(auto["psnr"][h])
         assert np.mean(windows["copy"][h]) == pytest.approx(report["copy_prompt_psnr"][h])
         assert np.mean(windows["dtpsnr"][h]) == pytest.approx(auto["dtpsnr"][h]) and len(windows["psnr"][h]) == 2
+    assert report["strips"] == {"windows": [0, 1], "places": ["MAP21", "MAP21"]}       # one map: both windows
     long = report["long_rollout"]
     assert long["frames"] == 100 and len(long["contrast_ratio_range"]) == 2
     assert 0 <= long["flat_frames"] <= 200 and 0 <= long["blurred_frames"] <= 200      # 2 rollouts of 100

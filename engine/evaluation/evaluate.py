@@ -339,7 +339,9 @@ def measure(model: World, config: EvalConfig) -> dict[str, Any]:
         long_frames = long.pop("_frames")
         report["long_rollout"] = {**long, "prompts": [maps[w // config.windows_per_map] for w in picks]}
         save_long_strip(long_frames, out / "long_rollout.png")
-    save_strips(prompt, real, *strips, out / "strips.png")
+    shown = long_prompt_windows(len(maps), config.windows_per_map, min(4, len(prompt)))    # one per map first
+    report["strips"] = {"windows": shown, "places": [maps[w // config.windows_per_map] for w in shown]}
+    save_strips(prompt, real, *strips, out / "strips.png", shown)
     save_psnr_plot(report, out / "psnr_vs_horizon.png")
     (out / "eval.json").write_text(json.dumps(report, indent=1))
     return report
@@ -350,13 +352,14 @@ def _grid(rows: list[np.ndarray], scale: int = 3) -> np.ndarray:
     return image.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
-def save_strips(prompt: np.ndarray, real: np.ndarray, generated: np.ndarray, shuffled: np.ndarray, out: Path) -> None:
-    """Per window: real frames, dreamed with the true actions, dreamed with another window's actions."""
+def save_strips(prompt: np.ndarray, real: np.ndarray, generated: np.ndarray, shuffled: np.ndarray, out: Path,
+                windows: list[int]) -> None:
+    """Per window shown: real frames, dreamed with the true actions, dreamed with another window's actions."""
     from PIL import Image
 
     picks = [t for t in (0, 1, 3, 7, 15, 31, 63) if t < real.shape[1]]
     rows = []
-    for w in range(min(4, len(real))):
+    for w in windows:
         for series in (real, generated, shuffled):
             rows.append(np.stack([prompt[w]] + [series[w, t] for t in picks]))
     Image.fromarray(_grid(rows)).save(out)
