@@ -72,6 +72,21 @@ def tiny_pack(world_run, tmp_path_factory):
     return out
 
 
+def load_script(relative: str):
+    """A script of the repository (``benchmarks/x.py``, ``scripts/x.py``) imported as a module, registered
+    under its name (dataclasses look their module up)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def prompt_image(folder, kind):
     """A prompt image of an unusual kind, written into ``folder``; returns its path."""
     import numpy as np

@@ -148,13 +148,9 @@ def test_horizontal_shift_reads_the_direction_content_moves():
 
 
 def test_pooled_evaluations_weigh_each_report_by_its_windows():
-    import importlib.util
-    from pathlib import Path
+    from conftest import load_script
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "pooled_eval.py"
-    spec = importlib.util.spec_from_file_location("pooled_eval", path)
-    pooled_eval = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pooled_eval)
+    pooled_eval = load_script("benchmarks/pooled_eval.py")
     a = {"windows": 16, "autoregressive": {"psnr": {"16": 18.0}, "dtpsnr": {"16": 1.0}},
          "copy_prompt_psnr": {"16": 17.0}}
     b = {"windows": 48, "autoregressive": {"psnr": {"16": 20.0}, "dtpsnr": {"16": 0.0}},
@@ -173,13 +169,9 @@ def test_pooled_evaluations_weigh_each_report_by_its_windows():
 
 
 def test_paired_comparison_cancels_how_hard_each_window_is():
-    import importlib.util
-    from pathlib import Path
+    from conftest import load_script
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "paired_eval.py"
-    spec = importlib.util.spec_from_file_location("paired_eval", path)
-    paired_eval = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(paired_eval)
+    paired_eval = load_script("benchmarks/paired_eval.py")
     hardness = [14.0, 18.0, 22.0, 26.0]                   # windows differ by 12 dB; the worlds by 0.5 +- 0.1
     first = {"per_window": {"psnr": {"16": hardness}, "copy": {"16": [13.0, 17.0, 21.0, 25.0]},
                             "dtpsnr": {"16": [0.0, 0.0, 0.0, 0.0]}}}

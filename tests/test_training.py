@@ -428,12 +428,9 @@ def test_gpu_world_script_runs_every_stage_within_its_budget(autoencoder_run, tm
 
 
 def test_recipe_mixes_several_collections_by_links(tmp_path):
-    import importlib.util
+    from conftest import load_script
 
-    spec = importlib.util.spec_from_file_location("default_world", ROOT / "scripts" / "default_world.py")
-    recipe = importlib.util.module_from_spec(spec)
-    sys.modules["default_world"] = recipe          # its dataclasses look their module up
-    spec.loader.exec_module(recipe)
+    recipe = load_script("scripts/default_world.py")
     for folder, name in [("explore", "a.npz"), ("explore", "b.npz"), ("random", "c.npz")]:
         (tmp_path / folder).mkdir(exist_ok=True)
         (tmp_path / folder / name).write_bytes(name.encode())
@@ -448,16 +445,13 @@ def test_recipe_mixes_several_collections_by_links(tmp_path):
 def test_decoder_soup_blends_decoders_of_one_encoder_only(autoencoder_run):
     """scripts/decoder_soup.py: the blend keeps the encoder bit for bit, moves each decoder weight along
     the line between the two decoders, and refuses two different encoders."""
-    import importlib.util
-
     import torch
 
+    from conftest import load_script
     from engine.errors import DreamwalkError
     from engine.training.dynamics import load_autoencoder
 
-    spec = importlib.util.spec_from_file_location("decoder_soup", ROOT / "scripts" / "decoder_soup.py")
-    soup = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(soup)
+    soup = load_script("scripts/decoder_soup.py")
     first, _ = load_autoencoder(autoencoder_run / "autoencoder.safetensors")
     second, _ = load_autoencoder(autoencoder_run / "autoencoder.safetensors")
     with torch.no_grad():
