@@ -11,8 +11,6 @@ exported before graphs took two frames); both arms dream the same frames (tests/
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from functools import partial
 from pathlib import Path
@@ -20,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.runtime.bench import alternating_rounds, bench_prompt, step_times  # noqa: E402
+from engine.runtime.bench import bench_prompt, round_times, rounds_command  # noqa: E402
 from engine.runtime.session import WorldSession  # noqa: E402
 
 
@@ -31,24 +29,12 @@ def one_round(pack: str, fold: bool, frames: int) -> list[float]:
             raise SystemExit(f"{pack} was exported before graphs took two frames: export it again to compare")
         session.reset(bench_prompt())
         session._rollout.fold = fold                    # measurement only: the path of older packs
-        step_times(session, 0, 30)                      # warm-up
-        return [1000 * seconds for seconds in step_times(session, 0, frames)]
+        return round_times(session, frames)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pack")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--frames", type=int, default=400)
-    parser.add_argument("--json", type=Path, help="write the results here too")
-    args = parser.parse_args()
-    results = alternating_rounds({arm: partial(one_round, args.pack, fold, args.frames)
-                                  for arm, fold in (("separate", False), ("folded", True))}, args.rounds)
-    if args.json:
-        args.json.write_text(json.dumps({"pack": args.pack, "rounds": args.rounds, "frames": args.frames,
-                                         **results}, indent=1))
-    return 0
+def arms(pack: str, frames: int) -> dict:
+    return {arm: partial(one_round, pack, fold, frames) for arm, fold in (("separate", False), ("folded", True))}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(rounds_command(__doc__.split("\n\n")[0], arms))

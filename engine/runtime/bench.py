@@ -36,6 +36,32 @@ def step_times(session: WorldSession, first: int, count: int) -> list[float]:
     return times
 
 
+def round_times(session: WorldSession, frames: int, warmup: int = 30) -> list[float]:
+    """One round of ``alternating_rounds`` on a session already reset: ``warmup`` untimed steps, then the
+    milliseconds of each of ``frames`` steps of the scripted walk-and-turn."""
+    step_times(session, 0, warmup)
+    return [1000 * seconds for seconds in step_times(session, 0, frames)]
+
+
+def rounds_command(description: str, arms: Callable[[str, int], dict[str, Callable[[], list[float]]]]) -> int:
+    """The command line of the alternating-rounds benchmarks (benchmarks/fold_speed.py, int8_speed.py):
+    PACK [--rounds] [--frames] [--json OUT]; ``arms(pack, frames)`` gives each arm's round."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("pack")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--frames", type=int, default=400)
+    parser.add_argument("--json", type=Path, help="write the results here too")
+    args = parser.parse_args()
+    results = alternating_rounds(arms(args.pack, args.frames), args.rounds)
+    if args.json:
+        args.json.write_text(json.dumps({"pack": args.pack, "rounds": args.rounds, "frames": args.frames,
+                                         **results}, indent=1))
+    return 0
+
+
 def alternating_rounds(arms: dict[str, Callable[[], list[float]]], rounds: int) -> dict[str, dict[str, Any]]:
     """Run each arm (a round: milliseconds per frame) in turn, round after round, so that the CPU's drift
     during a run falls on every arm. Per arm: the median and p99 over every frame of every round, the
