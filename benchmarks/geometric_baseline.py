@@ -1,7 +1,13 @@
-"""How much of the evaluation's targets the camera's own motion explains, with no model: the prompt frame
-turned and tilted by the probe's summed turn/look (engine.geometry.rotate_view) against the real frames,
-on the evaluation's own probe windows, next to copying the prompt. Its dTPSNR (the same prompt turned by
-another window's actions) is the control a world gets from rotation alone.
+"""How much of the evaluation's targets the camera's own motion explains, with no model, on the
+evaluation's own probe windows, next to copying the prompt:
+
+- rotation: the prompt turned and tilted by the probe's summed turn/look (engine.geometry.rotate_view),
+  what the actions alone say; its dTPSNR (the prompt turned by another window's actions) is the control
+  a world gets from rotation alone;
+- reprojection (an oracle): the prompt's pixels placed, with its depth buffer, where the simulator's true
+  camera poses put them (engine.geometry.reproject; gaps filled from their neighbours): a world that knew
+  exactly where the player went and drew nothing new. Its dTPSNR uses the poses the simulator reaches
+  from the same start with another window's actions.
 
     python benchmarks/geometric_baseline.py [--windows-per-map 16] [--horizon 64] [--cache runs/probe-64.npz]
         [--pack assets/worlds/doom.dwpack]
@@ -30,22 +36,42 @@ from engine.actions import KEYS  # noqa: E402
 from engine.data.sources import parse_places  # noqa: E402
 from engine.evaluation.evaluate import HORIZONS, at_horizons, record_probe_windows, standard_errors  # noqa: E402
 from engine.evaluation.metrics import psnr, sharpness  # noqa: E402
-from engine.geometry import rotate_view  # noqa: E402
+from engine.data.windows import area_resize  # noqa: E402
+from engine.geometry import fill_gaps, reproject, rotate_view  # noqa: E402
 
 TURN, LOOK = KEYS.index("turn"), KEYS.index("look")          # columns of the raw action rows
+SIMULATOR_SIZE, FRAME_SIZE = (160, 120), (64, 48)           # as recorded, as the evaluation sees them
 
 
-def probe_windows(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+def probe_windows(args: argparse.Namespace) -> dict[str, np.ndarray]:
+    """The probe windows at the simulator's 160x120 with their poses and first depth, and the poses another
+    window's actions reach from each start (``other_poses``)."""
     cache = Path(args.cache) if args.cache else None
     if cache and cache.exists():
-        stored = np.load(cache)
-        return stored["frames"], stored["actions"]
+        return dict(np.load(cache))
     maps = parse_places("vizdoom", args.maps)
-    frames, raw, _ = record_probe_windows("vizdoom", maps, args.windows_per_map, args.horizon, (64, 48), args.seed)
+    extras: dict[str, list] = {}
+    frames, raw, _ = record_probe_windows("vizdoom", maps, args.windows_per_map, args.horizon, SIMULATOR_SIZE,
+                                          args.seed, extras=extras)
+    other: dict[str, list] = {}
+    record_probe_windows("vizdoom", maps, args.windows_per_map, args.horizon, SIMULATOR_SIZE, args.seed,
+                         replay=np.roll(raw, 1, axis=0), extras=other)
+    windows = {"frames": frames, "actions": raw, "poses": np.stack(extras["poses"]),
+               "depth": np.stack(extras["depth"]), "other_poses": np.stack(other["poses"])}
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(cache, frames=frames, actions=raw)
-    return frames, raw
+        np.savez_compressed(cache, **windows)
+    return windows
+
+
+def reprojected(frames: np.ndarray, depth: np.ndarray, poses: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(W, T, h, w, 3): each window's first frame drawn from its poses after the first, gaps filled,
+    resized to ``size`` as the evaluation resizes frames."""
+    out = []
+    for frame, window_depth, window_poses in zip(frames, depth, poses):
+        drawn, empty = reproject(frame, window_depth, window_poses[0], window_poses[1:])
+        out.append(area_resize(fill_gaps(drawn, empty), size))
+    return np.stack(out)
 
 
 def rotated(prompt: np.ndarray, raw: np.ndarray) -> np.ndarray:
@@ -102,25 +128,33 @@ def main() -> None:
     parser.add_argument("--pack", help="also draw the rotation through this world pack's autoencoder")
     parser.add_argument("--json", help="write the numbers here")
     args = parser.parse_args()
-    frames, raw = probe_windows(args)
+    windows = probe_windows(args)
+    raw, frames = windows["actions"], area_resize(windows["frames"], FRAME_SIZE)
     real, prompt = frames[:, 1:], frames[:, 0]
     copy = psnr(np.broadcast_to(prompt[:, None], real.shape), real)
-    turned = rotated(prompt, raw)
-    turned_other = rotated(prompt, np.roll(raw, 1, axis=0))
-    mine, other = psnr(turned, real), psnr(turned_other, real)
-    report = {"windows": len(frames), "copy_prompt_psnr": at_horizons(copy, args.horizon),
-              "psnr": at_horizons(mine, args.horizon), "vs_copy": at_horizons(mine - copy, args.horizon),
-              "dtpsnr": at_horizons(mine - other, args.horizon),
-              "stderr": {"vs_copy": standard_errors(mine - copy, args.horizon),
-                         "dtpsnr": standard_errors(mine - other, args.horizon)},
-              "sharpness_ratio": at_horizons(sharpness(turned) / sharpness(real), args.horizon)}
-    print(f"{len(frames)} windows; the prompt turned by the probe's own turn/look, no model:")
-    for h in (h for h in HORIZONS if h <= args.horizon):
-        key = str(h)
-        print(f"  {h:>2} frames: PSNR {report['psnr'][key]:.2f} dB, copy {report['copy_prompt_psnr'][key]:.2f}: "
-              f"{report['vs_copy'][key]:+.2f} ± {report['stderr']['vs_copy'][key]:.2f}; "
-              f"dTPSNR {report['dtpsnr'][key]:+.2f} ± {report['stderr']['dtpsnr'][key]:.2f}; "
-              f"sharpness {report['sharpness_ratio'][key]:.2f}")
+    report = {"windows": len(frames), "copy_prompt_psnr": at_horizons(copy, args.horizon)}
+    first = windows["frames"][:, 0]
+    predictors = {
+        "rotation": (rotated(prompt, raw), rotated(prompt, np.roll(raw, 1, axis=0)),
+                     "the prompt turned by the probe's own turn/look"),
+        "reprojection": (reprojected(first, windows["depth"], windows["poses"], FRAME_SIZE),
+                         reprojected(first, windows["depth"], windows["other_poses"], FRAME_SIZE),
+                         "the prompt's pixels placed by its depth where the true camera went (an oracle)")}
+    print(f"{len(frames)} windows, no model; copying the prompt: " + ", ".join(
+        f"{h}: {report['copy_prompt_psnr'][str(h)]:.2f} dB" for h in HORIZONS if h <= args.horizon))
+    for name, (drawn, drawn_other, what) in predictors.items():
+        mine, other = psnr(drawn, real), psnr(drawn_other, real)
+        report[name] = {"psnr": at_horizons(mine, args.horizon), "vs_copy": at_horizons(mine - copy, args.horizon),
+                        "dtpsnr": at_horizons(mine - other, args.horizon),
+                        "stderr": {"vs_copy": standard_errors(mine - copy, args.horizon),
+                                   "dtpsnr": standard_errors(mine - other, args.horizon)},
+                        "sharpness_ratio": at_horizons(sharpness(drawn) / sharpness(real), args.horizon)}
+        print(f"{name}: {what}")
+        for h in (h for h in HORIZONS if h <= args.horizon):
+            key, row = str(h), report[name]
+            print(f"  {h:>2} frames: PSNR {row['psnr'][key]:.2f} dB, {row['vs_copy'][key]:+.2f} ± "
+                  f"{row['stderr']['vs_copy'][key]:.2f} over copy; dTPSNR {row['dtpsnr'][key]:+.2f} ± "
+                  f"{row['stderr']['dtpsnr'][key]:.2f}; sharpness {row['sharpness_ratio'][key]:.2f}")
     if args.pack:
         report["through_pack"] = {}
         for name, drawn in through_pack(args.pack, prompt, raw).items():

@@ -51,3 +51,81 @@ def rotate_view(frames: np.ndarray, turn: np.ndarray, look: np.ndarray,
     if np.issubdtype(frames.dtype, np.integer):
         return np.clip(np.rint(out), 0, 255).astype(frames.dtype)
     return out.astype(frames.dtype)
+
+
+def reproject(frame: np.ndarray, depth: np.ndarray, start: np.ndarray, poses: np.ndarray,
+              field_of_view: float = DOOM_FIELD_OF_VIEW, depth_is_distance: bool = False,
+              upsample: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """A frame (H, W, 3) with its depth (H, W, map units) seen from ``start`` (x, y, z, angle, pitch:
+    ViZDoom's pose, angle anticlockwise, pitch up), drawn from each of ``poses`` (T, 5): every pixel
+    placed where the camera's motion puts it, nearer points over farther ones. Returns the frames
+    (T, H, W, 3) uint8 and which of their pixels nothing landed on (T, H, W) bool: what the frame did
+    not show. ``depth_is_distance``: depth along each pixel's ray rather than along the view axis.
+    Looking up or down shears the view (Doom's software renderer), it does not rotate it."""
+    height, width = frame.shape[:2]
+    focal = (width / 2) / np.tan(np.radians(field_of_view) / 2)
+    # Each pixel split into upsample x upsample points, so that a view walked into has fewer gaps.
+    colours = np.repeat(np.repeat(frame, upsample, 0), upsample, 1).reshape(-1, 3)
+    depths = np.repeat(np.repeat(depth, upsample, 0), upsample, 1).reshape(-1).astype(np.float64)
+    offsets = (np.arange(upsample) + 0.5) / upsample - 0.5
+    columns = (np.arange(width)[:, None] + offsets[None]).reshape(-1) - (width - 1) / 2
+    rows = (np.arange(height)[:, None] + offsets[None]).reshape(-1) - (height - 1) / 2
+    columns, rows = np.meshgrid(columns, rows)
+    right, up = columns.reshape(-1) / focal, -(rows.reshape(-1) / focal - np.tan(np.radians(start[4])))
+    along = depths / np.sqrt(1 + right ** 2 + up ** 2) if depth_is_distance else depths
+    points = camera_to_world(start, along, right * along, up * along)                 # (N, 3)
+    out = np.zeros((len(poses), height, width, 3), np.uint8)
+    empty = np.ones((len(poses), height, width), bool)
+    for t, pose in enumerate(poses):
+        forward, side, lift = world_to_camera(pose, points)
+        seen = forward > 1.0
+        u = side[seen] / forward[seen] * focal + (width - 1) / 2
+        v = (-lift[seen] / forward[seen] + np.tan(np.radians(pose[4]))) * focal + (height - 1) / 2
+        # A point covers what its share of the frame grew to (walking in magnifies), up to 3 px a side.
+        size = np.clip(np.ceil(along[seen] / forward[seen] / upsample), 1, 3).astype(int)
+        xs, ys, distances, painted = [], [], [], []
+        for dy in range(3):
+            for dx in range(3):
+                paint = size > max(dx, dy)
+                xs.append(np.floor(u[paint] - (size[paint] - 1) / 2 + 0.5).astype(int) + dx)
+                ys.append(np.floor(v[paint] - (size[paint] - 1) / 2 + 0.5).astype(int) + dy)
+                distances.append(forward[seen][paint])
+                painted.append(colours[seen][paint])
+        x, y, distance, colour = (np.concatenate(part) for part in (xs, ys, distances, painted))
+        inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+        order = np.argsort(-distance[inside], kind="stable")      # far first: per pixel the nearest is written last
+        x, y = x[inside][order], y[inside][order]
+        out[t, y, x] = colour[inside][order]
+        empty[t, y, x] = False
+    return out, empty
+
+
+def camera_to_world(pose: np.ndarray, forward: np.ndarray, right: np.ndarray, up: np.ndarray) -> np.ndarray:
+    angle = np.radians(pose[3])
+    x = pose[0] + forward * np.cos(angle) + right * np.sin(angle)
+    y = pose[1] + forward * np.sin(angle) - right * np.cos(angle)
+    return np.stack([x, y, pose[2] + up], axis=-1)
+
+
+def world_to_camera(pose: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    angle = np.radians(pose[3])
+    dx, dy, dz = points[:, 0] - pose[0], points[:, 1] - pose[1], points[:, 2] - pose[2]
+    return dx * np.cos(angle) + dy * np.sin(angle), dx * np.sin(angle) - dy * np.cos(angle), dz
+
+
+def fill_gaps(frames: np.ndarray, empty: np.ndarray, rounds: int = 64) -> np.ndarray:
+    """Gaps (empty pixels) of frames (T, H, W, 3) filled from their filled neighbours, ring by ring."""
+    out, empty = frames.astype(np.float32), empty.copy()
+    for _ in range(rounds):
+        if not empty.any():
+            break
+        full = (~empty).astype(np.float32)[..., None]
+        ring = ((0, 0), (1, 1), (1, 1), (0, 0))
+        padded, weights = np.pad(out * full, ring), np.pad(full, ring)
+        height, width = out.shape[1:3]
+        total = sum(padded[:, i:i + height, j:j + width] for i in range(3) for j in range(3))
+        count = sum(weights[:, i:i + height, j:j + width] for i in range(3) for j in range(3))
+        grow = empty & (count[..., 0] > 0)
+        out[grow] = (total / np.maximum(count, 1))[grow]
+        empty = empty & ~grow
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

@@ -253,3 +253,49 @@ def test_geometric_baseline_draws_the_rotation_through_a_pack(tiny_pack):
     turned = baseline.rotated(prompt, raw)
     assert np.array_equal(turned[1, 2], prompt[1])
     assert not np.array_equal(turned[0, 0], prompt[0])
+
+
+def test_reproject_places_a_walls_pixels_where_the_camera_moved():
+    from engine.geometry import fill_gaps, reproject, rotate_view
+
+    width, height, focal = 160, 120, 80.0          # 90 degrees across 160 px
+    rng = np.random.default_rng(4)
+    frame = rng.integers(0, 200, (height, width, 3)).astype(np.uint8)
+    frame[:, 100] = 255                              # a bright column 20.5 px right of the centre
+    depth = np.full((height, width), 100.0)          # a wall facing the camera 100 map units away
+    pose = np.array([0.0, 0.0, 0.0, 90.0, 0.0])      # looking along +y (ViZDoom: angle anticlockwise)
+
+    same, empty = reproject(frame, depth, pose, pose[None])
+    assert np.array_equal(same[0], frame) and not empty.any()
+
+    def bright_column(drawn: np.ndarray) -> int:
+        return int(np.argmax((drawn[0, 20:-20, :, 0] == 255).sum(axis=0)))
+
+    # 20 units forward: the wall is 80 away, so the column's offset grows by 100/80.
+    walked, empty = reproject(frame, depth, pose, np.array([[0.0, 20.0, 0.0, 90.0, 0.0]]))
+    assert abs(bright_column(walked) - ((width - 1) / 2 + 20.5 * 100 / 80)) <= 1
+    assert not empty[0, 20:-20, 20:-20].any()                    # magnified points leave no gaps
+    # Turning right (the angle falls): the same place as the homography of rotate_view puts it.
+    turned, empty = reproject(frame, depth, pose, np.array([[0.0, 0.0, 0.0, 80.0, 0.0]]))
+    rotated = rotate_view(frame[None].astype(np.float32), np.array([10.0]), np.zeros(1))
+    assert abs(bright_column(turned) - int(np.argmax(rotated[0, 60, :, 0]))) <= 1
+    assert empty[0, :, -10:].all() and not empty[0, 20:-20, :100].any()   # the strip turned into view is unknown
+    # Stepping right moves a wall's pixels left; gaps are filled from their neighbours.
+    stepped, empty = reproject(frame, depth, pose, np.array([[10.0, 0.0, 0.0, 90.0, 0.0]]))
+    assert bright_column(stepped) == 100 - round(10 / 100 * focal)
+    filled = fill_gaps(stepped, empty)
+    assert empty.any() and filled[0][empty[0]].min() > 0 and np.array_equal(filled[0][~empty[0]], stepped[0][~empty[0]])
+
+
+def test_probe_windows_replay_other_actions_from_the_same_start():
+    """``replay`` plays given actions from each window's start (what another window's actions would have
+    done there); ``extras`` keeps the poses and the first frame's depth the reprojection oracle needs."""
+    extras, replayed = {}, {}
+    frames, raw, _ = record_probe_windows("vizdoom", ["MAP21"], 2, 6, (160, 120), 0, extras=extras)
+    assert extras["depth"][0].shape == (120, 160) and extras["poses"][0].shape == (7, 5)
+    same, taken, _ = record_probe_windows("vizdoom", ["MAP21"], 2, 6, (160, 120), 0, replay=raw, extras=replayed)
+    assert np.array_equal(same, frames) and np.array_equal(taken, raw)
+    assert np.allclose(np.stack(replayed["poses"]), np.stack(extras["poses"]))
+    swapped, taken, _ = record_probe_windows("vizdoom", ["MAP21"], 2, 6, (160, 120), 0, replay=raw[::-1])
+    assert np.array_equal(taken, raw[::-1]) and np.array_equal(swapped[:, 0], frames[:, 0])
+    assert not np.array_equal(swapped[:, 1:], frames[:, 1:])

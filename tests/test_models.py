@@ -279,3 +279,25 @@ def test_dreamed_frames_enter_the_context_at_the_level_asked():
         rollout.step(action)
         frames[level] = rollout.predict(action)
     assert (frames[None] - frames[0.3]).abs().mean() > 1e-5          # same seed: only the level differs
+
+
+def test_rotation_warp_turns_a_latent_as_the_pinhole_geometry_does():
+    """RotationWarp (torch, exported as the pack's warp graph) matches engine.geometry.rotate_view on the
+    latent grid; it has no weights, and a null action leaves the latent as it was."""
+    from engine.actions import KEYS
+    from engine.geometry import rotate_view
+    from engine.models.denoiser import RotationWarp
+
+    warp = RotationWarp(turn_range=15.0, look_range=5.0)
+    assert not list(warp.parameters())
+    latent = torch.randn(2, 3, 16, 6, 8)                      # (batch, frames, C, h, w)
+    action = torch.zeros(2, 3, 12)
+    turn, look = KEYS.index("turn"), KEYS.index("look")
+    action[0, :, turn], action[1, :, look], action[1, 2, turn] = 0.6, -1.0, -0.3
+    turned = warp(latent, action)
+    flat = latent.reshape(6, 16, 6, 8).numpy().transpose(0, 2, 3, 1)
+    degrees = action.reshape(6, 12).numpy()
+    expected = rotate_view(flat, degrees[:, turn] * 15.0, degrees[:, look] * 5.0)
+    assert np.abs(turned.reshape(6, 16, 6, 8).numpy() - expected.transpose(0, 3, 1, 2)).max() < 1e-5
+    assert (turned[0] - latent[0]).abs().max() > 0.1
+    assert torch.allclose(warp(latent, torch.zeros(2, 3, 12)), latent, atol=1e-5)

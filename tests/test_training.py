@@ -479,3 +479,49 @@ def test_bf16_autocast_only_where_the_hardware_computes_in_bf16():
     flags = set(cpuinfo.read_text().split())
     assert fast_bf16(torch.device("cpu")) == bool({"avx512_bf16", "amx_tile"} & flags)
     assert not fast_bf16(torch.device("meta"))
+
+
+def test_a_rotation_student_learns_from_the_teachers_frames_with_turned_anchors(world_run, tmp_path):
+    """``rotation``: the student's anchors are the last latents turned by the action (RotationWarp), the
+    teacher's are not; the teacher's sample reaches the student as the same frame. Without any turn or look
+    in the batch the two parametrisations are the same, so the loss is too. The checkpoint says it turns its
+    anchors, and its pack carries the warp as a graph that matches PyTorch."""
+    from engine.actions import KEYS
+    from engine.export.export import export_world
+    from engine.export.pack import open_pack
+    from engine.models.denoiser import RotationWarp
+
+    plain, turned = distill_task(world_run, **{"train.batch_size": 4}), distill_task(
+        world_run, **{"train.batch_size": 4, "rotation": True})
+    assert plain.model.warp is None and isinstance(turned.model.warp, RotationWarp) and turned.teacher.warp is None
+    assert turned.config.diffusion.rotation_turn_range == 15.0 and plain.config.diffusion.rotation_turn_range == 0
+    latents, actions = next(turned.batches())
+    axes = [KEYS.index("turn"), KEYS.index("look")]
+    still = actions.clone()
+    still[..., axes] = 0
+    losses = []
+    for task in (plain, turned):
+        torch.manual_seed(3)
+        losses.append(task.loss(task.model, (latents, still))[0].item())
+    assert losses[0] == pytest.approx(losses[1], rel=1e-4)
+    moving = actions.clone()
+    moving[..., axes[0]] = 0.6                           # 9 degrees a frame: the anchors now differ
+    for task in (plain, turned):
+        torch.manual_seed(3)
+        losses.append(task.loss(task.model, (latents, moving))[0].item())
+    assert losses[2] != pytest.approx(losses[3], rel=1e-3)
+
+    from engine.training.distill import DistillConfig, train_student
+    from engine.training.presets import preset_overrides
+
+    config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
+                             preset_overrides("distill", "tiny"))
+    apply_overrides(config, {"train.out": str(tmp_path / "student"), "train.steps": 6, "train.bf16": False,
+                             "sigma_max": 1.0, "rotation": True, "init": str(world_run / "dynamics.safetensors")})
+    train_student(config, quiet=True)
+    student, meta = load_world_model(tmp_path / "student" / "student.safetensors")
+    assert isinstance(student.warp, RotationWarp) and meta["config"]["diffusion"]["rotation_look_range"] == 5.0
+    export_world(tmp_path / "student" / "student.safetensors", tmp_path / "turned.dwpack", parity_frames=4)
+    opened = open_pack(tmp_path / "turned.dwpack")
+    assert "warp" in opened.manifest["graphs"]
+    opened.close()

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.actions import encode
+from engine.actions import Action, encode
 from engine.data.policies import make_policy
 from engine.data.sources import open_place, parse_places
 from engine.data.windows import area_resize
@@ -71,8 +71,11 @@ class EvalConfig:
 
 
 def record_probe_windows(source: str, maps: list[str], per_map: int, length: int, size: tuple[int, int],
-                         seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    """(W, length + 1, h, w, 3) frames and (W, length, 12) raw probe actions from the real simulator."""
+                         seed: int, replay: np.ndarray | None = None,
+                         extras: dict[str, list] | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """(W, length + 1, h, w, 3) frames and (W, length, 12) raw probe actions from the real simulator.
+    ``replay`` (W, length, 12) plays those actions from each window's start instead of the probe's;
+    ``extras`` (a dict) gets each window's poses (length + 1, 5) and its first frame's depth."""
     frames, actions = [], []
     for map_index, map_name in enumerate(maps):
         for window in range(per_map):
@@ -86,14 +89,18 @@ def record_probe_windows(source: str, maps: list[str], per_map: int, length: int
                 for _ in range(40 + 60 * window):
                     frame = world.step(explorer.act(frame, world.pose, world.depth))
                 probe = ProbePolicy(window_seed)
-                recorded, taken = [frame], []
-                for _ in range(length):
-                    action = probe.act()
+                recorded, taken, poses, depth = [frame], [], [world.pose], world.depth
+                for step in range(length):
+                    action = probe.act() if replay is None else Action.from_array(replay[len(frames), step])
                     taken.append(action.to_array())
                     recorded.append(world.step(action))
+                    poses.append(world.pose)
                 meta = world.meta()
             frames.append(area_resize(np.stack(recorded), size))
             actions.append(np.stack(taken))
+            if extras is not None:
+                extras.setdefault("poses", []).append(np.stack(poses))
+                extras.setdefault("depth", []).append(depth)
     return np.stack(frames), np.stack(actions), {"turn_range": meta["turn_range"], "look_range": meta["look_range"]}
 
 

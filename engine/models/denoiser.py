@@ -11,6 +11,10 @@ With ``warp`` the anchor is first moved by the action (``ActionWarp``: a learned
 the previous latent, fit directly to the next latent), so "no change" becomes "the last frame, turned and
 stepped as the action says" and the diffusion model generates only what the warp cannot explain.
 
+With ``rotation_turn_range`` (> 0) the anchor is instead turned and tilted by the action's own turn and
+look, exactly (``RotationWarp``: the pinhole homography of engine.geometry on the latent grid, no
+parameters): a turn needs no depth, so "no change" becomes "the last frame as seen after turning".
+
 With ``anchor_noise`` the anchors are corrupted in training (noise augmentation of the anchor, as GameNGen
 does for the context): in a rollout the anchor is the model's own last frame, errors included, and a
 model that learned to trust it blindly adds every error up; one trained on corrupted anchors learns to
@@ -19,6 +23,7 @@ pull the frame back instead.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -41,6 +46,8 @@ class DiffusionConfig:
     sigma_min: float = 0.002
     sigma_max: float = 5.0
     warp: bool = False                   # anchor = the previous latent warped by the action (ActionWarp)
+    rotation_turn_range: float = 0.0     # > 0: anchor = the previous latent turned by the action (RotationWarp);
+    rotation_look_range: float = 0.0     # the degrees an encoded turn/look of 1 stands for (the world's ranges)
     anchor_noise: float = 0.0            # training anchors get Gaussian noise of std U(0, anchor_noise)
 
 
@@ -72,6 +79,44 @@ class ActionWarp(nn.Module):
         return warped.reshape(*lead, *frame_shape).to(latent.dtype)
 
 
+class RotationWarp(nn.Module):
+    """The camera's turn and look applied to a latent frame: the pinhole homography of
+    ``engine.geometry.rotate_view`` (ViZDoom's 90-degree field of view) on the latent grid, bilinear, edges
+    repeated into the strip a turn reveals. Turn and look come from the encoded action (their 1 stands for
+    ``turn_range``/``look_range`` degrees); no parameters, and the null action leaves the latent as it is
+    (to float rounding)."""
+
+    def __init__(self, turn_range: float, look_range: float, field_of_view: float = 90.0) -> None:
+        super().__init__()
+        from engine.actions import KEYS
+
+        self.turn_index, self.look_index = KEYS.index("turn"), KEYS.index("look")
+        self.turn_range, self.look_range = turn_range, look_range
+        self.half_view = math.radians(field_of_view) / 2
+
+    def forward(self, latent: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """latent (..., C, h, w), action (..., A) -> the latent as seen after the turn/look, same shape."""
+        lead, frame_shape = latent.shape[:-3], latent.shape[-3:]
+        flat = latent.reshape(-1, *frame_shape).float()
+        action = action.reshape(flat.shape[0], -1).float()
+        yaw = (action[:, self.turn_index] * math.radians(self.turn_range))[:, None, None]
+        pitch = (action[:, self.look_index] * math.radians(self.look_range))[:, None, None]
+        height, width = frame_shape[-2:]
+        focal = (width / 2) / math.tan(self.half_view)
+        u = ((torch.arange(width, device=flat.device, dtype=flat.dtype) - (width - 1) / 2) / focal)[None, None, :]
+        v = ((torch.arange(height, device=flat.device, dtype=flat.dtype) - (height - 1) / 2) / focal)[None, :, None]
+        # The new camera's ray (u, v, 1) in the old camera's frame: undo the look, then the turn.
+        y = v * torch.cos(pitch) - torch.sin(pitch)
+        z = v * torch.sin(pitch) + torch.cos(pitch)
+        x = u * torch.cos(yaw) + z * torch.sin(yaw)
+        z = torch.clamp(-u * torch.sin(yaw) + z * torch.cos(yaw), min=1e-3)
+        grid_x = (x / z * focal + (width - 1) / 2) * (2 / (width - 1)) - 1
+        grid_y = (y / z * focal + (height - 1) / 2) * (2 / (height - 1)) - 1
+        grid = torch.stack([grid_x.expand(-1, height, width), grid_y.expand(-1, height, width)], dim=-1)
+        warped = F.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=True)
+        return warped.reshape(*lead, *frame_shape).to(latent.dtype)
+
+
 class Denoiser(nn.Module):
     """Owns preconditioning and the loss; the inner network sees only scaled inputs and conditioning."""
 
@@ -79,7 +124,11 @@ class Denoiser(nn.Module):
         super().__init__()
         self.network = network
         self.config = config
-        self.warp = ActionWarp(network.config.action_dim) if config.warp else None
+        self.warp: nn.Module | None = None
+        if config.warp:
+            self.warp = ActionWarp(network.config.action_dim)
+        elif config.rotation_turn_range > 0:
+            self.warp = RotationWarp(config.rotation_turn_range, config.rotation_look_range)
 
     def warp_anchor(self, anchor: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """The anchor each frame is predicted from: the previous latent, moved by the action when
@@ -125,7 +174,8 @@ class Denoiser(nn.Module):
         warp_loss = torch.zeros((), device=latents.device)
         if self.warp is not None:               # fit the warp to the next frame directly; diffuse the rest
             warped = self.warp(anchor, actions)
-            warp_loss = (warped - target.float()).pow(2).mean() / self.config.sigma_data ** 2
+            if self.config.warp:                # a learned warp (ActionWarp); the rotation has nothing to fit
+                warp_loss = (warped - target.float()).pow(2).mean() / self.config.sigma_data ** 2
             anchor = warped.detach()
         if self.config.anchor_noise > 0:
             std = self.config.anchor_noise * torch.rand(anchor.shape[:2], device=anchor.device)

@@ -22,7 +22,7 @@ from engine.data.windows import area_weights
 from engine.errors import DataError
 from engine.export.pack import sha256
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_tensor
-from engine.models.denoiser import Denoiser, DiffusionConfig
+from engine.models.denoiser import ActionWarp, Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
 from engine.training.checkpoint import load_checkpoint, save_checkpoint
 from engine.training.config import ConfigError, from_dict, to_dict
@@ -289,7 +289,8 @@ def train_dynamics(config: DynamicsTrainConfig, quiet: bool = False) -> dict[str
         if unexpected or any(not name.startswith("warp.") for name in missing):
             raise DataError(f"{config.init} has another architecture than this run: "
                             f"{', '.join((unexpected or missing)[:3])}")
-    if task.model.warp is not None and fresh and episodes and not task.model.warp.linear.weight.detach().any():
+    warp = task.model.warp
+    if isinstance(warp, ActionWarp) and fresh and episodes and not warp.linear.weight.detach().any():
         fit = fit_warp(task.model.warp, episodes, seed=config.train.seed)
         # One line even with --quiet (which only hides the progress bar): how much motion the warp explains.
         print(f"action warp fitted: next-latent error {fit['identity_mse']:.3f} -> {fit['warp_mse']:.3f}")
