@@ -64,14 +64,17 @@ def probe_windows(args: argparse.Namespace) -> dict[str, np.ndarray]:
     return windows
 
 
-def reprojected(frames: np.ndarray, depth: np.ndarray, poses: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def reprojected(frames: np.ndarray, depth: np.ndarray, poses: np.ndarray,
+                size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """(W, T, h, w, 3): each window's first frame drawn from its poses after the first, gaps filled,
-    resized to ``size`` as the evaluation resizes frames."""
-    out = []
+    resized to ``size`` as the evaluation resizes frames; and (W, T) the share of each view no pixel of the
+    first frame landed on (what it did not show)."""
+    out, unseen = [], []
     for frame, window_depth, window_poses in zip(frames, depth, poses):
         drawn, empty = reproject(frame, window_depth, window_poses[0], window_poses[1:])
         out.append(area_resize(fill_gaps(drawn, empty), size))
-    return np.stack(out)
+        unseen.append(empty.mean(axis=(1, 2)))
+    return np.stack(out), np.stack(unseen)
 
 
 def rotated(prompt: np.ndarray, raw: np.ndarray) -> np.ndarray:
@@ -134,11 +137,11 @@ def main() -> None:
     copy = psnr(np.broadcast_to(prompt[:, None], real.shape), real)
     report = {"windows": len(frames), "copy_prompt_psnr": at_horizons(copy, args.horizon)}
     first = windows["frames"][:, 0]
+    true_view, unseen = reprojected(first, windows["depth"], windows["poses"], FRAME_SIZE)
     predictors = {
         "rotation": (rotated(prompt, raw), rotated(prompt, np.roll(raw, 1, axis=0)),
                      "the prompt turned by the probe's own turn/look"),
-        "reprojection": (reprojected(first, windows["depth"], windows["poses"], FRAME_SIZE),
-                         reprojected(first, windows["depth"], windows["other_poses"], FRAME_SIZE),
+        "reprojection": (true_view, reprojected(first, windows["depth"], windows["other_poses"], FRAME_SIZE)[0],
                          "the prompt's pixels placed by its depth where the true camera went (an oracle)")}
     print(f"{len(frames)} windows, no model; copying the prompt: " + ", ".join(
         f"{h}: {report['copy_prompt_psnr'][str(h)]:.2f} dB" for h in HORIZONS if h <= args.horizon))
@@ -155,6 +158,9 @@ def main() -> None:
             print(f"  {h:>2} frames: PSNR {row['psnr'][key]:.2f} dB, {row['vs_copy'][key]:+.2f} ± "
                   f"{row['stderr']['vs_copy'][key]:.2f} over copy; dTPSNR {row['dtpsnr'][key]:+.2f} ± "
                   f"{row['stderr']['dtpsnr'][key]:.2f}; sharpness {row['sharpness_ratio'][key]:.2f}")
+    report["reprojection"]["unseen"] = at_horizons(unseen, args.horizon)
+    print("  share of the view no pixel of the prompt landed on: " + ", ".join(
+        f"{h}: {report['reprojection']['unseen'][str(h)]:.2f}" for h in HORIZONS if h <= args.horizon))
     if args.pack:
         report["through_pack"] = {}
         for name, drawn in through_pack(args.pack, prompt, raw).items():
