@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.actions import KEYS
 from engine.models.dynamics import DynamicsTransformer
 
 
@@ -88,8 +89,6 @@ class RotationWarp(nn.Module):
 
     def __init__(self, turn_range: float, look_range: float, field_of_view: float = 90.0) -> None:
         super().__init__()
-        from engine.actions import KEYS
-
         self.turn_index, self.look_index = KEYS.index("turn"), KEYS.index("look")
         self.turn_range, self.look_range = turn_range, look_range
         self.half_view = math.radians(field_of_view) / 2
