@@ -37,7 +37,7 @@ from engine.data.sources import parse_places  # noqa: E402
 from engine.evaluation.evaluate import HORIZONS, at_horizons, record_probe_windows, standard_errors  # noqa: E402
 from engine.evaluation.metrics import psnr, sharpness  # noqa: E402
 from engine.data.windows import area_resize  # noqa: E402
-from engine.geometry import fill_gaps, reproject, rotate_view  # noqa: E402
+from engine.geometry import fill_gaps, reproject, rotate_view, turned_prompts  # noqa: E402
 
 TURN, LOOK = KEYS.index("turn"), KEYS.index("look")          # columns of the raw action rows
 SIMULATOR_SIZE, FRAME_SIZE = (160, 120), (64, 48)           # as recorded, as the evaluation sees them
@@ -79,9 +79,7 @@ def reprojected(frames: np.ndarray, depth: np.ndarray, poses: np.ndarray,
 
 def rotated(prompt: np.ndarray, raw: np.ndarray) -> np.ndarray:
     """(W, T, h, w, 3): each prompt turned/tilted by its window's actions summed up to each frame."""
-    turn, look = np.cumsum(raw[..., TURN], axis=1), np.cumsum(raw[..., LOOK], axis=1)
-    return np.stack([rotate_view(prompt, turn[:, t], look[:, t])
-                     for t in range(raw.shape[1])], axis=1)
+    return turned_prompts(prompt, raw[..., TURN], raw[..., LOOK])
 
 
 def rotated_step_by_step(prompt: np.ndarray, raw: np.ndarray, move) -> np.ndarray:

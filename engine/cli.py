@@ -89,8 +89,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def evaluation_lines(report: dict) -> list[str]:
-    """A `dreamwalk eval` report for people: ceilings, each horizon against the copy-prompt baseline (with
-    standard errors over the windows where the report has them) and the long rollouts."""
+    """A `dreamwalk eval` report for people: ceilings, each horizon against the copy-prompt baseline and,
+    where the report has it, the turned-prompt one (with standard errors over the windows where the report
+    has them) and the long rollouts."""
     auto, copy = report["autoregressive"], report["copy_prompt_psnr"]
     error = auto.get("stderr")
     lines = [f"autoencoder PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "
@@ -101,8 +102,12 @@ def evaluation_lines(report: dict) -> list[str]:
     for h in copy:
         vs_copy = f": {auto['vs_copy'][h]:+.2f} ± {error['vs_copy'][h]:.2f}" if error else ""
         dtpsnr = f"{auto['dtpsnr'][h]:+.2f}" + (f" ± {error['dtpsnr'][h]:.2f}" if error else "")
-        lines.append(f"  horizon {h:>2}: PSNR {auto['psnr'][h]:.2f} dB (copy prompt {copy[h]:.2f}{vs_copy}), "
-                     f"dTPSNR {dtpsnr} dB, sharpness ratio {auto['sharpness_ratio'][h]:.2f}")
+        rotated = ""
+        if "vs_rotated" in auto:             # reports since the thirteenth session, ViZDoom worlds
+            rotated = (f"; turned prompt {report['rotated_prompt_psnr'][h]:.2f}: {auto['vs_rotated'][h]:+.2f}"
+                       + (f" ± {error['vs_rotated'][h]:.2f}" if error and "vs_rotated" in error else ""))
+        lines.append(f"  horizon {h:>2}: PSNR {auto['psnr'][h]:.2f} dB (copy prompt {copy[h]:.2f}{vs_copy}"
+                     f"{rotated}), dTPSNR {dtpsnr} dB, sharpness ratio {auto['sharpness_ratio'][h]:.2f}")
     if "long_rollout" in report:
         long = report["long_rollout"]
         low, high = long["contrast_ratio_range"]

@@ -53,6 +53,15 @@ def rotate_view(frames: np.ndarray, turn: np.ndarray, look: np.ndarray,
     return out.astype(frames.dtype)
 
 
+def turned_prompts(prompts: np.ndarray, turns: np.ndarray, looks: np.ndarray,
+                   field_of_view: float = DOOM_FIELD_OF_VIEW) -> np.ndarray:
+    """(W, T, H, W, C): each prompt (W, H, W, C) turned and tilted by its window's turns/looks (W, T)
+    summed up to each frame: the rollout of a world that only turns, a baseline beside copying the prompt."""
+    turn, look = np.cumsum(turns, axis=1), np.cumsum(looks, axis=1)
+    return np.stack([rotate_view(prompts, turn[:, t], look[:, t], field_of_view)
+                     for t in range(turns.shape[1])], axis=1)
+
+
 def reproject(frame: np.ndarray, depth: np.ndarray, start: np.ndarray, poses: np.ndarray,
               field_of_view: float = DOOM_FIELD_OF_VIEW, depth_is_distance: bool = False,
               upsample: int = 2) -> tuple[np.ndarray, np.ndarray]:

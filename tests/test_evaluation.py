@@ -58,6 +58,9 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
         windows = report["per_window"]                 # kept for paired comparisons: they average to the means
         assert np.mean(windows["psnr"][h]) == pytest.approx(auto["psnr"][h])
         assert np.mean(windows["copy"][h]) == pytest.approx(report["copy_prompt_psnr"][h])
+        # The turned-prompt baseline (ViZDoom): per window against the model too.
+        assert auto["vs_rotated"][h] == pytest.approx(auto["psnr"][h] - report["rotated_prompt_psnr"][h], abs=1e-9)
+        assert auto["stderr"]["vs_rotated"][h] > 0
         assert np.mean(windows["dtpsnr"][h]) == pytest.approx(auto["dtpsnr"][h]) and len(windows["psnr"][h]) == 2
     assert report["strips"] == {"windows": [0, 1], "places": ["MAP21", "MAP21"]}       # one map: both windows
     long = report["long_rollout"]

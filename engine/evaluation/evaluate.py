@@ -35,12 +35,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.actions import Action, encode
+from engine.actions import KEYS, Action, encode
 from engine.data.policies import make_policy
 from engine.data.sources import open_place, parse_places
 from engine.data.windows import area_resize
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
+from engine.geometry import turned_prompts
 from engine.models.autoencoder import frames_to_tensor, tensor_to_frames
 from engine.models.rollout import LatentRollout, sampling_context_sigma
 from engine.training.dynamics import load_world_model, world_autoencoder
@@ -312,6 +313,10 @@ def measure(model: World, config: EvalConfig) -> dict[str, Any]:
     report["teacher_forced"] = {"psnr": float(psnr(forced, real).mean()), "ssim": float(ssim(forced, real).mean())}
     copy_psnr = psnr(np.broadcast_to(prompt[:, None], real.shape), real)
     report["copy_prompt_psnr"] = at_horizons(copy_psnr, config.horizon)
+    rotated_psnr = None
+    if config.source == "vizdoom":           # the prompt turned by the actions: what a world gets for free
+        rotated_psnr = psnr(turned_prompts(prompt, raw[..., KEYS.index("turn")], raw[..., KEYS.index("look")]), real)
+        report["rotated_prompt_psnr"] = at_horizons(rotated_psnr, config.horizon)
 
     sweep, strips = {}, None
     for scale in sorted(set(config.guidance_sweep) | {config.guidance_scale}):
@@ -329,6 +334,9 @@ def measure(model: World, config: EvalConfig) -> dict[str, Any]:
             "ssim_16": float(ssim(generated[:, 15], real[:, 15]).mean()) if config.horizon >= 16 else None,
             "ms_per_frame": ms,
         }
+        if rotated_psnr is not None:
+            sweep[str(scale)]["vs_rotated"] = at_horizons(true_psnr - rotated_psnr, config.horizon)
+            sweep[str(scale)]["stderr"]["vs_rotated"] = standard_errors(true_psnr - rotated_psnr, config.horizon)
         if scale == config.guidance_scale:
             strips = (generated, shuffled)
             report["per_window"] = {name: {str(h): [float(v) for v in values[:, h - 1]] for h in HORIZONS
