@@ -49,18 +49,26 @@ def evaluation_section(report: dict) -> str:
     errors = auto.get("stderr", {})
     rows = [[h, f"{auto['psnr'][h]:.2f}", f"{copy[h]:.2f}", with_error(auto['psnr'][h] - copy[h], errors, "vs_copy", h),
              with_error(auto['dtpsnr'][h], errors, "dtpsnr", h), f"{auto['sharpness_ratio'][h]:.2f}"] for h in copy]
+    header = ["horizon (frames)", "PSNR (dB)", "copy-prompt (dB)", "vs copy", "dTPSNR (dB)", "sharpness ratio"]
+    turned = report.get("rotated_prompt_psnr")          # reports since the thirteenth session (ViZDoom)
+    if turned:
+        header[4:4] = ["turned prompt (dB)", "vs turned"]
+        for row, h in zip(rows, copy):
+            row[4:4] = [f"{turned[h]:.2f}", with_error(auto["psnr"][h] - turned[h], errors, "vs_rotated", h)]
     sampler = report["sampler"]
     simulator = SIMULATORS[report.get("source", "vizdoom")]
     played = (f"; the pack's ONNX graphs as the player runs them on a CPU ({report['precision']} dynamics)"
               if "precision" in report else "")
+    baseline = ("; the turned prompt is the prompt turned and tilted by the probe's own turn/look, no network "
+                "(benchmarks/geometric_baseline.py)" if turned else "")
     spread = ("; ± is the standard error over the windows (another set of windows and another draw of the noise "
               "may move a number by about twice it)" if errors else "")
     parts = [
         f"`dreamwalk eval` on {', '.join(report['maps'])} (live {simulator}, the action probe), {report['windows']} "
         f"windows, sampler {sampler['name']} x{sampler['steps']} from sigma {sampler.get('sigma_max', 'max')}"
-        f"{context_noise(sampler)}{played}{spread}:",
+        f"{context_noise(sampler)}{played}{spread}{baseline}:",
         "",
-        table(["horizon (frames)", "PSNR (dB)", "copy-prompt (dB)", "vs copy", "dTPSNR (dB)", "sharpness ratio"], rows),
+        table(header, rows),
         "",
         f"- autoencoder ceiling: PSNR {report['autoencoder_psnr']:.2f} dB, sharpness ratio "
         f"{report['autoencoder_sharpness_ratio']:.2f} (no dynamics model on these latents can be sharper)",

@@ -302,3 +302,21 @@ def test_probe_windows_replay_other_actions_from_the_same_start():
     swapped, taken, _ = record_probe_windows("vizdoom", ["MAP21"], 2, 6, (160, 120), 0, replay=raw[::-1])
     assert np.array_equal(taken, raw[::-1]) and np.array_equal(swapped[:, 0], frames[:, 0])
     assert not np.array_equal(swapped[:, 1:], frames[:, 1:])
+
+
+def test_model_card_adds_the_turned_prompt_where_the_report_has_it():
+    from conftest import load_script
+
+    card = load_script("scripts/model_card.py")
+    report = {"autoregressive": {"psnr": {"16": 18.0}, "dtpsnr": {"16": 0.5}, "sharpness_ratio": {"16": 0.8},
+                                 "stderr": {"vs_copy": {"16": 0.3}, "dtpsnr": {"16": 0.2}, "vs_rotated": {"16": 0.25}}},
+              "copy_prompt_psnr": {"16": 17.0}, "maps": ["MAP21"], "windows": 64, "source": "vizdoom",
+              "sampler": {"name": "euler", "steps": 1, "sigma_max": 5.0},
+              "autoencoder_psnr": 28.0, "autoencoder_sharpness_ratio": 0.76,
+              "teacher_forced": {"psnr": 23.6, "ssim": 0.55}}
+    old = card.evaluation_section(report)
+    assert "turned prompt" not in old and "| 16 | 18.00 | 17.00 | +1.00 ± 0.30 | +0.50 ± 0.20 | 0.80 |" in old
+    report["rotated_prompt_psnr"] = {"16": 18.5}
+    new = card.evaluation_section(report)
+    assert "| 16 | 18.00 | 17.00 | +1.00 ± 0.30 | 18.50 | -0.50 ± 0.25 | +0.50 ± 0.20 | 0.80 |" in new
+    assert "turned prompt (dB) | vs turned" in new
