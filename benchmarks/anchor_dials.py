@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.actions import KEYS, encode  # noqa: E402
 from engine.data.windows import area_resize  # noqa: E402
 from engine.evaluation.metrics import psnr, sharpness  # noqa: E402
-from engine.geometry import rotate_view  # noqa: E402
+from engine.geometry import rotate_latents, rotate_view  # noqa: E402
 
 TURN, LOOK = KEYS.index("turn"), KEYS.index("look")
 MODES = ("plain", "round-trip", "pixel-rotation", "grid-rotation", "blend-0.5")
@@ -39,10 +39,7 @@ class Dreamer:
         self.degrees = np.zeros(2)            # the turn/look of the frame being dreamed
 
     def on_grid(self, latent: np.ndarray, degrees: np.ndarray) -> np.ndarray:
-        if not degrees.any():
-            return latent
-        turned = rotate_view(latent.transpose(0, 2, 3, 1), degrees[:1], degrees[1:])
-        return turned.transpose(0, 3, 1, 2)
+        return rotate_latents(latent, degrees[:1], degrees[1:]) if degrees.any() else latent
 
     def warp(self, latent: np.ndarray, action: np.ndarray) -> np.ndarray:
         session = self.session

@@ -37,7 +37,7 @@ from engine.data.sources import parse_places  # noqa: E402
 from engine.evaluation.evaluate import HORIZONS, at_horizons, record_probe_windows, standard_errors  # noqa: E402
 from engine.evaluation.metrics import psnr, sharpness  # noqa: E402
 from engine.data.windows import area_resize  # noqa: E402
-from engine.geometry import fill_gaps, reproject, rotate_view, turned_prompts  # noqa: E402
+from engine.geometry import fill_gaps, reproject, rotate_latents, rotate_view, turned_prompts  # noqa: E402
 
 TURN, LOOK = KEYS.index("turn"), KEYS.index("look")          # columns of the raw action rows
 SIMULATOR_SIZE, FRAME_SIZE = (160, 120), (64, 48)           # as recorded, as the evaluation sees them
@@ -106,12 +106,9 @@ def through_pack(pack: str, prompt: np.ndarray, raw: np.ndarray) -> dict[str, np
         def each_frame(frames: np.ndarray, turn: np.ndarray, look: np.ndarray) -> np.ndarray:
             return decode(encode(rotate_view(frames, turn, look)))
 
-        def on_grid(latents: np.ndarray, turn: np.ndarray, look: np.ndarray) -> np.ndarray:
-            return rotate_view(latents.transpose(0, 2, 3, 1), turn, look).transpose(0, 3, 1, 2)
-
         once = rotated(prompt, raw)
         shape = once.shape
-        grid = rotated_step_by_step(encode(prompt), raw, on_grid)
+        grid = rotated_step_by_step(encode(prompt), raw, rotate_latents)
         return {"once": decode(encode(once.reshape(-1, *shape[2:]))).reshape(shape),
                 "frame_by_frame": rotated_step_by_step(decode(encode(prompt)), raw, each_frame),
                 "latent_grid": decode(grid.reshape(-1, *grid.shape[2:])).reshape(shape)}

@@ -53,6 +53,13 @@ def rotate_view(frames: np.ndarray, turn: np.ndarray, look: np.ndarray,
     return out.astype(frames.dtype)
 
 
+def rotate_latents(latents: np.ndarray, turn: np.ndarray, look: np.ndarray,
+                   field_of_view: float = DOOM_FIELD_OF_VIEW) -> np.ndarray:
+    """Latent frames (N, C, h, w) turned on their own grid (``rotate_view`` over channels last); the numpy
+    twin of ``engine.models.denoiser.RotationWarp``."""
+    return rotate_view(latents.transpose(0, 2, 3, 1), turn, look, field_of_view).transpose(0, 3, 1, 2)
+
+
 def turned_prompts(prompts: np.ndarray, turns: np.ndarray, looks: np.ndarray,
                    field_of_view: float = DOOM_FIELD_OF_VIEW) -> np.ndarray:
     """(W, T, H, W, C): each prompt (W, H, W, C) turned and tilted by its window's turns/looks (W, T)
@@ -63,13 +70,12 @@ def turned_prompts(prompts: np.ndarray, turns: np.ndarray, looks: np.ndarray,
 
 
 def reproject(frame: np.ndarray, depth: np.ndarray, start: np.ndarray, poses: np.ndarray,
-              field_of_view: float = DOOM_FIELD_OF_VIEW, depth_is_distance: bool = False,
-              upsample: int = 2) -> tuple[np.ndarray, np.ndarray]:
+              field_of_view: float = DOOM_FIELD_OF_VIEW, upsample: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """A frame (H, W, 3) with its depth (H, W, map units) seen from ``start`` (x, y, z, angle, pitch:
     ViZDoom's pose, angle anticlockwise, pitch up), drawn from each of ``poses`` (T, 5): every pixel
     placed where the camera's motion puts it, nearer points over farther ones. Returns the frames
     (T, H, W, 3) uint8 and which of their pixels nothing landed on (T, H, W) bool: what the frame did
-    not show. ``depth_is_distance``: depth along each pixel's ray rather than along the view axis.
+    not show. Depth is along the view axis (it fitted ViZDoom's buffer better than along each ray).
     Looking up or down shears the view (Doom's software renderer), it does not rotate it."""
     height, width = frame.shape[:2]
     focal = (width / 2) / np.tan(np.radians(field_of_view) / 2)
@@ -81,25 +87,26 @@ def reproject(frame: np.ndarray, depth: np.ndarray, start: np.ndarray, poses: np
     rows = (np.arange(height)[:, None] + offsets[None]).reshape(-1) - (height - 1) / 2
     columns, rows = np.meshgrid(columns, rows)
     right, up = columns.reshape(-1) / focal, -(rows.reshape(-1) / focal - np.tan(np.radians(start[4])))
-    along = depths / np.sqrt(1 + right ** 2 + up ** 2) if depth_is_distance else depths
-    points = camera_to_world(start, along, right * along, up * along)                 # (N, 3)
+    points = camera_to_world(start, depths, right * depths, up * depths)                # (N, 3)
     out = np.zeros((len(poses), height, width, 3), np.uint8)
     empty = np.ones((len(poses), height, width), bool)
     for t, pose in enumerate(poses):
         forward, side, lift = world_to_camera(pose, points)
         seen = forward > 1.0
-        u = side[seen] / forward[seen] * focal + (width - 1) / 2
-        v = (-lift[seen] / forward[seen] + np.tan(np.radians(pose[4]))) * focal + (height - 1) / 2
+        forward, side, lift = forward[seen], side[seen], lift[seen]
+        colour_seen, depth_seen = colours[seen], depths[seen]
+        u = side / forward * focal + (width - 1) / 2
+        v = (-lift / forward + np.tan(np.radians(pose[4]))) * focal + (height - 1) / 2
         # A point covers what its share of the frame grew to (walking in magnifies), up to 3 px a side.
-        size = np.clip(np.ceil(along[seen] / forward[seen] / upsample), 1, 3).astype(int)
+        size = np.clip(np.ceil(depth_seen / forward / upsample), 1, 3).astype(int)
         xs, ys, distances, painted = [], [], [], []
         for dy in range(3):
             for dx in range(3):
                 paint = size > max(dx, dy)
                 xs.append(np.floor(u[paint] - (size[paint] - 1) / 2 + 0.5).astype(int) + dx)
                 ys.append(np.floor(v[paint] - (size[paint] - 1) / 2 + 0.5).astype(int) + dy)
-                distances.append(forward[seen][paint])
-                painted.append(colours[seen][paint])
+                distances.append(forward[paint])
+                painted.append(colour_seen[paint])
         x, y, distance, colour = (np.concatenate(part) for part in (xs, ys, distances, painted))
         inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
         order = np.argsort(-distance[inside], kind="stable")      # far first: per pixel the nearest is written last
