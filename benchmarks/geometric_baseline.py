@@ -7,10 +7,16 @@ evaluation's own probe windows, next to copying the prompt:
 - reprojection (an oracle): the prompt's pixels placed, with its depth buffer, where the simulator's true
   camera poses put them (engine.geometry.reproject; gaps filled from their neighbours): a world that knew
   exactly where the player went and drew nothing new. Its dTPSNR uses the poses the simulator reaches
-  from the same start with another window's actions.
+  from the same start with another window's actions;
+- dead reckoning: the same reprojection from where the actions alone say the camera went
+  (engine.geometry.MotionModel, fitted on ``--motion-data`` recordings of the training maps), with and
+  without the walls the prompt's depth shows stopping the player, and (a partial oracle) also told the
+  momentum the window starts with (solved from the simulator's first step): what a world that knew the
+  prompt's depth exactly but not the simulator's poses (momentum carried in, collisions, lifts) could get
+  from geometry.
 
     python benchmarks/geometric_baseline.py [--windows-per-map 16] [--horizon 64] [--cache runs/probe-64.npz]
-        [--pack assets/worlds/doom.dwpack]
+        [--pack assets/worlds/doom.dwpack] [--motion-data data/doom-explore-100k,data/doom-random]
 
 With ``--pack``, the same rotation as a world on that pack's latents would have to draw it: through its
 autoencoder once (the frame rotated, encoded, decoded), frame by frame (each frame decoded, rotated by that
@@ -37,7 +43,8 @@ from engine.data.sources import parse_places  # noqa: E402
 from engine.evaluation.evaluate import HORIZONS, at_horizons, record_probe_windows, standard_errors  # noqa: E402
 from engine.evaluation.metrics import psnr, sharpness  # noqa: E402
 from engine.data.windows import area_resize  # noqa: E402
-from engine.geometry import fill_gaps, reproject, rotate_latents, rotate_view, turned_prompts  # noqa: E402
+from engine.geometry import (MotionModel, fill_gaps, reproject, rotate_latents, rotate_view,  # noqa: E402
+                             turned_prompts, view_points)
 
 TURN, LOOK = KEYS.index("turn"), KEYS.index("look")          # columns of the raw action rows
 SIMULATOR_SIZE, FRAME_SIZE = (160, 120), (64, 48)           # as recorded, as the evaluation sees them
@@ -75,6 +82,42 @@ def reprojected(frames: np.ndarray, depth: np.ndarray, poses: np.ndarray,
         out.append(area_resize(fill_gaps(drawn, empty), size))
         unseen.append(empty.mean(axis=(1, 2)))
     return np.stack(out), np.stack(unseen)
+
+
+def motion_model(folders: str, shards: int) -> MotionModel:
+    """A MotionModel fitted on the first ``shards`` recordings of each folder (their actions and poses)."""
+    recordings = []
+    for folder in folders.split(","):
+        files = sorted(Path(folder).glob("*.npz"))[:shards]
+        if not files:
+            raise SystemExit(f"error: no recordings (*.npz) in {folder}: record some with `dreamwalk collect`")
+        for file in files:
+            with np.load(file) as shard:
+                recordings.append((shard["actions"], shard["poses"].astype(np.float64)))
+    return MotionModel.fit(recordings)
+
+
+def starting_momentum(model: MotionModel, poses: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """(W, 2): the step (forward, right) each window's camera was already making at its start, solved so
+    that the model's first step lands on the simulator's first pose (the model is linear in it)."""
+    steps = []
+    for window_poses, window_actions in zip(poses, actions):
+        def first(previous: np.ndarray) -> np.ndarray:
+            return model.poses(window_poses[0], window_actions[:1], previous_step=previous)[0, :2]
+        still = first(np.zeros(2))
+        response = np.stack([first(np.eye(2)[i]) - still for i in range(2)], axis=1)
+        steps.append(np.linalg.solve(response, window_poses[1, :2] - still))
+    return np.stack(steps)
+
+
+def dead_reckoned(model: MotionModel, poses: np.ndarray, depth: np.ndarray, actions: np.ndarray,
+                  walls: bool, momentum: np.ndarray | None = None) -> np.ndarray:
+    """(W, T + 1, 5): each window's start pose, then where ``actions`` take it by the motion model alone
+    (with ``walls``, the points of the start's depth stop the player; ``momentum`` (W, 2), the step each
+    window starts with)."""
+    return np.stack([np.concatenate([poses[w, :1], model.poses(
+        poses[w, 0], actions[w], previous_step=None if momentum is None else momentum[w],
+        obstacles=view_points(depth[w], poses[w, 0]) if walls else None)]) for w in range(len(poses))])
 
 
 def rotated(prompt: np.ndarray, raw: np.ndarray) -> np.ndarray:
@@ -124,6 +167,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", help="an .npz to keep the recorded windows in (and read them from)")
     parser.add_argument("--pack", help="also draw the rotation through this world pack's autoencoder")
+    parser.add_argument("--motion-data", default="data/doom-explore-100k,data/doom-random",
+                        help="recordings of the training maps to fit the dead reckoning on (comma-separated)")
+    parser.add_argument("--motion-shards", type=int, default=20, help="recordings used from each folder")
     parser.add_argument("--json", help="write the numbers here")
     args = parser.parse_args()
     windows = probe_windows(args)
@@ -138,6 +184,18 @@ def main() -> None:
                      "the prompt turned by the probe's own turn/look"),
         "reprojection": (true_view, reprojected(first, windows["depth"], windows["other_poses"], FRAME_SIZE)[0],
                          "the prompt's pixels placed by its depth where the true camera went (an oracle)")}
+    model = motion_model(args.motion_data, args.motion_shards)
+    other_actions = np.roll(raw, 1, axis=0)
+    momentum = starting_momentum(model, windows["poses"], raw)
+    for name, walls, start, what in (
+            ("dead_reckoning", False, None, ""),
+            ("dead_reckoning_walls", True, None, ", stopped by the walls its depth shows"),
+            ("dead_reckoning_momentum", True, momentum, ", stopped by walls, told the momentum it starts with")):
+        mine, other = (reprojected(first, windows["depth"], dead_reckoned(model, windows["poses"], windows["depth"],
+                                                                           actions, walls, start), FRAME_SIZE)[0]
+                       for actions in (raw, other_actions))
+        predictors[name] = (mine, other, "the prompt reprojected to where the actions alone say the camera went"
+                            + what)
     print(f"{len(frames)} windows, no model; copying the prompt: " + ", ".join(
         f"{h}: {report['copy_prompt_psnr'][str(h)]:.2f} dB" for h in HORIZONS if h <= args.horizon))
     for name, (drawn, drawn_other, what) in predictors.items():

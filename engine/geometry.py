@@ -1,7 +1,7 @@
 """The camera's own motion, known from the action: a turn (yaw) or a look (pitch) moves every pixel of a
 pinhole view by a homography that needs no depth, so it can be applied to a frame exactly. Only the
-strip the turn reveals is unknown (filled from the nearest edge here). Walking needs depth and is left
-to the world model.
+strip the turn reveals is unknown (filled from the nearest edge here). Walking needs depth as well, and
+where the player went: ``MotionModel`` dead-reckons ViZDoom's camera poses from the buttons alone.
 
 ViZDoom renders with a 90 degree horizontal field of view: at 64 px wide the focal length is 32 px, and
 an 8 degree turn moves the centre of the view by 32 tan(8) = 4.5 px (about 5 px measured,
@@ -12,6 +12,102 @@ from __future__ import annotations
 import numpy as np
 
 DOOM_FIELD_OF_VIEW = 90.0
+DOOM_PITCH_RANGE = (-32.0, 56.0)        # degrees down / up the recordings' pitch stays within
+MOTION_BUTTONS = ("forward", "backward", "left", "right")
+DOOM_PLAYER_RADIUS, DOOM_STEP_HEIGHT, DOOM_PLAYER_HEIGHT = 16.0, 24.0, 56.0    # map units
+TELEPORT = 64.0                          # map units in one frame: a jump, not a step
+
+
+class MotionModel:
+    """Where ViZDoom's camera goes under a sequence of actions, from the actions alone: the heading turns by
+    the action's turn (exactly), the pitch by its look (clipped to Doom's range), and each frame's step on
+    the floor, taken in the new heading as (forward, right), is a linear function of the step before it
+    (Doom's momentum) and of the movement buttons with and without sprint, fitted by least squares on
+    recorded (actions, poses). Height stays where it started (stairs and lifts are not in the actions),
+    and walls do not stop it: a world model has to draw those."""
+
+    def __init__(self, weights: np.ndarray) -> None:
+        self.weights = np.asarray(weights, np.float64)            # (features, 2)
+
+    @staticmethod
+    def _features(previous: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        from engine.actions import KEYS
+        buttons = actions[:, [KEYS.index(key) for key in MOTION_BUTTONS]].astype(np.float64)
+        sprint = actions[:, [KEYS.index("sprint")]].astype(np.float64)
+        return np.concatenate([previous, buttons, buttons * sprint], axis=1)
+
+    @staticmethod
+    def _steps(poses: np.ndarray) -> np.ndarray:
+        """(T-1, 2): each frame's move on the floor as (forward, right) in the heading it arrived with."""
+        angle = np.radians(poses[1:, 3])
+        move = np.diff(poses[:, :2], axis=0)
+        return np.stack([move[:, 0] * np.cos(angle) + move[:, 1] * np.sin(angle),
+                         move[:, 0] * np.sin(angle) - move[:, 1] * np.cos(angle)], axis=1)
+
+    @classmethod
+    def fit(cls, recordings: list[tuple[np.ndarray, np.ndarray]]) -> MotionModel:
+        """From (actions (T, 12), poses (T, 5)) pairs where action t moves the camera from pose t to t+1."""
+        inputs, targets = [], []
+        for actions, poses in recordings:
+            poses = np.asarray(poses, np.float64)
+            steps = cls._steps(poses)
+            # The step before, as seen from the heading the camera has after this frame's turn.
+            angle = np.radians(poses[2:, 3])
+            move = np.diff(poses[:-1, :2], axis=0)
+            before = np.stack([move[:, 0] * np.cos(angle) + move[:, 1] * np.sin(angle),
+                               move[:, 0] * np.sin(angle) - move[:, 1] * np.cos(angle)], axis=1)
+            # Teleporters and episode restarts jump further than anyone walks in a frame (sprinting: ~33).
+            kept = (np.hypot(*steps[1:].T) < TELEPORT) & (np.hypot(*before.T) < TELEPORT)
+            inputs.append(cls._features(before, actions[1:len(poses) - 1])[kept])
+            targets.append(steps[1:][kept])
+        weights, *_ = np.linalg.lstsq(np.concatenate(inputs), np.concatenate(targets), rcond=None)
+        return cls(weights)
+
+    def poses(self, start: np.ndarray, actions: np.ndarray, previous_step: np.ndarray | None = None,
+              obstacles: np.ndarray | None = None) -> np.ndarray:
+        """(T, 5) poses after each of ``actions`` (T, 12) from ``start`` (x, y, z, angle, pitch); the
+        camera is still unless ``previous_step`` (forward, right in the start's heading) says otherwise.
+        ``obstacles`` (N, 3), points of the world known to be there (``view_points`` of a view's depth),
+        stop the player as Doom does: a square body 32 units wide cannot overlap a point between knee and
+        head height, and a blocked move slides along whichever axis is free."""
+        from engine.actions import KEYS
+        turn, look = actions[:, KEYS.index("turn")], actions[:, KEYS.index("look")]
+        pose, step = np.asarray(start, np.float64).copy(), np.zeros(2)
+        if previous_step is not None:
+            step = np.asarray(previous_step, np.float64)
+        walls = None
+        if obstacles is not None:
+            height = obstacles[:, 2] - pose[2]
+            walls = obstacles[(height > DOOM_STEP_HEIGHT) & (height < DOOM_PLAYER_HEIGHT), :2]
+        out = []
+        for t in range(len(actions)):
+            # Carry the last step into the new heading (the heading falls by the turn).
+            delta = np.radians(float(turn[t]))
+            turned = np.array([step[0] * np.cos(delta) + step[1] * np.sin(delta),
+                               -step[0] * np.sin(delta) + step[1] * np.cos(delta)])
+            step = self._features(turned[None], actions[t:t + 1])[0] @ self.weights
+            pose[3] = (pose[3] - float(turn[t]) + 180.0) % 360.0 - 180.0
+            pose[4] = float(np.clip(pose[4] + float(look[t]), *DOOM_PITCH_RANGE))
+            angle = np.radians(pose[3])
+            move = np.array([step[0] * np.cos(angle) + step[1] * np.sin(angle),
+                             step[0] * np.sin(angle) - step[1] * np.cos(angle)])
+            if walls is not None and len(walls):
+                move = _slide(pose[:2], move, walls)
+                step = np.array([move[0] * np.cos(angle) + move[1] * np.sin(angle),
+                                 move[0] * np.sin(angle) - move[1] * np.cos(angle)])
+            pose[:2] += move
+            out.append(pose.copy())
+        return np.stack(out)
+
+
+def _slide(position: np.ndarray, move: np.ndarray, walls: np.ndarray) -> np.ndarray:
+    """The part of ``move`` (2,) a square body at ``position`` can make among wall points (N, 2): all of
+    it, else along x alone, else along y alone (Doom's slide along a wall), else none."""
+    for attempt in (move, np.array([move[0], 0.0]), np.array([0.0, move[1]])):
+        target = position + attempt
+        if not np.any(np.all(np.abs(walls - target) < DOOM_PLAYER_RADIUS, axis=1)):
+            return attempt
+    return np.zeros(2)
 
 
 def rotation_grid(width: int, height: int, turn: float, look: float,
@@ -81,13 +177,8 @@ def reproject(frame: np.ndarray, depth: np.ndarray, start: np.ndarray, poses: np
     focal = (width / 2) / np.tan(np.radians(field_of_view) / 2)
     # Each pixel split into upsample x upsample points, so that a view walked into has fewer gaps.
     colours = np.repeat(np.repeat(frame, upsample, 0), upsample, 1).reshape(-1, 3)
+    points = view_points(depth, start, field_of_view, upsample)                        # (N, 3)
     depths = np.repeat(np.repeat(depth, upsample, 0), upsample, 1).reshape(-1).astype(np.float64)
-    offsets = (np.arange(upsample) + 0.5) / upsample - 0.5
-    columns = (np.arange(width)[:, None] + offsets[None]).reshape(-1) - (width - 1) / 2
-    rows = (np.arange(height)[:, None] + offsets[None]).reshape(-1) - (height - 1) / 2
-    columns, rows = np.meshgrid(columns, rows)
-    right, up = columns.reshape(-1) / focal, -(rows.reshape(-1) / focal - np.tan(np.radians(start[4])))
-    points = camera_to_world(start, depths, right * depths, up * depths)                # (N, 3)
     out = np.zeros((len(poses), height, width, 3), np.uint8)
     empty = np.ones((len(poses), height, width), bool)
     for t, pose in enumerate(poses):
@@ -114,6 +205,21 @@ def reproject(frame: np.ndarray, depth: np.ndarray, start: np.ndarray, poses: np
         out[t, y, x] = colour[inside][order]
         empty[t, y, x] = False
     return out, empty
+
+
+def view_points(depth: np.ndarray, pose: np.ndarray, field_of_view: float = DOOM_FIELD_OF_VIEW,
+                upsample: int = 1) -> np.ndarray:
+    """(H * W * upsample**2, 3): where each pixel of a view with depth (H, W) along the view axis, seen
+    from ``pose``, lies in the world (each pixel split into upsample x upsample points, row by row)."""
+    height, width = depth.shape
+    focal = (width / 2) / np.tan(np.radians(field_of_view) / 2)
+    depths = np.repeat(np.repeat(depth, upsample, 0), upsample, 1).reshape(-1).astype(np.float64)
+    offsets = (np.arange(upsample) + 0.5) / upsample - 0.5
+    columns = (np.arange(width)[:, None] + offsets[None]).reshape(-1) - (width - 1) / 2
+    rows = (np.arange(height)[:, None] + offsets[None]).reshape(-1) - (height - 1) / 2
+    columns, rows = np.meshgrid(columns, rows)
+    right, up = columns.reshape(-1) / focal, -(rows.reshape(-1) / focal - np.tan(np.radians(pose[4])))
+    return camera_to_world(pose, depths, right * depths, up * depths)
 
 
 def camera_to_world(pose: np.ndarray, forward: np.ndarray, right: np.ndarray, up: np.ndarray) -> np.ndarray:

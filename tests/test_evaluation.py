@@ -290,6 +290,68 @@ def test_reproject_places_a_walls_pixels_where_the_camera_moved():
     assert empty.any() and filled[0][empty[0]].min() > 0 and np.array_equal(filled[0][~empty[0]], stepped[0][~empty[0]])
 
 
+def motion_actions(length: int, seed: int) -> np.ndarray:
+    """Random raw action rows: movement buttons and sprint held for a few frames, turns and looks."""
+    from engine.actions import ACTION_DIM, KEYS
+
+    rng = np.random.default_rng(seed)
+    actions = np.zeros((length, ACTION_DIM), np.float32)
+    for start in range(0, length, 5):
+        for key in ("forward", "backward", "left", "right", "sprint"):
+            actions[start:start + 5, KEYS.index(key)] = rng.random() < 0.4
+        actions[start:start + 5, KEYS.index("turn")] = rng.uniform(-8, 8)
+        actions[start:start + 5, KEYS.index("look")] = rng.uniform(-3, 3)
+    return actions
+
+
+def test_motion_model_recovers_the_motion_it_was_fitted_on_and_stops_at_walls():
+    from engine.actions import ACTION_DIM, KEYS
+    from engine.geometry import DOOM_PITCH_RANGE, MotionModel, view_points
+
+    # Momentum 0.9 forward / 0.8 sideways, buttons push 1.5 (sprint: 3.0) along their axis.
+    truth = np.zeros((10, 2))
+    truth[0, 0], truth[1, 1] = 0.9, 0.8
+    truth[2:6] = [[1.5, 0], [-1.5, 0], [0, -1.5], [0, 1.5]]
+    truth[6:10] = truth[2:6]
+    walker = MotionModel(truth)
+    start = np.array([10.0, -5.0, 0.0, 30.0, 0.0])
+    recordings = []
+    for seed in range(3):
+        actions = motion_actions(200, seed)
+        poses = np.concatenate([start[None], walker.poses(start, actions[:-1])])
+        poses[120:, 0] += 500.0                           # a teleporter: one jump the fit must leave out
+        recordings.append((actions, poses))
+    assert np.allclose(MotionModel.fit(recordings).weights, truth, atol=1e-6)
+
+    # The heading falls by each turn, the pitch rises by each look up to Doom's limit, nothing moves.
+    spin = np.zeros((40, ACTION_DIM), np.float32)
+    spin[:, KEYS.index("turn")], spin[:, KEYS.index("look")] = 10.0, 3.0
+    spun = walker.poses(start, spin)
+    assert np.allclose(spun[:, :3], start[:3]) and np.isclose(spun[0, 3], 20.0) and np.isclose(spun[3, 3], -10.0)
+    assert np.isclose(spun[0, 4], 3.0) and np.isclose(spun[-1, 4], DOOM_PITCH_RANGE[1])
+    # Walking forward from rest along the heading (30 degrees), speeding up to 1.5 / (1 - 0.9) a frame.
+    walk = np.zeros((60, ACTION_DIM), np.float32)
+    walk[:, KEYS.index("forward")] = 1.0
+    walked = walker.poses(start, walk)
+    steps = np.diff(np.concatenate([start[None], walked])[:, :2], axis=0)
+    assert np.allclose(steps[0], 1.5 * np.array([np.cos(np.radians(30)), np.sin(np.radians(30))]))
+    assert np.isclose(np.hypot(*steps[-1]), 15.0, rtol=0.01)
+    # A wall 100 units ahead (seen in a view's depth) stops the body 16 units short of it; a floor does not.
+    ahead = np.array([0.0, 0.0, 0.0, 90.0, 0.0])                 # looking along +y
+    wall = view_points(np.full((48, 64), 100.0), ahead)
+    blocked = walker.poses(ahead, walk, obstacles=wall)
+    assert 100.0 - 16.0 - 15.0 <= blocked[-1, 1] < 100.0 - 16.0 and abs(blocked[-1, 0]) < 1e-9
+    floor = wall.copy()
+    floor[:, 2] = 10.0                                           # below Doom's step height: walked over
+    assert np.allclose(walker.poses(ahead, walk, obstacles=floor), walker.poses(ahead, walk))
+    # Walking diagonally into the wall slides along it: x keeps going, y stops.
+    diagonal = walk.copy()
+    diagonal[:, KEYS.index("right")] = 1.0
+    slid = walker.poses(ahead, diagonal[:14], obstacles=wall)
+    assert np.all(slid[:, 1] < 100.0 - 16.0) and np.all(np.diff(slid[-3:, 0]) > 5.0)
+    assert np.allclose(slid[-3:, 1], slid[-1, 1])
+
+
 def test_probe_windows_replay_other_actions_from_the_same_start():
     """``replay`` plays given actions from each window's start (what another window's actions would have
     done there); ``extras`` keeps the poses and the first frame's depth the reprojection oracle needs."""
