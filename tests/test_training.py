@@ -494,7 +494,7 @@ def test_a_rotation_student_learns_from_the_teachers_frames_with_turned_anchors(
     plain, turned = distill_task(world_run, **{"train.batch_size": 4}), distill_task(
         world_run, **{"train.batch_size": 4, "rotation": True})
     assert plain.model.warp is None and isinstance(turned.model.warp, RotationWarp) and turned.teacher.warp is None
-    assert turned.config.diffusion.rotation_turn_range == 15.0 and plain.config.diffusion.rotation_turn_range == 0
+    assert turned.config.diffusion.rotation_turn_range == 15.0 and plain.config.diffusion.rotation_turn_range is None
     latents, actions = next(turned.batches())
     axes = [KEYS.index("turn"), KEYS.index("look")]
     still = actions.clone()
@@ -525,3 +525,27 @@ def test_a_rotation_student_learns_from_the_teachers_frames_with_turned_anchors(
     opened = open_pack(tmp_path / "turned.dwpack")
     assert "warp" in opened.manifest["graphs"]
     opened.close()
+
+
+def test_runs_saved_before_the_rotation_settings_existed_still_resume():
+    """A run's saved config lacks the settings added after it was saved; each such setting defaults to
+    None ("as before"), so the run still resumes (the rotation settings of the thirteenth session once
+    defaulted to 0.0 / False / "" and locked the tenth session's teacher run out). An unset optional
+    setting still parses as its type. Any real change still refuses."""
+    from engine.training.config import to_dict
+    from engine.training.distill import DistillConfig
+    from engine.training.loop import _identity
+
+    for config, section, added in ((DynamicsTrainConfig(), "diffusion", ("rotation_turn_range", "rotation_look_range")),
+                                   (DistillConfig(), None, ("rotation", "init"))):
+        current = to_dict(config)
+        saved = copy.deepcopy(current)
+        for key in added:
+            del (saved[section] if section else saved)[key]
+        assert _identity(saved) == _identity(current)
+        saved["train"]["lr"] = current["train"]["lr"] * 2
+        assert _identity(saved) != _identity(current)
+    assert apply_overrides(DistillConfig(), ["rotation=false"]).rotation is False
+    assert apply_overrides(DistillConfig(), ["rotation=true"]).rotation is True
+    with pytest.raises(ConfigError, match="rotation=maybe"):
+        apply_overrides(DistillConfig(), ["rotation=maybe"])

@@ -47,8 +47,10 @@ class DiffusionConfig:
     sigma_min: float = 0.002
     sigma_max: float = 5.0
     warp: bool = False                   # anchor = the previous latent warped by the action (ActionWarp)
-    rotation_turn_range: float = 0.0     # > 0: anchor = the previous latent turned by the action (RotationWarp);
-    rotation_look_range: float = 0.0     # the degrees an encoded turn/look of 1 stands for (the world's ranges)
+    # Set (> 0): anchor = the previous latent turned by the action (RotationWarp), an encoded turn/look of 1
+    # standing for these degrees (the world's ranges). None (unset) keeps runs saved before they existed resumable.
+    rotation_turn_range: float | None = None
+    rotation_look_range: float | None = None
     anchor_noise: float = 0.0            # training anchors get Gaussian noise of std U(0, anchor_noise)
 
 
@@ -126,8 +128,8 @@ class Denoiser(nn.Module):
         self.warp: nn.Module | None = None
         if config.warp:
             self.warp = ActionWarp(network.config.action_dim)
-        elif config.rotation_turn_range > 0:
-            self.warp = RotationWarp(config.rotation_turn_range, config.rotation_look_range)
+        elif config.rotation_turn_range:
+            self.warp = RotationWarp(config.rotation_turn_range, config.rotation_look_range or 0.0)
 
     def warp_anchor(self, anchor: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """The anchor each frame is predicted from: the previous latent, moved by the action when

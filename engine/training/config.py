@@ -74,5 +74,11 @@ def apply_overrides(config: Any, overrides: dict[str, Any] | list[str]) -> Any:
         if not dataclasses.is_dataclass(target) or leaf not in {f.name for f in dataclasses.fields(target)}:
             raise ConfigError(f"unknown config key {key!r}")
         current = getattr(target, leaf)
+        if current is None:
+            # An unset optional setting is parsed as the type it declares (``bool | None`` takes "true").
+            declared = [kind for kind in typing.get_args(typing.get_type_hints(type(target))[leaf])
+                        if kind is not type(None)]
+            if len(declared) == 1 and declared[0] in (bool, int, float, str):
+                current = declared[0]()
         setattr(target, leaf, _coerce(value, current, key) if isinstance(value, str) else value)
     return config

@@ -57,8 +57,9 @@ class DistillConfig:
                                          # as in play, before the teacher sets the target (Self Forcing)
     still_windows: float | None = None   # share of windows in which the player stops (dynamics.stop_windows),
                                          # with "nothing changed" as the target instead of the teacher's sample
-    rotation: bool = False               # the student's anchors turned by the action's turn/look (RotationWarp)
-    init: str = ""                       # start the student from this student checkpoint (same network)
+    # Settings added after runs were saved default to None ("as before"), so those runs still resume.
+    rotation: bool | None = None         # the student's anchors turned by the action's turn/look (RotationWarp)
+    init: str | None = None              # start the student from this student checkpoint (same network)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/student", batch_size=8, lr=1e-4,
                                                                     warmup_steps=100, ema_decay=0.995))
 
