@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.actions import KEYS
+
 DOOM_FIELD_OF_VIEW = 90.0
 DOOM_PITCH_RANGE = (-32.0, 56.0)        # degrees down / up the recordings' pitch stays within
 MOTION_BUTTONS = ("forward", "backward", "left", "right")
@@ -24,14 +26,13 @@ class MotionModel:
     the floor, taken in the new heading as (forward, right), is a linear function of the step before it
     (Doom's momentum) and of the movement buttons with and without sprint, fitted by least squares on
     recorded (actions, poses). Height stays where it started (stairs and lifts are not in the actions),
-    and walls do not stop it: a world model has to draw those."""
+    and only walls it is shown stop it (``poses(obstacles=...)``)."""
 
     def __init__(self, weights: np.ndarray) -> None:
         self.weights = np.asarray(weights, np.float64)            # (features, 2)
 
     @staticmethod
     def _features(previous: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        from engine.actions import KEYS
         buttons = actions[:, [KEYS.index(key) for key in MOTION_BUTTONS]].astype(np.float64)
         sprint = actions[:, [KEYS.index("sprint")]].astype(np.float64)
         return np.concatenate([previous, buttons, buttons * sprint], axis=1)
@@ -39,10 +40,7 @@ class MotionModel:
     @staticmethod
     def _steps(poses: np.ndarray) -> np.ndarray:
         """(T-1, 2): each frame's move on the floor as (forward, right) in the heading it arrived with."""
-        angle = np.radians(poses[1:, 3])
-        move = np.diff(poses[:, :2], axis=0)
-        return np.stack([move[:, 0] * np.cos(angle) + move[:, 1] * np.sin(angle),
-                         move[:, 0] * np.sin(angle) - move[:, 1] * np.cos(angle)], axis=1)
+        return in_heading(np.diff(poses[:, :2], axis=0), poses[1:, 3])
 
     @classmethod
     def fit(cls, recordings: list[tuple[np.ndarray, np.ndarray]]) -> MotionModel:
@@ -52,10 +50,7 @@ class MotionModel:
             poses = np.asarray(poses, np.float64)
             steps = cls._steps(poses)
             # The step before, as seen from the heading the camera has after this frame's turn.
-            angle = np.radians(poses[2:, 3])
-            move = np.diff(poses[:-1, :2], axis=0)
-            before = np.stack([move[:, 0] * np.cos(angle) + move[:, 1] * np.sin(angle),
-                               move[:, 0] * np.sin(angle) - move[:, 1] * np.cos(angle)], axis=1)
+            before = in_heading(np.diff(poses[:-1, :2], axis=0), poses[2:, 3])
             # Teleporters and episode restarts jump further than anyone walks in a frame (sprinting: ~33).
             kept = (np.hypot(*steps[1:].T) < TELEPORT) & (np.hypot(*before.T) < TELEPORT)
             inputs.append(cls._features(before, actions[1:len(poses) - 1])[kept])
@@ -70,7 +65,6 @@ class MotionModel:
         ``obstacles`` (N, 3), points of the world known to be there (``view_points`` of a view's depth),
         stop the player as Doom does: a square body 32 units wide cannot overlap a point between knee and
         head height, and a blocked move slides along whichever axis is free."""
-        from engine.actions import KEYS
         turn, look = actions[:, KEYS.index("turn")], actions[:, KEYS.index("look")]
         pose, step = np.asarray(start, np.float64).copy(), np.zeros(2)
         if previous_step is not None:
@@ -81,23 +75,28 @@ class MotionModel:
             walls = obstacles[(height > DOOM_STEP_HEIGHT) & (height < DOOM_PLAYER_HEIGHT), :2]
         out = []
         for t in range(len(actions)):
-            # Carry the last step into the new heading (the heading falls by the turn).
-            delta = np.radians(float(turn[t]))
-            turned = np.array([step[0] * np.cos(delta) + step[1] * np.sin(delta),
-                               -step[0] * np.sin(delta) + step[1] * np.cos(delta)])
-            step = self._features(turned[None], actions[t:t + 1])[0] @ self.weights
-            pose[3] = (pose[3] - float(turn[t]) + 180.0) % 360.0 - 180.0
+            # The last step carried into the new heading (the heading falls by the turn).
+            heading = (pose[3] - float(turn[t]) + 180.0) % 360.0 - 180.0
+            carried = in_heading(in_heading(step[None], pose[3:4]), np.array([heading]))
+            step = self._features(carried, actions[t:t + 1])[0] @ self.weights
+            pose[3] = heading
             pose[4] = float(np.clip(pose[4] + float(look[t]), *DOOM_PITCH_RANGE))
-            angle = np.radians(pose[3])
-            move = np.array([step[0] * np.cos(angle) + step[1] * np.sin(angle),
-                             step[0] * np.sin(angle) - step[1] * np.cos(angle)])
+            move = in_heading(step[None], pose[3:4])[0]
             if walls is not None and len(walls):
                 move = _slide(pose[:2], move, walls)
-                step = np.array([move[0] * np.cos(angle) + move[1] * np.sin(angle),
-                                 move[0] * np.sin(angle) - move[1] * np.cos(angle)])
+                step = in_heading(move[None], pose[3:4])[0]
             pose[:2] += move
             out.append(pose.copy())
         return np.stack(out)
+
+
+def in_heading(vectors: np.ndarray, headings: np.ndarray) -> np.ndarray:
+    """(N, 2) moves on the floor (x, y) as (forward, right) for cameras at ``headings`` (N,) degrees
+    (ViZDoom's angle, anticlockwise), and, the same map being its own inverse, (forward, right) steps back
+    to (x, y) moves."""
+    angle = np.radians(headings)
+    return np.stack([vectors[:, 0] * np.cos(angle) + vectors[:, 1] * np.sin(angle),
+                     vectors[:, 0] * np.sin(angle) - vectors[:, 1] * np.cos(angle)], axis=1)
 
 
 def _slide(position: np.ndarray, move: np.ndarray, walls: np.ndarray) -> np.ndarray:
