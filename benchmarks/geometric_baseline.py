@@ -110,7 +110,7 @@ def starting_momentum(model: MotionModel, poses: np.ndarray, actions: np.ndarray
     return np.stack(steps)
 
 
-def dead_reckoned(model: MotionModel, poses: np.ndarray, depth: np.ndarray, actions: np.ndarray,
+def dead_reckoned(model: MotionModel, poses: np.ndarray, depth: np.ndarray | None, actions: np.ndarray,
                   walls: bool, momentum: np.ndarray | None = None) -> np.ndarray:
     """(W, T + 1, 5): each window's start pose, then where ``actions`` take it by the motion model alone
     (with ``walls``, the points of the start's depth stop the player; ``momentum`` (W, 2), the step each
