@@ -21,6 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from engine.geometry import TELEPORT  # noqa: E402
 from geometric_baseline import dead_reckoned, motion_model, starting_momentum  # noqa: E402
 
 HORIZONS = (1, 4, 16)
@@ -37,7 +38,7 @@ def held_out_windows(folders: str, skip: int, shards: int, length: int = 16,
                 recorded, taken = shard["poses"].astype(np.float64), shard["actions"]
             for start in range(every, len(recorded) - length - 1, every):
                 window = recorded[start:start + length + 1]
-                if np.hypot(*np.diff(window[:, :2], axis=0).T).max() < 64:
+                if np.hypot(*np.diff(window[:, :2], axis=0).T).max() < TELEPORT:
                     poses.append(window)
                     actions.append(taken[start:start + length])
     return np.stack(poses), np.stack(actions)

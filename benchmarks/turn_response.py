@@ -29,7 +29,7 @@ FRAME_SIZE = (64, 48)
 
 def turn_sequence(turn: float, still: int = 2, held: int = 5) -> list[Action]:
     """Still, ``held`` frames turning right by ``turn`` degrees, as many turning left, still again."""
-    return ([Action()] * still + [Action(turn=turn)] * held + [Action(turn=-turn)] * held + [Action()] * still)
+    return [Action()] * still + [Action(turn=turn)] * held + [Action(turn=-turn)] * held + [Action()] * still
 
 
 def shifts(frames: np.ndarray) -> np.ndarray:
@@ -56,11 +56,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the shifts here")
     args = parser.parse_args()
-    actions = turn_sequence(args.turn)
-    raw = np.broadcast_to(actions_to_array(actions), (len(parse_places("vizdoom", args.maps)) * args.windows_per_map,
-                                                       len(actions), 12))
-    real, _, _ = record_probe_windows("vizdoom", parse_places("vizdoom", args.maps), args.windows_per_map,
-                                      len(actions), FRAME_SIZE, args.seed, replay=np.ascontiguousarray(raw))
+    actions, maps = turn_sequence(args.turn), parse_places("vizdoom", args.maps)
+    replay = np.tile(actions_to_array(actions), (len(maps) * args.windows_per_map, 1, 1))    # (W, T, 12)
+    real, _, _ = record_probe_windows("vizdoom", maps, args.windows_per_map, len(actions), FRAME_SIZE, args.seed,
+                                      replay=replay)
     rows = {"real Doom": shifts(real)}
     for pack in args.packs:
         rows[pack] = shifts(played(pack, real[:, 0], actions))
