@@ -240,6 +240,9 @@ def test_auto_device_explains_a_fallback_in_one_line(tiny_pack):
     import onnxruntime
     if provider == "CPUExecutionProvider" and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         assert len(result.stderr.strip().splitlines()) == 1 and "running on the CPU" in result.stderr
+        from engine.runtime.providers import load_cuda_libraries
+        missing = load_cuda_libraries()                   # the line names the CUDA library pip could not give
+        assert (f"installed, but {missing} was not found" if missing else "does not work here") in result.stderr
 
 
 def test_info_command(tiny_pack):
