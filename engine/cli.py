@@ -256,9 +256,16 @@ def _bench(args: argparse.Namespace) -> int:
     from engine.runtime.bench import bench
 
     steps = [int(x) for x in args.steps.split(",")] if args.steps else [None]
-    results = bench(args.pack, args.device.split(","), steps, args.frames, tuple(args.precision.split(",")))
+    choices = {"auto": None, "on": True, "off": False}
+    unknown = [x for x in args.io_binding.split(",") if x not in choices]
+    if unknown:
+        raise DreamwalkError(f"--io-binding takes a comma list of auto, on and off, not {unknown[0]!r}")
+    bindings = tuple(choices[x] for x in args.io_binding.split(","))
+    results = bench(args.pack, args.device.split(","), steps, args.frames, tuple(args.precision.split(",")),
+                    bindings)
     for row in results:
-        print(f"{row['provider']:<22} {row['precision']:<4} {row['sampler']} x{row['steps']:<2} "
+        print(f"{row['provider']:<22} {row['precision']:<4} {'bound' if row['io_binding'] else 'host ':<5} "
+              f"{row['sampler']} x{row['steps']:<2} "
               f"({row['network_evaluations_per_frame']:>2} "
               f"evaluations/frame): median {row['median_ms']:6.1f} ms, p99 {row['p99_ms']:6.1f} ms, "
               f"{row['fps']:6.1f} frames/s; first frame {row['first_frame_s']:.2f} s after open")
@@ -375,6 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark.add_argument("--frames", type=int, default=300)
     benchmark.add_argument("--precision", default="auto", help="comma list: auto, fp32, fp16, int8 (default: "
                            "auto, what play picks: int8 on CPUs and fp16 on GPUs where the pack has them)")
+    benchmark.add_argument("--io-binding", default="auto", help="comma list: auto, on, off (the key/value cache "
+                           "kept in device memory; auto: on CUDA)")
     benchmark.add_argument("--json", help="also write the results here")
     benchmark.set_defaults(run=_bench)
 

@@ -315,17 +315,25 @@ def test_agent_example_writes_a_clip(tiny_pack, tmp_path):
 def test_bench_reports_frame_times(tiny_pack, tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run([sys.executable, "-m", "engine.cli", "bench", str(tiny_pack), "--device", "cpu",
-                             "--steps", "1,2", "--frames", "20", "--json", str(out)], capture_output=True,
-                            text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+                             "--steps", "1,2", "--frames", "20", "--io-binding", "off,on", "--json", str(out)],
+                            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())
-    assert [row["steps"] for row in rows] == [1, 2]
-    # heun: 2 steps - 1 passes; the cache pass rides along with the next frame's first pass
-    assert [row["network_evaluations_per_frame"] for row in rows] == [1, 3]
-    assert all(row["cache_pass_folded"] for row in rows)
+    assert [(row["io_binding"], row["steps"]) for row in rows] == [(False, 1), (False, 2), (True, 1), (True, 2)]
+    # heun: 2 steps - 1 passes; the cache pass rides along with the next frame's first pass, except with the
+    # cache bound in device memory, where it runs alone
+    assert [row["network_evaluations_per_frame"] for row in rows] == [1, 3, 2, 4]
+    assert [row["cache_pass_folded"] for row in rows] == [True, True, False, False]
+    assert "host " in result.stdout and "bound" in result.stdout
     for row in rows:
         assert 0 < row["median_ms"] <= row["p99_ms"] and row["fps"] == pytest.approx(1000 / row["median_ms"])
         assert 0 < row["first_frame_s"] < 30
+    refused = subprocess.run([sys.executable, "-m", "engine.cli", "bench", str(tiny_pack), "--io-binding", "maybe"],
+                             capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                             timeout=120)
+    assert refused.returncode != 0 and "--io-binding takes a comma list" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
 
 
 def test_fp16_and_int8_graphs_beside_the_fp32_ones(world_run, tiny_pack, tmp_path):

@@ -84,9 +84,9 @@ def alternating_rounds(arms: dict[str, Callable[[], list[float]]], rounds: int) 
 
 
 def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
-                  precision: str = "auto") -> dict[str, Any]:
+                  precision: str = "auto", io_binding: bool | None = None) -> dict[str, Any]:
     started = time.perf_counter()
-    session = WorldSession.open(pack, device=device, steps=steps, precision=precision)
+    session = WorldSession.open(pack, device=device, steps=steps, precision=precision, io_binding=io_binding)
     try:
         session.reset(bench_prompt())
         session.step(scripted_action(0))
@@ -107,6 +107,8 @@ def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
 
 
 def bench(pack: str | Path, devices: list[str], steps: list[int | None], frames: int,
-          precisions: tuple[str, ...] = ("auto",)) -> list[dict[str, Any]]:
-    return [bench_setting(pack, device, step, frames, precision)
-            for device in devices for precision in precisions for step in steps]
+          precisions: tuple[str, ...] = ("auto",),
+          bindings: tuple[bool | None, ...] = (None,)) -> list[dict[str, Any]]:
+    """Every setting in turn; ``bindings`` holds None (the session's default: on for CUDA), True or False."""
+    return [bench_setting(pack, device, step, frames, precision, binding)
+            for device in devices for precision in precisions for binding in bindings for step in steps]
