@@ -147,6 +147,8 @@ def _eval(args: argparse.Namespace) -> int:
             guidance = session.settings.guidance_scale
         sampler, steps, meta = "", 0, None
     else:
+        if args.sink_frames:
+            raise DreamwalkError("--sink-frames: for world packs (the ONNX runtime's cache)")
         if args.precision != "auto":
             raise DreamwalkError("--precision: for world packs; a checkpoint is measured in PyTorch (fp32)")
         if args.embed:
@@ -164,7 +166,8 @@ def _eval(args: argparse.Namespace) -> int:
                         guidance_scale=guidance if args.guidance is None else args.guidance,
                         long_rollout=args.long, long_prompts=args.long_prompts,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x],
-                        autoencoder=args.autoencoder or "", precision=args.precision, seed=args.seed, out=args.out)
+                        autoencoder=args.autoencoder or "", precision=args.precision, seed=args.seed, out=args.out,
+                        sink_frames=args.sink_frames)
     if meta is not None:
         config.sigma_max = default_sigma_max(meta) if args.sigma_max is None else args.sigma_max
         config.prior_sigma = args.prior_sigma
@@ -342,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     evaluation.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
                             help="a world pack's graphs (default auto: int8 dynamics where the pack has it)")
+    evaluation.add_argument("--sink-frames", type=int, default=0, help="a world pack's context keeps its first "
+                            "frames (the prompt) once full (default 0: the window slides over them)")
     evaluation.add_argument("--seed", type=int, default=0)
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
     evaluation.add_argument("--embed", action="store_true", help="make the report a zip world pack's metrics "

@@ -561,3 +561,31 @@ def test_the_shipped_world_plays_one_pass_a_frame():
         frames = [world.step({"forward": True, "turn": 4.0}) for _ in range(5)]
     assert all(frame.shape == first.shape == (48, 64, 3) for frame in frames)
     assert frames[-1].std() > 5 and not np.array_equal(frames[-1], first)
+
+
+def test_a_sink_keeps_the_prompt_in_a_full_context(tiny_pack):
+    """With ``sink_frames=1`` the cache's first frame, the prompt's, stays once the window is full, while the
+    rest slides; without it the prompt leaves the window."""
+    from dataclasses import replace
+
+    with WorldSession.open(tiny_pack, device="cpu", seed=3) as world:
+        cache, n = world.manifest["cache"], world.manifest["cache"]["tokens_per_frame"]
+        frames = cache["shape"][3] // n
+        states = {}
+        for sink in (0, 1):
+            world.settings = replace(world.settings, sink_frames=sink)
+            rollout = world.new_rollout(seed=3)
+            rollout.prime(world.encode(np.full((24, 32, 3), 100, np.uint8)))
+            for index in range(frames + 6):
+                rollout.step(np.eye(rollout.action_dim, dtype=np.float32)[index % rollout.action_dim])
+                if index == frames - 1:
+                    prompt_keys = rollout.snapshot().keys[:, :, :, :n].copy()        # the window just filled
+            states[sink] = rollout.snapshot()
+            assert states[sink].valid.all()
+        assert np.array_equal(states[1].keys[:, :, :, :n], prompt_keys)
+        assert not np.array_equal(states[0].keys[:, :, :, :n], prompt_keys)
+        assert not np.array_equal(states[1].keys[:, :, :, n:2 * n], states[0].keys[:, :, :, n:2 * n])
+    with pytest.raises(ValueError, match="keeps no sink"):
+        with WorldSession.open(tiny_pack, device="cpu", io_binding=True) as world:
+            world.settings = replace(world.settings, sink_frames=1)
+            world.new_rollout(seed=0)

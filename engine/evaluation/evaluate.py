@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,7 @@ class EvalConfig:
     long_prompts: int = 0                # how many (each map's first window, then second, ...); 0: one per map
     autoencoder: str = ""                # another decoder of the same encoder (default: the model's own)
     precision: str = "auto"              # a world pack's graphs: auto (as played on a CPU), fp32 or int8
+    sink_frames: int = 0                 # a world pack's context keeps its first frames once full
     seed: int = 0
     out: str = "runs/eval"
 
@@ -139,17 +140,19 @@ class PackWorld:
     """A world pack as the player runs it: its ONNX graphs on ONNX Runtime's CPU provider, in ``precision``
     (auto: int8 dynamics where the pack has it), with the pack's own sampler; one cached rollout per window."""
 
-    def __init__(self, path: str | Path, precision: str = "auto") -> None:
+    def __init__(self, path: str | Path, precision: str = "auto", sink_frames: int = 0) -> None:
         from engine.runtime.session import WorldSession
 
         self.session = WorldSession.open(path, device="cpu", precision=precision)
+        self.session.settings = replace(self.session.settings, sink_frames=sink_frames)
         self.size = self.session.frame_size
 
     def describe(self, config: EvalConfig) -> dict[str, Any]:
         settings, training = self.session.settings, self.session.manifest["training"]
         return {"autoencoder": "the pack's", "precision": self.session.precision,
                 "sampler": {"name": settings.name, "steps": settings.steps, "sigma_max": settings.sigma_max,
-                            "prior_sigma": settings.prior_sigma, "context_sigma": settings.context_sigma},
+                            "prior_sigma": settings.prior_sigma, "context_sigma": settings.context_sigma,
+                            **({"sink_frames": settings.sink_frames} if settings.sink_frames else {})},
                 "training": {"step": training["steps"], "samples": training["samples"],
                              "trained_minutes": training["hours"] * 60}}
 
@@ -200,8 +203,9 @@ World = WorldModel | PackWorld
 
 
 def open_world(config: EvalConfig) -> World:
-    return PackWorld(config.world, config.precision) if is_pack(config.world) else WorldModel(config.world,
-                                                                                               config.autoencoder)
+    if is_pack(config.world):
+        return PackWorld(config.world, config.precision, config.sink_frames)
+    return WorldModel(config.world, config.autoencoder)
 
 
 @torch.no_grad()

@@ -26,6 +26,8 @@ class BoundRollout(CachedRollout):
     def __init__(self, dynamics: Any, slide: Any, device: str, settings: SamplerSettings,
                  cache_shape: tuple[int, ...], tokens_per_frame: int, action_dim: int, seed: int = 0,
                  warp: WarpFunction | None = None) -> None:
+        if settings.sink_frames:
+            raise ValueError("a bound cache slides on the device by the pack's slide graph, which keeps no sink")
         super().__init__(self._unused, settings, cache_shape, tokens_per_frame, action_dim, seed, warp)
         import onnxruntime
 

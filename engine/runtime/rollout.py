@@ -36,6 +36,7 @@ class SamplerSettings:
     context_sigma: float = 0.05
     predict_change: bool = True
     prior_sigma: float | None = None      # start from the model's own guess at this level (sampling.prior_start)
+    sink_frames: int = 0                  # once the window is full, its first frames (the prompt) stay in it
 
 
 @dataclass
@@ -119,8 +120,13 @@ class CachedRollout:
         self.last_latent = latent
 
     def _append(self, keys: Any, values: Any) -> None:
+        n, kept = self.tokens, self.settings.sink_frames * self.tokens
+        if kept and self.valid[0, 0]:          # full, and its first frames are the prompt's: they stay
+            self.keys = np.concatenate([self.keys[:, :, :, :kept], self.keys[:, :, :, kept + n:], keys], axis=3)
+            self.values = np.concatenate([self.values[:, :, :, :kept], self.values[:, :, :, kept + n:], values],
+                                         axis=3)
+            return
         self._slide_cache(keys, values)
-        n = self.tokens
         self.valid = np.concatenate([self.valid[:, n:], np.ones((1, n), bool)], axis=1)
 
     def _slide_cache(self, keys: Any, values: Any) -> None:
