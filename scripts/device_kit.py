@@ -15,6 +15,17 @@ already on the machine stay (ignored outputs are kept between the calls of one l
 checks every part against kit.json, joins them and unpacks the files into ``--target`` for PYTHONPATH,
 once (a second call finds the stamp and does nothing), and links the machine's pip CUDA libraries beside
 them, where onnxruntime-gpu looks.
+
+The GPU runtime check in one lease (each call within the 30 s a warm machine waits for the next):
+  1. here: ``build WHEEL --part-mib 60`` (the cp312 wheel from ``pip download``, see the device README);
+     ``mkdir -p /tmp/aside && mv docs scripts/doom-teacher.fp16.safetensors assets/worlds/doom.dwpack
+     /tmp/aside/``, then ``size`` (about 3 MiB travel);
+  2. calls 1-3 carry ``.devkit/ort/kit.json`` and ``.devkit/ort/part-0N``, command ``nvidia-smi -L``;
+  3. ``mv /tmp/aside/doom.dwpack assets/worlds/``; call 4 carries the last part and runs
+     ``python3 scripts/device_kit.py install && PYTHONPATH=.devkit/site python3 scripts/gpu_runtime_check.py
+     --out $OUT/gpu-runtime.json``;
+  4. here: ``mv /tmp/aside/docs . && mv /tmp/aside/doom-teacher.fp16.safetensors scripts/``; ``git status``
+     clean.
 """
 
 from __future__ import annotations
@@ -61,18 +72,15 @@ def sha256(data: bytes) -> str:
 
 
 def build(wheel: Path, out: Path, part_mib: float) -> int:
-    """The wheel's files (less LEFT_OUT) as one xz-compressed tar, split into parts."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(wheel) as archive, lzma.open(buffer, "wb", preset=9 | lzma.PRESET_EXTREME) as packed:
-        with tarfile.open(fileobj=packed, mode="w") as tar:
-            for member in archive.infolist():
-                if member.is_dir() or any(part in member.filename for part in LEFT_OUT):
-                    continue
-                data = archive.read(member)
-                info = tarfile.TarInfo(member.filename)
-                info.size, info.mode = len(data), 0o755 if member.filename.endswith(".so") else 0o644
-                tar.addfile(info, io.BytesIO(data))
-    data = buffer.getvalue()
+    """The wheel's files (less LEFT_OUT) as one xz-compressed tar, split into parts. The archive is kept
+    beside the kit folder (minutes of compression), so splitting it again for another size is quick."""
+    archive_path = out.parent / f"{wheel.stem}.tar.xz"
+    if archive_path.is_file() and archive_path.stat().st_mtime >= wheel.stat().st_mtime:
+        data = archive_path.read_bytes()
+    else:
+        data = compress(wheel)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        archive_path.write_bytes(data)
     step = int(part_mib * MIB)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("part-*"):
@@ -89,6 +97,20 @@ def build(wheel: Path, out: Path, part_mib: float) -> int:
         print(f"  carry {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}/{part['name']} "
               f"({part['bytes'] / MIB:.1f} MiB)")
     return 0
+
+
+def compress(wheel: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(wheel) as archive, lzma.open(buffer, "wb", preset=9 | lzma.PRESET_EXTREME) as packed:
+        with tarfile.open(fileobj=packed, mode="w") as tar:
+            for member in archive.infolist():
+                if member.is_dir() or any(part in member.filename for part in LEFT_OUT):
+                    continue
+                data = archive.read(member)
+                info = tarfile.TarInfo(member.filename)
+                info.size, info.mode = len(data), 0o755 if member.filename.endswith(".so") else 0o644
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def install(kit: Path, target: Path) -> int:

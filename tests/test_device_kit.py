@@ -50,6 +50,12 @@ def test_a_wheel_travels_in_parts_and_unpacks_only_when_whole(tmp_path):
     again = kit("install", "--kit", str(parts), "--target", str(site))
     assert again.returncode == 0 and "already in" in again.stdout
 
+    resplit = kit("build", str(wheel), "--out", str(parts), "--part-mib", "0.2")     # the kept archive, cut again
+    assert resplit.returncode == 0, resplit.stderr
+    again = json.loads((parts / "kit.json").read_text())
+    assert again["archive_sha256"] == manifest["archive_sha256"] and len(again["parts"]) == 2
+    assert sorted(p.name for p in parts.glob("part-*")) == ["part-01", "part-02"]
+
 
 def test_size_counts_what_a_device_call_sends():
     result = kit("size", "--carry", "tests/test_device_kit.py")
