@@ -16,6 +16,11 @@ variant also the teacher's weights at the middle of its run (for the curve over 
 four weight files already fill the 64 MiB that comes back), the metrics logs and stage logs
 (``logs.tar.gz``), and ``summary.json`` with each stage's seconds, steps and samples/s. Side by side they
 share the GPU: two on an H100 ran at about 2,000 windows/s each (one alone on an H200: 4,700).
+
+A device call sends the checkout, 64 MiB at most, and it has grown past that (72 MiB: the default pack
+39, the teacher's weights 14, docs 15); with the autoencoder (8 MiB, from ``dreamwalk recover``) and the
+vizdoom wheel (37 MiB) to carry, move the three aside first (``scripts/device_kit.py`` says how, and
+``python scripts/device_kit.py size --carry PATH`` what would travel).
 """
 
 from __future__ import annotations
