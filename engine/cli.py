@@ -345,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     evaluation.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
                             help="a world pack's graphs (default auto: int8 dynamics where the pack has it)")
-    evaluation.add_argument("--sink-frames", type=int, default=0, help="a world pack's context keeps its first "
+    evaluation.add_argument("--sink-frames", type=count, default=0, help="a world pack's context keeps its first "
                             "frames (the prompt) once full (default 0: the window slides over them)")
     evaluation.add_argument("--seed", type=int, default=0)
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")

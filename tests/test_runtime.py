@@ -585,6 +585,9 @@ def test_a_sink_keeps_the_prompt_in_a_full_context(tiny_pack):
         assert np.array_equal(states[1].keys[:, :, :, :n], prompt_keys)
         assert not np.array_equal(states[0].keys[:, :, :, :n], prompt_keys)
         assert not np.array_equal(states[1].keys[:, :, :, n:2 * n], states[0].keys[:, :, :, n:2 * n])
+        world.settings = replace(world.settings, sink_frames=frames)
+        with pytest.raises(ValueError, match="one must slide"):
+            world.new_rollout(seed=3)
     with pytest.raises(ValueError, match="keeps no sink"):
         with WorldSession.open(tiny_pack, device="cpu", io_binding=True) as world:
             world.settings = replace(world.settings, sink_frames=1)

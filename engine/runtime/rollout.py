@@ -75,6 +75,9 @@ class CachedRollout:
         self.valid = np.zeros((1, cache_shape[3]), bool)
         self.last_latent: np.ndarray | None = None
         self.sigmas = karras_sigmas(settings.steps, settings.sigma_min, settings.sigma_max)
+        if not 0 <= settings.sink_frames < cache_shape[3] // tokens_per_frame:
+            raise ValueError(f"sink_frames {settings.sink_frames}: the context holds "
+                             f"{cache_shape[3] // tokens_per_frame} frames, and one must slide")
 
     def _evaluate(self, noisy: np.ndarray, sigma: float, anchor: np.ndarray, action: np.ndarray,
                   keep: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
