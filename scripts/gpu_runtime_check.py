@@ -93,7 +93,8 @@ def main() -> int:
     parser.add_argument("pack", nargs="?", default=str(ROOT / "assets" / "worlds" / "doom.dwpack"))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--frames", type=int, default=300, help="timed frames per bench setting")
-    parser.add_argument("--device", default="cuda", help="cpu: the same checks here, before a lease")
+    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"],
+                        help="cpu: the same checks here, before a lease")
     args = parser.parse_args()
     import onnxruntime
 
