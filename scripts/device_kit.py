@@ -123,14 +123,14 @@ def install(kit: Path, target: Path) -> int:
     if stamp.is_file() and stamp.read_text() == manifest["archive_sha256"]:
         print(f"device_kit: {manifest['wheel']} already in {target}")
         return 0
-    missing = [p["name"] for p in manifest["parts"] if not (kit / p["name"]).is_file()]
-    broken = [p["name"] for p in manifest["parts"] if p["name"] not in missing
-              and sha256((kit / p["name"]).read_bytes()) != p["sha256"]]
+    found = {p["name"]: (kit / p["name"]).read_bytes() for p in manifest["parts"] if (kit / p["name"]).is_file()}
+    missing = [p["name"] for p in manifest["parts"] if p["name"] not in found]
+    broken = [p["name"] for p in manifest["parts"] if p["name"] in found and sha256(found[p["name"]]) != p["sha256"]]
     if missing or broken:
         print(f"device_kit: {manifest['wheel']} is not complete here: missing {', '.join(missing) or 'none'}, "
               f"damaged {', '.join(broken) or 'none'}", file=sys.stderr)
         return 1
-    data = b"".join((kit / p["name"]).read_bytes() for p in manifest["parts"])
+    data = b"".join(found[p["name"]] for p in manifest["parts"])
     target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(lzma.decompress(data)), mode="r") as tar:
         tar.extractall(target, filter="data")
