@@ -468,6 +468,54 @@ def test_decoder_soup_blends_decoders_of_one_encoder_only(autoencoder_run):
         soup.blend(first, second, 0.5)
 
 
+def test_dynamics_soup_blends_two_students_of_one_network(world_run, tmp_path):
+    """scripts/dynamics_soup.py: each weight lies on the line between the two checkpoints, the soup keeps
+    the second's metadata plus where it came from, loads and exports as any student; a checkpoint of
+    another network, or a weight outside [0, 1], is one error line and exit 1."""
+    from engine.export.export import export_world
+    from engine.training.checkpoint import save_checkpoint
+
+    first = world_run / "dynamics.safetensors"
+    tensors, meta = load_checkpoint(first)
+    second = tmp_path / "second.safetensors"
+    generator = torch.Generator().manual_seed(0)
+    moves = {name: 0.01 * torch.randn(value.shape, generator=generator) for name, value in tensors.items()
+             if value.is_floating_point()}          # a fine-tuning's size of step: the soup still plays
+    save_checkpoint(second, {name: value + moves[name] if name in moves else value
+                             for name, value in tensors.items()}, {**meta, "step": 7})
+    script = Path(__file__).resolve().parents[1] / "scripts" / "dynamics_soup.py"
+
+    def soup(*arguments):
+        return subprocess.run([sys.executable, str(script), *map(str, arguments)], capture_output=True, text=True)
+
+    result = soup(first, second, "--weights", "0.25,1", "--out", tmp_path / "soups")
+    assert result.returncode == 0, result.stderr
+    blended, blended_meta = load_checkpoint(tmp_path / "soups" / "soup-025" / "student.safetensors")
+    assert blended.keys() == tensors.keys()
+    for name, value in tensors.items():
+        torch.testing.assert_close(blended[name], value + 0.25 * moves[name] if name in moves else value)
+    assert blended_meta["step"] == 7 and blended_meta["soup"] == {"first": str(first), "second": str(second),
+                                                                  "weight": 0.25}
+    end, _ = load_checkpoint(tmp_path / "soups" / "soup-100" / "student.safetensors")
+    torch.testing.assert_close(end, load_checkpoint(second)[0])
+    exported = export_world(tmp_path / "soups" / "soup-025" / "student.safetensors", tmp_path / "soup.dwpack",
+                            name="soup", license="CC0", parity_frames=4)
+    assert exported["parity_max_abs_difference"] <= 1e-3
+
+    other = tmp_path / "other.safetensors"
+    config = {**meta["config"], "model": {**meta["config"]["model"], "layers": meta["config"]["model"]["layers"] + 1}}
+    save_checkpoint(other, tensors, {**meta, "config": config})
+    refused = soup(first, other, "--out", tmp_path / "refused")
+    assert refused.returncode == 1 and refused.stderr.strip() == (
+        "dynamics_soup: the two checkpoints have different network configs")
+    assert not (tmp_path / "refused").exists()
+    outside = soup(first, second, "--weights", "1.5", "--out", tmp_path / "refused")
+    assert outside.returncode == 1 and "weights must lie in [0, 1]" in outside.stderr
+    missing = soup(first, tmp_path / "missing.safetensors", "--out", tmp_path / "refused")
+    assert missing.returncode == 1 and missing.stderr.strip() == (
+        f"dynamics_soup: no checkpoint at {tmp_path / 'missing.safetensors'}")
+
+
 def test_bf16_autocast_only_where_the_hardware_computes_in_bf16():
     """Emulated bf16 (an AVX2-only CPU) is many times slower than fp32 (benchmarks/bf16_speed.py), so the
     loop autocasts only on CPUs whose flags name native bf16 (AVX512-BF16, AMX) and says when it does not."""
