@@ -57,9 +57,8 @@ def main() -> int:
             raise DreamwalkError(f"weights must lie in [0, 1], not {args.weights}")
         first, first_meta = read(args.first)
         second, meta = read(args.second)
-        for key in ("autoencoder_sha",):
-            if first_meta.get(key) != meta.get(key):
-                raise DreamwalkError("the two checkpoints were trained over different autoencoders")
+        if first_meta.get("autoencoder_sha") != meta.get("autoencoder_sha"):
+            raise DreamwalkError("the two checkpoints were trained over different autoencoders")
         if first_meta["config"]["model"] != meta["config"]["model"]:
             raise DreamwalkError("the two checkpoints have different network configs")
         for weight in weights:

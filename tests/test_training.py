@@ -509,6 +509,10 @@ def test_dynamics_soup_blends_two_students_of_one_network(world_run, tmp_path):
     assert refused.returncode == 1 and refused.stderr.strip() == (
         "dynamics_soup: the two checkpoints have different network configs")
     assert not (tmp_path / "refused").exists()
+    elsewhere = tmp_path / "elsewhere.safetensors"
+    save_checkpoint(elsewhere, tensors, {**meta, "autoencoder_sha": "another"})
+    assert soup(first, elsewhere, "--out", tmp_path / "refused").stderr.strip() == (
+        "dynamics_soup: the two checkpoints were trained over different autoencoders")
     outside = soup(first, second, "--weights", "1.5", "--out", tmp_path / "refused")
     assert outside.returncode == 1 and "weights must lie in [0, 1]" in outside.stderr
     missing = soup(first, tmp_path / "missing.safetensors", "--out", tmp_path / "refused")
