@@ -74,7 +74,7 @@ class DeviceProbe(QObject):
         try:
             import onnxruntime
 
-            from engine.export.pack import open_pack
+            from engine.pack import open_pack
             from engine.runtime.providers import choose_provider
             from engine.runtime.session import choose_precision
 
@@ -283,7 +283,7 @@ class Launcher(QMainWindow):
 
     def choose_world(self, path: Path) -> None:
         from engine.errors import DreamwalkError
-        from engine.export.pack import open_pack
+        from engine.pack import open_pack
 
         try:
             pack = open_pack(path)
@@ -314,7 +314,7 @@ class Launcher(QMainWindow):
     def import_world_file(self, path: Path) -> bool:
         """Validate a pack before copying it into the user's worlds folder."""
         from engine.errors import DreamwalkError
-        from engine.export.pack import open_pack
+        from engine.pack import open_pack
 
         try:
             open_pack(path).close()

@@ -30,7 +30,7 @@ from engine.data.shards import list_shards, read_shard  # noqa: E402
 from engine.data.windows import area_resize  # noqa: E402
 from engine.evaluation.metrics import horizontal_shift  # noqa: E402
 from engine.models.autoencoder import frames_to_tensor, tensor_to_frames  # noqa: E402
-from engine.training.dynamics import load_world_model, world_autoencoder  # noqa: E402
+from engine.models.checkpoint import load_world_model, world_autoencoder  # noqa: E402
 
 SIGMAS = (0.3, 1.0, 3.0)
 

@@ -23,7 +23,7 @@ from engine.evaluation.metrics import horizontal_shift  # noqa: E402
 from engine.export.export import default_context_sigma, default_sigma_max  # noqa: E402
 from engine.models.autoencoder import frames_to_tensor, tensor_to_frames  # noqa: E402
 from engine.models.rollout import LatentRollout  # noqa: E402
-from engine.training.dynamics import load_world_model, world_autoencoder  # noqa: E402
+from engine.models.checkpoint import load_world_model, world_autoencoder  # noqa: E402
 
 
 @torch.no_grad()

@@ -66,7 +66,7 @@ def _data_preview(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from engine.training.config import apply_overrides
+    from engine.config import apply_overrides
     from engine.training.presets import preset_overrides
 
     if args.stage == "autoencoder":
@@ -128,8 +128,8 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.export.export import default_context_sigma, default_sampler, default_sigma_max
     from engine.models.denoiser import DiffusionConfig
     from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
-    from engine.training.checkpoint import load_checkpoint
-    from engine.training.config import from_dict
+    from engine.models.checkpoint import load_checkpoint
+    from engine.config import from_dict
 
     if is_pack(args.world):               # the pack's graphs and sampler, as the player runs them on a CPU
         options = {"--steps": args.steps, "--sampler": args.sampler, "--sigma-max": args.sigma_max,
@@ -183,7 +183,7 @@ def _eval(args: argparse.Namespace) -> int:
     print("\n".join(evaluation_lines(report)))
     print(f"wrote {config.out}/eval.json, strips.png, psnr_vs_horizon.png")
     if args.embed:
-        from engine.export.pack import embed_metrics
+        from engine.pack import embed_metrics
 
         embed_metrics(args.world, report)
         print(f"the report is now {args.world}'s metrics")
@@ -216,7 +216,7 @@ def _recover(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from engine.export.pack import VARIANTS, open_pack
+    from engine.pack import VARIANTS, open_pack
 
     pack = open_pack(args.pack)
     try:

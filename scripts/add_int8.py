@@ -27,7 +27,7 @@ from engine.actions import KEYS  # noqa: E402
 from engine.errors import DreamwalkError  # noqa: E402
 from engine.export.export import INT8_TOLERANCE  # noqa: E402
 from engine.export.graphs import to_int8  # noqa: E402
-from engine.export.pack import open_pack, sha256, write_pack  # noqa: E402
+from engine.pack import open_pack, sha256, write_pack  # noqa: E402
 from engine.runtime.session import WorldSession  # noqa: E402
 
 

@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 from engine.errors import DreamwalkError  # noqa: E402
 from engine.evaluation.evaluate import reconstruction_ceiling, record_probe_windows  # noqa: E402
 from engine.models.autoencoder import Autoencoder, frames_to_tensor, tensor_to_frames  # noqa: E402
-from engine.training.checkpoint import save_checkpoint  # noqa: E402
-from engine.training.decoder import same_encoder  # noqa: E402
-from engine.training.dynamics import load_autoencoder  # noqa: E402
+from engine.models.checkpoint import save_checkpoint  # noqa: E402
+from engine.models.checkpoint import same_encoder  # noqa: E402
+from engine.models.checkpoint import load_autoencoder  # noqa: E402
 
 
 def blend(first: Autoencoder, second: Autoencoder, weight: float) -> Autoencoder:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.errors import DreamwalkError  # noqa: E402
-from engine.training.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from engine.models.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 
 
 def blend(first: dict[str, torch.Tensor], second: dict[str, torch.Tensor], weight: float) -> dict[str, torch.Tensor]:

@@ -100,7 +100,7 @@ def main() -> int:
 
     from engine.runtime.bench import bench, bench_prompt, scripted_action
     from engine.runtime.providers import ALIASES, choose_provider, load_cuda_libraries
-    from engine.export.pack import open_pack
+    from engine.pack import open_pack
 
     report: dict = {"onnxruntime": onnxruntime.__version__, "onnxruntime_file": onnxruntime.__file__,
                     "available_providers": onnxruntime.get_available_providers(), "pack": args.pack}

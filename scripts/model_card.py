@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.export.pack import embed_model_card, open_pack  # noqa: E402
+from engine.pack import embed_model_card, open_pack  # noqa: E402
 
 
 SIMULATORS = {"vizdoom": "ViZDoom", "miniworld": "MiniWorld, on seeds its collection never drew"}

@@ -243,7 +243,7 @@ def test_eval_embeds_its_report_as_a_packs_metrics(tiny_pack, world_run, tmp_pat
     import shutil
 
     from app.launcher import metrics_summary
-    from engine.export.pack import open_pack
+    from engine.pack import open_pack
 
     pack = tmp_path / "tiny.dwpack"
     shutil.copyfile(tiny_pack, pack)

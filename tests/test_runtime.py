@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from engine.errors import DreamwalkError
-from engine.export.pack import PackError, open_pack
+from engine.pack import PackError, open_pack
 from engine.export.recover import recover_world
 from engine.runtime import WorldSession
 from conftest import prompt_image
@@ -97,7 +97,7 @@ def test_folded_cache_passes_dream_the_same_latents_in_half_the_passes(tiny_pack
     latents of separate passes, with one pass per frame instead of two."""
     import onnxruntime
 
-    from engine.runtime.rollout import CachedRollout, SamplerSettings
+    from engine.pack.rollout import CachedRollout, SamplerSettings
 
     pack = open_pack(tiny_pack)
     manifest = pack.manifest
@@ -256,7 +256,7 @@ def test_model_card_travels_inside_the_pack(tiny_pack, tmp_path):
     import shutil
     import zipfile
 
-    from engine.export.pack import PackError, embed_model_card, open_pack, read_model_card
+    from engine.pack import PackError, embed_model_card, open_pack, read_model_card
 
     pack = tmp_path / "carded.dwpack"
     shutil.copyfile(tiny_pack, pack)
@@ -341,7 +341,7 @@ def test_fp16_and_int8_graphs_beside_the_fp32_ones(world_run, tiny_pack, tmp_pat
     either is checked against PyTorch over a rollout, and fp32 stays available."""
     from engine.errors import DreamwalkError
     from engine.export.export import export_world
-    from engine.export.pack import open_pack
+    from engine.pack import open_pack
     from engine.runtime.session import choose_precision
     import onnx
 
@@ -381,7 +381,7 @@ def test_fp16_and_int8_graphs_beside_the_fp32_ones(world_run, tiny_pack, tmp_pat
 
 
 def test_an_int8_dynamics_graph_is_added_to_a_pack_leaving_the_rest_as_it_was(tiny_pack, tmp_path):
-    from engine.export.pack import open_pack
+    from engine.pack import open_pack
 
     out = tmp_path / "tiny-int8.dwpack"
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "add_int8.py"), str(tiny_pack), "--out", str(out)],
@@ -453,7 +453,7 @@ def assert_same_tensors(recovered, original):
 
 def test_recover_rebuilds_the_exact_checkpoints_a_pack_was_exported_from(tiny_pack, world_run, autoencoder_run,
                                                                         tmp_path):
-    from engine.training.dynamics import load_autoencoder, load_world_model
+    from engine.models.checkpoint import load_autoencoder, load_world_model
 
     out = tmp_path / "recovered"
     result = subprocess.run([sys.executable, "-m", "engine.cli", "recover", str(tiny_pack), "--out", str(out)],

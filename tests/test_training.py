@@ -15,9 +15,10 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from engine.training.checkpoint import load_checkpoint
-from engine.training.config import ConfigError, apply_overrides, from_dict
-from engine.training.dynamics import DynamicsTrainConfig, load_world_model
+from engine.models.checkpoint import load_checkpoint
+from engine.config import ConfigError, apply_overrides, from_dict
+from engine.models.checkpoint import load_world_model
+from engine.training.dynamics import DynamicsTrainConfig
 from engine.training.metrics import MetricsLog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,7 +139,7 @@ def test_torchrun_two_processes_end_with_identical_weights(episodes, tmp_path):
 
 def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     """The student is trained towards the teacher's guided multi-step samples; its loss must fall."""
-    from engine.training.config import apply_overrides
+    from engine.config import apply_overrides
     from engine.training.distill import DistillConfig, train_student
     from engine.training.presets import preset_overrides
 
@@ -152,7 +153,7 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     student, meta = load_world_model(tmp_path / "student" / "student.safetensors")
     assert meta["distilled"]["guidance_scale"] == 1.5 and meta["step"] == 60
     from engine.export.export import export_world
-    from engine.export.pack import open_pack
+    from engine.pack import open_pack
 
     # The pack samples the way the student was distilled: one Euler step from sigma 1.
     export_world(tmp_path / "student" / "student.safetensors", tmp_path / "student.dwpack", parity_frames=4)
@@ -164,7 +165,7 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
 def test_a_run_saved_before_a_setting_existed_resumes(world_run, tmp_path):
     """A student distilled before ``context_sigma`` existed (its checkpoint's config lacks the key) resumes
     under this version, where the setting left at None means "as before"; setting it refuses."""
-    from engine.training.checkpoint import save_checkpoint
+    from engine.models.checkpoint import save_checkpoint
     from engine.training.distill import DistillConfig, train_student
     from engine.training.presets import preset_overrides
 
@@ -276,7 +277,7 @@ def test_resize_on_the_device_matches_area_resize():
 
 
 def test_distillation_draws_its_own_batch_size(world_run):
-    from engine.training.config import from_dict
+    from engine.config import from_dict
     from engine.training.distill import DistillConfig, DistillTask
 
     config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
@@ -369,9 +370,9 @@ def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencod
     another encoder is refused (its latents would not be the model's)."""
     from engine.errors import DataError
     from engine.export.export import export_world
-    from engine.export.pack import open_pack
-    from engine.training.decoder import same_encoder
-    from engine.training.dynamics import load_autoencoder
+    from engine.pack import open_pack
+    from engine.models.checkpoint import same_encoder
+    from engine.models.checkpoint import load_autoencoder
 
     original = autoencoder_run / "autoencoder.safetensors"
     result = dreamwalk("train", "decoder", "--preset", "tiny", "--data", episodes, "--out", tmp_path / "dec",
@@ -449,7 +450,7 @@ def test_decoder_soup_blends_decoders_of_one_encoder_only(autoencoder_run):
 
     from conftest import load_script
     from engine.errors import DreamwalkError
-    from engine.training.dynamics import load_autoencoder
+    from engine.models.checkpoint import load_autoencoder
 
     soup = load_script("scripts/decoder_soup.py")
     first, _ = load_autoencoder(autoencoder_run / "autoencoder.safetensors")
@@ -473,7 +474,7 @@ def test_dynamics_soup_blends_two_students_of_one_network(world_run, tmp_path):
     the second's metadata plus where it came from, loads and exports as any student; a checkpoint of
     another network, or a weight outside [0, 1], is one error line and exit 1."""
     from engine.export.export import export_world
-    from engine.training.checkpoint import save_checkpoint
+    from engine.models.checkpoint import save_checkpoint
 
     first = world_run / "dynamics.safetensors"
     tensors, meta = load_checkpoint(first)
@@ -540,7 +541,7 @@ def test_a_rotation_student_learns_from_the_teachers_frames_with_turned_anchors(
     anchors, and its pack carries the warp as a graph that matches PyTorch."""
     from engine.actions import KEYS
     from engine.export.export import export_world
-    from engine.export.pack import open_pack
+    from engine.pack import open_pack
     from engine.models.denoiser import RotationWarp
 
     plain, turned = distill_task(world_run, **{"train.batch_size": 4}), distill_task(
@@ -584,7 +585,7 @@ def test_runs_saved_before_the_rotation_settings_existed_still_resume():
     None ("as before"), so the run still resumes (the rotation settings of the thirteenth session once
     defaulted to 0.0 / False / "" and locked the tenth session's teacher run out). An unset optional
     setting still parses as its type. Any real change still refuses."""
-    from engine.training.config import to_dict
+    from engine.config import to_dict
     from engine.training.distill import DistillConfig
     from engine.training.loop import _identity
 

@@ -44,7 +44,7 @@ from engine.evaluation.probe import ProbePolicy
 from engine.geometry import turned_prompts
 from engine.models.autoencoder import frames_to_tensor, tensor_to_frames
 from engine.models.rollout import LatentRollout, sampling_context_sigma
-from engine.training.dynamics import load_world_model, world_autoencoder
+from engine.models.checkpoint import load_world_model, world_autoencoder
 
 HORIZONS = (1, 4, 16, 64)
 

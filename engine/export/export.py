@@ -1,6 +1,6 @@
 """``dreamwalk export``: dynamics checkpoint -> ONNX graphs -> parity check -> one world pack file.
 
-The parity check drives the same numpy sampler (engine.runtime.rollout) once with the PyTorch graph
+The parity check drives the same numpy sampler (engine.pack.rollout) once with the PyTorch graph
 modules and once with ONNX Runtime sessions of the exported files, from the same prompt, actions and
 seed, and requires the latents of the whole rollout to agree within ``tolerance``.
 """
@@ -19,11 +19,12 @@ from engine.actions import KEYS
 from engine.errors import DreamwalkError
 from engine.export.graphs import (FRAME_AXES, CacheSlideGraph, DecoderGraph, DynamicsStepGraph, EncoderGraph,
                                   WarpGraph, cache_shape, dynamics_example, export_graph, to_fp16, to_int8)
-from engine.export.pack import FORMAT_VERSION, sha256, write_pack
+from engine.pack import FORMAT_VERSION, sha256, write_pack
 from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
-from engine.runtime.binding import BoundRollout
-from engine.runtime.rollout import CachedRollout, SamplerSettings
-from engine.training.dynamics import load_world_model, world_autoencoder, world_settings
+from engine.pack.binding import BoundRollout
+from engine.pack.rollout import CachedRollout, SamplerSettings
+from engine.models.checkpoint import load_world_model, world_autoencoder
+from engine.training.dynamics import world_settings
 
 TOLERANCE = 1e-3
 FP16_TOLERANCE = 0.1        # fp16 rounding adds up over a rollout; beyond this something is broken, not rounded

@@ -5,7 +5,7 @@
 - ``dynamics``: one denoiser evaluation of one or two new frames against a fixed-size key/value cache:
   ``noisy``, ``sigma``, ``anchor``, ``action``, ``keep_action``, ``past_keys``, ``past_values``,
   ``past_valid`` -> ``denoised``, ``keys``, ``values`` (the new frames' keys/values, to cache). Two: the
-  last dreamed frame's cache pass and the next frame's first pass, in one (engine.runtime.rollout).
+  last dreamed frame's cache pass and the next frame's first pass, in one (engine.pack.rollout).
 - ``slide``: ``past_keys``, ``past_values`` and the new frame's ``keys``, ``values`` -> ``next_keys``,
   ``next_values``: the cache slid by one frame, so a GPU runtime can keep the cache in device memory
   (I/O binding) instead of sliding it in host memory every frame.

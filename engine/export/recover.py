@@ -26,13 +26,13 @@ from torch import nn
 from engine.errors import DreamwalkError
 from engine.export.graphs import (FRAME_AXES, DecoderGraph, DynamicsStepGraph, EncoderGraph, WarpGraph,
                                   dynamics_example, export_graph)
-from engine.export.pack import open_pack, sha256
+from engine.pack import open_pack, sha256
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig
 from engine.models.denoiser import Denoiser
 from engine.models.dynamics import DynamicsTransformer
-from engine.training.checkpoint import save_checkpoint
-from engine.training.config import from_dict, to_dict
-from engine.training.dynamics import DynamicsTrainConfig, file_digest
+from engine.models.checkpoint import file_digest, save_checkpoint
+from engine.config import from_dict, to_dict
+from engine.training.dynamics import DynamicsTrainConfig
 
 TOLERANCE = 1e-5            # recovered vs packed graph outputs on the same inputs (float rounding only)
 AUTOENCODER_FILE = "autoencoder.safetensors"

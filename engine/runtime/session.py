@@ -16,11 +16,11 @@ import numpy as np
 
 from engine.actions import KEYS, Action, encode_action
 from engine.errors import DreamwalkError
-from engine.export.pack import OpenedPack, open_pack
-from engine.runtime.binding import BINDING_DEVICES, BoundRollout
+from engine.pack import OpenedPack, open_pack
+from engine.pack.binding import BINDING_DEVICES, BoundRollout
 from engine.runtime.images import load_prompt
 from engine.runtime.providers import choose_provider, warn
-from engine.runtime.rollout import CachedRollout, RolloutState, SamplerSettings
+from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
 
 DEFAULT_WORLDS = Path(__file__).resolve().parents[2] / "assets" / "worlds"
 DEFAULT_WORLD = "doom.dwpack"         # the default among the bundled worlds; the others follow by name
@@ -157,7 +157,7 @@ class WorldSession:
 
     @property
     def folds(self) -> bool:
-        """Whether a frame's cache pass rides along with the next frame's (engine.runtime.rollout): where
+        """Whether a frame's cache pass rides along with the next frame's (engine.pack.rollout): where
         the graph takes two frames, and not with I/O binding, whose rollout runs the cache pass alone."""
         return self._takes_two_frames() and not self.io_binding
 

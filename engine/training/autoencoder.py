@@ -13,8 +13,8 @@ from torch.nn import functional as F
 
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_tensor
 from engine.training.batches import shuffled_windows, stack
-from engine.training.checkpoint import save_checkpoint
-from engine.training.config import to_dict
+from engine.models.checkpoint import save_checkpoint
+from engine.config import to_dict
 from engine.training.loop import TrainConfig, train
 
 FINAL = "autoencoder.safetensors"

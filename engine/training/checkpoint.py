@@ -1,47 +1,10 @@
-"""Checkpoints as safetensors with the resolved config in their metadata, written atomically; EMA weights."""
+"""Training state beside the checkpoints (engine.models.checkpoint): optimizer tensors, prefixes, EMA weights."""
 
 from __future__ import annotations
 
 import copy
-import json
-import os
-from pathlib import Path
-from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-
-from engine.errors import DataError
-
-
-def save_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    """Write tensors + JSON metadata to ``path`` atomically (a crash leaves the previous checkpoint)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    contiguous = {name: tensor.detach().contiguous().cpu() for name, tensor in tensors.items()}
-    try:
-        save_file(contiguous, str(temporary), metadata={"dreamwalk": json.dumps(meta)})
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise DataError(f"cannot write checkpoint {path}: {error.strerror or error}") from error
-
-
-def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Tensors and metadata of a checkpoint; DataError for a missing or damaged file."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"no checkpoint at {path}")
-    try:
-        tensors = load_file(str(path))
-        from safetensors import safe_open
-        with safe_open(str(path), framework="pt") as handle:
-            meta = json.loads((handle.metadata() or {}).get("dreamwalk", "{}"))
-    except (SafetensorError, OSError, json.JSONDecodeError, RuntimeError) as error:
-        raise DataError(f"corrupt checkpoint {path}: {error}") from error
-    return tensors, meta
 
 
 def prefixed(prefix: str, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

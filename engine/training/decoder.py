@@ -22,12 +22,11 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from engine.models.autoencoder import Autoencoder, frames_to_tensor
+from engine.models.checkpoint import load_autoencoder, save_checkpoint
 from engine.models.discriminator import PatchDiscriminator
 from engine.training.autoencoder import psnr
 from engine.training.batches import shuffled_windows, stack
-from engine.training.checkpoint import save_checkpoint
-from engine.training.config import to_dict
-from engine.training.dynamics import load_autoencoder
+from engine.config import to_dict
 from engine.training.loop import TrainConfig, train
 
 FINAL = "autoencoder.safetensors"
@@ -111,11 +110,3 @@ def train_decoder(config: DecoderTrainConfig, quiet: bool = False) -> dict[str, 
                                                      "trained_minutes": summary["trained_minutes"]}}
         save_checkpoint(Path(config.train.out) / FINAL, autoencoder.state_dict(), meta)
     return summary
-
-
-def same_encoder(first: Autoencoder, second: Autoencoder) -> bool:
-    """Do two autoencoders map frames to the same latents (same encoder weights and statistics)?"""
-    one, two = first.state_dict(), second.state_dict()
-    names = [name for name in one if not name.startswith("decoder.")]
-    return set(names) == {name for name in two if not name.startswith("decoder.")} and \
-        all(torch.equal(one[name], two[name]) for name in names)

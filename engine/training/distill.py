@@ -33,9 +33,10 @@ from engine.actions import DEFAULT_LOOK_RANGE, DEFAULT_TURN_RANGE
 from engine.models.denoiser import Denoiser, RotationWarp
 from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
 from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
-from engine.training.config import ConfigError, from_dict, to_dict
+from engine.config import ConfigError, from_dict, to_dict
+from engine.models.checkpoint import load_world_model
 from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, check_still_windows, latent_episodes,
-                                      load_world_model, save_world_model, stop_windows)
+                                      save_world_model, stop_windows)
 from engine.training.loop import TrainConfig, train
 
 FINAL = "student.safetensors"

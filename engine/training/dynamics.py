@@ -20,12 +20,11 @@ from engine.actions import encode
 from engine.data.shards import list_shards, read_meta, read_shard
 from engine.data.windows import area_weights
 from engine.errors import DataError
-from engine.export.pack import sha256
-from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_tensor
+from engine.models.autoencoder import frames_to_tensor
+from engine.models.checkpoint import file_digest, load_autoencoder, load_checkpoint, save_checkpoint
 from engine.models.denoiser import ActionWarp, Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
-from engine.training.checkpoint import load_checkpoint, save_checkpoint
-from engine.training.config import ConfigError, from_dict, to_dict
+from engine.config import ConfigError, from_dict, to_dict
 from engine.training.loop import CHECKPOINT, TrainConfig, fast_bf16, train
 
 FINAL = "dynamics.safetensors"
@@ -66,36 +65,6 @@ def stop_windows(latents: torch.Tensor, actions: torch.Tensor,
     holding = stopped[:, None] & (torch.arange(length + 1, device=device)[None] > last_moving[:, None])
     latents = torch.where(holding[:, :, None, None, None], held[:, None], latents)
     return latents, actions.masked_fill(holding[:, 1:, None], 0.0), stopped
-
-
-def load_autoencoder(path: str | Path) -> tuple[Autoencoder, dict[str, Any]]:
-    tensors, meta = load_checkpoint(Path(path))
-    if meta.get("kind") != "autoencoder":
-        raise DataError(f"{path} is not an autoencoder checkpoint")
-    config = from_dict(AutoencoderConfig, meta["config"]["model"])
-    model = Autoencoder(config)
-    model.load_state_dict(tensors)
-    return model.eval(), meta
-
-
-def world_autoencoder(meta: dict[str, Any], override: str | Path | None = None) -> Autoencoder:
-    """The autoencoder a dynamics model was trained with, or ``override``: another file with the very
-    same encoder (a sharpened decoder, ``dreamwalk train decoder``), so the latents are the same."""
-    autoencoder, _ = load_autoencoder(meta["config"]["autoencoder"])
-    if not override:
-        return autoencoder
-    from engine.training.decoder import same_encoder
-
-    replacement, _ = load_autoencoder(override)
-    if not same_encoder(autoencoder, replacement):
-        raise DataError(f"{override} encodes frames differently from the autoencoder this model was trained "
-                        f"with ({meta['config']['autoencoder']}); only its decoder may differ")
-    return replacement
-
-
-def file_digest(path: Path) -> str:
-    """A short tag of a file's contents (names the latent cache of one autoencoder)."""
-    return sha256(path)[:16]
 
 
 def training_device() -> torch.device:
@@ -298,13 +267,3 @@ def train_dynamics(config: DynamicsTrainConfig, quiet: bool = False) -> dict[str
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
         save_world_model(Path(config.train.out) / FINAL, summary["ema"], config, summary)
     return summary
-
-
-def load_world_model(path: str | Path) -> tuple[Denoiser, dict[str, Any]]:
-    tensors, meta = load_checkpoint(Path(path))
-    if meta.get("kind") != "dynamics":
-        raise DataError(f"{path} is not a dynamics checkpoint")
-    config = from_dict(DynamicsTrainConfig, meta["config"])
-    model = Denoiser(DynamicsTransformer(config.model), config.diffusion)
-    model.load_state_dict(tensors)
-    return model.eval(), meta

@@ -19,10 +19,10 @@ from typing import Any, Iterator, Protocol
 import torch
 from torch import nn
 
+from engine.config import ConfigError
 from engine.interrupts import stop_on_signals
-from engine.training.checkpoint import (EMA, load_checkpoint, load_optimizer, optimizer_tensors, prefixed,
-                                        save_checkpoint, unprefixed)
-from engine.training.config import ConfigError
+from engine.models.checkpoint import load_checkpoint, save_checkpoint
+from engine.training.checkpoint import EMA, load_optimizer, optimizer_tensors, prefixed, unprefixed
 from engine.training.metrics import MetricsLog
 
 CHECKPOINT = "checkpoint.safetensors"

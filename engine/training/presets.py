@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.training.config import ConfigError
+from engine.config import ConfigError
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "autoencoder": {

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.runtime.rollout import CachedRollout, RolloutState, SamplerSettings, WarpFunction
+from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings, WarpFunction
 
 # ONNX Runtime's device names for I/O binding, per execution provider.
 BINDING_DEVICES = {"CUDAExecutionProvider": "cuda", "CPUExecutionProvider": "cpu"}
