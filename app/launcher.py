@@ -283,16 +283,14 @@ class Launcher(QMainWindow):
 
     def choose_world(self, path: Path) -> None:
         from engine.errors import DreamwalkError
-        from engine.pack import open_pack
+        from engine.pack import read_pack_manifest
 
-        try:
-            pack = open_pack(path)
+        try:       # the manifest alone: the player verifies every graph when it opens the world
+            manifest = read_pack_manifest(path)
         except DreamwalkError as error:
             self.details.setText(f"This world cannot be used: {error}")
             self.world = None
             return
-        manifest = pack.manifest
-        pack.close()
         self.world = path
         frame, training = manifest["frame"], manifest["training"]
         self._frame_size = (int(frame["width"]), int(frame["height"]))

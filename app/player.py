@@ -9,7 +9,7 @@ prompt, F10 start/stop a clip, F12 screenshot, F11 fullscreen, F1 help.
 
 While no control is touched the view holds (nothing is dreamed): the world models have never seen a player
 stand still (no recorded frame has an all-zero action) and dream the view away within seconds
-(docs/world-model.md, "Standing still"). ``--dream-idle`` dreams those frames too. Clips record the held
+(docs/research/distillation.md, "Standing still"). ``--dream-idle`` dreams those frames too. Clips record the held
 frames in real time, and a replayed clip holds where it was held.
 """
 

@@ -12,13 +12,11 @@ import argparse
 import json
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig  # noqa: E402
 from engine.models.denoiser import Denoiser, DiffusionConfig  # noqa: E402

@@ -3,7 +3,7 @@ atomic shard writes), as a separate process like a person runs it.
 
     python benchmarks/collect_speed.py [--frames 20000] [--runs 3] [--policy explore]
 
-Prints each run and the median in seconds and frames/s. Target (issue 2): 20,000 frames < 60 s on 2 cores.
+Prints each run and the median in seconds and frames/s. Target: 20,000 frames in under 60 s on 2 cores.
 """
 
 from __future__ import annotations

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.evaluation.evaluate import (EvalConfig, WorldModel, long_rollout_stats,  # noqa: E402
+from engine.evaluation.evaluate import (EvalConfig, WorldModel, long_rollout_stats,
                                         record_probe_windows)
-from engine.export.export import default_sampler, default_sigma_max  # noqa: E402
+from engine.models.sampling import SamplerConfig
 
 
 def main() -> None:
@@ -41,13 +40,13 @@ def main() -> None:
 
     model = WorldModel(args.checkpoint, args.autoencoder)
     meta = model.meta
-    sampler, steps, _ = default_sampler(meta)
+    own = SamplerConfig().resolve(meta, model.denoiser.config)      # the checkpoint's own sampler
     frames, _, ranges = record_probe_windows("vizdoom", args.maps.split(","), 1, 64, model.size, 0)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}
     for level in [float(x) for x in args.levels.split(",")]:
-        config = EvalConfig(world=args.checkpoint, steps=steps, sampler=sampler, sigma_max=default_sigma_max(meta),
-                            context_sigma=level, long_rollout=args.frames)
+        config = EvalConfig(world=args.checkpoint, sampling=replace(own, context_sigma=level),
+                            long_rollout=args.frames)
         stats = long_rollout_stats(model, config, frames[:, 0], frames[:, 1:], ranges)
         dreamed = stats.pop("_frames")
         results[str(level)] = stats

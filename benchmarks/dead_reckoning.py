@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine.geometry import TELEPORT  # noqa: E402
 from geometric_baseline import dead_reckoned, motion_model, starting_momentum  # noqa: E402

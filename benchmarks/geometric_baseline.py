@@ -31,12 +31,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.actions import KEYS  # noqa: E402
 from engine.data.sources import parse_places  # noqa: E402

@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.actions import actions_to_array  # noqa: E402
 from engine.data.collect import play  # noqa: E402

@@ -17,21 +17,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.data.sources import open_place  # noqa: E402
-from engine.data.windows import area_resize  # noqa: E402
-from engine.evaluation.evaluate import (EvalConfig, WorldModel, record_probe_windows,  # noqa: E402
+from engine.data.sources import open_place
+from engine.data.windows import area_resize
+from engine.evaluation.evaluate import (EvalConfig, WorldModel, record_probe_windows,
                                         standing_still)
-from engine.evaluation.metrics import psnr  # noqa: E402
-from engine.evaluation.probe import ProbePolicy  # noqa: E402
-from engine.export.export import default_sampler, default_sigma_max  # noqa: E402
+from engine.evaluation.metrics import psnr
+from engine.evaluation.probe import ProbePolicy
+from engine.models.sampling import SamplerConfig
 
 MAPS = ["MAP21", "MAP22", "MAP23", "MAP24"]
 HORIZONS = (1, 2, 4, 8, 16, 32, 64)
@@ -74,9 +72,8 @@ def main() -> None:
         model = WorldModel(checkpoint, args.autoencoder)
         if frames is None:
             frames, _, _ = record_probe_windows("vizdoom", MAPS, 4, 64, model.size, 0)
-        sampler, steps, _ = default_sampler(model.meta)
-        config = EvalConfig(world=checkpoint, steps=steps, sampler=sampler, sigma_max=default_sigma_max(model.meta),
-                            context_sigma=args.context_sigma, horizon=64)
+        sampling = SamplerConfig(context_sigma=args.context_sigma).resolve(model.meta, model.denoiser.config)
+        config = EvalConfig(world=checkpoint, sampling=sampling, horizon=64)
         prompt = frames[:, 0]
         actions = torch.zeros(len(prompt), 64, model.denoiser.network.config.action_dim)
         report[checkpoint] = standing_still(model, config, prompt, actions, model.decode(model.encode(prompt)))

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.evaluation.evaluate import EvalConfig, evaluate  # noqa: E402
-from engine.training.checkpoint import load_checkpoint  # noqa: E402
+from engine.evaluation.evaluate import EvalConfig, evaluate
+from engine.models.checkpoint import load_checkpoint
+from engine.models.sampling import SamplerConfig
 
 
 def main() -> None:
@@ -40,7 +39,8 @@ def main() -> None:
         if key in points:
             continue
         config = EvalConfig(world=str(checkpoint), windows_per_map=args.windows_per_map, horizon=args.horizon,
-                            steps=args.steps, guidance_sweep=[1.0], long_rollout=0, sigma_max=args.sigma_max,
+                            sampling=SamplerConfig("heun", args.steps, 1.0, args.sigma_max),
+                            guidance_sweep=[1.0], long_rollout=0,
                             out=str(args.run / f"curve{suffix}" / checkpoint.stem))
         report = evaluate(config)
         h = str(args.horizon)

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.errors import DreamwalkError
 from engine.interrupts import stop_on_signals
@@ -103,7 +104,7 @@ def evaluation_lines(report: dict) -> list[str]:
         vs_copy = f": {auto['vs_copy'][h]:+.2f} ± {error['vs_copy'][h]:.2f}" if error else ""
         dtpsnr = f"{auto['dtpsnr'][h]:+.2f}" + (f" ± {error['dtpsnr'][h]:.2f}" if error else "")
         rotated = ""
-        if "vs_rotated" in auto:             # reports since the thirteenth session, ViZDoom worlds
+        if "vs_rotated" in auto:             # ViZDoom reports
             rotated = (f"; turned prompt {report['rotated_prompt_psnr'][h]:.2f}: {auto['vs_rotated'][h]:+.2f}"
                        + (f" ± {error['vs_rotated'][h]:.2f}" if error and "vs_rotated" in error else ""))
         lines.append(f"  horizon {h:>2}: PSNR {auto['psnr'][h]:.2f} dB (copy prompt {copy[h]:.2f}{vs_copy}"
@@ -120,65 +121,121 @@ def evaluation_lines(report: dict) -> list[str]:
     return lines
 
 
-def _eval(args: argparse.Namespace) -> int:
-    from engine.evaluation.evaluate import EvalConfig, evaluate, is_pack
+def sampler_config(args: argparse.Namespace) -> "SamplerConfig":
+    """The sampler flags (declared from SamplerConfig's fields by ``add_sampler_flags``) as a SamplerConfig."""
+    from dataclasses import fields
+
+    from engine.models.sampling import SamplerConfig
+
+    return SamplerConfig(**{item.name: getattr(args, item.name) for item in fields(SamplerConfig)})
+
+
+def add_sampler_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per SamplerConfig field, its help and type from the dataclass (eval and export share them)."""
+    import typing
+    from dataclasses import fields
+
+    from engine.models.sampling import SamplerConfig
+
+    hints = typing.get_type_hints(SamplerConfig)
+    for item in fields(SamplerConfig):
+        kind = next(k for k in typing.get_args(hints[item.name]) if k is not type(None))
+        parser.add_argument(item.metadata["flag"], dest=item.name, choices=item.metadata.get("choices"),
+                            type=positive_float if item.metadata.get("positive") else kind, help=item.metadata["help"])
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from engine.evaluation.compare import paired, paired_lines, pool, pooled_lines
+
+    def read(path: str) -> dict:
+        try:
+            return json.loads(Path(path).read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DreamwalkError(f"{path} is not a readable eval.json: {error}") from error
+
+    if args.paired:
+        first, second = (read(path) for path in args.paired)
+        try:
+            result = paired(first, second)
+        except (ValueError, KeyError) as error:
+            raise DreamwalkError(str(error)) from error
+        print("\n".join(paired_lines(first, result)))
+    else:
+        try:
+            result = pool([read(path) for path in args.pooled])
+        except (KeyError, TypeError) as error:
+            raise DreamwalkError(f"a report lacks {error}: not a `dreamwalk eval` report") from error
+        print("\n".join(pooled_lines(result)))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    return 0
+
+
+def _prompt_rollouts(args: argparse.Namespace) -> int:
+    from engine.evaluation.prompts import prompt_rollouts
+
+    prompt_rollouts(args.world, Path(args.prompts), Path(args.out), frames=args.frames, precision=args.precision)
+    print(f"wrote {args.out}/prompt_rollouts.json, prompt_rollouts.png, prompt_rollouts_still.png")
+    return 0
+
+
+def checkpoint_eval_config(args: argparse.Namespace, sampling: "SamplerConfig") -> tuple[str, "SamplerConfig"]:
+    """A checkpoint's source and its sampler resolved against it (before minutes of recording, not after)."""
+    from engine.config import from_dict
+    from engine.models.checkpoint import load_checkpoint
+    from engine.models.denoiser import DiffusionConfig
+
+    if args.precision != "auto":
+        raise DreamwalkError("--precision: for world packs; a checkpoint is measured in PyTorch (fp32)")
+    if args.embed:
+        raise DreamwalkError("--embed: for world packs; a checkpoint's eval.json goes into its pack with "
+                             "'dreamwalk export --metrics'")
+    meta = load_checkpoint(Path(args.world))[1]
+    try:
+        resolved = sampling.resolve(meta, from_dict(DiffusionConfig, meta["config"]["diffusion"]))
+    except ValueError as error:
+        raise DreamwalkError(str(error)) from error
+    return args.source or meta.get("world", {}).get("source", "vizdoom"), resolved
+
+
+def pack_eval_config(args: argparse.Namespace, sampling: "SamplerConfig") -> tuple[str, "SamplerConfig"]:
+    """A pack's source and sampler (its own: only --guidance may change it)."""
+    from engine.models.sampling import SamplerConfig
     from engine.runtime.session import WorldSession
 
-    from engine.data.sources import HELD_OUT, parse_places
-    from engine.export.export import default_context_sigma, default_sampler, default_sigma_max
-    from engine.models.denoiser import DiffusionConfig
-    from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
-    from engine.models.checkpoint import load_checkpoint
-    from engine.config import from_dict
+    checkpoint_only = [flag for flag in sampling.given() if flag != "--guidance"]
+    checkpoint_only += ["--autoencoder"] if args.autoencoder else []
+    if checkpoint_only:
+        raise DreamwalkError(f"{', '.join(checkpoint_only)}: for checkpoints; a world pack is measured with "
+                             "its own sampler settings")
+    if args.embed and (Path(args.world).is_dir() or not os.access(Path(args.world).parent, os.W_OK)):
+        raise DreamwalkError(f"--embed: {args.world} is a pack folder or in a folder this user cannot write; "
+                             "give a zip pack that can be rewritten")
+    with WorldSession.open(args.world, device="cpu", precision=args.precision) as session:   # verified now
+        source = args.source or session.manifest.get("source", "vizdoom")
+        guidance = session.settings.guidance_scale
+    return source, SamplerConfig("", 0, guidance if sampling.guidance_scale is None else sampling.guidance_scale)
 
-    if is_pack(args.world):               # the pack's graphs and sampler, as the player runs them on a CPU
-        options = {"--steps": args.steps, "--sampler": args.sampler, "--sigma-max": args.sigma_max,
-                   "--prior-sigma": args.prior_sigma, "--context-sigma": args.context_sigma,
-                   "--autoencoder": args.autoencoder}
-        checkpoint_only = [flag for flag, value in options.items() if value is not None]
-        if checkpoint_only:
-            raise DreamwalkError(f"{', '.join(checkpoint_only)}: for checkpoints; a world pack is measured with "
-                                 "its own sampler settings")
-        if args.embed and (Path(args.world).is_dir() or not os.access(Path(args.world).parent, os.W_OK)):
-            raise DreamwalkError(f"--embed: {args.world} is a pack folder or in a folder this user cannot write; "
-                                 "give a zip pack that can be rewritten")
-        with WorldSession.open(args.world, device="cpu", precision=args.precision) as session:   # verified now
-            source = args.source or session.manifest.get("source", "vizdoom")
-            guidance = session.settings.guidance_scale
-        sampler, steps, meta = "", 0, None
-    else:
-        if args.sink_frames:
-            raise DreamwalkError("--sink-frames: for world packs (the ONNX runtime's cache)")
-        if args.precision != "auto":
-            raise DreamwalkError("--precision: for world packs; a checkpoint is measured in PyTorch (fp32)")
-        if args.embed:
-            raise DreamwalkError("--embed: for world packs; a checkpoint's eval.json goes into its pack with "
-                                 "'dreamwalk export --metrics'")
-        meta = load_checkpoint(Path(args.world))[1]
-        sampler, steps, _ = default_sampler(meta)
-        source = args.source or meta.get("world", {}).get("source", "vizdoom")
-        guidance = 1.0
+
+def _eval(args: argparse.Namespace) -> int:
+    if args.paired or args.pooled:
+        return _compare(args)
+    if not args.world:
+        raise DreamwalkError("eval needs a world (a checkpoint or a pack), or --paired / --pooled reports")
+    if args.prompts:
+        return _prompt_rollouts(args)
+    from engine.data.sources import HELD_OUT, parse_places
+    from engine.evaluation.evaluate import EvalConfig, evaluate, is_pack
+
+    sampling = sampler_config(args)
+    # The pack's graphs and sampler, as the player runs them on a CPU; a checkpoint in PyTorch.
+    source, sampling = (pack_eval_config if is_pack(args.world) else checkpoint_eval_config)(args, sampling)
     maps = args.maps or HELD_OUT.get(source, "")
     parse_places(source, maps)            # an unknown source or place: one error line before any recording
-    config = EvalConfig(world=args.world, source=source, maps=maps,
-                        windows_per_map=args.windows_per_map,
-                        horizon=args.horizon, steps=args.steps or steps, sampler=args.sampler or sampler,
-                        guidance_scale=guidance if args.guidance is None else args.guidance,
-                        long_rollout=args.long, long_prompts=args.long_prompts,
+    config = EvalConfig(world=args.world, source=source, maps=maps, windows_per_map=args.windows_per_map,
+                        horizon=args.horizon, sampling=sampling, long_rollout=args.long, long_prompts=args.long_prompts,
                         guidance_sweep=[float(x) for x in args.sweep.split(",") if x],
-                        autoencoder=args.autoencoder or "", precision=args.precision, seed=args.seed, out=args.out,
-                        sink_frames=args.sink_frames)
-    if meta is not None:
-        config.sigma_max = default_sigma_max(meta) if args.sigma_max is None else args.sigma_max
-        config.prior_sigma = args.prior_sigma
-        config.context_sigma = default_context_sigma(meta) if args.context_sigma is None else args.context_sigma
-        diffusion = from_dict(DiffusionConfig, meta["config"]["diffusion"])
-        try:                              # before minutes of recording the probe windows, not after
-            sampling_sigma_max(diffusion, config.sigma_max)
-            sampling_prior_sigma(diffusion, config.prior_sigma)
-            sampling_context_sigma(diffusion, config.context_sigma)
-        except ValueError as error:
-            raise DreamwalkError(str(error)) from error
+                        autoencoder=args.autoencoder or "", precision=args.precision, seed=args.seed, out=args.out)
     report = evaluate(config)
     print("\n".join(evaluation_lines(report)))
     print(f"wrote {config.out}/eval.json, strips.png, psnr_vs_horizon.png")
@@ -191,14 +248,13 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from engine.export.export import export_world
+    from engine.export.export import ExportConfig, export_world
 
-    metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
-    result = export_world(args.checkpoint, args.out, name=args.name, description=args.description,
-                          license=args.license, sampler=args.sampler, steps=args.steps,
-                          guidance_scale=args.guidance, metrics=metrics, sigma_max=args.sigma_max,
-                          fp16=args.fp16, autoencoder=args.autoencoder, prior_sigma=args.prior_sigma,
-                          context_sigma=args.context_sigma, int8=args.int8)
+    metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
+    config = ExportConfig(args.checkpoint, args.out, name=args.name, description=args.description,
+                          license=args.license, sampling=sampler_config(args), metrics=metrics,
+                          autoencoder=args.autoencoder or "", fp16=args.fp16, int8=args.int8)
+    result = export_world(config)
     print(f"wrote {result['out']} ({result['bytes'] / 2**20:.1f} MiB); ONNX vs PyTorch over a rollout: "
           f"max |latent difference| {result['parity_max_abs_difference']:.1e}"
           + "".join(f", {name} {result[f'{name}_max_abs_difference']:.1e}" for name in ("fp16", "int8")
@@ -255,18 +311,34 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from engine.runtime.bench import bench
+def bench_config(args: argparse.Namespace) -> "BenchConfig":
+    from engine.runtime.bench import BenchConfig
 
-    steps = [int(x) for x in args.steps.split(",")] if args.steps else [None]
     choices = {"auto": None, "on": True, "off": False}
     unknown = [x for x in args.io_binding.split(",") if x not in choices]
     if unknown:
         raise DreamwalkError(f"--io-binding takes a comma list of auto, on and off, not {unknown[0]!r}")
-    bindings = tuple(choices[x] for x in args.io_binding.split(","))
-    results = bench(args.pack, args.device.split(","), steps, args.frames, tuple(args.precision.split(",")),
-                    bindings)
-    for row in results:
+    try:
+        steps = [int(x) for x in args.steps.split(",")] if args.steps else [None]
+    except ValueError:
+        raise DreamwalkError(f"--steps takes a comma list of step counts, not {args.steps!r}") from None
+    return BenchConfig(args.pack, args.device.split(","), steps, args.frames, args.precision.split(","),
+                       [choices[x] for x in args.io_binding.split(",")], args.rounds)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from engine.runtime.bench import run_bench
+
+    if args.check:
+        from engine.runtime.check import check_device
+
+        if not args.json:
+            raise DreamwalkError("--check writes its report as it goes: give --json OUT.json")
+        return check_device(args.pack or str(Path(__file__).resolve().parents[1] / "assets" / "worlds" / "doom.dwpack"),
+                            Path(args.json), args.device if args.device != "auto" else "cuda", args.frames)
+    config = bench_config(args)
+    results = run_bench(config)
+    for row in results if config.rounds <= 1 else []:
         print(f"{row['provider']:<22} {row['precision']:<4} {'bound' if row['io_binding'] else 'host ':<5} "
               f"{row['sampler']} x{row['steps']:<2} "
               f"({row['network_evaluations_per_frame']:>2} "
@@ -274,6 +346,46 @@ def _bench(args: argparse.Namespace) -> int:
               f"{row['fps']:6.1f} frames/s; first frame {row['first_frame_s']:.2f} s after open")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+def _pack_int8(args: argparse.Namespace) -> int:
+    from engine.export.int8 import add_int8
+
+    difference = add_int8(args.pack, args.out)
+    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 2**20:.1f} MiB): int8 dynamics beside fp32, "
+          f"max |latent difference| over the rollout {difference:.1e}")
+    return 0
+
+
+def _pack_card(args: argparse.Namespace) -> int:
+    from engine.export.card import write_model_card
+
+    for path in (args.pack, args.eval, args.bench, args.prompts, args.notes):
+        if not Path(path).is_file():
+            raise DreamwalkError(f"no file at {path}")
+    write_model_card(argparse.Namespace(**{**vars(args), **{key: Path(getattr(args, key)) for key in (
+        "pack", "eval", "bench", "prompts", "notes", "out")}}))
+    return 0
+
+
+def _average(args: argparse.Namespace) -> int:
+    from engine.training.average import average_checkpoints
+
+    try:
+        weights = [float(w) for w in args.weights.split(",")]
+    except ValueError:
+        raise DreamwalkError(f"--weights takes a comma list of numbers in [0, 1], not {args.weights!r}") from None
+    for path in average_checkpoints(args.first, args.second, weights, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _data_prompts(args: argparse.Namespace) -> int:
+    from engine.data.prompts import render_prompts
+
+    captions = render_prompts(Path(args.out), frames=args.frames)
+    print(f"wrote {len(captions)} prompts and captions.json into {args.out}")
     return 0
 
 
@@ -291,11 +403,7 @@ def count(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
-                                     "train, distill, export and evaluate world models.")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
+def add_collect(commands: Any) -> None:
     collect = commands.add_parser("collect", help="record a policy playing a simulator into episode shards",
                                   description="Record gameplay into episode shards. Ctrl-C keeps every "
                                   "finished shard; the same command continues.")
@@ -310,64 +418,76 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--quiet", action="store_true", help="no progress bar")
     collect.set_defaults(run=_collect)
 
+
+def add_training(commands: Any) -> None:
     train = commands.add_parser("train", help="train the autoencoder or the dynamics model (resumes from --out)",
                                 description="Train a stage from a preset; --set overrides any config field "
                                 "(e.g. --set train.steps=2000). Ctrl-C saves; the same command resumes.")
     train.add_argument("stage", choices=["autoencoder", "dynamics", "decoder"],
                        help="decoder: sharpen an autoencoder's decoder (GAN), its encoder frozen")
-    train.add_argument("--preset", default="default", help="tiny (seconds, for tests), default (2-core CPU) or gpu")
     train.add_argument("--data", help="folder of episode shards (same as --set data=...)")
-    train.add_argument("--out", help="run folder (same as --set train.out=...)")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.set_defaults(run=_train)
+    distill = commands.add_parser("distill", help="distil a trained world model into a one-step student",
+                                  description="Train a one-step student from a dynamics checkpoint, guidance "
+                                  "folded in. Ctrl-C saves; the same command resumes.")
+    distill.set_defaults(stage="distill")
+    distill.add_argument("teacher", help="the teacher's dynamics.safetensors")
+    for stage in (train, distill):
+        stage.add_argument("--preset", default="default", help="tiny (seconds, for tests), default (2-core CPU) "
+                           "or gpu")
+        stage.add_argument("--out", help="run folder (same as --set train.out=...)")
+        stage.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+        stage.add_argument("--quiet", action="store_true", help="no progress bar")
+        stage.set_defaults(run=_train)
+    average = commands.add_parser("average", help="blend two checkpoints of one network in weight space "
+                                  "(two decoders of one autoencoder, or two students)")
+    average.add_argument("first", help="the checkpoint at weight 0")
+    average.add_argument("second", help="one of the same network at weight 1 (its metadata is kept)")
+    average.add_argument("--weights", default="0.5", help="weights of the second, comma-separated, each in [0, 1]")
+    average.add_argument("--out", required=True, help="folder for soup-NNN/<the second's file name>")
+    average.set_defaults(run=_average)
 
-    evaluation = commands.add_parser("eval", help="measure a world model against the simulator on held-out maps")
-    evaluation.add_argument("world", help="dynamics checkpoint (dynamics.safetensors), or a world pack to measure "
-                            "its ONNX graphs as the player runs them on a CPU")
+
+def add_eval(commands: Any) -> None:
+    evaluation = commands.add_parser("eval", help="measure a world model against the simulator on held-out maps; "
+                                     "compare reports (--paired, --pooled); roll out from pictures (--prompts)")
+    evaluation.add_argument("world", nargs="?", help="dynamics checkpoint (dynamics.safetensors), or a world pack "
+                            "to measure its ONNX graphs as the player runs them on a CPU")
     evaluation.add_argument("--source", help="vizdoom or miniworld (default: the one the model was trained on)")
     evaluation.add_argument("--maps", help="held-out maps or environments (default: MAP21-MAP24 for vizdoom; "
                             "Maze,FourRooms,ThreeRooms,TMaze for miniworld, on seeds no collection uses)")
     evaluation.add_argument("--windows-per-map", type=int, default=4)
     evaluation.add_argument("--horizon", type=int, default=64)
-    evaluation.add_argument("--steps", type=int, help="sampler steps per frame; default 4 (teacher), 1 (student)")
-    evaluation.add_argument("--sampler", choices=["heun", "euler"], help="default: heun (teacher), euler (student)")
-    evaluation.add_argument("--guidance", type=float, help="action guidance scale (default 1, a pack's own)")
+    add_sampler_flags(evaluation)
     evaluation.add_argument("--sweep", default="1,1.5,2,3", help="guidance scales to compare ('' for none)")
     evaluation.add_argument("--long", type=int, default=1000, help="frames of the long rollouts (0 to skip)")
     evaluation.add_argument("--long-prompts", type=count, default=0,
                             help="long rollouts, from each map's first window in turn (default: one per map)")
-    evaluation.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
-    evaluation.add_argument("--prior-sigma", type=positive_float, help="a teacher starts sampling from its own guess at this "
-                        "level, so the action moves the view (truncated sampling alone keeps the last frame)")
-    evaluation.add_argument("--context-sigma", type=float, help="noise level dreamed frames enter the context at "
-                        "(default: the trained level; higher trusts them less)")
     evaluation.add_argument("--autoencoder", help="a sharpened decoder of the same encoder ('dreamwalk train decoder')")
     evaluation.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
                             help="a world pack's graphs (default auto: int8 dynamics where the pack has it)")
-    evaluation.add_argument("--sink-frames", type=count, default=0, help="a world pack's context keeps its first "
-                            "frames (the prompt) once full (default 0: the window slides over them)")
     evaluation.add_argument("--seed", type=int, default=0)
     evaluation.add_argument("--out", default="runs/eval", help="folder for eval.json and the plots")
     evaluation.add_argument("--embed", action="store_true", help="make the report a zip world pack's metrics "
                             "(what the launcher and 'dreamwalk info' show)")
+    evaluation.add_argument("--prompts", metavar="FOLDER", help="instead: roll the pack out from every picture "
+                            "in FOLDER (captions.json names them), e.g. assets/prompts")
+    evaluation.add_argument("--frames", type=int, default=300, help="with --prompts: frames per rollout")
+    evaluation.add_argument("--paired", nargs=2, metavar=("FIRST", "SECOND"), help="instead: two reports of the "
+                            "same windows compared window by window (second minus first, ± standard error)")
+    evaluation.add_argument("--pooled", nargs="+", metavar="REPORT", help="instead: one world's reports pooled")
+    evaluation.add_argument("--json", help="with --paired or --pooled: also write the result here")
     evaluation.set_defaults(run=_eval)
 
+
+def add_export(commands: Any) -> None:
     export = commands.add_parser("export", help="turn a dynamics checkpoint into a world pack (ONNX graphs)")
     export.add_argument("checkpoint", help="dynamics.safetensors")
     export.add_argument("--out", required=True, help="NAME.dwpack")
     export.add_argument("--name", default="")
     export.add_argument("--description", default="")
     export.add_argument("--license", default="")
-    export.add_argument("--sampler", choices=["heun", "euler"], help="default: heun (teacher), euler (student)")
-    export.add_argument("--steps", type=int, help="sampler steps per frame; default 4 (teacher), 1 (student)")
-    export.add_argument("--guidance", type=float, help="action guidance scale; default 1 (a student has it built in)")
+    add_sampler_flags(export)
     export.add_argument("--metrics", help="eval.json from 'dreamwalk eval' to carry in the manifest")
-    export.add_argument("--sigma-max", type=float, help="noise level sampling starts from (default: trained)")
-    export.add_argument("--prior-sigma", type=positive_float, help="a teacher starts sampling from its own guess at this "
-                        "level, so the action moves the view (truncated sampling alone keeps the last frame)")
-    export.add_argument("--context-sigma", type=float, help="noise level dreamed frames enter the context at "
-                        "(default: the trained level; higher trusts them less)")
     export.add_argument("--fp16", action="store_true", help="also write fp16 graphs (used on GPU providers)")
     export.add_argument("--int8", action="store_true", help="also write an int8 dynamics graph (used on CPUs: "
                         "faster where the CPU lacks AVX512)")
@@ -380,17 +500,22 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument("--out", required=True, help="folder for dynamics.safetensors and autoencoder.safetensors")
     recover.set_defaults(run=_recover)
 
-    benchmark = commands.add_parser("bench", help="frame time and frames/s of a world pack on this machine")
-    benchmark.add_argument("pack")
-    benchmark.add_argument("--device", default="auto", help="comma list: auto, cpu, cuda, ...")
-    benchmark.add_argument("--steps", default="", help="comma list of sampler step counts (default: the pack's)")
-    benchmark.add_argument("--frames", type=int, default=300)
-    benchmark.add_argument("--precision", default="auto", help="comma list: auto, fp32, fp16, int8 (default: "
-                           "auto, what play picks: int8 on CPUs and fp16 on GPUs where the pack has them)")
-    benchmark.add_argument("--io-binding", default="auto", help="comma list: auto, on, off (the key/value cache "
-                           "kept in device memory; auto: on CUDA)")
-    benchmark.add_argument("--json", help="also write the results here")
-    benchmark.set_defaults(run=_bench)
+    pack = commands.add_parser("pack", help="work on an existing world pack").add_subparsers(
+        dest="pack_command", metavar="ACTION", required=True)
+    int8 = pack.add_parser("int8", help="add an int8 dynamics graph (checked against the fp32 one) to a pack")
+    int8.add_argument("pack")
+    int8.add_argument("--out", required=True, help="the new pack file (NAME.dwpack)")
+    int8.set_defaults(run=_pack_int8)
+    card = pack.add_parser("card", help="write a pack's model card from its measured numbers")
+    card.add_argument("pack")
+    card.add_argument("--eval", required=True, help="the pack's 'dreamwalk eval' report (eval.json)")
+    card.add_argument("--bench", required=True, help="'dreamwalk bench --json' of the pack")
+    card.add_argument("--prompts", required=True, help="'dreamwalk eval PACK --prompts' report (prompt_rollouts.json)")
+    card.add_argument("--notes", required=True, help="the card's prose (Markdown)")
+    card.add_argument("--out", required=True, help="the card (Markdown)")
+    card.add_argument("--figures", help="folder of strips.png, long_rollout.png, prompt_rollouts.png, relative to --out")
+    card.add_argument("--embed", action="store_true", help="also put the card into the (zip) pack")
+    card.set_defaults(run=_pack_card)
 
     info = commands.add_parser("info", help="show a world pack's manifest (after verifying the pack)")
     info.add_argument("pack")
@@ -398,17 +523,27 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--card", action="store_true", help="print the pack's model card")
     info.set_defaults(run=_info)
 
-    distill = commands.add_parser("distill", help="distil a trained world model into a one-step student",
-                                  description="Train a one-step student from a dynamics checkpoint, guidance "
-                                  "folded in. Ctrl-C saves; the same command resumes.")
-    distill.set_defaults(stage="distill", run=_train)
-    distill.add_argument("teacher", help="the teacher's dynamics.safetensors")
-    distill.add_argument("--preset", default="default", help="tiny (seconds, for tests), default (2-core CPU) or gpu")
-    distill.add_argument("--out", help="run folder (same as --set train.out=...)")
-    distill.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
-    distill.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    data = commands.add_parser("data", help="inspect recorded data").add_subparsers(
+def add_bench(commands: Any) -> None:
+    benchmark = commands.add_parser("bench", help="frame time and frames/s of a world pack on this machine")
+    benchmark.add_argument("pack", nargs="?", help="world pack (default: the bundled world)")
+    benchmark.add_argument("--device", default="auto", help="comma list: auto, cpu, cuda, ...")
+    benchmark.add_argument("--steps", default="", help="comma list of sampler step counts (default: the pack's)")
+    benchmark.add_argument("--frames", type=int, default=300)
+    benchmark.add_argument("--precision", default="auto", help="comma list: auto, fp32, fp16, int8 (default: "
+                           "auto, what play picks: int8 on CPUs and fp16 on GPUs where the pack has them)")
+    benchmark.add_argument("--io-binding", default="auto", help="comma list: auto, on, off (the key/value cache "
+                           "kept in device memory; auto: on CUDA)")
+    benchmark.add_argument("--rounds", type=int, default=1, help="above 1: the settings take turns, round after "
+                           "round, so the CPU's drift falls on all of them (each round opens the world anew)")
+    benchmark.add_argument("--check", action="store_true", help="instead: check the runtime on --device (cuda; cpu "
+                           "to try it): latents against the CPU's, replay after restore, flat memory, frame times")
+    benchmark.add_argument("--json", help="also write the results here")
+    benchmark.set_defaults(run=_bench)
+
+
+def add_data(commands: Any) -> None:
+    data = commands.add_parser("data", help="inspect recorded data; render the bundled prompts").add_subparsers(
         dest="data_command", metavar="ACTION", required=True)
     data_info = data.add_parser("info", help="frames, episodes, maps and action statistics of a folder")
     data_info.add_argument("folder")
@@ -421,6 +556,19 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--frames", type=int, help="frames on the sheet (48) or in the clip (600)")
     preview.add_argument("--episode", type=int, default=0, help="which episode the clip shows")
     preview.set_defaults(run=_data_preview)
+    prompts = data.add_parser("prompts", help="render the bundled prompt pictures (training maps only) and "
+                              "their captions.json")
+    prompts.add_argument("--out", default="assets/prompts")
+    prompts.add_argument("--frames", type=int, default=240, help="frames each walk explores before a view is chosen")
+    prompts.set_defaults(run=_data_prompts)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
+                                     "train, distill, export and evaluate world models.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (add_collect, add_training, add_eval, add_export, add_bench, add_data):
+        add(commands)
     return parser
 
 

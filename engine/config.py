@@ -10,6 +10,10 @@ from typing import Any
 from engine.errors import DreamwalkError
 
 
+# The last version that trained, exported and played the retired settings (model warps, context sinks).
+LAST_WITH_RETIRED = "0.1"
+
+
 class ConfigError(DreamwalkError):
     """A preset or --set override that does not fit the config."""
 
@@ -19,9 +23,17 @@ def to_dict(config: Any) -> dict[str, Any]:
 
 
 def from_dict(cls: type, values: dict[str, Any]) -> Any:
-    """Rebuild a (nested) dataclass from ``to_dict`` output; unknown keys are an error."""
+    """Rebuild a (nested) dataclass from ``to_dict`` output; unknown keys are an error. A setting an earlier
+    version had (the class's ``RETIRED``: name -> its "off" value) is dropped while it is off and refused in
+    one line when it is on, naming the version that can read it."""
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
+    retired = getattr(cls, "RETIRED", {})
+    for name in set(values) & set(retired):
+        if values[name] not in (retired[name], None, False, 0):
+            raise ConfigError(f"{cls.__name__}.{name}={values[name]!r} is a setting this version of Dreamwalk no "
+                              f"longer has; Dreamwalk {LAST_WITH_RETIRED} reads it")
+    values = {name: value for name, value in values.items() if name not in retired}
     unknown = set(values) - names
     if unknown:
         raise ConfigError(f"unknown {cls.__name__} field(s): {', '.join(sorted(unknown))}")

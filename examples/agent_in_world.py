@@ -9,14 +9,12 @@ here sees only the frames (no pose, no depth).
 from __future__ import annotations
 
 import argparse
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.actions import BUTTON_KEYS  # noqa: E402
 from engine.data.policies import make_policy  # noqa: E402

@@ -234,8 +234,6 @@ def test_eval_of_a_world_pack_refuses_checkpoint_sampler_options(tiny_pack, tmp_
     assert result.returncode == 1 and "no int8 graphs (export it with --int8)" in one_error_line(result)
     result = dreamwalk("eval", tmp_path / "missing.safetensors", "--precision", "int8", "--out", tmp_path / "x")
     assert result.returncode == 1 and "--precision: for world packs" in one_error_line(result)
-    result = dreamwalk("eval", tmp_path / "missing.safetensors", "--sink-frames", "1", "--out", tmp_path / "x")
-    assert result.returncode == 1 and "--sink-frames: for world packs" in one_error_line(result)
     assert not (tmp_path / "x").exists()
 
 

@@ -151,9 +151,7 @@ def test_horizontal_shift_reads_the_direction_content_moves():
 
 
 def test_pooled_evaluations_weigh_each_report_by_its_windows():
-    from conftest import load_script
-
-    pooled_eval = load_script("benchmarks/pooled_eval.py")
+    from engine.evaluation import compare as pooled_eval
     a = {"windows": 16, "autoregressive": {"psnr": {"16": 18.0}, "dtpsnr": {"16": 1.0}},
          "copy_prompt_psnr": {"16": 17.0}}
     b = {"windows": 48, "autoregressive": {"psnr": {"16": 20.0}, "dtpsnr": {"16": 0.0}},
@@ -172,9 +170,7 @@ def test_pooled_evaluations_weigh_each_report_by_its_windows():
 
 
 def test_paired_comparison_cancels_how_hard_each_window_is():
-    from conftest import load_script
-
-    paired_eval = load_script("benchmarks/paired_eval.py")
+    from engine.evaluation import compare as paired_eval
     hardness = [14.0, 18.0, 22.0, 26.0]                   # windows differ by 12 dB; the worlds by 0.5 +- 0.1
     first = {"per_window": {"psnr": {"16": hardness}, "copy": {"16": [13.0, 17.0, 21.0, 25.0]},
                             "dtpsnr": {"16": [0.0, 0.0, 0.0, 0.0]}}}
@@ -187,7 +183,7 @@ def test_paired_comparison_cancels_how_hard_each_window_is():
     other = {"per_window": {**second["per_window"], "copy": {"16": [13.0, 17.0, 21.0, 20.0]}}}
     with pytest.raises(ValueError, match="different windows"):
         paired_eval.paired(first, other)
-    with pytest.raises(ValueError, match="per-window values"):
+    with pytest.raises(ValueError, match="per_window"):
         paired_eval.paired(first, {"windows": 4})
 
 
@@ -367,9 +363,7 @@ def test_probe_windows_replay_other_actions_from_the_same_start():
 
 
 def test_model_card_adds_the_turned_prompt_where_the_report_has_it():
-    from conftest import load_script
-
-    card = load_script("scripts/model_card.py")
+    from engine.export import card
     report = {"autoregressive": {"psnr": {"16": 18.0}, "dtpsnr": {"16": 0.5}, "sharpness_ratio": {"16": 0.8},
                                  "stderr": {"vs_copy": {"16": 0.3}, "dtpsnr": {"16": 0.2}, "vs_rotated": {"16": 0.25}}},
               "copy_prompt_psnr": {"16": 17.0}, "maps": ["MAP21"], "windows": 64, "source": "vizdoom",
@@ -382,3 +376,39 @@ def test_model_card_adds_the_turned_prompt_where_the_report_has_it():
     new = card.evaluation_section(report)
     assert "| 16 | 18.00 | 17.00 | +1.00 ± 0.30 | 18.50 | -0.50 ± 0.25 | +0.50 ± 0.20 | 0.80 |" in new
     assert "turned prompt (dB) | vs turned" in new
+
+
+def test_eval_compares_reports_paired_and_pooled_from_the_command_line(tmp_path):
+    """dreamwalk eval --paired / --pooled: the comparison's lines and JSON; a report of other windows or a
+    file that is not a report is one error line and exit 1."""
+    import json
+    import subprocess
+    import sys
+
+    first = {"windows": 2, "autoregressive": {"psnr": {"16": 18.0}, "dtpsnr": {"16": 0.5}},
+             "copy_prompt_psnr": {"16": 17.0},
+             "per_window": {"psnr": {"16": [17.0, 19.0]}, "copy": {"16": [16.0, 18.0]}, "dtpsnr": {"16": [0.4, 0.6]}}}
+    second = json.loads(json.dumps(first))
+    second["per_window"]["psnr"]["16"] = [17.5, 19.3]
+    paths = []
+    for name, report in (("a", first), ("b", second)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(report))
+
+    def dreamwalk(*arguments):
+        return subprocess.run([sys.executable, "-m", "engine.cli", "eval", *map(str, arguments)],
+                              capture_output=True, text=True)
+
+    paired = dreamwalk("--paired", *paths, "--json", tmp_path / "paired.json")
+    assert paired.returncode == 0, paired.stderr
+    assert "PSNR (and so PSNR over copy): 16: +0.40 ± 0.10 dB" in paired.stdout
+    assert json.loads((tmp_path / "paired.json").read_text())["psnr"]["16"] == [pytest.approx(0.4), pytest.approx(0.1)]
+    pooled = dreamwalk("--pooled", *paths)
+    assert pooled.returncode == 0 and "PSNR@16 18.00" in pooled.stdout and "windows 4.00" in pooled.stdout
+    second["per_window"]["copy"]["16"] = [1.0, 2.0]
+    paths[1].write_text(json.dumps(second))
+    other = dreamwalk("--paired", *paths)
+    assert other.returncode == 1 and other.stderr.strip().startswith("dreamwalk: error: the reports measured different")
+    paths[1].write_text("not json")
+    broken = dreamwalk("--paired", *paths)
+    assert broken.returncode == 1 and len(broken.stderr.strip().splitlines()) == 1

@@ -124,3 +124,23 @@ def test_unusual_prompt_images_open_in_the_launcher(launcher, tmp_path, kind):
     path = prompt_image(tmp_path, kind)
     window.choose_prompt(str(path))
     assert window.prompt == str(path) and not window.preview.pixmap().isNull()
+
+
+def test_choosing_a_world_reads_its_manifest_without_unpacking_it(launcher, tiny_pack, monkeypatch):
+    """The launcher shows a pack from its manifest alone, on the UI thread, without extracting or hashing the
+    graphs (the player verifies them when it opens the world); an unreadable pack is a message."""
+    import engine.pack.format as pack_format
+
+    window, _ = launcher
+
+    def no_extraction(*args, **kwargs):
+        raise AssertionError("the launcher extracted a pack to show it")
+
+    monkeypatch.setattr(pack_format, "_extract", no_extraction)
+    monkeypatch.setattr(pack_format, "sha256", no_extraction)
+    window.choose_world(tiny_pack)
+    assert window.world == tiny_pack and "<b>tiny</b>" in window.details.text()
+    broken = tiny_pack.parent / "not-a-pack.dwpack"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    window.choose_world(broken)
+    assert window.world is None and window.details.text().startswith("This world cannot be used: not-a-pack.dwpack")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_tensor, tensor_to_frames
-from engine.models.denoiser import ActionWarp, Denoiser, DiffusionConfig
+from engine.models.denoiser import Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer, block_causal_mask
 from engine.models.rollout import LatentRollout
 from engine.models.sampling import (evaluations_per_frame, guided, karras_sigmas, prior_start, sample_euler,
@@ -165,45 +165,6 @@ def test_classifier_free_guidance_formula():
     torch.testing.assert_close(guided(conditional, unconditional, 3.0)(x, 1.0), torch.full((3,), 3.0))
 
 
-def test_action_warp_is_the_identity_until_it_learns_a_turn():
-    warp = ActionWarp(action_dim=12)
-    latent = torch.randn(2, 3, 4, 6, 8)                      # (B, T, C, h, w)
-    turn = torch.zeros(2, 3, 12)
-    turn[..., 10] = 1.0                                       # the encoded turn slot
-    torch.testing.assert_close(warp(latent, turn), latent)   # zero weights: identity for every action
-    # Fit the warp to frames that are the previous frame moved one latent column left for a full turn.
-    column = torch.arange(8.0).expand(6, 8)
-    frames = torch.stack([torch.sin(column * 0.7 + row) for row in torch.arange(6.0)]).mean(0)
-    before = frames.expand(16, 4, 6, 8).clone()
-    after = torch.roll(before, -1, dims=-1)
-    actions = torch.zeros(16, 12)
-    actions[:, 10] = 1.0
-    optimizer = torch.optim.Adam(warp.parameters(), lr=0.05)
-    first = None
-    for _ in range(150):
-        loss = (warp(before, actions)[..., 1:-1] - after[..., 1:-1]).pow(2).mean()   # edges wrap in roll
-        first = first if first is not None else loss.item()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    assert loss.item() < 0.05 * first
-    shift_x = warp.linear.weight[0, 10].item()               # in grid units: 2 / width per column
-    assert shift_x == pytest.approx(2 / 8, abs=0.03)
-    torch.testing.assert_close(warp(before, torch.zeros(16, 12)), before)   # the null action still copies
-
-
-def test_a_warping_denoiser_trains_and_rolls_out():
-    torch.manual_seed(0)
-    denoiser = Denoiser(DynamicsTransformer(TINY), DiffusionConfig(warp=True))
-    latents, actions = torch.randn(3, 5, 4, 2, 3), torch.randn(3, 4, 12)
-    loss, _ = denoiser(latents, actions)
-    loss.backward()
-    assert denoiser.warp.linear.weight.grad.abs().sum() > 0   # the warp is fit to the next frames
-    rollout = LatentRollout(denoiser.eval(), steps=2)
-    rollout.prime(latents[:, 0])
-    assert rollout.step(actions[:, 0]).shape == (3, 4, 2, 3)
-
-
 def test_truncated_sampling_starts_nearer_the_last_frame():
     from engine.models.rollout import sampling_sigma_max
 
@@ -281,23 +242,17 @@ def test_dreamed_frames_enter_the_context_at_the_level_asked():
     assert (frames[None] - frames[0.3]).abs().mean() > 1e-5          # same seed: only the level differs
 
 
-def test_rotation_warp_turns_a_latent_as_the_pinhole_geometry_does():
-    """RotationWarp (torch, exported as the pack's warp graph) matches engine.geometry.rotate_view on the
-    latent grid; it has no weights, and a null action leaves the latent as it was."""
-    from engine.actions import KEYS
-    from engine.geometry import rotate_view
-    from engine.models.denoiser import RotationWarp
 
-    warp = RotationWarp(turn_range=15.0, look_range=5.0)
-    assert not list(warp.parameters())
-    latent = torch.randn(2, 3, 16, 6, 8)                      # (batch, frames, C, h, w)
-    action = torch.zeros(2, 3, 12)
-    turn, look = KEYS.index("turn"), KEYS.index("look")
-    action[0, :, turn], action[1, :, look], action[1, 2, turn] = 0.6, -1.0, -0.3
-    turned = warp(latent, action)
-    flat = latent.reshape(6, 16, 6, 8).numpy().transpose(0, 2, 3, 1)
-    degrees = action.reshape(6, 12).numpy()
-    expected = rotate_view(flat, degrees[:, turn] * 15.0, degrees[:, look] * 5.0)
-    assert np.abs(turned.reshape(6, 16, 6, 8).numpy() - expected.transpose(0, 3, 1, 2)).max() < 1e-5
-    assert (turned[0] - latent[0]).abs().max() > 0.1
-    assert torch.allclose(warp(latent, torch.zeros(2, 3, 12)), latent, atol=1e-5)
+
+def test_settings_of_earlier_versions_are_dropped_while_off_and_refused_when_on():
+    """A checkpoint or pack config naming a retired setting loads while the setting is off; on, it gets one
+    line naming the version that reads it."""
+    from engine.config import ConfigError, from_dict
+
+    config = from_dict(DiffusionConfig, {"sigma_data": 0.9, "warp": False, "rotation_turn_range": None})
+    assert config.sigma_data == 0.9 and not hasattr(config, "warp")
+    with pytest.raises(ConfigError, match=r"^DiffusionConfig.warp=True is a setting this version of Dreamwalk no "
+                                          r"longer has; Dreamwalk 0.1 reads it$"):
+        from_dict(DiffusionConfig, {"warp": True})
+    with pytest.raises(ConfigError, match="unknown DiffusionConfig field"):
+        from_dict(DiffusionConfig, {"wrap": False})

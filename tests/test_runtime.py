@@ -340,13 +340,14 @@ def test_fp16_and_int8_graphs_beside_the_fp32_ones(world_run, tiny_pack, tmp_pat
     """--fp16 adds half-precision graphs (GPUs pick them), --int8 an int8 dynamics graph (CPUs pick it);
     either is checked against PyTorch over a rollout, and fp32 stays available."""
     from engine.errors import DreamwalkError
-    from engine.export.export import export_world
+    from engine.export.export import ExportConfig, export_world
+    from engine.models.sampling import SamplerConfig
     from engine.pack import open_pack
     from engine.runtime.session import choose_precision
     import onnx
 
     pack = tmp_path / "variants.dwpack"
-    result = export_world(world_run / "dynamics.safetensors", pack, parity_frames=8, fp16=True, int8=True)
+    result = export_world(ExportConfig(str(world_run / "dynamics.safetensors"), str(pack), parity_frames=8, fp16=True, int8=True))
     assert result["fp16_max_abs_difference"] < 0.1
     assert 0 < result["int8_max_abs_difference"] < 0.5            # really quantized, and not broken
     assert choose_precision("auto", "CUDAExecutionProvider", True) == "fp16"
@@ -405,40 +406,6 @@ def test_an_int8_dynamics_graph_is_added_to_a_pack_leaving_the_rest_as_it_was(ti
         assert session.precision == "int8"
         session.reset(np.zeros((48, 64, 3), np.uint8))
         assert session.step({"turn": 4.0}).shape == (24, 32, 3)
-
-
-def test_a_world_with_an_action_warp_exports_and_plays(episodes, autoencoder_run, tmp_path):
-    """diffusion.warp: the warp is fitted before training, exported as its own graph, checked by the
-    export's rollout parity, and applied by the runtime, so a turn moves the dreamed frame."""
-    from engine.export.export import export_world
-
-    run = tmp_path / "warp"
-    result = subprocess.run([sys.executable, "-m", "engine.cli", "train", "dynamics", "--preset", "tiny",
-                             "--data", str(episodes), "--out", str(run), "--set", "diffusion.warp=true",
-                             "--set", f"autoencoder={autoencoder_run / 'autoencoder.safetensors'}"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "action warp fitted" in result.stdout
-    import torch
-    from engine.training.loop import fast_bf16
-    assert ("training in fp32" in result.stdout) == (not fast_bf16(torch.device("cpu")))   # bf16 only if native
-    exported = export_world(run / "dynamics.safetensors", tmp_path / "warp.dwpack", parity_frames=6)
-    assert exported["parity_max_abs_difference"] <= 1e-3
-    pack = open_pack(tmp_path / "warp.dwpack")
-    assert "warp" in pack.manifest["graphs"] and not pack.has_fp16
-    pack.close()
-    prompt = np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], (48, 1, 3))
-    frames = {}
-    for warped in (True, False):
-        with WorldSession.open(tmp_path / "warp.dwpack", device="cpu", seed=3) as world:
-            world.reset(prompt)
-            if not warped:
-                world._rollout.warp = None                  # the same world, its warp graph left out
-            frames[warped] = [world.step({"turn": 15.0}) for _ in range(4)][-1].astype(int)
-    assert np.abs(frames[True] - frames[False]).mean() > 0.5
-    recovered = recover_world(tmp_path / "warp.dwpack", tmp_path / "recovered-warp")   # the warp graph too
-    assert_same_tensors(recovered["dynamics"], run / "dynamics.safetensors")
 
 
 def assert_same_tensors(recovered, original):
@@ -509,18 +476,19 @@ def test_a_prior_start_and_a_context_level_are_exported_checked_and_played(world
     """A teacher pack sampled from sigma 1 with a prior start (sampling.prior_start) and dreamed frames
     entering the context at another noise level: the export's parity check runs them on both sides, the
     manifest carries them, and the runtime uses them."""
-    from engine.export.export import export_world
+    from engine.export.export import ExportConfig, export_world
+    from engine.models.sampling import SamplerConfig
 
     from engine.errors import DreamwalkError
 
     pack = tmp_path / "prior.dwpack"
     with pytest.raises(DreamwalkError, match=r"prior_sigma must lie in \(0, 5\], got 50"):
-        export_world(world_run / "dynamics.safetensors", pack, sigma_max=1.0, prior_sigma=50.0)
+        export_world(ExportConfig(str(world_run / "dynamics.safetensors"), str(pack), sampling=SamplerConfig(sigma_max=1.0, prior_sigma=50.0)))
     with pytest.raises(DreamwalkError, match=r"context_sigma must lie in \[0, 5\], got -0.1"):
-        export_world(world_run / "dynamics.safetensors", pack, sigma_max=1.0, context_sigma=-0.1)
+        export_world(ExportConfig(str(world_run / "dynamics.safetensors"), str(pack), sampling=SamplerConfig(sigma_max=1.0, context_sigma=-0.1)))
     assert not pack.exists()
-    exported = export_world(world_run / "dynamics.safetensors", pack, parity_frames=6, sigma_max=1.0,
-                            prior_sigma=5.0, context_sigma=0.08)
+    exported = export_world(ExportConfig(str(world_run / "dynamics.safetensors"), str(pack), parity_frames=6,
+                                         sampling=SamplerConfig(sigma_max=1.0, prior_sigma=5.0, context_sigma=0.08)))
     assert exported["parity_max_abs_difference"] <= 1e-3
     opened = open_pack(pack)
     sampler = opened.manifest["sampler"]
@@ -563,32 +531,25 @@ def test_the_shipped_world_plays_one_pass_a_frame():
     assert frames[-1].std() > 5 and not np.array_equal(frames[-1], first)
 
 
-def test_a_sink_keeps_the_prompt_in_a_full_context(tiny_pack):
-    """With ``sink_frames=1`` the cache's first frame, the prompt's, stays once the window is full, while the
-    rest slides; without it the prompt leaves the window."""
-    from dataclasses import replace
 
-    with WorldSession.open(tiny_pack, device="cpu", seed=3) as world:
-        cache, n = world.manifest["cache"], world.manifest["cache"]["tokens_per_frame"]
-        frames = cache["shape"][3] // n
-        states = {}
-        for sink in (0, 1):
-            world.settings = replace(world.settings, sink_frames=sink)
-            rollout = world.new_rollout(seed=3)
-            rollout.prime(world.encode(np.full((24, 32, 3), 100, np.uint8)))
-            for index in range(frames + 6):
-                rollout.step(np.eye(rollout.action_dim, dtype=np.float32)[index % rollout.action_dim])
-                if index == frames - 1:
-                    prompt_keys = rollout.snapshot().keys[:, :, :, :n].copy()        # the window just filled
-            states[sink] = rollout.snapshot()
-            assert states[sink].valid.all()
-        assert np.array_equal(states[1].keys[:, :, :, :n], prompt_keys)
-        assert not np.array_equal(states[0].keys[:, :, :, :n], prompt_keys)
-        assert not np.array_equal(states[1].keys[:, :, :, n:2 * n], states[0].keys[:, :, :, n:2 * n])
-        world.settings = replace(world.settings, sink_frames=frames)
-        with pytest.raises(ValueError, match="one must slide"):
-            world.new_rollout(seed=3)
-    with pytest.raises(ValueError, match="keeps no sink"):
-        with WorldSession.open(tiny_pack, device="cpu", io_binding=True) as world:
-            world.settings = replace(world.settings, sink_frames=1)
-            world.new_rollout(seed=0)
+
+def test_a_pack_with_an_action_warp_graph_is_refused_in_one_line(tiny_pack, tmp_path):
+    """Packs of the retired action warp open (info, verification) but do not play: one line names the version
+    that plays them."""
+    import json
+    import shutil
+    import zipfile
+
+    from engine.pack import sha256
+
+    folder = tmp_path / "warp-world"
+    with zipfile.ZipFile(tiny_pack) as archive:
+        archive.extractall(folder)
+    shutil.copyfile(folder / "slide.onnx", folder / "warp.onnx")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["graphs"]["warp"] = {"file": "warp.onnx", "sha256": sha256(folder / "warp.onnx")}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    open_pack(folder).close()
+    with pytest.raises(DreamwalkError, match=r"action warp graph, which this version of Dreamwalk no longer plays; "
+                                             r"Dreamwalk 0\.1 plays it$"):
+        WorldSession.open(folder, device="cpu")

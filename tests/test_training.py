@@ -152,11 +152,12 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
     student, meta = load_world_model(tmp_path / "student" / "student.safetensors")
     assert meta["distilled"]["guidance_scale"] == 1.5 and meta["step"] == 60
-    from engine.export.export import export_world
+    from engine.export.export import ExportConfig, export_world
+    from engine.models.sampling import SamplerConfig
     from engine.pack import open_pack
 
     # The pack samples the way the student was distilled: one Euler step from sigma 1.
-    export_world(tmp_path / "student" / "student.safetensors", tmp_path / "student.dwpack", parity_frames=4)
+    export_world(ExportConfig(str(tmp_path / "student" / "student.safetensors"), str(tmp_path / "student.dwpack"), parity_frames=4))
     opened = open_pack(tmp_path / "student.dwpack")
     assert opened.manifest["sampler"]["sigma_max"] == 1.0 and opened.manifest["sampler"]["steps"] == 1
     opened.close()
@@ -191,7 +192,7 @@ def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run
     at student_sigma (the trained maximum here), and its pack samples from there. ``data`` distils on
     episodes named here (a teacher trained on another machine names a path that is not), cached in the
     student's own run folder. It distils (and then plays) with its context at the noise level asked."""
-    from engine.export.export import default_context_sigma, default_sigma_max
+    from engine.models.sampling import SamplerConfig
     from engine.training.distill import DistillConfig, DistillTask, train_student
     from engine.training.presets import preset_overrides
 
@@ -203,41 +204,17 @@ def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run
     teacher, teacher_meta = load_world_model(world_run / "dynamics.safetensors")
     task = DistillTask(config, teacher, from_dict(DynamicsTrainConfig, teacher_meta["config"]))
     assert task.sigmas[0] == pytest.approx(1.0) and task.student_sigma == pytest.approx(5.0)
-    assert task.context_sigma == 0.08 and default_context_sigma(teacher_meta) is None
+    assert task.context_sigma == 0.08 and SamplerConfig().resolve(teacher_meta, teacher.config).context_sigma == 0.05
     for key, value in (("prior_sigma", 50.0), ("context_sigma", -1.0)):
         with pytest.raises(ConfigError, match=f"{key} must lie in"):
             DistillTask(apply_overrides(copy.deepcopy(config), {key: value}), teacher,
                         from_dict(DynamicsTrainConfig, teacher_meta["config"]))
     train_student(config, quiet=True)
-    _, meta = load_world_model(tmp_path / "student" / "student.safetensors")
-    assert meta["distilled"]["prior_sigma"] == 5.0 and default_sigma_max(meta) == 5.0
-    assert default_context_sigma(meta) == 0.08
+    student, meta = load_world_model(tmp_path / "student" / "student.safetensors")
+    resolved = SamplerConfig().resolve(meta, student.config)       # what eval and export play it with
+    assert meta["distilled"]["prior_sigma"] == 5.0 and resolved.sigma_max == 5.0
+    assert resolved.context_sigma == 0.08 and (resolved.name, resolved.steps) == ("euler", 1)
     assert any((tmp_path / "student" / "latents").rglob("*.npz"))
-
-
-def test_prior_guidance_guides_the_teachers_guess_alone(world_run, episodes):
-    """``prior_guidance_scale`` changes the guidance of the prior start's guess only: equal to
-    ``guidance_scale`` it is the default, and another value gives the student another target."""
-    from engine.training.distill import DistillConfig, DistillTask
-    from engine.training.presets import preset_overrides
-
-    teacher, teacher_meta = load_world_model(world_run / "dynamics.safetensors")
-    torch.manual_seed(1)
-    with torch.no_grad():                  # a few tiny steps can leave the action without effect: give it one
-        for parameter in teacher.network.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))
-    batch = None
-    losses = {}
-    for prior_guidance in (None, 1.5, 4.0):
-        config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
-                                 preset_overrides("distill", "tiny"))
-        apply_overrides(config, {"sigma_max": 1.0, "prior_sigma": 5.0, "guidance_scale": 1.5,
-                                 "prior_guidance_scale": prior_guidance, "data": str(episodes)})
-        task = DistillTask(config, teacher, from_dict(DynamicsTrainConfig, teacher_meta["config"]))
-        batch = batch or next(task.batches())
-        torch.manual_seed(0)
-        losses[prior_guidance] = float(task.loss(task.model, batch)[0].detach())
-    assert losses[None] == losses[1.5] and losses[4.0] != losses[None]
 
 
 def test_batches_are_windows_of_one_episode_with_their_actions():
@@ -313,7 +290,7 @@ def test_self_forcing_dreams_the_last_context_frames_as_play_would(world_run):
     assert changed == [0] * (length - 2) + [1, 1, 0]
     # The first dreamed frame is the student's one step from the real frames before it.
     student, frame = forcing.model, length - 3
-    anchors = forcing.teacher.warp_anchor(latents[:, :frame + 1], actions[:, :frame + 1])
+    anchors = latents[:, :frame + 1]
     torch.manual_seed(0)
     context = student.to_diffused(latents[:, 1:frame + 1], anchors[:, :-1])
     noisy = context + forcing.context_sigma * torch.randn_like(context)
@@ -351,7 +328,7 @@ def test_still_windows_hold_a_frame_without_action_and_target_it(world_run):
         assert float(quiet[window, stop:].abs().sum()) == 0.0
     # The target of a stopped window is "nothing changed": a student that dreams exactly that has no loss on it.
     model = stills.model
-    anchors = stills.teacher.warp_anchor(held[:, :-1], quiet)
+    anchors = held[:, :-1]
     expected = model.to_diffused(held[:, -2], anchors[:, -1])
     outputs = []
     stills.student_step = lambda *args: outputs.append(expected.clone()) or expected.clone()
@@ -369,7 +346,8 @@ def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencod
     """`train decoder` changes only the decoder; a world exports with it, and an autoencoder with
     another encoder is refused (its latents would not be the model's)."""
     from engine.errors import DataError
-    from engine.export.export import export_world
+    from engine.export.export import ExportConfig, export_world
+    from engine.models.sampling import SamplerConfig
     from engine.pack import open_pack
     from engine.models.checkpoint import same_encoder
     from engine.models.checkpoint import load_autoencoder
@@ -383,8 +361,8 @@ def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencod
     assert same_encoder(before, after) and meta["decoder"]["step"] == 3
     assert any(not torch.equal(before.state_dict()[k], after.state_dict()[k]) for k in before.state_dict()
                if k.startswith("decoder."))
-    out = export_world(world_run / "dynamics.safetensors", tmp_path / "sharp.dwpack", parity_frames=3,
-                       autoencoder=tmp_path / "dec" / "autoencoder.safetensors")
+    out = export_world(ExportConfig(str(world_run / "dynamics.safetensors"), str(tmp_path / "sharp.dwpack"), parity_frames=3,
+                                    autoencoder=str(tmp_path / "dec" / "autoencoder.safetensors")))
     pack = open_pack(out["out"])
     assert pack.manifest["training"]["autoencoder"].endswith("dec/autoencoder.safetensors")
     pack.close()
@@ -392,46 +370,46 @@ def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencod
                       "--set", "train.seed=5", "--quiet")
     assert other.returncode == 0, other.stderr[-2000:]
     with pytest.raises(DataError, match="encodes frames differently"):
-        export_world(world_run / "dynamics.safetensors", tmp_path / "bad.dwpack",
-                     autoencoder=tmp_path / "other" / "autoencoder.safetensors")
+        export_world(ExportConfig(str(world_run / "dynamics.safetensors"), str(tmp_path / "bad.dwpack"),
+                                  autoencoder=str(tmp_path / "other" / "autoencoder.safetensors")))
 
 
 def test_gpu_world_script_runs_every_stage_within_its_budget(autoencoder_run, tmp_path):
-    """scripts/gpu_world.py end to end with the tiny presets: parallel collection (the random policy's
+    """recipes/gpu_world.py end to end with the tiny presets: parallel collection (the random policy's
     share included) stopped at its deadline, encoding, two teacher variants side by side, their
     students, and fp16 weights + logs + summary in OUT."""
     out, work = tmp_path / "out", tmp_path / "work"
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_world.py"), "--autoencoder",
+    result = subprocess.run([sys.executable, str(ROOT / "recipes" / "gpu_world.py"), "--autoencoder",
                              str(autoencoder_run / "autoencoder.safetensors"), "--out", str(out),
                              "--work", str(work), "--budget", "150", "--collect-seconds", "6",
                              "--frames-per-worker", "100000", "--preset", "tiny", "--random-workers", "1",
-                             "--variant", "plain", "--variant", "warp:diffusion.warp=true,diffusion.anchor_noise=0.25"],
+                             "--variant", "plain", "--variant", "noisy:diffusion.anchor_noise=0.25"],
                             capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=360)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["collect"]["frames"] > 0 and summary["collect"]["episodes"] >= 1
     assert all("-random-" in shard.name for shard in (work / "data").rglob("*.npz"))   # one worker, random
-    for name in ("plain", "warp"):
+    for name in ("plain", "noisy"):
         assert summary["teacher"][f"teacher-{name}"]["code"] == 0
         assert summary["student"][f"student-{name}"]["code"] == 0
     assert summary["seconds"] <= 150
     teacher, meta = load_world_model(out / "teacher-plain.fp16.safetensors")
-    assert meta["step"] == 3 and meta["hardware"] and meta["config"]["diffusion"]["warp"] is False
-    _, warped = load_world_model(out / "teacher-warp.fp16.safetensors")
-    assert warped["config"]["diffusion"]["warp"] is True and warped["config"]["diffusion"]["anchor_noise"] == 0.25
-    _, student_meta = load_world_model(out / "student-warp.fp16.safetensors")
+    assert meta["step"] == 3 and meta["hardware"] and meta["config"]["diffusion"]["anchor_noise"] == 0.0
+    _, noisy = load_world_model(out / "teacher-noisy.fp16.safetensors")
+    assert noisy["config"]["diffusion"]["anchor_noise"] == 0.25
+    _, student_meta = load_world_model(out / "student-noisy.fp16.safetensors")
     assert student_meta["distilled"]["teacher_steps"] == 2
     with safe_open(str(out / "student-plain.fp16.safetensors"), framework="pt") as handle:
         assert all(handle.get_tensor(name).dtype in (torch.float16, torch.bool, torch.int64)
                    for name in handle.keys())
     with tarfile.open(out / "logs.tar.gz") as archive:
-        assert {"teacher-plain.log", "teacher-warp.log", "student-plain.log"} <= set(archive.getnames())
+        assert {"teacher-plain.log", "teacher-noisy.log", "student-plain.log"} <= set(archive.getnames())
 
 
 def test_recipe_mixes_several_collections_by_links(tmp_path):
     from conftest import load_script
 
-    recipe = load_script("scripts/default_world.py")
+    recipe = load_script("recipes/default_world.py")
     for folder, name in [("explore", "a.npz"), ("explore", "b.npz"), ("random", "c.npz")]:
         (tmp_path / folder).mkdir(exist_ok=True)
         (tmp_path / folder / name).write_bytes(name.encode())
@@ -443,37 +421,39 @@ def test_recipe_mixes_several_collections_by_links(tmp_path):
     assert recipe.training_data(tmp_path, recipe.WORLDS["doom"]) == tmp_path   # one collection: itself
 
 
-def test_decoder_soup_blends_decoders_of_one_encoder_only(autoencoder_run):
-    """scripts/decoder_soup.py: the blend keeps the encoder bit for bit, moves each decoder weight along
-    the line between the two decoders, and refuses two different encoders."""
-    import torch
-
-    from conftest import load_script
+def test_average_blends_decoders_of_one_encoder_only(autoencoder_run, tmp_path):
+    """dreamwalk average of two autoencoders: the encoder stays bit for bit, each decoder weight moves along
+    the line between the two decoders; two different encoders are refused in one line, nothing written."""
     from engine.errors import DreamwalkError
-    from engine.models.checkpoint import load_autoencoder
+    from engine.models.checkpoint import save_checkpoint
+    from engine.training.average import average_checkpoints
 
-    soup = load_script("scripts/decoder_soup.py")
-    first, _ = load_autoencoder(autoencoder_run / "autoencoder.safetensors")
-    second, _ = load_autoencoder(autoencoder_run / "autoencoder.safetensors")
-    with torch.no_grad():
-        for name, value in second.named_parameters():
-            if name.startswith("decoder."):
-                value.add_(1.0)
-    blended = soup.blend(first, second, 0.25).state_dict()
-    for name, value in first.state_dict().items():
-        expected = value + 0.25 if name.startswith("decoder.") and name in dict(first.named_parameters()) else value
-        torch.testing.assert_close(blended[name], expected)
-    with torch.no_grad():
-        next(p for n, p in second.named_parameters() if not n.startswith("decoder.")).add_(1.0)
-    with pytest.raises(DreamwalkError, match="different encoders"):
-        soup.blend(first, second, 0.5)
+    first = autoencoder_run / "autoencoder.safetensors"
+    tensors, meta = load_checkpoint(first)
+    moved = {name: value + 1.0 if name.startswith("decoder.") and value.is_floating_point() else value
+             for name, value in tensors.items()}
+    second = tmp_path / "sharp" / "autoencoder.safetensors"
+    save_checkpoint(second, moved, meta)
+    [path] = average_checkpoints(first, second, [0.25], tmp_path / "soups")
+    assert path == tmp_path / "soups" / "soup-025" / "autoencoder.safetensors"
+    blended, blended_meta = load_checkpoint(path)
+    for name, value in tensors.items():
+        moves = name.startswith("decoder.") and value.is_floating_point()
+        torch.testing.assert_close(blended[name], value + 0.25 if moves else value, rtol=0, atol=1e-6)
+    assert blended_meta["soup"]["weight"] == 0.25 and blended_meta["kind"] == "autoencoder"
+    encoder = next(name for name in tensors if not name.startswith("decoder.") and tensors[name].is_floating_point())
+    save_checkpoint(second, {**moved, encoder: moved[encoder] + 1.0}, meta)
+    with pytest.raises(DreamwalkError, match="^the two autoencoders have different encoders"):
+        average_checkpoints(first, second, [0.5], tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
 
 
 def test_dynamics_soup_blends_two_students_of_one_network(world_run, tmp_path):
-    """scripts/dynamics_soup.py: each weight lies on the line between the two checkpoints, the soup keeps
+    """dreamwalk average of two students: each weight lies on the line between the two checkpoints, the soup keeps
     the second's metadata plus where it came from, loads and exports as any student; a checkpoint of
     another network, or a weight outside [0, 1], is one error line and exit 1."""
-    from engine.export.export import export_world
+    from engine.export.export import ExportConfig, export_world
+    from engine.models.sampling import SamplerConfig
     from engine.models.checkpoint import save_checkpoint
 
     first = world_run / "dynamics.safetensors"
@@ -484,23 +464,22 @@ def test_dynamics_soup_blends_two_students_of_one_network(world_run, tmp_path):
              if value.is_floating_point()}          # a fine-tuning's size of step: the soup still plays
     save_checkpoint(second, {name: value + moves[name] if name in moves else value
                              for name, value in tensors.items()}, {**meta, "step": 7})
-    script = Path(__file__).resolve().parents[1] / "scripts" / "dynamics_soup.py"
-
     def soup(*arguments):
-        return subprocess.run([sys.executable, str(script), *map(str, arguments)], capture_output=True, text=True)
+        return subprocess.run([sys.executable, "-m", "engine.cli", "average", *map(str, arguments)],
+                              capture_output=True, text=True, cwd=ROOT, env=ENV)
 
     result = soup(first, second, "--weights", "0.25,1", "--out", tmp_path / "soups")
     assert result.returncode == 0, result.stderr
-    blended, blended_meta = load_checkpoint(tmp_path / "soups" / "soup-025" / "student.safetensors")
+    blended, blended_meta = load_checkpoint(tmp_path / "soups" / "soup-025" / "second.safetensors")
     assert blended.keys() == tensors.keys()
     for name, value in tensors.items():
         torch.testing.assert_close(blended[name], value + 0.25 * moves[name] if name in moves else value)
     assert blended_meta["step"] == 7 and blended_meta["soup"] == {"first": str(first), "second": str(second),
                                                                   "weight": 0.25}
-    end, _ = load_checkpoint(tmp_path / "soups" / "soup-100" / "student.safetensors")
+    end, _ = load_checkpoint(tmp_path / "soups" / "soup-100" / "second.safetensors")
     torch.testing.assert_close(end, load_checkpoint(second)[0])
-    exported = export_world(tmp_path / "soups" / "soup-025" / "student.safetensors", tmp_path / "soup.dwpack",
-                            name="soup", license="CC0", parity_frames=4)
+    exported = export_world(ExportConfig(str(tmp_path / "soups" / "soup-025" / "second.safetensors"),
+                                         str(tmp_path / "soup.dwpack"), name="soup", license="CC0", parity_frames=4))
     assert exported["parity_max_abs_difference"] <= 1e-3
 
     other = tmp_path / "other.safetensors"
@@ -508,17 +487,17 @@ def test_dynamics_soup_blends_two_students_of_one_network(world_run, tmp_path):
     save_checkpoint(other, tensors, {**meta, "config": config})
     refused = soup(first, other, "--out", tmp_path / "refused")
     assert refused.returncode == 1 and refused.stderr.strip() == (
-        "dynamics_soup: the two checkpoints have different network configs")
+        "dreamwalk: error: the two checkpoints have different network configs")
     assert not (tmp_path / "refused").exists()
     elsewhere = tmp_path / "elsewhere.safetensors"
     save_checkpoint(elsewhere, tensors, {**meta, "autoencoder_sha": "another"})
     assert soup(first, elsewhere, "--out", tmp_path / "refused").stderr.strip() == (
-        "dynamics_soup: the two checkpoints were trained over different autoencoders")
+        "dreamwalk: error: the two checkpoints were trained over different autoencoders")
     outside = soup(first, second, "--weights", "1.5", "--out", tmp_path / "refused")
     assert outside.returncode == 1 and "weights must lie in [0, 1]" in outside.stderr
     missing = soup(first, tmp_path / "missing.safetensors", "--out", tmp_path / "refused")
     assert missing.returncode == 1 and missing.stderr.strip() == (
-        f"dynamics_soup: no checkpoint at {tmp_path / 'missing.safetensors'}")
+        f"dreamwalk: error: no checkpoint at {tmp_path / 'missing.safetensors'}")
 
 
 def test_bf16_autocast_only_where_the_hardware_computes_in_bf16():
@@ -534,71 +513,3 @@ def test_bf16_autocast_only_where_the_hardware_computes_in_bf16():
     assert not fast_bf16(torch.device("meta"))
 
 
-def test_a_rotation_student_learns_from_the_teachers_frames_with_turned_anchors(world_run, tmp_path):
-    """``rotation``: the student's anchors are the last latents turned by the action (RotationWarp), the
-    teacher's are not; the teacher's sample reaches the student as the same frame. Without any turn or look
-    in the batch the two parametrisations are the same, so the loss is too. The checkpoint says it turns its
-    anchors, and its pack carries the warp as a graph that matches PyTorch."""
-    from engine.actions import KEYS
-    from engine.export.export import export_world
-    from engine.pack import open_pack
-    from engine.models.denoiser import RotationWarp
-
-    plain, turned = distill_task(world_run, **{"train.batch_size": 4}), distill_task(
-        world_run, **{"train.batch_size": 4, "rotation": True})
-    assert plain.model.warp is None and isinstance(turned.model.warp, RotationWarp) and turned.teacher.warp is None
-    assert turned.config.diffusion.rotation_turn_range == 15.0 and plain.config.diffusion.rotation_turn_range is None
-    latents, actions = next(turned.batches())
-    axes = [KEYS.index("turn"), KEYS.index("look")]
-    still = actions.clone()
-    still[..., axes] = 0
-    losses = []
-    for task in (plain, turned):
-        torch.manual_seed(3)
-        losses.append(task.loss(task.model, (latents, still))[0].item())
-    assert losses[0] == pytest.approx(losses[1], rel=1e-4)
-    moving = actions.clone()
-    moving[..., axes[0]] = 0.6                           # 9 degrees a frame: the anchors now differ
-    for task in (plain, turned):
-        torch.manual_seed(3)
-        losses.append(task.loss(task.model, (latents, moving))[0].item())
-    assert losses[2] != pytest.approx(losses[3], rel=1e-3)
-
-    from engine.training.distill import DistillConfig, train_student
-    from engine.training.presets import preset_overrides
-
-    config = apply_overrides(DistillConfig(teacher=str(world_run / "dynamics.safetensors")),
-                             preset_overrides("distill", "tiny"))
-    apply_overrides(config, {"train.out": str(tmp_path / "student"), "train.steps": 6, "train.bf16": False,
-                             "sigma_max": 1.0, "rotation": True, "init": str(world_run / "dynamics.safetensors")})
-    train_student(config, quiet=True)
-    student, meta = load_world_model(tmp_path / "student" / "student.safetensors")
-    assert isinstance(student.warp, RotationWarp) and meta["config"]["diffusion"]["rotation_look_range"] == 5.0
-    export_world(tmp_path / "student" / "student.safetensors", tmp_path / "turned.dwpack", parity_frames=4)
-    opened = open_pack(tmp_path / "turned.dwpack")
-    assert "warp" in opened.manifest["graphs"]
-    opened.close()
-
-
-def test_runs_saved_before_the_rotation_settings_existed_still_resume():
-    """A run's saved config lacks the settings added after it was saved; each such setting defaults to
-    None ("as before"), so the run still resumes (the rotation settings of the thirteenth session once
-    defaulted to 0.0 / False / "" and locked the tenth session's teacher run out). An unset optional
-    setting still parses as its type. Any real change still refuses."""
-    from engine.config import to_dict
-    from engine.training.distill import DistillConfig
-    from engine.training.loop import _identity
-
-    for config, section, added in ((DynamicsTrainConfig(), "diffusion", ("rotation_turn_range", "rotation_look_range")),
-                                   (DistillConfig(), None, ("rotation", "init"))):
-        current = to_dict(config)
-        saved = copy.deepcopy(current)
-        for key in added:
-            del (saved[section] if section else saved)[key]
-        assert _identity(saved) == _identity(current)
-        saved["train"]["lr"] = current["train"]["lr"] * 2
-        assert _identity(saved) != _identity(current)
-    assert apply_overrides(DistillConfig(), ["rotation=false"]).rotation is False
-    assert apply_overrides(DistillConfig(), ["rotation=true"]).rotation is True
-    with pytest.raises(ConfigError, match="rotation=maybe"):
-        apply_overrides(DistillConfig(), ["rotation=maybe"])

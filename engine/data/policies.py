@@ -35,8 +35,8 @@ class Policy:
 def make_policy(name: str, seed: int = 0, turn_range: float = 15.0, look_range: float = 5.0,
                 step_size: float = 16.0, hands_off: float = 0.5) -> Policy:
     """``step_size``: pose units one walking frame covers (``Source.walk_step``), to tell a walk from a wall.
-    ``hands_off``: the share of the explore policy's stops that let go of every control (0: as before the
-    ninth session, which the evaluation keeps so that its windows stay the same)."""
+    ``hands_off``: the share of the explore policy's stops that let go of every control (0: never, as the
+    recordings of the shipped world were made, which the evaluation keeps so that its windows stay the same)."""
     from engine.errors import DataError
     if name == "explore":
         policy: Policy = ExplorePolicy(turn_range, look_range, step_size, hands_off)

@@ -43,7 +43,8 @@ from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
 from engine.geometry import turned_prompts
 from engine.models.autoencoder import frames_to_tensor, tensor_to_frames
-from engine.models.rollout import LatentRollout, sampling_context_sigma
+from engine.models.rollout import LatentRollout
+from engine.models.sampling import SamplerConfig, sampling_context_sigma
 from engine.models.checkpoint import load_world_model, world_autoencoder
 
 HORIZONS = (1, 4, 16, 64)
@@ -56,18 +57,14 @@ class EvalConfig:
     maps: str = "MAP21-MAP24"              # or MiniWorld environments (engine.data.sources.HELD_OUT)
     windows_per_map: int = 4
     horizon: int = 64
-    steps: int = 4
-    sampler: str = "heun"
-    guidance_scale: float = 1.0
-    sigma_max: float | None = None       # where sampling starts (default: the model's sigma_max)
-    prior_sigma: float | None = None     # start from the model's own guess at this level (sampling.prior_start)
-    context_sigma: float | None = None   # noise dreamed frames enter the context at (default: the trained level)
+    # A checkpoint's sampler (resolved against it by ``resolve_sampling``); a pack plays its own, and only
+    # its guidance_scale is read here.
+    sampling: SamplerConfig = field(default_factory=lambda: SamplerConfig("heun", 4, 1.0))
     guidance_sweep: list[float] = field(default_factory=lambda: [1.0, 1.5, 2.0, 3.0])
     long_rollout: int = 1000
     long_prompts: int = 0                # how many (each map's first window, then second, ...); 0: one per map
     autoencoder: str = ""                # another decoder of the same encoder (default: the model's own)
     precision: str = "auto"              # a world pack's graphs: auto (as played on a CPU), fp32 or int8
-    sink_frames: int = 0                 # a world pack's context keeps its first frames once full
     seed: int = 0
     out: str = "runs/eval"
 
@@ -116,10 +113,11 @@ class WorldModel:
 
     def describe(self, config: EvalConfig) -> dict[str, Any]:
         return {"autoencoder": config.autoencoder or self.meta["config"]["autoencoder"],
-                "sampler": {"name": config.sampler, "steps": config.steps,
-                            "sigma_max": config.sigma_max or self.denoiser.config.sigma_max,
-                            "prior_sigma": config.prior_sigma,
-                            "context_sigma": sampling_context_sigma(self.denoiser.config, config.context_sigma)},
+                "sampler": {"name": config.sampling.name, "steps": config.sampling.steps,
+                            "sigma_max": config.sampling.sigma_max or self.denoiser.config.sigma_max,
+                            "prior_sigma": config.sampling.prior_sigma,
+                            "context_sigma": sampling_context_sigma(self.denoiser.config,
+                                                                    config.sampling.context_sigma)},
                 "training": {k: self.meta[k] for k in ("step", "samples", "trained_minutes")}}
 
     @torch.no_grad()
@@ -132,27 +130,26 @@ class WorldModel:
 
     def rollout(self, config: EvalConfig, guidance: float, seed: int) -> LatentRollout:
         generator = torch.Generator().manual_seed(seed)
-        return LatentRollout(self.denoiser, config.steps, guidance, config.sampler, generator, config.sigma_max,
-                             config.prior_sigma, config.context_sigma)
+        sampling = config.sampling
+        return LatentRollout(self.denoiser, sampling.steps, guidance, sampling.name, generator, sampling.sigma_max,
+                             sampling.prior_sigma, sampling.context_sigma)
 
 
 class PackWorld:
     """A world pack as the player runs it: its ONNX graphs on ONNX Runtime's CPU provider, in ``precision``
     (auto: int8 dynamics where the pack has it), with the pack's own sampler; one cached rollout per window."""
 
-    def __init__(self, path: str | Path, precision: str = "auto", sink_frames: int = 0) -> None:
+    def __init__(self, path: str | Path, precision: str = "auto") -> None:
         from engine.runtime.session import WorldSession
 
         self.session = WorldSession.open(path, device="cpu", precision=precision)
-        self.session.settings = replace(self.session.settings, sink_frames=sink_frames)
         self.size = self.session.frame_size
 
     def describe(self, config: EvalConfig) -> dict[str, Any]:
         settings, training = self.session.settings, self.session.manifest["training"]
         return {"autoencoder": "the pack's", "precision": self.session.precision,
                 "sampler": {"name": settings.name, "steps": settings.steps, "sigma_max": settings.sigma_max,
-                            "prior_sigma": settings.prior_sigma, "context_sigma": settings.context_sigma,
-                            **({"sink_frames": settings.sink_frames} if settings.sink_frames else {})},
+                            "prior_sigma": settings.prior_sigma, "context_sigma": settings.context_sigma},
                 "training": {"step": training["steps"], "samples": training["samples"],
                              "trained_minutes": training["hours"] * 60}}
 
@@ -204,7 +201,7 @@ World = WorldModel | PackWorld
 
 def open_world(config: EvalConfig) -> World:
     if is_pack(config.world):
-        return PackWorld(config.world, config.precision, config.sink_frames)
+        return PackWorld(config.world, config.precision)
     return WorldModel(config.world, config.autoencoder)
 
 
@@ -225,7 +222,7 @@ def dream(model: World, config: EvalConfig, prompt: np.ndarray, actions: torch.T
 @torch.no_grad()
 def teacher_forced(model: World, config: EvalConfig, frames: np.ndarray, actions: torch.Tensor) -> np.ndarray:
     """Next-frame predictions (W, T, h, w, 3) with the real frames as context."""
-    rollout = model.rollout(config, config.guidance_scale, config.seed)
+    rollout = model.rollout(config, config.sampling.guidance_scale, config.seed)
     latents = torch.stack([model.encode(frames[:, t]) for t in range(frames.shape[1])], dim=1)
     rollout.prime(latents[:, 0])
     predictions = []
@@ -259,7 +256,7 @@ def long_rollout_stats(model: World, config: EvalConfig, prompt: np.ndarray, rea
     probes = [ProbePolicy(config.seed + 17 + i) for i in range(len(prompt))]
     raw = np.stack([[p.act().to_array() for _ in range(config.long_rollout)] for p in probes])
     actions = torch.from_numpy(encode(raw, ranges["turn_range"], ranges["look_range"]))
-    frames, ms = dream(model, config, prompt, actions, config.guidance_scale)
+    frames, ms = dream(model, config, prompt, actions, config.sampling.guidance_scale)
     real_contrast, real_sharpness = float(contrast(real).mean()), float(sharpness(real).mean())
     whole = frames[:, : frames.shape[1] // 50 * 50] if frames.shape[1] >= 50 else frames
     blocks = whole.reshape(len(prompt), -1, min(50, whole.shape[1]), *frames.shape[2:])   # (W, blocks, 50, h, w, 3)
@@ -279,7 +276,7 @@ def standing_still(model: World, config: EvalConfig, prompt: np.ndarray, actions
                    reconstruction: np.ndarray) -> dict[str, Any]:
     """The player stands still from the prompt on, the way play begins: PSNR of the dreamed frames against
     the prompt at the horizons, and of the decoder's copy of the prompt (what a world that holds still gets)."""
-    frames, _ = dream(model, config, prompt, torch.zeros_like(actions), config.guidance_scale)
+    frames, _ = dream(model, config, prompt, torch.zeros_like(actions), config.sampling.guidance_scale)
     return {"psnr": at_horizons(psnr(frames, np.broadcast_to(prompt[:, None], frames.shape)), config.horizon),
             "ceiling": float(psnr(reconstruction, prompt).mean())}
 
@@ -323,7 +320,7 @@ def measure(model: World, config: EvalConfig) -> dict[str, Any]:
         report["rotated_prompt_psnr"] = at_horizons(rotated_psnr, config.horizon)
 
     sweep, strips = {}, None
-    for scale in sorted(set(config.guidance_sweep) | {config.guidance_scale}):
+    for scale in sorted(set(config.guidance_sweep) | {config.sampling.guidance_scale}):
         generated, ms = dream(model, config, prompt, actions, scale)
         shuffled, _ = dream(model, config, prompt, other, scale)
         true_psnr, other_psnr = psnr(generated, real), psnr(shuffled, real)
@@ -341,14 +338,14 @@ def measure(model: World, config: EvalConfig) -> dict[str, Any]:
         if rotated_psnr is not None:
             sweep[str(scale)]["vs_rotated"] = at_horizons(true_psnr - rotated_psnr, config.horizon)
             sweep[str(scale)]["stderr"]["vs_rotated"] = standard_errors(true_psnr - rotated_psnr, config.horizon)
-        if scale == config.guidance_scale:
+        if scale == config.sampling.guidance_scale:
             strips = (generated, shuffled)
             report["per_window"] = {name: {str(h): [float(v) for v in values[:, h - 1]] for h in HORIZONS
                                            if h <= config.horizon}
                                     for name, values in (("psnr", true_psnr), ("copy", copy_psnr),
                                                          ("dtpsnr", true_psnr - other_psnr))}
     report["guidance_sweep"] = sweep
-    report["autoregressive"] = sweep[str(config.guidance_scale)]
+    report["autoregressive"] = sweep[str(config.sampling.guidance_scale)]
     report["standing_still"] = standing_still(model, config, prompt, actions, reconstruction[:, 0])
     picks = long_prompt_windows(len(maps), config.windows_per_map, config.long_prompts)
     long = long_rollout_stats(model, config, prompt[picks], real, ranges) if config.long_rollout else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,9 +19,9 @@ import torch
 from engine.actions import KEYS
 from engine.errors import DreamwalkError
 from engine.export.graphs import (FRAME_AXES, CacheSlideGraph, DecoderGraph, DynamicsStepGraph, EncoderGraph,
-                                  WarpGraph, cache_shape, dynamics_example, export_graph, to_fp16, to_int8)
+                                  cache_shape, dynamics_example, export_graph, to_fp16, to_int8)
 from engine.pack import FORMAT_VERSION, sha256, write_pack
-from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
+from engine.models.sampling import SamplerConfig
 from engine.pack.binding import BoundRollout
 from engine.pack.rollout import CachedRollout, SamplerSettings
 from engine.models.checkpoint import load_world_model, world_autoencoder
@@ -48,184 +49,188 @@ def onnx_step(session: Any) -> Callable[..., tuple[np.ndarray, ...]]:
     return step
 
 
-def torch_warp(graph: WarpGraph) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    @torch.no_grad()
-    def warp(latent: np.ndarray, action: np.ndarray) -> np.ndarray:
-        return graph(torch.from_numpy(latent), torch.from_numpy(action)).numpy()
-    return warp
-
-
-def onnx_warp(session: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    def warp(latent: np.ndarray, action: np.ndarray) -> np.ndarray:
-        return session.run(None, {"latent": latent, "action": action})[0]
-    return warp
-
-
 def rollout_latents(step: Callable[..., tuple[np.ndarray, ...]], denoiser: Any, settings: SamplerSettings,
-                    prompt: np.ndarray, actions: np.ndarray, seed: int,
-                    warp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, fold: bool = True
-                    ) -> np.ndarray:
+                    prompt: np.ndarray, actions: np.ndarray, seed: int, fold: bool = True) -> np.ndarray:
     config = denoiser.network.config
-    rollout = CachedRollout(step, settings, cache_shape(denoiser), config.tokens_per_frame, config.action_dim, seed,
-                            warp, fold)
+    rollout = CachedRollout(step, settings, cache_shape(denoiser), config.tokens_per_frame, config.action_dim, seed, fold)
     rollout.prime(prompt)
     return np.stack([rollout.step(action) for action in actions])
 
 
 def bound_rollout_latents(dynamics: Any, slide: Any, denoiser: Any, settings: SamplerSettings, prompt: np.ndarray,
-                          actions: np.ndarray, seed: int,
-                          warp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+                          actions: np.ndarray, seed: int) -> np.ndarray:
     """The same rollout through I/O binding (cache kept by ONNX Runtime, slid by the slide graph), with
     each frame's cache pass on its own: it checks the folded passes of the other rollouts too."""
     config = denoiser.network.config
     rollout = BoundRollout(dynamics, slide, "cpu", settings, cache_shape(denoiser), config.tokens_per_frame,
-                           config.action_dim, seed, warp)
+                           config.action_dim, seed)
     rollout.prime(prompt)
     return np.stack([rollout.step(action) for action in actions])
 
 
-def default_sampler(meta: dict[str, Any]) -> tuple[str, int, float]:
-    """A distilled student dreams in one step with its guidance built in; a teacher samples in four."""
-    return ("euler", 1, 1.0) if meta.get("distilled") else ("heun", 4, 1.0)
+@dataclass
+class ExportConfig:
+    """What `dreamwalk export` writes: a dynamics checkpoint's world pack, its sampler and its variants."""
+    checkpoint: str
+    out: str                                 # NAME.dwpack
+    name: str = ""                           # default: the file name
+    description: str = ""
+    license: str = ""
+    sampling: SamplerConfig = field(default_factory=SamplerConfig)    # None fields: the checkpoint's own
+    metrics: dict[str, Any] = field(default_factory=dict)            # a `dreamwalk eval` report to carry
+    autoencoder: str = ""                    # a sharpened decoder of the same encoder (default: the model's)
+    fp16: bool = False                       # also fp16 graphs (GPU providers)
+    int8: bool = False                       # also an int8 dynamics graph (CPUs)
+    parity_frames: int = 24
 
 
-def default_sigma_max(meta: dict[str, Any]) -> float | None:
-    """A student samples from the level it was distilled at; None: the trained maximum."""
-    distilled = meta.get("distilled") or {}
-    return distilled.get("student_sigma") or distilled.get("sigma_max")
-
-
-def default_context_sigma(meta: dict[str, Any]) -> float | None:
-    """A student plays with its context at the level it was distilled at; None: the trained level."""
-    return (meta.get("distilled") or {}).get("context_sigma")
-
-
-def export_world(checkpoint: str | Path, out: str | Path, name: str = "", description: str = "",
-                 license: str = "", sampler: str | None = None, steps: int | None = None,
-                 guidance_scale: float | None = None, metrics: dict[str, Any] | None = None,
-                 parity_frames: int = 24, sigma_max: float | None = None, fp16: bool = False,
-                 autoencoder: str | Path | None = None, prior_sigma: float | None = None,
-                 context_sigma: float | None = None, int8: bool = False) -> dict[str, Any]:
-    import onnxruntime
-
-    denoiser, meta = load_world_model(checkpoint)
-    default_name, default_steps, default_guidance = default_sampler(meta)
-    sampler = sampler or default_name
-    steps = steps or default_steps
-    guidance_scale = default_guidance if guidance_scale is None else guidance_scale
-    autoencoder_path = autoencoder or meta["config"]["autoencoder"]
-    autoencoder = world_autoencoder(meta, autoencoder)
-    config, diffusion = denoiser.network.config, denoiser.config
-    ae_config = autoencoder.config
+def sampler_settings(sampling: SamplerConfig, meta: dict[str, Any], diffusion: Any) -> SamplerSettings:
+    """The pack's sampler: ``sampling`` resolved against the checkpoint, one error line when it does not fit."""
     try:
-        start = sampling_sigma_max(diffusion, default_sigma_max(meta) if sigma_max is None else sigma_max)
-        prior_sigma = sampling_prior_sigma(diffusion, prior_sigma)
-        context_sigma = sampling_context_sigma(diffusion, default_context_sigma(meta) if context_sigma is None
-                                               else context_sigma)
+        resolved = sampling.resolve(meta, diffusion)
     except ValueError as error:
         raise DreamwalkError(str(error)) from error
-    settings = SamplerSettings(sampler, steps, guidance_scale, diffusion.sigma_min, start,
-                               context_sigma, diffusion.predict_change, prior_sigma)
+    return SamplerSettings(resolved.name, resolved.steps, resolved.guidance_scale, diffusion.sigma_min,
+                           resolved.sigma_max, resolved.context_sigma, diffusion.predict_change, resolved.prior_sigma)
+
+
+def write_graphs(folder: Path, denoiser: Any, autoencoder: Any) -> dict[str, Any]:
+    """encoder, decoder, dynamics and slide graphs into ``folder``; returns the torch step graph."""
+    config, ae_config = denoiser.network.config, autoencoder.config
+    frame = torch.zeros(1, 3, ae_config.height, ae_config.width)
+    latent = torch.zeros(1, *ae_config.latent_shape)
+    export_graph(EncoderGraph(autoencoder), {"frame": frame}, ["latent"], folder / "encoder.onnx")
+    export_graph(DecoderGraph(autoencoder), {"latent": latent}, ["frame"], folder / "decoder.onnx")
+    step_graph = DynamicsStepGraph(denoiser).eval()
+    export_graph(step_graph, dynamics_example(denoiser), ["denoised", "keys", "values"], folder / "dynamics.onnx",
+                 FRAME_AXES)
+    past = torch.zeros(cache_shape(denoiser))
+    new = past[:, :, :, :config.tokens_per_frame]
+    export_graph(CacheSlideGraph(config.tokens_per_frame), {"past_keys": past, "past_values": past, "keys": new,
+                                                            "values": new}, ["next_keys", "next_values"],
+                 folder / "slide.onnx")
+    return step_graph
+
+
+class ParityCheck:
+    """One rollout of the exported graphs against PyTorch's, from a real-looking prompt (the encoded
+    mid-grey frame plus noise) under random actions; the same prompt, actions and seed for every graph."""
+
+    def __init__(self, folder: Path, denoiser: Any, autoencoder: Any, settings: SamplerSettings, frames: int) -> None:
+        self.folder, self.denoiser, self.settings, self.frames = folder, denoiser, settings, frames
+        ae_config, action_dim = autoencoder.config, denoiser.network.config.action_dim
+        frame = torch.zeros(1, 3, ae_config.height, ae_config.width)
+        rng = np.random.default_rng(0)
+        self.prompt = autoencoder.encode(frame + 0.3 * torch.randn_like(frame)).detach().numpy()
+        self.actions = rng.uniform(-1, 1, (frames, action_dim)).astype(np.float32)
+        self.actions[:, :10] = self.actions[:, :10] > 0
+        self.expected: np.ndarray | None = None
+
+    def graph(self, file: str, quiet: bool = False) -> Any:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        if quiet:
+            options.log_severity_level = 3                # CPU lacks some fp16 kernels and says so per node
+        return onnxruntime.InferenceSession(str(self.folder / file), options, providers=["CPUExecutionProvider"])
+
+    def fp32(self, step_graph: Any) -> float:
+        """The dynamics graph, unbound and bound, against PyTorch; refuses beyond TOLERANCE."""
+        self.expected = rollout_latents(torch_step(step_graph), self.denoiser, self.settings, self.prompt,
+                                        self.actions, 7)
+        session = self.graph("dynamics.onnx")
+        actual = rollout_latents(onnx_step(session), self.denoiser, self.settings, self.prompt, self.actions, 7)
+        bound = bound_rollout_latents(session, self.graph("slide.onnx"), self.denoiser, self.settings, self.prompt,
+                                      self.actions, 7)
+        difference = float(max(np.abs(self.expected - actual).max(), np.abs(self.expected - bound).max()))
+        if not difference <= TOLERANCE:
+            raise DreamwalkError(f"ONNX and PyTorch disagree by {difference:.2e} over a {self.frames}-frame "
+                                 f"rollout (tolerance {TOLERANCE:g}); the pack was not written")
+        return difference
+
+    def variant(self, variant: str, what: str, tolerance: float) -> float:
+        """The variant's dynamics graph against PyTorch; beyond ``tolerance`` something is broken, not rounded."""
+        latents = rollout_latents(onnx_step(self.graph(f"dynamics.{variant}.onnx", quiet=True)), self.denoiser,
+                                  self.settings, self.prompt, self.actions, 7)
+        difference = float(np.abs(self.expected - latents).max())
+        if not difference <= tolerance:
+            raise DreamwalkError(f"{what} from PyTorch by {difference:.2e} over a {self.frames}-frame "
+                                 f"rollout (limit {tolerance:g}); export without --{variant}")
+        return difference
+
+
+def write_variants(folder: Path, config: ExportConfig, parity: ParityCheck) -> tuple[dict[str, tuple[str, ...]],
+                                                                                      dict[str, float]]:
+    """The fp16 / int8 graphs asked for, each checked; returns which graphs have each and their drift."""
+    variants: dict[str, tuple[str, ...]] = {}         # variant -> the graphs that have it
+    drifts: dict[str, float] = {}
+    if config.fp16:
+        variants["fp16"] = ("encoder", "decoder", "dynamics")
+        for graph in variants["fp16"]:
+            to_fp16(folder / f"{graph}.onnx", folder / f"{graph}.fp16.onnx")
+        drifts["fp16"] = parity.variant("fp16", "the fp16 graphs drift", FP16_TOLERANCE)
+    if config.int8:
+        variants["int8"] = ("dynamics",)
+        to_int8(folder / "dynamics.onnx", folder / "dynamics.int8.onnx")
+        drifts["int8"] = parity.variant("int8", "the int8 dynamics graph drifts", INT8_TOLERANCE)
+    return variants, drifts
+
+
+def build_manifest(folder: Path, config: ExportConfig, meta: dict[str, Any], denoiser: Any, autoencoder: Any,
+                   settings: SamplerSettings, variants: dict[str, tuple[str, ...]],
+                   parity: dict[str, float]) -> dict[str, Any]:
+    network, ae_config = denoiser.network.config, autoencoder.config
+    world = meta.get("world") or world_settings(meta["config"]["data"])
+    return {
+        "format_version": FORMAT_VERSION,
+        "name": config.name or Path(config.out).stem,
+        "description": config.description,
+        "license": config.license,
+        "source": world.get("source", "vizdoom"),     # what it was recorded from: where eval measures it
+        "frame": {"width": ae_config.width, "height": ae_config.height, "fps": world["fps"]},
+        "context_frames": network.context_frames,
+        "actions": {"keys": list(KEYS), "turn_range": world["turn_range"], "look_range": world["look_range"]},
+        "latent": {"channels": ae_config.latent_channels, "height": ae_config.latent_shape[1],
+                   "width": ae_config.latent_shape[2]},
+        "cache": {"shape": list(cache_shape(denoiser)), "tokens_per_frame": network.tokens_per_frame},
+        "sampler": {"name": settings.name, "steps": settings.steps, "guidance_scale": settings.guidance_scale,
+                    "sigma_min": settings.sigma_min, "sigma_max": settings.sigma_max,
+                    "prior_sigma": settings.prior_sigma, "context_sigma": settings.context_sigma,
+                    "predict_change": settings.predict_change},
+        "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx"),
+                           **{variant: {"file": f"{graph}.{variant}.onnx",
+                                        "sha256": sha256(folder / f"{graph}.{variant}.onnx")}
+                              for variant, names in variants.items() if graph in names}}
+                   for graph in ("encoder", "decoder", "dynamics", "slide")},
+        "distilled": meta.get("distilled"),
+        "training": {"data": meta["config"]["data"], "autoencoder": config.autoencoder or meta["config"]["autoencoder"],
+                     "steps": meta["step"], "samples": meta["samples"],
+                     "hours": round(meta["trained_minutes"] / 60, 3),
+                     "hardware": meta.get("hardware", "2-core CPU"),   # checkpoints before it was recorded
+                     "config": meta["config"]},
+        "metrics": config.metrics,
+        "parity": {"frames": config.parity_frames, "max_abs_latent_difference": parity["fp32"],
+                   **{f"{variant}_max_abs_latent_difference": parity[variant] for variant in variants}},
+    }
+
+
+def export_world(config: ExportConfig) -> dict[str, Any]:
+    """Checkpoint -> graphs -> parity checks -> manifest -> one pack file, written only when every check
+    passes."""
+    denoiser, meta = load_world_model(config.checkpoint)
+    autoencoder = world_autoencoder(meta, config.autoencoder or None)
+    settings = sampler_settings(config.sampling, meta, denoiser.config)
     with tempfile.TemporaryDirectory(prefix="dreamwalk-export-") as temporary:
         folder = Path(temporary)
-        frame = torch.zeros(1, 3, ae_config.height, ae_config.width)
-        latent = torch.zeros(1, *ae_config.latent_shape)
-        export_graph(EncoderGraph(autoencoder), {"frame": frame}, ["latent"], folder / "encoder.onnx")
-        export_graph(DecoderGraph(autoencoder), {"latent": latent}, ["frame"], folder / "decoder.onnx")
-        step_graph = DynamicsStepGraph(denoiser).eval()
-        export_graph(step_graph, dynamics_example(denoiser), ["denoised", "keys", "values"], folder / "dynamics.onnx",
-                     FRAME_AXES)
-        past = torch.zeros(cache_shape(denoiser))
-        new = past[:, :, :, :config.tokens_per_frame]
-        export_graph(CacheSlideGraph(config.tokens_per_frame), {"past_keys": past, "past_values": past, "keys": new,
-                                                                "values": new}, ["next_keys", "next_values"],
-                     folder / "slide.onnx")
-        graphs = ["encoder", "decoder", "dynamics", "slide"]
-        torch_warp_fn = onnx_warp_fn = None
-        if denoiser.warp is not None:
-            warp_graph = WarpGraph(denoiser).eval()
-            export_graph(warp_graph, {"latent": latent, "action": torch.zeros(1, config.action_dim)}, ["warped"],
-                         folder / "warp.onnx")
-            graphs.append("warp")
-            torch_warp_fn = torch_warp(warp_graph)
-            onnx_warp_fn = onnx_warp(onnxruntime.InferenceSession(str(folder / "warp.onnx"),
-                                                                  providers=["CPUExecutionProvider"]))
-
-        # Parity over a whole rollout, from a real-looking prompt (the encoded mid-grey frame plus noise).
-        rng = np.random.default_rng(0)
-        prompt = autoencoder.encode(frame + 0.3 * torch.randn_like(frame)).detach().numpy()
-        actions = rng.uniform(-1, 1, (parity_frames, config.action_dim)).astype(np.float32)
-        actions[:, :10] = actions[:, :10] > 0
-        session = onnxruntime.InferenceSession(str(folder / "dynamics.onnx"), providers=["CPUExecutionProvider"])
-        expected = rollout_latents(torch_step(step_graph), denoiser, settings, prompt, actions, 7, torch_warp_fn)
-        actual = rollout_latents(onnx_step(session), denoiser, settings, prompt, actions, 7, onnx_warp_fn)
-        slide = onnxruntime.InferenceSession(str(folder / "slide.onnx"), providers=["CPUExecutionProvider"])
-        bound = bound_rollout_latents(session, slide, denoiser, settings, prompt, actions, 7, onnx_warp_fn)
-        difference = float(max(np.abs(expected - actual).max(), np.abs(expected - bound).max()))
-        if not difference <= TOLERANCE:
-            raise DreamwalkError(f"ONNX and PyTorch disagree by {difference:.2e} over a {parity_frames}-frame "
-                                 f"rollout (tolerance {TOLERANCE:g}); the pack was not written")
-
-        def drift(variant: str, what: str, tolerance: float) -> float:
-            """The variant's dynamics graph against PyTorch over the parity rollout; beyond ``tolerance``
-            something is broken, not rounded."""
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3                # CPU lacks some fp16 kernels and says so per node
-            graph = onnxruntime.InferenceSession(str(folder / f"dynamics.{variant}.onnx"), options,
-                                                 providers=["CPUExecutionProvider"])
-            # The warp is 36 weights and a resampling: it stays fp32 in every variant.
-            latents = rollout_latents(onnx_step(graph), denoiser, settings, prompt, actions, 7, onnx_warp_fn)
-            variant_difference = float(np.abs(expected - latents).max())
-            if not variant_difference <= tolerance:
-                raise DreamwalkError(f"{what} from PyTorch by {variant_difference:.2e} over a {parity_frames}-frame "
-                                     f"rollout (limit {tolerance:g}); export without --{variant}")
-            return variant_difference
-
-        variants: dict[str, tuple[str, ...]] = {}         # variant -> the graphs that have it
-        drifts: dict[str, float] = {}
-        if fp16:
-            variants["fp16"] = ("encoder", "decoder", "dynamics")
-            for graph in variants["fp16"]:
-                to_fp16(folder / f"{graph}.onnx", folder / f"{graph}.fp16.onnx")
-            drifts["fp16"] = drift("fp16", "the fp16 graphs drift", FP16_TOLERANCE)
-        if int8:
-            variants["int8"] = ("dynamics",)
-            to_int8(folder / "dynamics.onnx", folder / "dynamics.int8.onnx")
-            drifts["int8"] = drift("int8", "the int8 dynamics graph drifts", INT8_TOLERANCE)
-
-        world = meta.get("world") or world_settings(meta["config"]["data"])
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "name": name or Path(out).stem,
-            "description": description,
-            "license": license,
-            "source": world.get("source", "vizdoom"),     # what it was recorded from: where eval measures it
-            "frame": {"width": ae_config.width, "height": ae_config.height, "fps": world["fps"]},
-            "context_frames": config.context_frames,
-            "actions": {"keys": list(KEYS), "turn_range": world["turn_range"], "look_range": world["look_range"]},
-            "latent": {"channels": ae_config.latent_channels, "height": ae_config.latent_shape[1],
-                       "width": ae_config.latent_shape[2]},
-            "cache": {"shape": list(cache_shape(denoiser)), "tokens_per_frame": config.tokens_per_frame},
-            "sampler": {"name": sampler, "steps": steps, "guidance_scale": guidance_scale,
-                        "sigma_min": diffusion.sigma_min, "sigma_max": start, "prior_sigma": prior_sigma,
-                        "context_sigma": context_sigma, "predict_change": diffusion.predict_change},
-            "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx"),
-                               **{variant: {"file": f"{graph}.{variant}.onnx",
-                                            "sha256": sha256(folder / f"{graph}.{variant}.onnx")}
-                                  for variant, names in variants.items() if graph in names}}
-                       for graph in graphs},
-            "distilled": meta.get("distilled"),
-            "training": {"data": meta["config"]["data"], "autoencoder": str(autoencoder_path),
-                         "steps": meta["step"], "samples": meta["samples"],
-                         "hours": round(meta["trained_minutes"] / 60, 3),
-                         "hardware": meta.get("hardware", "2-core CPU"),   # checkpoints before it was recorded
-                         "config": meta["config"]},
-            "metrics": metrics or {},
-            "parity": {"frames": parity_frames, "max_abs_latent_difference": difference,
-                       **{f"{variant}_max_abs_latent_difference": value for variant, value in drifts.items()}},
-        }
+        step_graph = write_graphs(folder, denoiser, autoencoder)
+        parity = ParityCheck(folder, denoiser, autoencoder, settings, config.parity_frames)
+        difference = parity.fp32(step_graph)
+        variants, drifts = write_variants(folder, config, parity)
+        manifest = build_manifest(folder, config, meta, denoiser, autoencoder, settings, variants,
+                                  {"fp32": difference, **drifts})
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        write_pack(folder, Path(out))
-    return {"out": str(out), "parity_max_abs_difference": difference, "fp16_max_abs_difference": drifts.get("fp16"),
-            "int8_max_abs_difference": drifts.get("int8"), "bytes": Path(out).stat().st_size}
+        Path(config.out).parent.mkdir(parents=True, exist_ok=True)
+        write_pack(folder, Path(config.out))
+    return {"out": str(config.out), "parity_max_abs_difference": difference,
+            "fp16_max_abs_difference": drifts.get("fp16"), "int8_max_abs_difference": drifts.get("int8"),
+            "bytes": Path(config.out).stat().st_size}

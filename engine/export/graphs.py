@@ -9,8 +9,6 @@
 - ``slide``: ``past_keys``, ``past_values`` and the new frame's ``keys``, ``values`` -> ``next_keys``,
   ``next_values``: the cache slid by one frame, so a GPU runtime can keep the cache in device memory
   (I/O binding) instead of sliding it in host memory every frame.
-- ``warp`` (models trained with ``diffusion.warp``): ``latent``, ``action`` -> ``warped``, the anchor the
-  dynamics graph predicts from (the last latent, turned and stepped by the action).
 """
 
 from __future__ import annotations
@@ -43,15 +41,6 @@ class DecoderGraph(nn.Module):
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
         return self.autoencoder.decode(latent).clamp(-1.0, 1.0)
-
-
-class WarpGraph(nn.Module):
-    def __init__(self, denoiser: Denoiser) -> None:
-        super().__init__()
-        self.warp = denoiser.warp
-
-    def forward(self, latent: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        return self.warp(latent, action)
 
 
 class DynamicsStepGraph(nn.Module):
@@ -139,7 +128,7 @@ def to_fp16(source: Path, target: Path) -> Path:
 def to_int8(source: Path, target: Path) -> Path:
     """A copy of a graph with its weights in int8 and activations quantized as it runs (ONNX Runtime's
     dynamic quantization): on an AVX2 CPU a frame of the default world takes 0.82 of the fp32 time, with the
-    same held-out numbers (docs/world-model.md, "int8 on CPUs")."""
+    same held-out numbers (docs/research/speed.md, "int8 dynamics on CPUs")."""
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from engine.errors import DreamwalkError
-from engine.export.graphs import (FRAME_AXES, DecoderGraph, DynamicsStepGraph, EncoderGraph, WarpGraph,
+from engine.export.graphs import (FRAME_AXES, DecoderGraph, DynamicsStepGraph, EncoderGraph,
                                   dynamics_example, export_graph)
 from engine.pack import open_pack, sha256
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig
@@ -189,11 +189,6 @@ def recover_world(pack: str | Path, out: str | Path) -> dict[str, Any]:
             dyn_graphs = [(DynamicsStepGraph(denoiser).eval(), example, ["denoised", "keys", "values"], FRAME_AXES)]
             dyn_paths = [opened.graph_path("dynamics")]
             dyn_feeds = [{**example, "action": probe_action}]
-            if denoiser.warp is not None:
-                warp_inputs = {"latent": latent, "action": torch.zeros(1, config.model.action_dim)}
-                dyn_graphs.append((WarpGraph(denoiser).eval(), warp_inputs, ["warped"], None))
-                dyn_paths.append(opened.graph_path("warp"))
-                dyn_feeds.append({"latent": probe_latent, "action": probe_action})
             dyn_difference = _rebuild(denoiser, dyn_graphs, dyn_paths, dyn_feeds, "dynamics", folder)
 
         out.mkdir(parents=True, exist_ok=True)

@@ -10,38 +10,10 @@ from __future__ import annotations
 import torch
 
 from engine.models.denoiser import Denoiser
-from engine.models.sampling import SAMPLERS, Denoise, guided, karras_sigmas, prior_start
+from engine.models.sampling import (SAMPLERS, Denoise, guided, karras_sigmas, prior_start, sampling_context_sigma,
+                                    sampling_prior_sigma, sampling_sigma_max)
 
 Cache = list[tuple[torch.Tensor, torch.Tensor]]
-
-
-def sampling_sigma_max(config, sigma_max: float | None) -> float:
-    """The start of the sampling schedule: the trained maximum, or a lower level for a change model."""
-    if sigma_max is None or sigma_max == config.sigma_max:
-        return config.sigma_max
-    if not config.predict_change or not 0 < sigma_max <= config.sigma_max:
-        raise ValueError(f"sampling can start below sigma_max={config.sigma_max} only for a model that predicts "
-                         f"the change from the last frame (got {sigma_max})")
-    return float(sigma_max)
-
-
-def sampling_prior_sigma(config, prior_sigma: float | None) -> float | None:
-    """The level of a prior start's guess (``sampling.prior_start``): None (no prior start) or within the
-    trained noise levels, where the model's denoised value means something."""
-    if prior_sigma is not None and not 0 < prior_sigma <= config.sigma_max:
-        raise ValueError(f"prior_sigma must lie in (0, {config.sigma_max:g}], got {prior_sigma}")
-    return None if prior_sigma is None else float(prior_sigma)
-
-
-def sampling_context_sigma(config, context_sigma: float | None) -> float:
-    """The noise level dreamed frames enter the context at: the trained one (None), or another level
-    within the trained noise levels. Higher trusts the model's own past frames less: measured, it keeps
-    long rollouts from sharpening into saturated bands, and too high blurs them flat."""
-    if context_sigma is None:
-        return config.context_sigma
-    if not 0 <= context_sigma <= config.sigma_max:
-        raise ValueError(f"context_sigma must lie in [0, {config.sigma_max:g}], got {context_sigma}")
-    return float(context_sigma)
 
 
 class LatentRollout:
@@ -69,7 +41,6 @@ class LatentRollout:
     def _cache_frame(self, latent: torch.Tensor, anchor: torch.Tensor, action: torch.Tensor,
                      keep: torch.Tensor) -> None:
         """Append one finished frame (B, C, h, w) to the cache, as context at the context noise level."""
-        anchor = self.denoiser.warp_anchor(anchor, action)
         sigma = torch.full((latent.shape[0], 1), self.context_sigma)
         noise = torch.randn(latent.shape, generator=self.generator)
         noisy = (self.denoiser.to_diffused(latent, anchor) + self.context_sigma * noise)[:, None]
@@ -113,7 +84,7 @@ class LatentRollout:
         assert self.last_latent is not None, "prime() first"
         batch = action.shape[0]
         keep = torch.ones(batch, dtype=torch.bool)
-        anchor = self.denoiser.warp_anchor(self.last_latent, action)
+        anchor = self.last_latent
 
         def denoiser_with(mask: torch.Tensor) -> Denoise:
             def denoise(x: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -5,6 +5,7 @@ and evaluation and on numpy arrays in the ONNX runtime; nothing here imports tor
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -54,7 +55,7 @@ def prior_start(denoise: Denoise, noise: Any, sigmas: np.ndarray, prior_sigma: f
 
     Truncated sampling of a change model (start at a low sigma, as SDEdit starts from an image) starts
     from "nothing changed" plus noise, and at sigma ~ sigma_data the model trusts that start: it keeps the
-    last frame and ignores the action (a held turn moves the view 0 px/frame, docs/world-model.md). With
+    last frame and ignores the action (a held turn moves the view 0 px/frame, docs/research/sampling.md). With
     ``prior_sigma`` the start is the model's denoised value of a zero input at that (high) level, its
     guess of the change from the context and the action alone, plus the same noise: one network
     evaluation more, and the turn comes through. Returns noise such that ``noise * sigmas[0]`` is the
@@ -74,3 +75,78 @@ def guided(conditional: Denoise, unconditional: Denoise, scale: float) -> Denois
         return unguided + scale * (conditional(x, sigma) - unguided)
 
     return denoise
+
+
+# Validation of the levels a sampler may use, one place for eval, export, distill and the rollouts. ``config``
+# is a DiffusionConfig (anything with sigma_max, predict_change and context_sigma).
+
+def sampling_sigma_max(config, sigma_max: float | None) -> float:
+    """The start of the sampling schedule: the trained maximum, or a lower level for a change model."""
+    if sigma_max is None or sigma_max == config.sigma_max:
+        return config.sigma_max
+    if not config.predict_change or not 0 < sigma_max <= config.sigma_max:
+        raise ValueError(f"sampling can start below sigma_max={config.sigma_max} only for a model that predicts "
+                         f"the change from the last frame (got {sigma_max})")
+    return float(sigma_max)
+
+
+def sampling_prior_sigma(config, prior_sigma: float | None) -> float | None:
+    """The level of a prior start's guess (``sampling.prior_start``): None (no prior start) or within the
+    trained noise levels, where the model's denoised value means something."""
+    if prior_sigma is not None and not 0 < prior_sigma <= config.sigma_max:
+        raise ValueError(f"prior_sigma must lie in (0, {config.sigma_max:g}], got {prior_sigma}")
+    return None if prior_sigma is None else float(prior_sigma)
+
+
+def sampling_context_sigma(config, context_sigma: float | None) -> float:
+    """The noise level dreamed frames enter the context at: the trained one (None), or another level
+    within the trained noise levels. Higher trusts the model's own past frames less: measured, it keeps
+    long rollouts from sharpening into saturated bands, and too high blurs them flat."""
+    if context_sigma is None:
+        return config.context_sigma
+    if not 0 <= context_sigma <= config.sigma_max:
+        raise ValueError(f"context_sigma must lie in [0, {config.sigma_max:g}], got {context_sigma}")
+    return float(context_sigma)
+
+
+@dataclass
+class SamplerConfig:
+    """How a world model dreams each frame, as eval and export take it (the command line's sampler flags).
+    None: the checkpoint's own: a distilled student one Euler step from the level it was distilled at, its
+    guidance built in; a teacher four Heun steps from its trained maximum."""
+    name: str | None = field(default=None, metadata={
+        "flag": "--sampler", "choices": tuple(SAMPLERS), "help": "default: heun (teacher), euler (student)"})
+    steps: int | None = field(default=None, metadata={
+        "flag": "--steps", "help": "sampler steps per frame; default 4 (teacher), 1 (student)"})
+    guidance_scale: float | None = field(default=None, metadata={
+        "flag": "--guidance", "help": "action guidance scale (default 1: a student has it built in)"})
+    sigma_max: float | None = field(default=None, metadata={
+        "flag": "--sigma-max", "help": "noise level sampling starts from (default: trained, or distilled at)"})
+    prior_sigma: float | None = field(default=None, metadata={
+        "flag": "--prior-sigma", "positive": True, "help": "a teacher starts sampling from its own guess at this level, so the "
+        "action moves the view (truncated sampling alone keeps the last frame)"})
+    context_sigma: float | None = field(default=None, metadata={
+        "flag": "--context-sigma", "help": "noise level dreamed frames enter the context at (default: trained, "
+        "or distilled at; higher trusts them less)"})
+
+    def given(self) -> list[str]:
+        """The flags of the settings given (not left to the checkpoint)."""
+        return [item.metadata["flag"] for item in fields(self) if getattr(self, item.name) is not None]
+
+    def resolve(self, meta: dict[str, Any], diffusion: Any) -> "SamplerConfig":
+        """Every setting filled in from a checkpoint's metadata and DiffusionConfig, and checked against
+        the noise levels the model was trained at; ValueError with one line when a level does not fit."""
+        distilled = meta.get("distilled") or {}
+        name, steps = ("euler", 1) if distilled else ("heun", 4)
+        if (self.name or name) not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.name!r}; choose one of: {', '.join(SAMPLERS)}")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be 1 or more, got {self.steps}")
+        start = self.sigma_max if self.sigma_max is not None else (distilled.get("student_sigma")
+                                                                    or distilled.get("sigma_max"))
+        context = self.context_sigma if self.context_sigma is not None else distilled.get("context_sigma")
+        return replace(self, name=self.name or name, steps=self.steps or steps,
+                       guidance_scale=1.0 if self.guidance_scale is None else self.guidance_scale,
+                       sigma_max=sampling_sigma_max(diffusion, start),
+                       prior_sigma=sampling_prior_sigma(diffusion, self.prior_sigma),
+                       context_sigma=sampling_context_sigma(diffusion, context))

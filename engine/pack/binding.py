@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings, WarpFunction
+from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
 
 # ONNX Runtime's device names for I/O binding, per execution provider.
 BINDING_DEVICES = {"CUDAExecutionProvider": "cuda", "CPUExecutionProvider": "cpu"}
@@ -24,11 +24,8 @@ BINDING_DEVICES = {"CUDAExecutionProvider": "cuda", "CPUExecutionProvider": "cpu
 
 class BoundRollout(CachedRollout):
     def __init__(self, dynamics: Any, slide: Any, device: str, settings: SamplerSettings,
-                 cache_shape: tuple[int, ...], tokens_per_frame: int, action_dim: int, seed: int = 0,
-                 warp: WarpFunction | None = None) -> None:
-        if settings.sink_frames:
-            raise ValueError("a bound cache slides on the device by the pack's slide graph, which keeps no sink")
-        super().__init__(self._unused, settings, cache_shape, tokens_per_frame, action_dim, seed, warp)
+                 cache_shape: tuple[int, ...], tokens_per_frame: int, action_dim: int, seed: int = 0) -> None:
+        super().__init__(self._unused, settings, cache_shape, tokens_per_frame, action_dim, seed)
         import onnxruntime
 
         self._ort = onnxruntime

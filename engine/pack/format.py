@@ -62,14 +62,47 @@ def write_pack(folder: Path, out: Path) -> Path:
     return out
 
 
+MAX_MANIFEST_BYTES = 16 * 1024 ** 2       # a manifest with a long model card's metrics is under 1 MB
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     path = Path(folder) / "manifest.json"
     if not path.is_file():
         raise PackError(f"{folder} is not a world pack: it has no manifest.json")
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
         raise PackError(f"unreadable manifest.json in {folder}: {error}") from error
+    return checked_manifest(text, folder)
+
+
+def read_pack_manifest(path: str | Path) -> dict[str, Any]:
+    """A pack's manifest, read from the file or folder without extracting or hashing its graphs: cheap
+    enough to show a pack (the launcher does, on its UI thread); ``open_pack`` verifies it before it runs."""
+    path = Path(path)
+    if path.is_dir():
+        return read_manifest(path)
+    if not path.exists():
+        raise PackError(f"no world pack at {path}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("manifest.json")
+            if info.file_size > MAX_MANIFEST_BYTES:
+                raise PackError(f"{path.name} holds a manifest.json of {info.file_size:,} bytes: refused")
+            text = archive.read(info).decode()
+    except KeyError:
+        raise PackError(f"{path.name} is not a world pack: it has no manifest.json") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, UnicodeDecodeError) as error:
+        raise PackError(f"{path.name} is not a readable world pack: {error}") from error
+    return checked_manifest(text, path)
+
+
+def checked_manifest(text: str, where: Path) -> dict[str, Any]:
+    """The manifest in ``text`` when it is a JSON object of a known format_version with every required key."""
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PackError(f"unreadable manifest.json in {where}: {error}") from error
     if not isinstance(manifest, dict):
         raise PackError("manifest.json must hold a JSON object")
     version = manifest.get("format_version")

@@ -22,8 +22,6 @@ from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
 
 # (noisy, sigma, anchor, action, keep_action, past_keys, past_values, past_valid) -> (denoised, keys, values)
 StepFunction = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
-# (latent (1, C, h, w), action (1, A)) -> the latent moved by the action (models with an action warp)
-WarpFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -36,7 +34,6 @@ class SamplerSettings:
     context_sigma: float = 0.05
     predict_change: bool = True
     prior_sigma: float | None = None      # start from the model's own guess at this level (sampling.prior_start)
-    sink_frames: int = 0                  # once the window is full, its first frames (the prompt) stay in it
 
 
 @dataclass
@@ -60,12 +57,10 @@ class RolloutState:
 
 class CachedRollout:
     def __init__(self, step: StepFunction, settings: SamplerSettings, cache_shape: tuple[int, ...],
-                 tokens_per_frame: int, action_dim: int, seed: int = 0, warp: WarpFunction | None = None,
-                 fold: bool = False) -> None:
+                 tokens_per_frame: int, action_dim: int, seed: int = 0, fold: bool = False) -> None:
         self.step_function = step
         self.fold = fold
         self.pending: PendingFrame | None = None
-        self.warp = warp
         self.settings = settings
         self.tokens = tokens_per_frame
         self.action_dim = action_dim
@@ -75,9 +70,6 @@ class CachedRollout:
         self.valid = np.zeros((1, cache_shape[3]), bool)
         self.last_latent: np.ndarray | None = None
         self.sigmas = karras_sigmas(settings.steps, settings.sigma_min, settings.sigma_max)
-        if not 0 <= settings.sink_frames < cache_shape[3] // tokens_per_frame:
-            raise ValueError(f"sink_frames {settings.sink_frames}: the context holds "
-                             f"{cache_shape[3] // tokens_per_frame} frames, and one must slide")
 
     def _evaluate(self, noisy: np.ndarray, sigma: float, anchor: np.ndarray, action: np.ndarray,
                   keep: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -106,29 +98,16 @@ class CachedRollout:
             action=action.astype(np.float32), keep_action=np.array(keep), past_keys=self.keys,
             past_values=self.values, past_valid=self.valid)
 
-    def _warped(self, latent: np.ndarray, action: np.ndarray) -> np.ndarray:
-        """The anchor a frame is predicted from: the last latent, moved by the action when the world has
-        an action warp (always the real action: guidance acts on the network, not on the warp)."""
-        if self.warp is None:
-            return latent
-        return self.warp(latent.astype(np.float32), action.astype(np.float32)[None])
-
     def _cache_frame(self, latent: np.ndarray, anchor: np.ndarray, action: np.ndarray, keep: bool) -> None:
         """Queue a frame for the context: its cache pass runs with the next evaluation (``_evaluate``)."""
         settings = self.settings
-        anchor = self._warped(anchor, action)
         diffused = latent - anchor if settings.predict_change else latent
         noisy = diffused + settings.context_sigma * self.rng.standard_normal(latent.shape).astype(np.float32)
         self.pending = PendingFrame(noisy, anchor, action, keep)
         self.last_latent = latent
 
     def _append(self, keys: Any, values: Any) -> None:
-        n, kept = self.tokens, self.settings.sink_frames * self.tokens
-        if kept and self.valid[0, 0]:          # full, and its first frames are the prompt's: they stay
-            self.keys = np.concatenate([self.keys[:, :, :, :kept], self.keys[:, :, :, kept + n:], keys], axis=3)
-            self.values = np.concatenate([self.values[:, :, :, :kept], self.values[:, :, :, kept + n:], values],
-                                         axis=3)
-            return
+        n = self.tokens
         self._slide_cache(keys, values)
         self.valid = np.concatenate([self.valid[:, n:], np.ones((1, n), bool)], axis=1)
 
@@ -149,7 +128,7 @@ class CachedRollout:
         """The next latent for the encoded action (A,), without adding it to the context."""
         if self.last_latent is None:
             raise RuntimeError("prime() the rollout with a prompt first")
-        anchor = self._warped(self.last_latent, action)
+        anchor = self.last_latent
 
         def with_action(keep: bool):
             return lambda x, sigma: self._evaluate(x, sigma, anchor, action, keep)[0]

@@ -1,7 +1,11 @@
-"""``dreamwalk bench PACK``: how fast a world plays here, per provider and per sampler step count.
+"""``dreamwalk bench PACK``: how fast a world plays here, per provider, precision, cache binding and sampler
+step count.
 
 For each setting: time from ``WorldSession.open`` to the first dreamed frame, then the median and p99
-time per frame and frames per second over ``frames`` steps of a scripted walk-and-turn.
+time per frame and frames per second over ``frames`` steps of a scripted walk-and-turn. With ``rounds``
+above 1 the settings instead take turns, round after round (each round opens the world, dreams 30 frames
+to warm up, then times ``frames`` steps), so the CPU's drift during a run falls on every setting alike:
+the way to compare two settings whose difference is smaller than that drift.
 """
 
 from __future__ import annotations
@@ -9,12 +13,25 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
 
 from engine.models.sampling import evaluations_per_frame
 from engine.runtime.session import WorldSession
+
+
+@dataclass
+class BenchConfig:
+    pack: str | None = None                   # default: the bundled world
+    devices: list[str] = field(default_factory=lambda: ["auto"])
+    steps: list[int | None] = field(default_factory=lambda: [None])          # None: the pack's
+    frames: int = 300
+    precisions: list[str] = field(default_factory=lambda: ["auto"])
+    io_bindings: list[bool | None] = field(default_factory=lambda: [None])   # None: on for CUDA
+    rounds: int = 1
 
 
 def scripted_action(index: int) -> dict[str, Any]:
@@ -41,25 +58,6 @@ def round_times(session: WorldSession, frames: int, warmup: int = 30) -> list[fl
     milliseconds of each of ``frames`` steps of the scripted walk-and-turn."""
     step_times(session, 0, warmup)
     return [1000 * seconds for seconds in step_times(session, 0, frames)]
-
-
-def rounds_command(description: str, arms: Callable[[str, int], dict[str, Callable[[], list[float]]]]) -> int:
-    """The command line of the alternating-rounds benchmarks (benchmarks/fold_speed.py, int8_speed.py):
-    PACK [--rounds] [--frames] [--json OUT]; ``arms(pack, frames)`` gives each arm's round."""
-    import argparse
-    import json
-
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("pack")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--frames", type=int, default=400)
-    parser.add_argument("--json", type=Path, help="write the results here too")
-    args = parser.parse_args()
-    results = alternating_rounds(arms(args.pack, args.frames), args.rounds)
-    if args.json:
-        args.json.write_text(json.dumps({"pack": args.pack, "rounds": args.rounds, "frames": args.frames,
-                                         **results}, indent=1))
-    return 0
 
 
 def alternating_rounds(arms: dict[str, Callable[[], list[float]]], rounds: int) -> dict[str, dict[str, Any]]:
@@ -112,3 +110,26 @@ def bench(pack: str | Path, devices: list[str], steps: list[int | None], frames:
     """Every setting in turn; ``bindings`` holds None (the session's default: on for CUDA), True or False."""
     return [bench_setting(pack, device, step, frames, precision, binding)
             for device in devices for precision in precisions for binding in bindings for step in steps]
+
+
+def one_round(pack: str | Path | None, device: str, steps: int | None, precision: str, io_binding: bool | None,
+              frames: int) -> list[float]:
+    """Milliseconds per frame of one round: the world opened afresh, 30 frames to warm up, then ``frames``."""
+    with WorldSession.open(pack, device=device, steps=steps, precision=precision, io_binding=io_binding) as session:
+        session.reset(bench_prompt())
+        return round_times(session, frames)
+
+
+def run_bench(config: BenchConfig) -> list[dict[str, Any]]:
+    """Every setting once (``rounds`` 1), or every setting in alternating rounds."""
+    settings = [(device, step, precision, binding) for device in config.devices for precision in config.precisions
+                for binding in config.io_bindings for step in config.steps]
+    if config.rounds <= 1:
+        return [bench_setting(config.pack, device, step, config.frames, precision, binding)
+                for device, step, precision, binding in settings]
+    arms = {f"{device} {precision} {'auto' if binding is None else ('bound' if binding else 'host')} "
+            f"steps {step or 'pack'}": partial(one_round, config.pack, device, step, precision, binding, config.frames)
+            for device, step, precision, binding in settings}
+    results = alternating_rounds(arms, config.rounds)
+    return [{"setting": arm, "rounds": config.rounds, "frames": config.frames, **result}
+            for arm, result in results.items()]

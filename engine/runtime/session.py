@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from engine.actions import KEYS, Action, encode_action
+from engine.config import LAST_WITH_RETIRED
 from engine.errors import DreamwalkError
 from engine.pack import OpenedPack, open_pack
 from engine.pack.binding import BINDING_DEVICES, BoundRollout
@@ -75,6 +76,9 @@ class WorldSession:
 
         self._pack = pack
         self.manifest: dict[str, Any] = pack.manifest
+        if "warp" in self.manifest["graphs"]:
+            raise DreamwalkError("this world pack moves its frames with an action warp graph, which this version of "
+                                 f"Dreamwalk no longer plays; Dreamwalk {LAST_WITH_RETIRED} plays it")
         frame = self.manifest["frame"]
         self.frame_size: tuple[int, int] = (int(frame["width"]), int(frame["height"]))
         self.fps: float = float(frame["fps"])
@@ -89,8 +93,8 @@ class WorldSession:
         providers = [self.provider] + ([] if self.provider == "CPUExecutionProvider" else ["CPUExecutionProvider"])
         self.precision = choose_precision(precision, self.provider, pack.has_fp16, pack.has_int8)
         try:
-            names = [name for name in ("encoder", "decoder", "dynamics", "warp", "slide")   # warp, slide: small,
-                     if name in pack.manifest["graphs"]]                                   # in newer packs, fp32
+            names = [name for name in ("encoder", "decoder", "dynamics", "slide")   # slide: small, fp32, in newer packs
+                     if name in pack.manifest["graphs"]]
             self._graphs = {name: onnxruntime.InferenceSession(str(pack.graph_path(name, self.precision)), options,
                                                                providers=providers) for name in names}
         except Exception as error:  # onnxruntime's own exception types
@@ -164,9 +168,6 @@ class WorldSession:
     def _dynamics(self, **inputs: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(self._graphs["dynamics"].run(None, inputs))
 
-    def _warp(self, latent: np.ndarray, action: np.ndarray) -> np.ndarray:
-        return self._graphs["warp"].run(None, {"latent": latent, "action": action})[0]
-
     # Latent-level access (the evaluation measures a pack the way the player runs it): encode, decode and
     # a rollout of the pack's own sampler.
 
@@ -185,11 +186,10 @@ class WorldSession:
         cache = self.manifest["cache"]
         shape, tokens = tuple(cache["shape"]), int(cache["tokens_per_frame"])
         settings = self.settings if guidance_scale is None else replace(self.settings, guidance_scale=guidance_scale)
-        warp = self._warp if "warp" in self._graphs else None
         if self.io_binding:
             return BoundRollout(self._graphs["dynamics"], self._graphs["slide"], BINDING_DEVICES[self.provider],
-                                settings, shape, tokens, len(KEYS), seed, warp)
-        return CachedRollout(self._dynamics, settings, shape, tokens, len(KEYS), seed, warp, self.folds)
+                                settings, shape, tokens, len(KEYS), seed)
+        return CachedRollout(self._dynamics, settings, shape, tokens, len(KEYS), seed, self.folds)
 
     def reset(self, image: Any, seed: int | None = None) -> np.ndarray:
         """Start the world from a prompt image; returns the prompt as a model frame. ``seed`` fixes the

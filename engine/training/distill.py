@@ -8,12 +8,9 @@ on the action; the student, initialised from the teacher, learns to map the same
 thereby folded into the student, so play needs neither a second unconditional pass nor more than one
 step. With ``prior_sigma`` the teacher starts from its own guess (``sampling.prior_start``) and the student,
 stepping at sigma 5, learns that too: the action then turns the view at no extra cost in play.
-``prior_guidance_scale`` guides that guess (where the motion comes from) apart from the steps that
-refine it. ``context_sigma`` distils with the context at the noise level the student will play with
+``context_sigma`` distils with the context at the noise level the student will play with
 (``LatentRollout(context_sigma=...)``); its checkpoint carries it, and eval and export default to it.
-``rotation`` gives the student (not the teacher) anchors turned by the action's own turn and look
-(``denoiser.RotationWarp``): the teacher's sample becomes the student's target as a frame, so the student
-learns only what the turn does not explain. ``init`` starts the student from another student's weights
+``init`` starts the student from another student's weights
 instead of the teacher's.
 ``still_windows`` teaches the student what the recordings never show: a player who stops
 (``dynamics.stop_windows``), whose next frame is the last one unchanged.
@@ -24,13 +21,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from engine.actions import DEFAULT_LOOK_RANGE, DEFAULT_TURN_RANGE
-from engine.models.denoiser import Denoiser, RotationWarp
+from engine.models.denoiser import Denoiser
 from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
 from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
 from engine.config import ConfigError, from_dict, to_dict
@@ -49,25 +45,24 @@ class DistillConfig:
     teacher_sampler: str = "heun"
     teacher_steps: int = 8
     guidance_scale: float = 1.5          # folded into the student
-    prior_guidance_scale: float | None = None   # on the prior start's guess alone (the motion); None: guidance_scale
     sigma_max: float | None = None       # where sampling starts (truncated sampling); None: the trained maximum
     prior_sigma: float | None = None     # the teacher starts from its own guess at this level (sampling.prior_start)
     student_sigma: float | None = None   # the level of the student's one step; None: where the teacher starts
     context_sigma: float | None = None   # noise on the context frames of both; None: the trained level
     self_forcing: int = 0                # the last N context frames dreamed by the student itself (no gradient),
                                          # as in play, before the teacher sets the target (Self Forcing)
-    still_windows: float | None = None   # share of windows in which the player stops (dynamics.stop_windows),
+    still_windows: float = 0.0           # share of windows in which the player stops (dynamics.stop_windows),
                                          # with "nothing changed" as the target instead of the teacher's sample
-    # Settings added after runs were saved default to None ("as before"), so those runs still resume.
-    rotation: bool | None = None         # the student's anchors turned by the action's turn/look (RotationWarp)
-    init: str | None = None              # start the student from this student checkpoint (same network)
+    init: str = ""                       # start the student from this student checkpoint (same network)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/student", batch_size=8, lr=1e-4,
                                                                     warmup_steps=100, ema_decay=0.995))
 
+    # Settings of earlier versions, read only while they are off.
+    RETIRED: ClassVar[dict[str, Any]] = {"prior_guidance_scale": None, "rotation": None}
+
 
 class DistillTask(DynamicsTask):
-    def __init__(self, config: DistillConfig, teacher: Denoiser, teacher_config: DynamicsTrainConfig,
-                 teacher_world: dict[str, Any] | None = None) -> None:
+    def __init__(self, config: DistillConfig, teacher: Denoiser, teacher_config: DynamicsTrainConfig) -> None:
         super().__init__(copy.deepcopy(teacher_config), latent_episodes(teacher_config))
         self.distill = config
         self.batch_size, self.seed = config.train.batch_size, config.train.seed      # not the teacher's
@@ -75,17 +70,6 @@ class DistillTask(DynamicsTask):
         self.model = copy.deepcopy(teacher).train().requires_grad_(True)
         if config.init:
             self.model.load_state_dict(initial_student(config.init, teacher_config))
-        if config.rotation:
-            if teacher.warp is not None:
-                raise ConfigError("rotation needs a teacher without an action warp")
-            world = teacher_world or {}
-            diffusion = self.model.config = copy.deepcopy(teacher.config)
-            diffusion.rotation_turn_range = float(world.get("turn_range", DEFAULT_TURN_RANGE))
-            diffusion.rotation_look_range = float(world.get("look_range", DEFAULT_LOOK_RANGE))
-            self.model.warp = RotationWarp(diffusion.rotation_turn_range, diffusion.rotation_look_range)
-            self.config.diffusion = diffusion                       # what the student's checkpoint says it is
-        if self.model.warp is not None:
-            self.model.warp.requires_grad_(False)
         self.start = sampling_sigma_max(teacher.config, config.sigma_max)
         self.sigmas = karras_sigmas(config.teacher_steps, teacher.config.sigma_min, self.start)
         self.student_sigma = sampling_sigma_max(teacher.config, config.student_sigma or self.start)
@@ -118,9 +102,7 @@ class DistillTask(DynamicsTask):
 
         conditional, unconditional = denoiser_with(keep[:, -1:]), denoiser_with(torch.zeros_like(keep[:, -1:]))
         denoise = guided(conditional, unconditional, self.distill.guidance_scale)
-        prior_scale = self.distill.prior_guidance_scale
-        guess = denoise if prior_scale is None else guided(conditional, unconditional, prior_scale)
-        start = prior_start(guess, noise, self.sigmas, self.distill.prior_sigma)
+        start = prior_start(denoise, noise, self.sigmas, self.distill.prior_sigma)
         return SAMPLERS[self.distill.teacher_sampler](denoise, start, self.sigmas)
 
     @torch.no_grad()
@@ -131,7 +113,7 @@ class DistillTask(DynamicsTask):
         batch_size, length = actions.shape[:2]
         keep = torch.ones(batch_size, length, dtype=torch.bool, device=latents.device)
         for frame in range(length - 1 - self.distill.self_forcing, length - 1):
-            anchors = student.warp_anchor(latents[:, :frame + 1], actions[:, :frame + 1])
+            anchors = latents[:, :frame + 1]
             context = student.to_diffused(latents[:, 1:frame + 1], anchors[:, :-1])
             noisy = context + self.context_sigma * torch.randn_like(context)
             noise = torch.randn_like(context[:, -1])
@@ -161,9 +143,7 @@ class DistillTask(DynamicsTask):
             latents, actions, stopped = stop_windows(latents, actions, self.distill.still_windows)
         if self.distill.self_forcing:
             latents = self.dreamed_context(student, latents, actions)
-        # Each model's warp (if any) moves its anchors; the student's diffused variable is measured from its own.
-        anchors, frames = student.warp_anchor(latents[:, :-1], actions), latents[:, 1:]
-        teacher_anchors = self.teacher.warp_anchor(latents[:, :-1], actions) if self.distill.rotation else anchors
+        anchors, frames = latents[:, :-1], latents[:, 1:]
         diffused = student.to_diffused(frames, anchors)                        # (B, T, C, h, w)
         batch_size, length = diffused.shape[:2]
         keep = torch.ones(batch_size, length, dtype=torch.bool, device=device)
@@ -171,11 +151,7 @@ class DistillTask(DynamicsTask):
         context_noise = self.context_sigma * torch.randn_like(diffused[:, :-1])
         noisy_context = diffused[:, :-1] + context_noise
         noise = torch.randn_like(diffused[:, -1])
-        teacher_context = self.teacher.to_diffused(frames[:, :-1], teacher_anchors[:, :-1]) + context_noise
-        target = self.teacher_sample(teacher_context, context_sigma, teacher_anchors, actions, keep, noise)
-        if self.distill.rotation:               # the teacher's frame, measured from the student's anchor
-            frame = self.teacher.from_diffused(target, teacher_anchors[:, -1].float())
-            target = student.to_diffused(frame, anchors[:, -1].float())
+        target = self.teacher_sample(noisy_context, context_sigma, anchors, actions, keep, noise)
         if stopped is not None and stopped.any():       # a player standing still: the frame holds
             held = student.to_diffused(latents[:, -2], anchors[:, -1])
             target = torch.where(stopped[:, None, None, None], held.to(target.dtype), target)
@@ -197,7 +173,7 @@ def train_student(config: DistillConfig, quiet: bool = False) -> dict[str, Any]:
     teacher_config = from_dict(DynamicsTrainConfig, meta["config"])
     if config.data:             # e.g. a teacher trained on another machine: its data path is not here
         teacher_config.data, teacher_config.train.out = config.data, config.train.out
-    task = DistillTask(config, teacher, teacher_config, meta.get("world"))
+    task = DistillTask(config, teacher, teacher_config)
     summary = train(task, config.train, {**to_dict(config), "teacher_config": meta["config"]}, quiet)
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
         save_world_model(Path(config.train.out) / FINAL, summary["ema"], task.config, summary,

@@ -22,7 +22,7 @@ from engine.data.windows import area_weights
 from engine.errors import DataError
 from engine.models.autoencoder import frames_to_tensor
 from engine.models.checkpoint import file_digest, load_autoencoder, load_checkpoint, save_checkpoint
-from engine.models.denoiser import ActionWarp, Denoiser, DiffusionConfig
+from engine.models.denoiser import Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
 from engine.config import ConfigError, from_dict, to_dict
 from engine.training.loop import CHECKPOINT, TrainConfig, fast_bf16, train
@@ -35,15 +35,15 @@ class DynamicsTrainConfig:
     data: str = "data/doom-train"
     autoencoder: str = "runs/autoencoder/autoencoder.safetensors"
     init: str = ""                       # start from this dynamics checkpoint's weights (fine-tuning)
-    still_windows: float | None = None   # share of windows in which the player stops (stop_windows); None: none
+    still_windows: float = 0.0           # share of windows in which the player stops (stop_windows)
     model: DynamicsConfig = field(default_factory=DynamicsConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/dynamics", batch_size=8,
                                                                     lr=3e-4, ema_decay=0.999))
 
 
-def check_still_windows(share: float | None) -> None:
-    if share is not None and not 0 <= share <= 1:
+def check_still_windows(share: float) -> None:
+    if not 0 <= share <= 1:
         raise ConfigError(f"still_windows is a share of the windows in [0, 1], got {share}")
 
 
@@ -53,7 +53,7 @@ def stop_windows(latents: torch.Tensor, actions: torch.Tensor,
     holds that frame under the no-action input. No recorded frame has an all-zero action (the recording
     policies never stand still), yet standing still is how play begins. The stop is instant, a
     simplification: in Doom a player who stops slides on for up to ~16 frames before the view holds
-    (measured in docs/world-model.md), while one who never moved sees the same view. Returns the windows,
+    (measured in docs/research/distillation.md), while one who never moved sees the same view. Returns the windows,
     the actions leading into each frame (B, T, A) and which windows stopped."""
     batch_size, length = actions.shape[:2]
     device = latents.device
@@ -213,29 +213,6 @@ def save_world_model(path: Path, model: nn.Module, config: DynamicsTrainConfig, 
     save_checkpoint(path, {k: v.cpu() for k, v in model.state_dict().items()}, meta)
 
 
-def fit_warp(warp: nn.Module, episodes: list[tuple[np.ndarray, np.ndarray]], steps: int = 1500,
-             batch_size: int = 2048, seed: int = 0) -> dict[str, float]:
-    """Fit the action warp alone to next latents (a 36-parameter regression, seconds on a CPU), so the
-    diffusion model starts from a warp that already turns and walks instead of the identity.
-    Returns the mean squared error of the identity and of the fitted warp on the pairs it saw."""
-    previous = torch.from_numpy(np.concatenate([latents[:-1] for latents, _ in episodes])).float()
-    following = torch.from_numpy(np.concatenate([latents[1:] for latents, _ in episodes])).float()
-    actions = torch.from_numpy(np.concatenate([actions[:-1] for _, actions in episodes]))
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(warp.parameters(), lr=3e-2)
-    for _ in range(steps):
-        picks = torch.randint(len(previous), (batch_size,), generator=generator)
-        loss = (warp(previous[picks], actions[picks]) - following[picks]).pow(2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    picks = torch.randint(len(previous), (8 * batch_size,), generator=generator)
-    with torch.no_grad():
-        identity = float((previous[picks] - following[picks]).pow(2).mean())
-        warped = float((warp(previous[picks], actions[picks]) - following[picks]).pow(2).mean())
-    return {"identity_mse": identity, "warp_mse": warped}
-
-
 def train_dynamics(config: DynamicsTrainConfig, quiet: bool = False) -> dict[str, Any]:
     autoencoder, _ = load_autoencoder(config.autoencoder)
     # The latent grid comes from the autoencoder and sigma_data from the data, not from the preset.
@@ -255,14 +232,9 @@ def train_dynamics(config: DynamicsTrainConfig, quiet: bool = False) -> dict[str
     fresh = not (Path(config.train.out) / CHECKPOINT).exists()
     if initial is not None and fresh:
         missing, unexpected = task.model.load_state_dict(initial, strict=False)
-        if unexpected or any(not name.startswith("warp.") for name in missing):
+        if unexpected or missing:
             raise DataError(f"{config.init} has another architecture than this run: "
                             f"{', '.join((unexpected or missing)[:3])}")
-    warp = task.model.warp
-    if isinstance(warp, ActionWarp) and fresh and episodes and not warp.linear.weight.detach().any():
-        fit = fit_warp(task.model.warp, episodes, seed=config.train.seed)
-        # One line even with --quiet (which only hides the progress bar): how much motion the warp explains.
-        print(f"action warp fitted: next-latent error {fit['identity_mse']:.3f} -> {fit['warp_mse']:.3f}")
     summary = train(task, config.train, to_dict(config), quiet)
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
         save_world_model(Path(config.train.out) / FINAL, summary["ema"], config, summary)

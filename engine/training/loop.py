@@ -92,7 +92,7 @@ def weights_digest(model: nn.Module) -> str:
 def fast_bf16(device: torch.device) -> bool:
     """Whether bf16 autocast pays on ``device``: GPUs with bf16, CPUs with AVX512-BF16 or AMX (1.65x on a
     conv autoencoder on such an EPYC). Without them PyTorch emulates bf16: on an AVX2-only EPYC here, 23x
-    slower than fp32 for the encoder and 28x for a dynamics training step (docs/world-model.md)."""
+    slower than fp32 for the encoder and 28x for a dynamics training step (docs/research/speed.md)."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":

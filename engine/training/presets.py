@@ -27,7 +27,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"train.steps": 200_000, "train.batch_size": 8, "train.lr": 3e-4, "train.warmup_steps": 500,
                     "train.max_minutes": 120.0, "train.snapshot_minutes": 20.0, "train.checkpoint_every": 250},
         # The same network (so its student still plays at 30 frames/s on a 2-core CPU), trained on a GPU:
-        # 32x the batch, anchor noise on. scripts/gpu_world.py runs it inside a short GPU lease.
+        # 32x the batch, anchor noise on. recipes/gpu_world.py runs it inside a fixed time budget.
         "gpu": {"train.steps": 500_000, "train.batch_size": 256, "train.lr": 5e-4, "train.warmup_steps": 300,
                 "diffusion.anchor_noise": 0.5, "train.max_minutes": 30.0, "train.snapshot_minutes": 1.0,
                 "train.checkpoint_every": 500, "train.log_every": 50},

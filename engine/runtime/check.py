@@ -1,6 +1,6 @@
-"""The runtime on a GPU, checked in one call on a lent machine.
+"""The runtime on a GPU, checked in one command.
 
-    PYTHONPATH=.devkit/site python3 scripts/gpu_runtime_check.py [PACK] --out $OUT/gpu-runtime.json
+    dreamwalk bench [PACK] --device cuda --check --json gpu-runtime.json
 
 Does ONNX Runtime's CUDA provider really run the pack (``device="cuda"``, after ``engine.runtime.providers``
 loads the CUDA libraries pip installed), with the key/value cache bound in device memory; do its latents
@@ -9,21 +9,16 @@ does it play (``dreamwalk bench``'s measurement, bound and unbound, and the CPU 
 GPU memory stay flat over 1,000 steps. Where the CUDA provider does not run, it tries once more after
 ``import torch`` (PyTorch loads its own CUDA libraries) and says which worked. Everything goes to ``--out``
 as it is measured, so a call cut short keeps what was done. Exit status 1 when the provider never ran.
-``--device cpu`` runs the same checks here (the CPU's own I/O binding), to try the script before a lease.
+``--device cpu`` runs the same checks on the CPU's own I/O binding, to try the check where no GPU is.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 CHECKED_FRAMES = (1, 4, 16, 64)
 
@@ -88,14 +83,9 @@ def flat_memory(pack: str, device: str, prompt) -> dict[str, float | None]:
             "gpu_mib_after_100": before[1], "gpu_mib_after_1100": after[1]}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pack", nargs="?", default=str(ROOT / "assets" / "worlds" / "doom.dwpack"))
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--frames", type=int, default=300, help="timed frames per bench setting")
-    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"],
-                        help="cpu: the same checks here, before a lease")
-    args = parser.parse_args()
+def check_device(pack_path: str | Path, out: Path, device: str = "cuda", frames: int = 300) -> int:
+    """Run every check on ``device`` (cuda, or cpu to try it), writing the report to ``out`` as it goes.
+    Returns 1 when the device's provider never ran, else 0."""
     import onnxruntime
 
     from engine.runtime.bench import bench, bench_prompt, scripted_action
@@ -103,49 +93,46 @@ def main() -> int:
     from engine.pack import open_pack
 
     report: dict = {"onnxruntime": onnxruntime.__version__, "onnxruntime_file": onnxruntime.__file__,
-                    "available_providers": onnxruntime.get_available_providers(), "pack": args.pack}
+                    "available_providers": onnxruntime.get_available_providers(), "pack": str(pack_path)}
 
     def save(**found) -> None:
         report.update(found)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1))
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(report, indent=1))
         print(json.dumps(found), flush=True)
 
-    wanted = ALIASES.get(args.device, args.device)
-    pack = open_pack(args.pack)
+    wanted = ALIASES.get(device, device)
+    pack = open_pack(str(pack_path))
     try:
-        provider, note = choose_provider(args.device, pack.graph_path("decoder"))
+        provider, note = choose_provider(device, pack.graph_path("decoder"))
         save(cuda_libraries_missing=load_cuda_libraries(), provider_alone=provider, fallback_note=note)
         if provider != wanted:
             import torch                                 # its CUDA libraries, loaded as it imports
-            provider, note = choose_provider(args.device, pack.graph_path("decoder"))
+            provider, note = choose_provider(device, pack.graph_path("decoder"))
             save(provider_after_torch=provider, fallback_note_after_torch=note, torch=torch.__version__)
     finally:
         pack.close()
     if provider != wanted:
         return 1
-    if args.device != "cpu":
+    if device != "cpu":
         save(gpu=subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
                                 capture_output=True, text=True).stdout.strip())
     prompt, actions = bench_prompt(), [scripted_action(i) for i in range(max(CHECKED_FRAMES))]
     runs = {}
-    for name, device, binding in (("cpu", "cpu", False), ("device_bound", args.device, True),
-                                  ("device_host", args.device, False)):
+    for name, device, binding in (("cpu", "cpu", False), ("device_bound", device, True),
+                                  ("device_host", device, False)):
         started = time.perf_counter()
-        used, bound, runs[name] = rollout_latents(args.pack, device, binding, prompt, actions)
+        used, bound, runs[name] = rollout_latents(str(pack_path), device, binding, prompt, actions)
         save(**{f"rollout_{name}": {"provider": used, "io_binding": bound,
                                     "seconds": time.perf_counter() - started}})
     save(latent_max_abs_difference={
         "device_bound_vs_cpu": largest_difference(runs["device_bound"], runs["cpu"]),
         "device_host_vs_cpu": largest_difference(runs["device_host"], runs["cpu"]),
         "device_bound_vs_device_host": largest_difference(runs["device_bound"], runs["device_host"])})
-    save(restore_replays=replays_after_restore(args.pack, args.device, prompt, actions))
-    save(memory=flat_memory(args.pack, args.device, prompt))
-    rows = bench(args.pack, [args.device], [None], args.frames, ("fp32",), (True, False))
-    rows += bench(args.pack, ["cpu"], [None], args.frames)
+    save(restore_replays=replays_after_restore(str(pack_path), device, prompt, actions))
+    save(memory=flat_memory(str(pack_path), device, prompt))
+    rows = bench(str(pack_path), [device], [None], frames, ("fp32",), (True, False))
+    rows += bench(str(pack_path), ["cpu"], [None], frames)
     save(bench=rows)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,8 @@
-"""Write a world's model card from what was measured: the pack's manifest, `dreamwalk eval`'s eval.json,
-`dreamwalk bench`'s JSON and `scripts/prompt_rollouts.py`'s JSON. Every number in the card comes from those
+"""A world's model card from what was measured: the pack's manifest, `dreamwalk eval`'s eval.json,
+`dreamwalk bench`'s JSON and `dreamwalk eval PACK --prompts`'s JSON. Every number in the card comes from those
 files; the prose around them (what it is, its limits) comes from --notes, a Markdown file.
 
-    python scripts/model_card.py PACK --eval EVAL.json --bench BENCH.json --prompts PROMPTS.json \
+    dreamwalk pack card PACK --eval EVAL.json --bench BENCH.json --prompts PROMPTS.json \
         --notes NOTES.md --out docs/default-world.md [--figures results/default-world] [--embed]
 
 ``--figures`` (a folder relative to the card) adds the frame strips section: strips.png, long_rollout.png
@@ -12,15 +12,11 @@ the pack (MODEL_CARD.md, checksummed in its manifest).
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from engine.pack import embed_model_card, open_pack  # noqa: E402
+from engine.pack import embed_model_card, open_pack
 
 
 SIMULATORS = {"vizdoom": "ViZDoom", "miniworld": "MiniWorld, on seeds its collection never drew"}
@@ -50,7 +46,7 @@ def evaluation_section(report: dict) -> str:
     rows = [[h, f"{auto['psnr'][h]:.2f}", f"{copy[h]:.2f}", with_error(auto['psnr'][h] - copy[h], errors, "vs_copy", h),
              with_error(auto['dtpsnr'][h], errors, "dtpsnr", h), f"{auto['sharpness_ratio'][h]:.2f}"] for h in copy]
     header = ["horizon (frames)", "PSNR (dB)", "copy-prompt (dB)", "vs copy", "dTPSNR (dB)", "sharpness ratio"]
-    turned = report.get("rotated_prompt_psnr")          # reports since the thirteenth session (ViZDoom)
+    turned = report.get("rotated_prompt_psnr")          # ViZDoom reports
     if turned:
         header[4:4] = ["turned prompt (dB)", "vs turned"]
         for row, h in zip(rows, copy):
@@ -172,17 +168,9 @@ def figures_section(folder: str, places: str, long: dict | None, still: bool) ->
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pack", type=Path)
-    parser.add_argument("--eval", type=Path, required=True)
-    parser.add_argument("--bench", type=Path, required=True)
-    parser.add_argument("--prompts", type=Path, required=True)
-    parser.add_argument("--notes", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--figures", help="folder of strips.png, long_rollout.png, prompt_rollouts.png, relative to --out")
-    parser.add_argument("--embed", action="store_true")
-    args = parser.parse_args()
+def write_model_card(args: Any) -> None:
+    """``args``: pack, eval, bench, prompts, notes, out (paths), figures (a folder relative to out, or None),
+    embed (bool): the fields of `dreamwalk pack card`."""
     opened = open_pack(args.pack)
     manifest = opened.manifest
     opened.close()
@@ -214,7 +202,7 @@ def main() -> None:
         "",
         bench_section(json.loads(args.bench.read_text())),
         "",
-        "## From the bundled prompts, of every kind (`scripts/prompt_rollouts.py`)",
+        "## From the bundled prompts, of every kind (`dreamwalk eval PACK --prompts assets/prompts`)",
         "",
         prompts_section(prompts),
         "",
@@ -228,6 +216,3 @@ def main() -> None:
         embed_model_card(args.pack, args.out)
         print(f"embedded into {args.pack}")
 
-
-if __name__ == "__main__":
-    main()

@@ -2,33 +2,33 @@
 the dynamics model, distill it, sharpen the decoder (two arms, blended), export, evaluate the pack as played
 on held-out places (the report becomes its metrics), benchmark, ship.
 
-    python scripts/default_world.py [--world doom|miniworld] [--run DIR] [--data DIR] [--until STAGE] [--ship]
+    python recipes/default_world.py [--world doom|miniworld] [--run DIR] [--data DIR] [--until STAGE] [--ship]
 
 ``doom`` (the default world) plays Freedoom 2 MAP01-MAP20 and is measured on MAP21-MAP24; ``miniworld``
 plays MiniWorld rooms and mazes and is measured on seeds its collection never drew (tried as a second
-world and not shipped: it drifts more than the Doom world; docs/world-model.md).
+world and not shipped: it drifts more than the Doom world; docs/research.md).
 Every stage is the engine command a person would type, and every one resumes: run the script again after
 an interruption (Ctrl-C, a crash, a reboot) and it continues where it stopped; finished stages return at
 once. ``--ship`` copies the pack into ``assets/worlds/``.
 ``--set STAGE:KEY=VALUE`` overrides a training setting (e.g. ``--set dynamics:train.max_minutes=30``).
 
-The shipped Doom world's teacher was trained on a GPU (``scripts/gpu_world.py``, 4 minutes on an H200, the
+The shipped Doom world's teacher was trained on a GPU (``recipes/gpu_world.py``, 4 minutes on an H200, the
 same network as the CPU preset); the rest ran here:
 
     dreamwalk collect --source vizdoom --maps MAP01-MAP20 --frames 60000 --policy random --seed 7 \
         --episode-frames 1000 --out data/doom-random     # data/doom-mix: links to these and doom-train-100k
-    python scripts/default_world.py --teacher runs/gpu-h200/teacher.safetensors --distill-data data/doom-mix --ship
+    python recipes/default_world.py --teacher runs/gpu-h200/teacher.safetensors --distill-data data/doom-mix --ship
 
 Without ``--teacher`` the dynamics stage trains the teacher on this CPU (92 minutes for the previous world).
 
-That GPU teacher's weights were lost with the run folders (tenth session). The shipped student comes back
+That GPU teacher's weights were lost with its run folder. The shipped student comes back
 exactly from the pack (``dreamwalk recover assets/worlds/doom.dwpack --out runs/shipped``), and a teacher
-re-trained from it for 60 CPU minutes on newly recorded frames is committed beside this script, fp16,
-to continue on any machine (docs/world-model.md, "A fresh checkout with no runs"):
+re-trained from it on newly recorded frames is committed beside this script, fp16, to continue on any
+machine (docs/research.md):
 
     dreamwalk recover assets/worlds/doom.dwpack --out runs/shipped
-    python scripts/default_world.py --teacher scripts/doom-teacher.fp16.safetensors --distill-data DATA
-The MiniWorld world ran here from nothing: ``python scripts/default_world.py --world miniworld``.
+    python recipes/default_world.py --teacher recipes/doom-teacher.fp16.safetensors --distill-data DATA
+The MiniWorld world ran here from nothing: ``python recipes/default_world.py --world miniworld``.
 """
 
 from __future__ import annotations
@@ -51,10 +51,9 @@ class Recipe:
     data: str                             # the default --data
     autoencoder: list[str]
     dynamics: list[str]
-    warp_after: list[str] | None          # then fine-tuned with the action warp (diffusion.warp) for this long
     distill: list[str]
     decoder: list[str] | None             # None: the autoencoder's own decoder
-    sharp_decoder: list[str] | None       # a second decoder with the adversarial term, blended in (decoder_soup.py)
+    sharp_decoder: list[str] | None       # a second decoder with the adversarial term, blended in (dreamwalk average)
     sharp_weight: float                   # its weight in the blend
     context_sigma: float | None           # the noise dreamed frames enter the context at in play (None: trained)
     name: str
@@ -63,11 +62,11 @@ class Recipe:
     license: str = "model weights MIT"
 
 
-# Anchor noise keeps long rollouts from adding up their own errors (docs/world-model.md, experiments).
+# Anchor noise keeps long rollouts from adding up their own errors (docs/research/teacher.md).
 DYNAMICS = ["--preset", "default", "--set", "diffusion.anchor_noise=0.5"]
 # The teacher samples four Heun steps from sigma 1 started from its own guess at sigma 5 (prior start:
 # truncated sampling alone keeps the last frame and ignores the action), guidance 1.5; one student step
-# at sigma 5 learns all of it (docs/world-model.md, "Why the world did not turn").
+# at sigma 5 learns all of it (docs/research/sampling.md, "Prior start").
 DISTILL = ["--preset", "default", "--set", "teacher_steps=4", "--set", "sigma_max=1.0", "--set", "prior_sigma=5.0",
            "--set", "student_sigma=5.0"]
 # The pack as played (ONNX Runtime on a CPU, int8 dynamics), on 64 windows: 16 carry ~0.3 dB of noise.
@@ -75,33 +74,32 @@ EVAL = ["--windows-per-map", "16", "--horizon", "64", "--long", "1000", "--long-
 MINIWORLD_PLACES = "Maze,MazeS3,FourRooms,ThreeRooms,OneRoom,TMaze,YMaze,WallGap,Hallway"
 
 WORLDS = {
-    # What the shipped world and the MiniWorld one were trained with (docs/default-world.md, docs/world-model.md).
+    # What the shipped world and the MiniWorld one were trained with (docs/default-world.md, docs/research.md).
     "doom": Recipe(
         # 100,000 frames are the first 50 episodes of the 300,000-frame collection (same plan, same seeds).
-        # Since the ninth session the explore policy lets go of every control in half its stops; the
+        # The explore policy lets go of every control in half its stops; the
         # recordings of the shipped world predate that.
         collections={".": ["--source", "vizdoom", "--maps", "MAP01-MAP20", "--frames", "100000",
                            "--policy", "explore", "--seed", "0"]},
         data="data/doom-train-100k",
         autoencoder=["--preset", "default", "--set", "train.max_minutes=25"],
         dynamics=[*DYNAMICS, "--set", "train.max_minutes=90"],
-        warp_after=None,
         # Guidance 2 folded in (more control than 1.5, and more drift, which the context level below takes
         # back); played with dreamed frames entering the context at noise 0.08 instead of the trained 0.05:
         # long rollouts keep real frames' contrast instead of sharpening into saturated bands. The level was
         # chosen on training maps (benchmarks/context_noise.py); distilling at it too undid the gain
-        # (docs/world-model.md, "Dreamed frames as noisier context"). The last 4 context frames of each
+        # (docs/research/sampling.md, "Context noise at play"). The last 4 context frames of each
         # window are the student's own dreams, as in play (Self Forcing): sharper, more control at 16 frames
-        # (docs/world-model.md, "The student's own frames as context"); here the last 6. 5% of the windows
+        # (docs/research/distillation.md); here the last 6. 5% of the windows
         # stop and hold still (the recordings never did): the view holds with no key pressed, and PSNR and
-        # control at 16 frames rose (docs/world-model.md, "Standing still").
+        # control at 16 frames rose (docs/research/distillation.md, "Standing still").
         distill=[*DISTILL, "--set", "guidance_scale=2.0", "--set", "self_forcing=6", "--set", "still_windows=0.05",
                  "--set", "train.steps=613", "--set", "train.max_minutes=40"],
         # The decoder alone, trained on (encoder frozen, so the dynamics model still fits): reconstruction on
         # the held-out maps 25.1 -> 30.6 dB. With the adversarial term (adversarial_weight 0.1) it is sharper
         # but lower in PSNR at every rollout horizon; 0.6 of the way from the plain decoder to that one, in
         # weight space, keeps most of both: sharpness 0.73 at 16 frames (0.66 with the 0.4 blend once dreamed
-        # frames enter the context noisier) for 0.05 dB (docs/world-model.md).
+        # frames enter the context noisier) for 0.05 dB (docs/research/autoencoder.md).
         decoder=["--preset", "default", "--set", "train.max_minutes=25", "--set", "adversarial_weight=0"],
         sharp_decoder=["--preset", "default", "--set", "train.max_minutes=25"],
         sharp_weight=0.6,
@@ -119,11 +117,9 @@ WORLDS = {
                        "random", "--seed", "7", "--episode-frames", "1000"]},
         data="data/mw",
         autoencoder=["--preset", "default", "--set", "train.max_minutes=20"],
-        # 20 minutes plain, then 40 with the action warp: the plain model did not use the action yet
-        # (denoising error with another window's actions +0.00%), and in MiniWorld a turn is nearly a pure
-        # shift of the view, which the fitted warp gives for free (docs/world-model.md, "A second world").
-        dynamics=[*DYNAMICS, "--set", "train.max_minutes=20"],
-        warp_after=["--set", "diffusion.warp=true", "--set", "train.max_minutes=40"],
+        # The world measured in docs/research.md trained 20 minutes plain, then 40 with an action warp (a
+        # learned shift and zoom of the anchor, since removed: no shipped world used it); this trains 60 plain.
+        dynamics=[*DYNAMICS, "--set", "train.max_minutes=60"],
         distill=[*DISTILL, "--set", "train.max_minutes=20"],
         decoder=None,
         sharp_decoder=None,
@@ -180,7 +176,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="episode folder (default: the recipe's)")
     parser.add_argument("--until", choices=STAGES, default=STAGES[-1])
     parser.add_argument("--teacher", type=Path, help="distil this dynamics model instead of the dynamics stage's "
-                        "(e.g. one trained on a GPU by scripts/gpu_world.py); its autoencoder must be this run's")
+                        "(e.g. one trained on a GPU by recipes/gpu_world.py); its autoencoder must be this run's")
     parser.add_argument("--distill-data", type=Path, help="episodes to distil on (default: the teacher's)")
     parser.add_argument("--set", action="append", default=[], metavar="STAGE:KEY=VALUE")
     parser.add_argument("--ship", action="store_true", help="copy the pack into assets/worlds/")
@@ -190,7 +186,7 @@ def main() -> None:
     data = args.data or Path(recipe.data)
     autoencoder = run / "autoencoder" / "autoencoder.safetensors"
     plain = run / "dynamics" / "dynamics.safetensors"
-    teacher = args.teacher or (run / "dynamics-warp" / "dynamics.safetensors" if recipe.warp_after else plain)
+    teacher = args.teacher or plain
     student = run / "student" / "student.safetensors"
     plain_decoder = run / "decoder" / "autoencoder.safetensors" if recipe.decoder else autoencoder
     sharp_decoder = run / "decoder-gan" / "autoencoder.safetensors"
@@ -210,10 +206,6 @@ def main() -> None:
     if "dynamics" in stages and not args.teacher:
         dreamwalk("train", "dynamics", *recipe.dynamics, "--data", str(train_data), "--out", str(plain.parent),
                   "--set", f"autoencoder={autoencoder}", *overrides("dynamics", args.set))
-        if recipe.warp_after:
-            dreamwalk("train", "dynamics", *recipe.dynamics, *recipe.warp_after, "--set", f"init={plain}",
-                      "--data", str(train_data), "--out", str(teacher.parent), "--set", f"autoencoder={autoencoder}",
-                      *overrides("dynamics", args.set))
     if "distill" in stages:
         data_override = ["--set", f"data={args.distill_data}"] if args.distill_data else []
         dreamwalk("distill", str(teacher), *recipe.distill, *data_override, "--out", str(student.parent),
@@ -228,8 +220,7 @@ def main() -> None:
             if not decoder.exists():
                 blend = [str(plain_decoder), str(sharp_decoder), "--weights", f"{recipe.sharp_weight:g}",
                          "--out", str(soup)]
-                run_stage("decoder", [sys.executable, str(ROOT / "scripts" / "decoder_soup.py"), *blend],
-                          "python scripts/decoder_soup.py " + " ".join(blend))
+                dreamwalk("average", *blend)
     evaluation = run / "eval"
     context = ["--context-sigma", f"{recipe.context_sigma:g}"] if recipe.context_sigma is not None else []
     if "export" in stages and not pack.exists():

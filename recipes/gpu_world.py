@@ -1,7 +1,7 @@
-"""The default world's heavy stages inside one short GPU lease, within a hard time budget.
+"""The default world's heavy stages on a GPU machine, within a hard time budget.
 
-    python3 scripts/gpu_world.py --autoencoder runs/ae-default/autoencoder.safetensors --out OUT [--budget 530]
-        [--random-workers 7] [--variant plain --variant warp:diffusion.warp=true]
+    python3 recipes/gpu_world.py --autoencoder runs/ae-default/autoencoder.safetensors --out OUT [--budget 530]
+        [--random-workers 7] [--variant plain --variant noisy:diffusion.anchor_noise=0.25]
 
 On a machine with one GPU and many cores, and nothing but this checkout (vizdoom may come as a wheel on
 PYTHONPATH): record Freedoom 2 MAP01-MAP20 with one ``dreamwalk collect`` per core (different seeds, so
@@ -17,10 +17,9 @@ four weight files already fill the 64 MiB that comes back), the metrics logs and
 (``logs.tar.gz``), and ``summary.json`` with each stage's seconds, steps and samples/s. Side by side they
 share the GPU: two on an H100 ran at about 2,000 windows/s each (one alone on an H200: 4,700).
 
-A device call sends the checkout, 64 MiB at most, and it has grown past that (72 MiB: the default pack
-39, the teacher's weights 14, docs 15); with the autoencoder (8 MiB, from ``dreamwalk recover``) and the
-vizdoom wheel (37 MiB) to carry, move the three aside first (``scripts/device_kit.py`` says how, and
-``python scripts/device_kit.py size --carry PATH`` what would travel).
+The autoencoder comes from ``dreamwalk recover assets/worlds/doom.dwpack --out runs/shipped`` (8 MiB); the
+stages run ``python -m engine.cli`` from this checkout; with Dreamwalk not installed there, run the recipe
+as ``PYTHONPATH=. python3 recipes/gpu_world.py ...`` from the checkout (only the engine's dependencies needed).
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def log(message: str) -> None:

@@ -2,7 +2,7 @@
 player runs it) with a fixed action script, measuring whether the world keeps moving, keeps its contrast
 and sharpness, and still turns left and right when asked.
 
-    python scripts/prompt_rollouts.py [PACK] [--prompts assets/prompts] [--frames 300] [--out docs/results]
+    dreamwalk eval [PACK] --prompts assets/prompts [--frames 300] --out DIR
 
 The script: walk forward (frames 0-59), turn left 8°/frame (60-99), turn right (100-139), walk and strafe
 (140-end). Turning is read from the frames themselves: the content of a view turning left moves right
@@ -16,19 +16,15 @@ Writes ``prompt_rollouts.json``, ``prompt_rollouts.png`` (one row per prompt, ev
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from engine.evaluation.metrics import contrast, horizontal_shift, psnr, sharpness  # noqa: E402
-from engine.runtime import WorldSession  # noqa: E402
+from engine.errors import DreamwalkError
+from engine.evaluation.metrics import contrast, horizontal_shift, psnr, sharpness
+from engine.runtime import WorldSession
 
 TURN = 8.0
 BRANCH_AT, BRANCH_FRAMES = 150, 12
@@ -90,21 +86,18 @@ def roll(session: WorldSession, prompt: Path, frames: int) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pack", nargs="?", default=None, help="world pack (default: the bundled world)")
-    parser.add_argument("--prompts", type=Path, default=ROOT / "assets" / "prompts")
-    parser.add_argument("--frames", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results")
-    parser.add_argument("--name", default="prompt_rollouts")
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
-                        help="graphs to run (default auto: what the player picks on a CPU)")
-    args = parser.parse_args()
-    captions = json.loads((args.prompts / "captions.json").read_text())
-    session = WorldSession.open(args.pack, device="cpu", seed=0, precision=args.precision)
+def prompt_rollouts(pack: str | Path | None, prompts: Path, out: Path, frames: int = 300, precision: str = "auto",
+                    name: str = "prompt_rollouts") -> dict:
+    """Roll the world out from every picture named in ``prompts``/captions.json; writes NAME.json and the
+    sheets NAME.png, NAME_still.png into ``out`` and returns the summary."""
+    try:
+        captions = json.loads((Path(prompts) / "captions.json").read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise DreamwalkError(f"{prompts} is not a folder of prompts with a readable captions.json: {error}") from error
+    session = WorldSession.open(pack, device="cpu", seed=0, precision=precision)
     results, rows, still_rows = {}, [], []
     for name in sorted(captions):
-        result = roll(session, args.prompts / name, args.frames)
+        result = roll(session, Path(prompts) / name, frames)
         video, still = result.pop("_video"), result.pop("_still")
         results[name] = result
         rows.append(np.concatenate(list(video[:: 30]), axis=1))
@@ -114,13 +107,12 @@ def main() -> None:
               f"turn L/R {result['shift_turning_left']:+.2f}/{result['shift_turning_right']:+.2f} px/frame, "
               f"branch L/R {result['branch_shift_left']:+.2f}/{result['branch_shift_right']:+.2f}, still "
               + "/".join(f"{v:.1f}" for v in result["still_psnr"].values()) + " dB", flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    summary = {"pack": str(args.pack or "bundled"), "precision": session.precision, "results": results}
-    (args.out / f"{args.name}.json").write_text(json.dumps(summary, indent=1))
+    Path(out).mkdir(parents=True, exist_ok=True)
+    summary = {"pack": str(pack or "bundled"), "precision": session.precision, "results": results}
+    (Path(out) / f"{name}.json").write_text(json.dumps(summary, indent=1))
     for sheet, suffix in ((np.concatenate(rows, axis=0), ""), (np.concatenate(still_rows, axis=0), "_still")):
         Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(
-            args.out / f"{args.name}{suffix}.png")
+            Path(out) / f"{name}{suffix}.png")
+    session.close()
+    return summary
 
-
-if __name__ == "__main__":
-    main()

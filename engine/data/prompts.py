@@ -3,28 +3,24 @@ MAP01-MAP20 (never MAP21 or later: those are the evaluation maps), MiniWorld vie
 kinds drawn here (a pencil sketch, a painted landscape, a photo-like courtyard) so people see honestly how a
 Doom world behaves far from Doom. Captions go to ``assets/prompts/captions.json``.
 
-    python scripts/render_prompts.py [--out assets/prompts]
+    dreamwalk data prompts --out assets/prompts
 
 Deterministic: the same command writes the same pictures.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PYGLET_HEADLESS", "True")
 
-from engine.data.policies import make_policy  # noqa: E402
-from engine.data.sources import open_source  # noqa: E402
+from engine.data.policies import make_policy
+from engine.data.sources import open_source
 
 SIZE = (640, 480)
 # (map, seed, caption): one view each, chosen by detail from a short explore-policy walk.
@@ -166,23 +162,22 @@ def photo_courtyard() -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(1.1))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "assets" / "prompts")
-    parser.add_argument("--frames", type=int, default=240, help="frames each walk explores before a view is chosen")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+def render_prompts(out: Path, frames: int = 240) -> dict[str, str]:
+    """Write every bundled prompt and captions.json into ``out``; ``frames``: how far each walk explores
+    before a view is chosen. Returns the captions."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     captions: dict[str, str] = {}
     for map_name, seed, caption in DOOM_VIEWS:
-        frame = best_view("vizdoom", args.frames, map=map_name, seed=seed, resolution="640x480")
+        frame = best_view("vizdoom", frames, map=map_name, seed=seed, resolution="640x480")
         name = f"doom-{map_name.lower()}.png"
-        Image.fromarray(frame).save(args.out / name, optimize=True)
+        Image.fromarray(frame).save(out / name, optimize=True)
         captions[name] = caption
         print(name, caption)
     for env, seed, caption in MINIWORLD_VIEWS:
-        frame = best_view("miniworld", args.frames // 2, env=env, seed=seed, width=SIZE[0], height=SIZE[1])
+        frame = best_view("miniworld", frames // 2, env=env, seed=seed, width=SIZE[0], height=SIZE[1])
         name = f"miniworld-{env.lower()}.png"
-        Image.fromarray(frame).save(args.out / name, optimize=True)
+        Image.fromarray(frame).save(out / name, optimize=True)
         captions[name] = caption
         print(name, caption)
     for name, draw, caption in [
@@ -191,11 +186,8 @@ def main() -> None:
         ("other-photo-courtyard.jpg", photo_courtyard, "A photo-like stone courtyard (out of domain)"),
     ]:
         image = draw()
-        image.save(args.out / name, **({"quality": 90} if name.endswith(".jpg") else {"optimize": True}))
+        image.save(out / name, **({"quality": 90} if name.endswith(".jpg") else {"optimize": True}))
         captions[name] = caption
         print(name, caption)
-    (args.out / "captions.json").write_text(json.dumps(captions, indent=1) + "\n")
-
-
-if __name__ == "__main__":
-    main()
+    (out / "captions.json").write_text(json.dumps(captions, indent=1) + "\n")
+    return captions
