@@ -284,3 +284,56 @@ def test_eval_names_the_sources_it_knows(world_run, tmp_path):
     assert result.returncode == 1
     assert "unknown source 'crafter'; choose one of: vizdoom, miniworld" in one_error_line(result)
     assert not (tmp_path / "x").exists()
+
+
+def test_pack_int8_adds_a_checked_int8_graph_to_an_old_pack(tiny_pack, tmp_path):
+    """dreamwalk pack int8: the new pack has the int8 dynamics graph beside the fp32 one, checked against it
+    and named in the manifest with its drift; everything else as it was. A missing pack is one line."""
+    from engine.pack import open_pack
+
+    result = dreamwalk("pack", "int8", tiny_pack, "--out", tmp_path / "int8.dwpack", check=True)
+    assert "int8 dynamics beside fp32" in result.stdout
+    old, new = open_pack(tiny_pack), open_pack(tmp_path / "int8.dwpack")
+    try:
+        assert not old.has_int8 and new.has_int8
+        assert 0 < new.manifest["parity"]["int8_max_abs_latent_difference"] < 0.5
+        assert {key: value for key, value in new.manifest.items() if key not in ("graphs", "parity")} == \
+            {key: value for key, value in old.manifest.items() if key not in ("graphs", "parity")}
+    finally:
+        old.close()
+        new.close()
+    missing = dreamwalk("pack", "int8", tmp_path / "missing.dwpack", "--out", tmp_path / "x.dwpack")
+    assert one_error_line(missing) == f"dreamwalk: error: no world pack at {tmp_path / 'missing.dwpack'}"
+    assert not (tmp_path / "x.dwpack").exists()
+
+
+def test_bench_alternates_settings_round_after_round(tiny_pack, tmp_path):
+    """dreamwalk bench --rounds: each setting timed in every round, medians over all of them."""
+    import json
+
+    dreamwalk("bench", tiny_pack, "--device", "cpu", "--precision", "fp32", "--io-binding", "on,off",
+              "--rounds", "2", "--frames", "5", "--json", tmp_path / "rounds.json", check=True)
+    rows = json.loads((tmp_path / "rounds.json").read_text())
+    assert [row["setting"] for row in rows] == ["cpu fp32 bound steps pack", "cpu fp32 host steps pack"]
+    assert all(len(row["round_medians_ms"]) == 2 and row["median_ms"] > 0 for row in rows)
+    bad = dreamwalk("bench", tiny_pack, "--io-binding", "sometimes")
+    assert one_error_line(bad).endswith("--io-binding takes a comma list of auto, on and off, not 'sometimes'")
+
+
+def test_eval_rolls_a_pack_out_from_a_folder_of_pictures(tiny_pack, tmp_path):
+    """dreamwalk eval PACK --prompts: every captioned picture rolled out, a JSON row and sheet rows each."""
+    import json
+    import shutil
+
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    for name in ("doom-map01.png", "other-pencil-sketch.png"):
+        shutil.copyfile(ROOT / "assets" / "prompts" / name, prompts / name)
+    (prompts / "captions.json").write_text(json.dumps({"doom-map01.png": "a", "other-pencil-sketch.png": "b"}))
+    dreamwalk("eval", tiny_pack, "--prompts", prompts, "--frames", "170", "--out", tmp_path / "out", check=True)
+    summary = json.loads((tmp_path / "out" / "prompt_rollouts.json").read_text())
+    assert sorted(summary["results"]) == ["doom-map01.png", "other-pencil-sketch.png"]
+    assert all("turns_both_ways" in row and len(row["still_psnr"]) == 3 for row in summary["results"].values())
+    assert (tmp_path / "out" / "prompt_rollouts.png").is_file()
+    (prompts / "captions.json").unlink()
+    assert "captions.json" in one_error_line(dreamwalk("eval", tiny_pack, "--prompts", prompts, "--out", tmp_path / "y"))

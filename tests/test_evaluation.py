@@ -7,6 +7,7 @@ import torch
 from engine.evaluation.evaluate import (EvalConfig, WorldModel, dream, evaluate, long_prompt_windows,
                                         record_probe_windows, standard_errors)
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
+from engine.models.sampling import SamplerConfig
 from engine.evaluation.probe import ProbePolicy
 from engine.actions import actions_to_array
 
@@ -42,7 +43,7 @@ def test_probe_is_strong_and_varied():
 
 def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     config = EvalConfig(world=str(world_run / "dynamics.safetensors"), maps="MAP21", windows_per_map=2, horizon=16,
-                        steps=2, guidance_sweep=[1.0, 2.0], long_rollout=100, long_prompts=2,
+                        sampling=SamplerConfig("heun", 2, 1.0), guidance_sweep=[1.0, 2.0], long_rollout=100, long_prompts=2,
                         out=str(tmp_path / "eval"))
     report = evaluate(config)
     saved = json.loads((tmp_path / "eval" / "eval.json").read_text())
@@ -130,7 +131,7 @@ def test_probe_windows_come_from_miniworld_too():
 
 def test_eval_measures_a_world_in_miniworld_rooms(world_run, tmp_path):
     config = EvalConfig(world=str(world_run / "dynamics.safetensors"), source="miniworld", maps="OneRoom",
-                        windows_per_map=2, horizon=4, steps=1, guidance_sweep=[], long_rollout=0,
+                        windows_per_map=2, horizon=4, sampling=SamplerConfig("heun", 1, 1.0), guidance_sweep=[], long_rollout=0,
                         out=str(tmp_path / "eval"))
     report = evaluate(config)
     assert report["source"] == "miniworld" and report["maps"] == ["OneRoom"] and report["windows"] == 2

@@ -1,0 +1,55 @@
+"""The engine's layers (docs/architecture.md): no module imports from a higher layer, and there is no cycle."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Lower number, lower layer; a module may import its own layer or lower ones.
+LAYERS = {"engine.actions": 0, "engine.config": 0, "engine.errors": 0, "engine.geometry": 0, "engine.interrupts": 0,
+          "engine.data": 1, "engine.models": 2, "engine.training": 3, "engine.pack": 4, "engine.export": 5,
+          "engine.runtime": 6, "engine.evaluation": 7, "engine.env": 8, "engine.cli": 8, "app": 9}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[0] if parts[0] == "app" else ".".join(parts[:2])
+
+
+def imports() -> dict[str, set[str]]:
+    """Every engine/app module's imports of engine/app modules, lazy imports inside functions included."""
+    found: dict[str, set[str]] = {}
+    for path in [*ROOT.glob("engine/**/*.py"), *ROOT.glob("app/*.py")]:
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = module if parts[-1] == "__init__" else module.rsplit(".", 1)[0]
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + [base])
+                names.add(base.strip("."))
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        found[module] = {name for name in names if name.split(".")[0] in ("engine", "app")}
+    return found
+
+
+def test_no_module_imports_from_a_higher_layer():
+    found = imports()
+    assert "engine.pack" in found["engine.runtime.session"] and "engine.pack.rollout" in found["engine.export.export"]
+    upward = [f"{module} -> {name}" for module, names in found.items() for name in names
+              if LAYERS[layer_of(name)] > LAYERS[layer_of(module)]]
+    assert upward == []
+
+
+def test_no_import_cycle_between_packages():
+    edges: dict[str, set[str]] = {}
+    for module, names in imports().items():
+        edges.setdefault(layer_of(module), set()).update(layer_of(name) for name in names if layer_of(name) != layer_of(module))
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(step == goal or (step not in seen and reaches(step, goal, seen | {step}))
+                   for step in edges.get(start, ()))
+
+    assert [package for package in edges if reaches(package, package, set())] == []
