@@ -76,7 +76,7 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     prompt = frames[:, 0]
     still = report["standing_still"]
     assert still["ceiling"] == pytest.approx(float(psnr(model.decode(model.encode(prompt)), prompt).mean()), abs=1e-4)
-    dreamed, _ = dream(model, config, prompt, torch.zeros(2, 16, 12), config.guidance_scale)
+    dreamed, _ = dream(model, config, prompt, torch.zeros(2, 16, 12), config.sampling.guidance_scale)
     assert set(still["psnr"]) == {"1", "4", "16"}
     assert still["psnr"]["16"] == pytest.approx(float(psnr(dreamed[:, 15], prompt).mean()), abs=1e-4)
 

@@ -381,33 +381,6 @@ def test_fp16_and_int8_graphs_beside_the_fp32_ones(world_run, tiny_pack, tmp_pat
             WorldSession.open(tiny_pack, device="cpu", precision=precision)
 
 
-def test_an_int8_dynamics_graph_is_added_to_a_pack_leaving_the_rest_as_it_was(tiny_pack, tmp_path):
-    from engine.pack import open_pack
-
-    out = tmp_path / "tiny-int8.dwpack"
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "add_int8.py"), str(tiny_pack), "--out", str(out)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    before, after = open_pack(tiny_pack), open_pack(out)
-    try:
-        old, new = before.manifest, after.manifest
-        assert new["graphs"]["dynamics"]["int8"]["file"] == "dynamics.int8.onnx" and after.has_int8
-        assert 0 < new["parity"]["int8_max_abs_latent_difference"] < 0.5
-        new["graphs"]["dynamics"].pop("int8")
-        new["parity"].pop("int8_max_abs_latent_difference")
-        assert new == old                                      # fp32 graphs (checksums), training, metrics
-    finally:
-        before.close()
-        after.close()
-    info = subprocess.run([sys.executable, "-m", "engine.cli", "info", str(out)], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
-    assert "graphs: encoder, decoder, dynamics +int8, slide\n" in info.stdout
-    with WorldSession.open(out, device="cpu") as session:
-        assert session.precision == "int8"
-        session.reset(np.zeros((48, 64, 3), np.uint8))
-        assert session.step({"turn": 4.0}).shape == (24, 32, 3)
-
-
 def assert_same_tensors(recovered, original):
     import torch
     from safetensors.torch import load_file

@@ -87,9 +87,9 @@ def roll(session: WorldSession, prompt: Path, frames: int) -> dict:
 
 
 def prompt_rollouts(pack: str | Path | None, prompts: Path, out: Path, frames: int = 300, precision: str = "auto",
-                    name: str = "prompt_rollouts") -> dict:
-    """Roll the world out from every picture named in ``prompts``/captions.json; writes NAME.json and the
-    sheets NAME.png, NAME_still.png into ``out`` and returns the summary."""
+                    report: str = "prompt_rollouts") -> dict:
+    """Roll the world out from every picture named in ``prompts``/captions.json; writes REPORT.json and the
+    sheets REPORT.png, REPORT_still.png into ``out`` and returns the summary."""
     try:
         captions = json.loads((Path(prompts) / "captions.json").read_text())
     except (OSError, json.JSONDecodeError) as error:
@@ -109,10 +109,10 @@ def prompt_rollouts(pack: str | Path | None, prompts: Path, out: Path, frames: i
               + "/".join(f"{v:.1f}" for v in result["still_psnr"].values()) + " dB", flush=True)
     Path(out).mkdir(parents=True, exist_ok=True)
     summary = {"pack": str(pack or "bundled"), "precision": session.precision, "results": results}
-    (Path(out) / f"{name}.json").write_text(json.dumps(summary, indent=1))
+    (Path(out) / f"{report}.json").write_text(json.dumps(summary, indent=1))
     for sheet, suffix in ((np.concatenate(rows, axis=0), ""), (np.concatenate(still_rows, axis=0), "_still")):
         Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(
-            Path(out) / f"{name}{suffix}.png")
+            Path(out) / f"{report}{suffix}.png")
     session.close()
     return summary
 
