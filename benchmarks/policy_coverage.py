@@ -25,7 +25,7 @@ from engine.data.stats import action_statistics, coverage_cells, wall_press_shar
 def run(policy_name: str, map_name: str, frames: int, seed: int, hands_off: float = 0.5) -> dict:
     with open_source("vizdoom", map=map_name, seed=seed, depth=True) as source:
         policy = make_policy(policy_name, seed, source.turn_range, source.look_range, source.walk_step, hands_off)
-        _, actions, poses = play(source, policy, source.reset(), frames)
+        _, actions, poses, _ = play(source, policy, source.reset(), frames)
         raw = actions_to_array(actions)
         return {
             "cells": len(coverage_cells(poses, 64.0)),

@@ -20,7 +20,8 @@ def _collect(args: argparse.Namespace) -> int:
     from engine.data.sources import parse_places
 
     plan = CollectPlan(source=args.source, maps=tuple(parse_places(args.source, args.maps)), frames=args.frames,
-                       policy=args.policy, seed=args.seed, episode_frames=args.episode_frames)
+                       policy=args.policy, seed=args.seed, episode_frames=args.episode_frames, depth=args.depth,
+                       weapon=not args.hide_weapon)
     bar = tqdm(total=plan.frames, unit="frame", desc=f"collect {plan.source}", dynamic_ncols=True,
                disable=args.quiet)
 
@@ -414,6 +415,10 @@ def add_collect(commands: Any) -> None:
     collect.add_argument("--policy", default="explore", choices=["explore", "random"])
     collect.add_argument("--seed", type=int, default=0)
     collect.add_argument("--episode-frames", type=int, default=2000, help="frames per episode (one shard each)")
+    collect.add_argument("--depth", action="store_true", help="also record each frame's depth (map units along "
+                         "the view axis), for the world memory")
+    collect.add_argument("--hide-weapon", action="store_true", help="vizdoom: record the view without the "
+                         "player's weapon (drawn fixed on the screen, it is not part of the world)")
     collect.add_argument("--out", required=True, help="folder of shards (created; resumed when it exists)")
     collect.add_argument("--quiet", action="store_true", help="no progress bar")
     collect.set_defaults(run=_collect)

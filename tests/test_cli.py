@@ -337,3 +337,27 @@ def test_eval_rolls_a_pack_out_from_a_folder_of_pictures(tiny_pack, tmp_path):
     assert (tmp_path / "out" / "prompt_rollouts.png").is_file()
     (prompts / "captions.json").unlink()
     assert "captions.json" in one_error_line(dreamwalk("eval", tiny_pack, "--prompts", prompts, "--out", tmp_path / "y"))
+
+
+def test_collect_records_depth_and_the_view_without_the_weapon(tmp_path):
+    """dreamwalk collect --depth --hide-weapon: every frame's depth in map units beside it (read_episodes gives
+    .depth), the view without the weapon; older shards (no depth) read with .depth None."""
+    from engine.data import read_episodes
+
+    for name, extra in (("plain", []), ("memory", ["--depth", "--hide-weapon"])):
+        dreamwalk("collect", "--source", "vizdoom", "--maps", "MAP01", "--frames", "12", "--episode-frames", "12",
+                  "--seed", "3", "--out", tmp_path / name, "--quiet", *extra, check=True)
+    [plain] = read_episodes(tmp_path / "plain")
+    [memory] = read_episodes(tmp_path / "memory")
+    assert plain.depth is None and memory.meta["depth_units"] == "map units along the view axis"
+    assert memory.depth.shape == memory.frames.shape[:3] and memory.depth.dtype == np.float32
+    assert 0 < float(np.median(memory.depth)) < 2000 and float(memory.depth.min()) >= 0
+    # Same seed, same start: the view above the weapon is the same, the weapon's place at the bottom is not.
+    height, width = plain.frames.shape[1:3]
+    assert np.array_equal(plain.frames[0, : height // 2], memory.frames[0, : height // 2])
+    weapon = (slice(3 * height // 4, height), slice(width // 3, 2 * width // 3))
+    changed = np.abs(plain.frames[0].astype(int) - memory.frames[0]).sum(axis=-1) > 30
+    assert changed[weapon].mean() > 0.05 and changed.sum() == changed[weapon].sum()
+    refused = dreamwalk("collect", "--source", "miniworld", "--maps", "Maze", "--frames", "4", "--hide-weapon",
+                        "--out", tmp_path / "mini", "--quiet")
+    assert one_error_line(refused) == "dreamwalk: error: --hide-weapon: miniworld draws no weapon"

@@ -12,7 +12,7 @@ from engine.errors import DataError
 def run_policy(policy_name, seed, frames, map_name="MAP01"):
     with open_source("vizdoom", map=map_name, seed=seed, depth=True) as source:
         policy = make_policy(policy_name, seed, source.turn_range, source.look_range, source.walk_step)
-        _, actions, poses = play(source, policy, source.reset(seed=seed), frames)
+        _, actions, poses, _ = play(source, policy, source.reset(seed=seed), frames)
     return actions_to_array(actions), np.stack(poses)
 
 

@@ -163,9 +163,9 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     opened.close()
 
 
-def test_a_run_saved_before_a_setting_existed_resumes(world_run, tmp_path):
-    """A student distilled before ``context_sigma`` existed (its checkpoint's config lacks the key) resumes
-    under this version, where the setting left at None means "as before"; setting it refuses."""
+def test_a_run_resumes_only_under_its_own_config(world_run, tmp_path):
+    """A student resumes from its run folder under the same config (the steps may grow); another setting,
+    or a checkpoint whose config lacks a setting (an earlier version's run), is refused in one line."""
     from engine.models.checkpoint import save_checkpoint
     from engine.training.distill import DistillConfig, train_student
     from engine.training.presets import preset_overrides
@@ -177,14 +177,15 @@ def test_a_run_saved_before_a_setting_existed_resumes(world_run, tmp_path):
 
     train_student(config(**{"train.steps": 2}), quiet=True)
     checkpoint = tmp_path / "student" / "checkpoint.safetensors"
-    tensors, meta = load_checkpoint(checkpoint)
-    assert meta["step"] == 2 and "context_sigma" in meta["config"]
-    del meta["config"]["context_sigma"]
-    save_checkpoint(checkpoint, tensors, meta)
     train_student(config(**{"train.steps": 4}), quiet=True)
-    assert load_checkpoint(checkpoint)[1]["step"] == 4
+    tensors, meta = load_checkpoint(checkpoint)
+    assert meta["step"] == 4 and "context_sigma" in meta["config"]
     with pytest.raises(ConfigError, match="holds a run with another config"):
         train_student(config(**{"train.steps": 6, "context_sigma": 0.08}), quiet=True)
+    del meta["config"]["context_sigma"]
+    save_checkpoint(checkpoint, tensors, meta)
+    with pytest.raises(ConfigError, match="holds a run with another config"):
+        train_student(config(**{"train.steps": 6}), quiet=True)
 
 
 def test_a_student_of_a_prior_started_teacher_steps_from_its_own_level(world_run, episodes, tmp_path):

@@ -35,6 +35,8 @@ class CollectPlan:
     policy: str
     seed: int
     episode_frames: int = 2000
+    depth: bool = False          # also record each frame's depth (map units along the view axis)
+    weapon: bool = True          # ViZDoom: draw the player's weapon (False: the view alone, for the memory)
 
     @property
     def episodes(self) -> int:
@@ -55,6 +57,10 @@ class CollectPlan:
         plan = asdict(self)
         plan.pop("frames")
         plan["maps"] = list(self.maps)
+        # Options left as they were before they existed stay out, so older collections continue.
+        for option, default in (("depth", False), ("weapon", True)):
+            if plan[option] == default:
+                plan.pop(option)
         return plan
 
 
@@ -105,18 +111,20 @@ def keep_keys(action: Action, keys: tuple[str, ...]) -> Action:
 
 
 def play(source: Source, policy: Policy, first_frame: np.ndarray, frames: int,
-         tick: Callable[[int], None] | None = None) -> tuple[list[np.ndarray], list[Action], list[np.ndarray]]:
+         tick: Callable[[int], None] | None = None
+         ) -> tuple[list[np.ndarray], list[Action], list[np.ndarray], list[np.ndarray | None]]:
     """Let ``policy`` play ``source`` from ``first_frame`` (what reset returned) for up to ``frames``
     frames (a level exit ends it early). Returns the frames, the actions taken from each, and the
-    pose at each."""
+    pose and depth (None where the source has none) at each."""
     frame = first_frame
-    recorded, actions, poses = [], [], []
+    recorded, actions, poses, depths = [], [], [], []
     for _ in range(frames):
-        pose = source.pose
+        pose, depth = source.pose, source.depth
         # Record only what the simulator acts on, so the data never shows a key that did nothing.
-        action = keep_keys(policy.act(frame, pose, source.depth), source.keys)
+        action = keep_keys(policy.act(frame, pose, depth), source.keys)
         recorded.append(frame)
         poses.append(pose)
+        depths.append(depth)
         actions.append(action)
         frame = source.step(action)
         if tick and len(recorded) % 100 == 0:
@@ -125,20 +133,28 @@ def play(source: Source, policy: Policy, first_frame: np.ndarray, frames: int,
             break
     if tick:
         tick(len(recorded) % 100)
-    return recorded, actions, poses
+    return recorded, actions, poses, depths
 
 
-def record_episode(plan: CollectPlan, index: int,
-                   tick: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    """Play episode ``index`` of the plan; ``tick(n)`` is called as frames are recorded."""
+def record_episode(plan: CollectPlan, index: int, tick: Callable[[int], None] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict, np.ndarray | None]:
+    """Play episode ``index`` of the plan; ``tick(n)`` is called as frames are recorded. Returns frames,
+    raw actions, poses, meta and (with ``plan.depth``) the depth of each frame."""
     map_name, episode_seed, length = plan.episode(index)
-    with open_place(plan.source, map_name, seed=episode_seed, depth=plan.policy == "explore") as source:
+    options = {"weapon": False} if not plan.weapon else {}
+    if options and plan.source != "vizdoom":
+        raise DataError(f"--hide-weapon: {plan.source} draws no weapon")
+    with open_place(plan.source, map_name, seed=episode_seed, depth=plan.depth or plan.policy == "explore",
+                    **options) as source:
         policy = make_policy(plan.policy, episode_seed, source.turn_range, source.look_range, source.walk_step)
-        frames, actions, poses = play(source, policy, source.reset(seed=episode_seed), length, tick)
+        frames, actions, poses, depths = play(source, policy, source.reset(seed=episode_seed), length, tick)
         meta = {**source.meta(), "seed": episode_seed, "policy": plan.policy, "episode": index,
                 "planned_frames": length, "ended": "level exit" if source.done else "length",
                 "collection": plan.identity()}
-    return np.stack(frames), actions_to_array(actions), np.stack(poses).astype(np.float32), meta
+        if plan.depth:
+            meta["depth_units"] = "map units along the view axis"
+    depth = np.stack(depths).astype(np.float32) if plan.depth else None
+    return np.stack(frames), actions_to_array(actions), np.stack(poses).astype(np.float32), meta, depth
 
 
 def collect(plan: CollectPlan, out: Path, progress: Callable[[int, int], None] | None = None) -> dict:
@@ -162,7 +178,7 @@ def collect(plan: CollectPlan, out: Path, progress: Callable[[int, int], None] |
                 progress(index, planned)
             continue
         tick = partial(progress, index) if progress else None
-        frames, actions, poses, meta = record_episode(plan, index, tick)
-        write_shard(path, frames, actions, poses, meta)
+        frames, actions, poses, meta, depth = record_episode(plan, index, tick)
+        write_shard(path, frames, actions, poses, meta, depth)
         recorded += 1
     return {"recorded": recorded, "skipped": skipped, "episodes": plan.episodes}

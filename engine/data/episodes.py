@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from engine.actions import actions_from_array
-from engine.data.shards import list_shards, read_shard
+from engine.data.shards import list_shards, read_depth, read_shard
 
 
 @dataclass
@@ -21,6 +21,7 @@ class Episode:
     poses: np.ndarray | None                    # (T, 5) float: x, y, z, yaw, pitch
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    depth: np.ndarray | None = None             # (T, H, W) float32 along the view axis, map units; None: not recorded
 
     @property
     def actions(self) -> list[dict[str, bool | float]]:
@@ -38,4 +39,4 @@ def read_episodes(path: str | Path) -> Iterator[Episode]:
     """
     for shard in list_shards(Path(path)):
         frames, actions, poses, meta = read_shard(shard)
-        yield Episode(frames, actions, poses, meta, shard)
+        yield Episode(frames, actions, poses, meta, shard, read_depth(shard))

@@ -5,6 +5,8 @@ A shard ``<name>.npz`` is a zip archive that ``numpy.load`` opens without pickle
     frames.npy   (T, H, W, 3) uint8, native size
     actions.npy  (T, 12) float32 raw actions (engine.actions.actions_to_array: buttons 0/1, degrees)
     poses.npy    (T, 5) float32 x, y, z, yaw, pitch (absent when the simulator has no pose)
+    depth.npy    (T, H, W) float16 distance along the view axis in the source's map units (absent unless
+                 recorded with depth: ``dreamwalk collect --depth``)
     meta.json    source, map, seed, fps, tics per frame, policy, ...
 
 It is written to a temporary file beside its final name, flushed to disk and renamed, so a shard is
@@ -39,7 +41,7 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 
 def write_shard(path: Path, frames: np.ndarray, actions: np.ndarray, poses: np.ndarray | None,
-                meta: dict[str, Any]) -> Path:
+                meta: dict[str, Any], depth: np.ndarray | None = None) -> Path:
     """Write one episode atomically. Raises DataError (with the reason) when the disk refuses."""
     path = Path(path)
     frames, actions = np.asarray(frames), np.asarray(actions, dtype=np.float32)
@@ -49,6 +51,8 @@ def write_shard(path: Path, frames: np.ndarray, actions: np.ndarray, poses: np.n
         raise ValueError(f"actions must be ({len(frames)}, {ACTION_DIM}), got {actions.shape}")
     if poses is not None and np.shape(poses) != (len(frames), 5):
         raise ValueError(f"poses must be ({len(frames)}, 5), got {np.shape(poses)}")
+    if depth is not None and np.shape(depth) != frames.shape[:3]:
+        raise ValueError(f"depth must be {frames.shape[:3]}, got {np.shape(depth)}")
     meta = {**meta, "format_version": FORMAT_VERSION, "frames": len(frames),
             "height": int(frames.shape[1]), "width": int(frames.shape[2])}
     temporary = path.with_name(f".{path.name}.partial")
@@ -60,6 +64,8 @@ def write_shard(path: Path, frames: np.ndarray, actions: np.ndarray, poses: np.n
                 if poses is not None:
                     archive.writestr("poses.npy", _npy_bytes(np.asarray(poses, dtype=np.float32)))
                 archive.writestr("frames.npy", _npy_bytes(frames))
+                if depth is not None:
+                    archive.writestr("depth.npy", _npy_bytes(np.asarray(depth, dtype=np.float16)))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -114,6 +120,24 @@ def read_shard(path: Path, frames: bool = True) -> tuple[np.ndarray | None, np.n
                         f"{None if images is None else images.shape}, actions {actions.shape}, "
                         f"poses {None if poses is None else poses.shape}")
     return images, actions, poses, meta
+
+
+def read_depth(path: Path) -> np.ndarray | None:
+    """The depth of a shard's frames, (T, H, W) float32 in map units along the view axis, or None where the
+    shard was recorded without it (every shard of earlier collections)."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "depth.npy" not in archive.namelist():
+                return None
+            meta = json.loads(archive.read("meta.json"))
+            depth = _read_array(archive, "depth.npy")
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, zlib.error, EOFError, ValueError, OSError) as error:
+        raise DataError(f"corrupt or truncated shard {path}: {_reason(error)}") from error
+    if depth.shape != (meta.get("frames"), meta.get("height"), meta.get("width")):
+        raise DataError(f"corrupt shard {path}: depth of shape {depth.shape} for {meta.get('frames')} frames of "
+                        f"{meta.get('width')}x{meta.get('height')}")
+    return depth.astype(np.float32)
 
 
 def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:

@@ -46,7 +46,9 @@ class ViZDoomSource(Source):
     walk_step = 16.0
 
     def __init__(self, map: str = "MAP01", seed: int = 0, resolution: str = "160x120",
-                 depth: bool = False, god: bool = True) -> None:
+                 depth: bool = False, god: bool = True, weapon: bool = True) -> None:
+        """``weapon``: draw the player's weapon (fixed on the screen, not part of the world: a world memory
+        records without it)."""
         map = str(map).upper()
         if map not in MAPS:
             raise SourceError(f"unknown Freedoom 2 map {map!r}; maps are MAP01-MAP32")
@@ -68,6 +70,7 @@ class ViZDoomSource(Source):
         game.set_render_hud(False)
         game.set_render_crosshair(False)
         game.set_render_messages(False)
+        game.set_render_weapon(weapon)
         game.set_window_visible(False)
         game.set_sound_enabled(False)
         game.set_depth_buffer_enabled(depth)

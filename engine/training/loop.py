@@ -60,17 +60,9 @@ RESUMABLE_CHANGES = ("out", "steps", "max_minutes", "checkpoint_every", "log_eve
 PATH_KEYS = ("data", "autoencoder", "teacher", "init")         # the stages' file settings
 
 
-def _without_unset(config: dict[str, Any]) -> dict[str, Any]:
-    """Settings left at None ("as before") dropped, at every level: a run saved before such a setting
-    existed resumes under a version that has it."""
-    return {key: _without_unset(value) if isinstance(value, dict) else value
-            for key, value in config.items() if value is not None}
-
-
 def _identity(resolved: dict[str, Any]) -> dict[str, Any]:
     """The config a resumed run must share: anything but how long it runs and how often it reports.
     Files are compared by where they are, so a relative and an absolute path to one file match."""
-    resolved = _without_unset(resolved)
     identity = {**resolved, "train": dict(resolved.get("train", {}))}
     for key in RESUMABLE_CHANGES:
         identity["train"].pop(key, None)
@@ -112,6 +104,57 @@ def distributed_setup() -> tuple[int, int]:
     return 0, 1
 
 
+@dataclass
+class Progress:
+    """How far a run is: what a checkpoint records and a resumed run continues from."""
+    step: int = 0
+    trained_seconds: float = 0.0
+    samples: int = 0
+
+
+def resume(out: Path, resolved_config: dict[str, Any], model: nn.Module, ema: EMA,
+           optimizer: torch.optim.Optimizer) -> Progress:
+    """Load the run folder's checkpoint into the model, its EMA and the optimizer, when there is one of
+    this config; a checkpoint of another config is an error, never silently trained on."""
+    if not (out / CHECKPOINT).exists():
+        return Progress()
+    tensors, meta = load_checkpoint(out / CHECKPOINT)
+    if _identity(meta.get("config", {})) != _identity(resolved_config):
+        raise ConfigError(f"{out} holds a run with another config; use another --out or the same settings")
+    model.load_state_dict(unprefixed("model", tensors))
+    ema.model.load_state_dict(unprefixed("ema", tensors))
+    load_optimizer(optimizer, unprefixed("optimizer", tensors))
+    return Progress(meta["step"], meta["trained_seconds"], meta["samples"])
+
+
+def save_state(out: Path, model: nn.Module, ema: EMA, optimizer: torch.optim.Optimizer,
+               resolved_config: dict[str, Any], progress: Progress, world_size: int) -> None:
+    tensors = {**prefixed("model", model.state_dict()), **prefixed("ema", ema.model.state_dict()),
+               **prefixed("optimizer", optimizer_tensors(optimizer))}
+    meta = {"config": resolved_config, "step": progress.step, "samples": progress.samples,
+            "trained_seconds": progress.trained_seconds, "world_size": world_size}
+    save_checkpoint(out / CHECKPOINT, tensors, meta)
+
+
+def optimizer_step(task: Task, trainable: nn.Module, model: nn.Module, optimizer: torch.optim.Optimizer,
+                   batch: Any, config: TrainConfig, step: int, device: torch.device,
+                   bf16: bool) -> tuple[float, dict[str, float], float, float]:
+    """One step on ``batch`` (linear warmup, bf16 autocast where it pays, clipped gradients). Returns the
+    loss, the task's metrics, the gradient norm and the learning rate."""
+    learning_rate = config.lr * min(1.0, (step + 1) / max(config.warmup_steps, 1))
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        loss, metrics = task.loss(trainable, batch)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = float(nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip))
+    if not math.isfinite(loss.item()):
+        raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower --set train.lr")
+    optimizer.step()
+    return loss.item(), metrics, grad_norm, learning_rate
+
+
 def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quiet: bool = False) -> dict[str, Any]:
     """Train ``task.model`` for ``config.steps`` steps (resuming from the run folder). Returns a summary."""
     from tqdm import tqdm
@@ -129,81 +172,58 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
     ema = EMA(model, config.ema_decay)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
                                   betas=(0.9, 0.99))
-    step, trained_seconds, samples_seen = 0, 0.0, 0
-    if (out / CHECKPOINT).exists():
-        tensors, meta = load_checkpoint(out / CHECKPOINT)
-        if _identity(meta.get("config", {})) != _identity(resolved_config):
-            raise ConfigError(f"{out} holds a run with another config; use another --out or the same settings")
-        model.load_state_dict(unprefixed("model", tensors))
-        ema.model.load_state_dict(unprefixed("ema", tensors))
-        load_optimizer(optimizer, unprefixed("optimizer", tensors))
-        step, trained_seconds, samples_seen = meta["step"], meta["trained_seconds"], meta["samples"]
+    progress = resume(out, resolved_config, model, ema, optimizer)
     trainable = model
     if world_size > 1:
         trainable = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    log = MetricsLog(out / "metrics.csv", step) if main_process else None
+    log = MetricsLog(out / "metrics.csv", progress.step) if main_process else None
 
     def save() -> None:
-        if not main_process:
-            return
-        tensors = {**prefixed("model", model.state_dict()), **prefixed("ema", ema.model.state_dict()),
-                   **prefixed("optimizer", optimizer_tensors(optimizer))}
-        meta = {"config": resolved_config, "step": step, "samples": samples_seen,
-                "trained_seconds": trained_seconds, "world_size": world_size}
-        save_checkpoint(out / CHECKPOINT, tensors, meta)
-        log.plot(out / "loss.png")
+        if main_process:
+            save_state(out, model, ema, optimizer, resolved_config, progress, world_size)
+            log.plot(out / "loss.png")
 
     if main_process:
         out.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=config.steps, initial=step, unit="step", disable=quiet or not main_process,
+    bar = tqdm(total=config.steps, initial=progress.step, unit="step", disable=quiet or not main_process,
                dynamic_ncols=True, desc=out.name)
     batches = task.batches()
-    window_start, window_samples, window_losses = time.perf_counter(), 0, []
+    window_start, window_samples = time.perf_counter(), 0
     interrupted = False
     stop_on_signals()
     try:
-        while step < config.steps:
-            if config.max_minutes and trained_seconds >= config.max_minutes * 60:
+        while progress.step < config.steps:
+            if config.max_minutes and progress.trained_seconds >= config.max_minutes * 60:
                 break
             started = time.perf_counter()
             batch = next(batches)
-            learning_rate = config.lr * min(1.0, (step + 1) / max(config.warmup_steps, 1))
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                loss, metrics = task.loss(trainable, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_norm = float(nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip))
-            if not math.isfinite(loss.item()):
-                raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower --set train.lr")
-            optimizer.step()
+            loss, metrics, grad_norm, learning_rate = optimizer_step(task, trainable, model, optimizer, batch, config,
+                                                                     progress.step, device, bf16)
             ema.update(model)
-            step += 1
+            progress.step += 1
             batch_samples = task.samples(batch) * world_size
-            samples_seen += batch_samples
+            progress.samples += batch_samples
             window_samples += batch_samples
-            window_losses.append(loss.item())
             step_seconds = time.perf_counter() - started
-            trained_seconds += step_seconds
-            if step % config.log_every == 0 or step == config.steps:
+            progress.trained_seconds += step_seconds
+            if progress.step % config.log_every == 0 or progress.step == config.steps:
                 rate = window_samples / max(time.perf_counter() - window_start, 1e-9)
-                window_start, window_samples, window_losses = time.perf_counter(), 0, []
-                bar.set_postfix_str(f"loss {loss.item():.4f} {rate:.1f} samples/s")
+                window_start, window_samples = time.perf_counter(), 0
+                bar.set_postfix_str(f"loss {loss:.4f} {rate:.1f} samples/s")
                 if log:
-                    log.log({"step": step, "loss": loss.item(), "lr": learning_rate, "grad_norm": grad_norm,
-                             "samples": samples_seen, "minutes": trained_seconds / 60,
+                    log.log({"step": progress.step, "loss": loss, "lr": learning_rate, "grad_norm": grad_norm,
+                             "samples": progress.samples, "minutes": progress.trained_seconds / 60,
                              "samples_per_second": rate, **metrics})
             bar.update(1)
-            if step % config.checkpoint_every == 0:
+            if progress.step % config.checkpoint_every == 0:
                 save()
             period = config.snapshot_minutes * 60
             if period and main_process and hasattr(task, "snapshot") and \
-                    trained_seconds // period > (trained_seconds - step_seconds) // period:
-                minutes = round(trained_seconds / 60)
+                    progress.trained_seconds // period > (progress.trained_seconds - step_seconds) // period:
+                minutes = round(progress.trained_seconds / 60)
                 task.snapshot(out / "snapshots" / f"{minutes:04d}min.safetensors", ema.model,
-                              {"step": step, "samples": samples_seen, "trained_minutes": trained_seconds / 60,
-                               "hardware": hardware(device, world_size)})
+                              {"step": progress.step, "samples": progress.samples,
+                               "trained_minutes": progress.trained_seconds / 60, "hardware": hardware(device, world_size)})
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -213,7 +233,7 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
         # Each rank leaves a digest of its final weights: DDP keeps them identical, and this shows it.
         (out / f"weights-rank{rank}.sha256").write_text(weights_digest(model))
         torch.distributed.barrier()
-    return {"step": step, "samples": samples_seen, "trained_minutes": trained_seconds / 60,
+    return {"step": progress.step, "samples": progress.samples, "trained_minutes": progress.trained_seconds / 60,
             "interrupted": interrupted, "ema": ema.model, "hardware": hardware(device, world_size)}
 
 
