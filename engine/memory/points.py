@@ -1,0 +1,218 @@
+"""A bounded point cache of the world (``PointMemory``): frames lifted by their depth, one point per voxel.
+
+Each pixel of a frame shown, at its depth along the view axis and the camera's pose (x, y, z, yaw, pitch:
+engine.geometry's conventions), becomes a point in world space. Points are kept one per voxel, the newest
+sighting winning (a door that opened, a lamp that went out, a better view from nearer), up to a fixed
+capacity, past which the points seen longest ago go: memory stays flat however long a session runs.
+
+Rendering projects every point in front of the camera (the pinhole of engine.geometry.reproject: Doom's
+software renderer shears the view for pitch), keeps per pixel the nearest, and closes one-pixel holes from
+their neighbours (a surface seen from nearer than it was lifted spreads its points apart). The coverage
+mask says which pixels the memory knows; the rest is for the dream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.geometry import DOOM_FIELD_OF_VIEW, view_points
+
+AXIS_BITS = 20                       # voxel indices in [-2^19, 2^19) on each axis, 20 bits each, then the level
+OFFSET = 1 << (AXIS_BITS - 1)
+LEVELS = 8
+# How far behind the nearest point a point may lie and still count as the same surface: ViZDoom's depth
+# buffer steps by 7 map units (engine.data.vizdoom_source.DEPTH_SCALE), and depth estimated from a picture
+# is off by a share of itself.
+DEPTH_ERROR, DEPTH_TOLERANCE = 8.0, 0.03
+
+
+@dataclass
+class MemoryConfig:
+    capacity: int = 150_000              # points held at most (~3.5 MB)
+    voxel: float = 0.5                   # edge of the finest voxel in map units (Doom: 64 = a floor tile); a
+                                         # point goes to the level whose voxel is its pixel's footprint
+    field_of_view: float = DOOM_FIELD_OF_VIEW
+    near: float = 2.0                    # points nearer than this to the camera are not drawn
+    max_depth: float = 1500.0            # depths beyond (or at 0: the buffer's nothing) are not lifted
+    fill_rounds: int = 1                 # rounds of closing one-pixel holes in a render
+
+
+@dataclass
+class MemoryState:
+    """Everything a PointMemory holds (``snapshot``/``restore``: a moment branched keeps its memory)."""
+    positions: np.ndarray
+    colours: np.ndarray
+    keys: np.ndarray
+    stamps: np.ndarray
+    sorted_keys: np.ndarray
+    slots_by_key: np.ndarray
+    count: int
+    clock: int
+
+
+class PointMemory:
+    def __init__(self, config: MemoryConfig | None = None) -> None:
+        self.config = config or MemoryConfig()
+        capacity = self.config.capacity
+        self.positions = np.zeros((capacity, 3), np.float32)
+        self.colours = np.zeros((capacity, 3), np.uint8)
+        self.keys = np.zeros(capacity, np.int64)
+        self.stamps = np.zeros(capacity, np.int64)       # when each point was last seen (frames added)
+        self.sorted_keys = np.zeros(0, np.int64)         # the keys held, sorted, and the slot of each
+        self.slots_by_key = np.zeros(0, np.int64)
+        self.count = 0
+        self.clock = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def nbytes(self) -> int:
+        return sum(array.nbytes for array in (self.positions, self.colours, self.keys, self.stamps,
+                                              self.sorted_keys, self.slots_by_key))
+
+    def voxel_keys(self, points: np.ndarray, footprints: np.ndarray) -> np.ndarray:
+        """One integer per voxel: points (N, 3) at the level (voxel edge voxel * 2^level) of their pixel's
+        footprint (N,) in map units, so that a pixel is a voxel near and far alike."""
+        levels = np.clip(np.floor(np.log2(np.maximum(footprints / self.config.voxel, 1e-6))), 0, LEVELS - 1)
+        edges = (self.config.voxel * np.exp2(levels)).astype(np.float32)
+        cells = np.clip(np.floor(points / edges[:, None]).astype(np.int64) + OFFSET, 0, 2 * OFFSET - 1)
+        return ((levels.astype(np.int64) << (3 * AXIS_BITS)) | (cells[:, 0] << (2 * AXIS_BITS))
+                | (cells[:, 1] << AXIS_BITS) | cells[:, 2])
+
+    def add(self, frame: np.ndarray, depth: np.ndarray, pose: np.ndarray, keep: np.ndarray | None = None) -> int:
+        """Lift a frame (H, W, 3) uint8 with its depth (H, W) along the view axis, seen from ``pose``, into the
+        memory; ``keep`` (H, W) bool leaves out pixels that are not the world (a weapon, a HUD). Returns how
+        many voxels it wrote."""
+        config = self.config
+        self.clock += 1
+        valid = (depth > 0) & (depth < config.max_depth)
+        if keep is not None:
+            valid &= keep
+        points = view_points(depth, np.asarray(pose, np.float64), config.field_of_view).astype(np.float32)
+        points, colours = points[valid.reshape(-1)], frame.reshape(-1, 3)[valid.reshape(-1)]
+        focal = (depth.shape[1] / 2) / np.tan(np.radians(config.field_of_view) / 2)
+        keys = self.voxel_keys(points, depth[valid].astype(np.float32) / focal)
+        # One point per voxel from this frame: the last pixel that falls in it.
+        reversed_keys = keys[::-1]
+        keys, first = np.unique(reversed_keys, return_index=True)
+        picked = len(reversed_keys) - 1 - first
+        points, colours = points[picked], colours[picked]
+        where = np.searchsorted(self.sorted_keys, keys)
+        known = where < len(self.sorted_keys)
+        known[known] = self.sorted_keys[where[known]] == keys[known]
+        slots = np.empty(len(keys), np.int64)
+        slots[known] = self.slots_by_key[where[known]]
+        self.stamps[slots[known]] = self.clock              # seen again: not among the oldest to evict below
+        slots[~known] = self._free_slots(int((~known).sum()))
+        self.positions[slots], self.colours[slots], self.stamps[slots] = points, colours, self.clock
+        self.keys[slots[~known]] = keys[~known]
+        self._index(keys[~known], slots[~known])
+        return len(keys)
+
+    def _free_slots(self, needed: int) -> np.ndarray:
+        """Slots for ``needed`` new voxels: unused ones first, then those of the points seen longest ago
+        (their keys leave the index)."""
+        held = self.count
+        fresh = min(needed, self.config.capacity - held)
+        evict = needed - fresh
+        if evict > held:
+            raise ValueError(f"a frame of {needed} voxels does not fit a memory of {self.config.capacity}")
+        slots = np.arange(held, held + fresh)
+        self.count = held + fresh
+        if evict:
+            oldest = np.argpartition(self.stamps[:held], evict - 1)[:evict]
+            positions = np.searchsorted(self.sorted_keys, self.keys[oldest])
+            self.sorted_keys = np.delete(self.sorted_keys, positions)
+            self.slots_by_key = np.delete(self.slots_by_key, positions)
+            slots = np.concatenate([slots, oldest])
+        return slots
+
+    def _index(self, keys: np.ndarray, slots: np.ndarray) -> None:
+        """Merge new keys (sorted, none held yet) into the sorted index."""
+        where = np.searchsorted(self.sorted_keys, keys)
+        self.sorted_keys = np.insert(self.sorted_keys, where, keys)
+        self.slots_by_key = np.insert(self.slots_by_key, where, slots)
+
+    def render(self, pose: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The memory seen from ``pose`` at ``size`` (width, height): the frame (H, W, 3) uint8, which pixels
+        it covers (H, W) bool, and their depth along the view axis (H, W) float32 (0 where uncovered)."""
+        width, height = size
+        config = self.config
+        focal = (width / 2) / np.tan(np.radians(config.field_of_view) / 2)
+        angle, pitch = np.radians(pose[3]), np.radians(pose[4])
+        relative = self.positions[: self.count] - np.asarray(pose[:3], np.float32)
+        cos, sin = np.float32(np.cos(angle)), np.float32(np.sin(angle))
+        forward = relative[:, 0] * cos + relative[:, 1] * sin
+        side = relative[:, 0] * sin - relative[:, 1] * cos
+        ahead = forward > config.near
+        forward, side, lift = forward[ahead], side[ahead], relative[ahead, 2]
+        x = np.rint(side / forward * focal + (width - 1) / 2).astype(np.int64)
+        y = np.rint((-lift / forward + np.float32(np.tan(pitch))) * focal + (height - 1) / 2).astype(np.int64)
+        inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+        pixel, distance = y[inside] * width + x[inside], forward[inside]
+        index = np.flatnonzero(ahead)[inside]                     # the slots of the points that land
+        nearest = self._visible(pixel, distance, index, width * height)
+        frame = np.zeros((height * width, 3), np.uint8)
+        depth = np.zeros(height * width, np.float32)
+        seen = nearest >= 0
+        frame[seen], depth[seen] = self.colours[index[nearest[seen]]], distance[nearest[seen]]
+        frame, depth = frame.reshape(height, width, 3), depth.reshape(height, width)
+        covered = depth > 0
+        for _ in range(config.fill_rounds):
+            frame, depth, covered = close_holes(frame, depth, covered)
+        return frame, covered, depth
+
+    def _visible(self, pixel: np.ndarray, distance: np.ndarray, index: np.ndarray, pixels: int) -> np.ndarray:
+        """Per pixel, which of the landing points (by position in ``pixel``) is drawn, -1 for none: among the
+        points within the depth buffer's error of the nearest, the newest (a surface seen again wins over
+        the older sightings of it that the 8-bit depth put a step nearer)."""
+        if not len(pixel):
+            return np.full(pixels, -1, np.int64)
+        order = np.arange(len(pixel), dtype=np.int64)
+        bits = int(len(pixel)).bit_length()
+        nearest = np.full(pixels, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(nearest, pixel, (np.minimum(distance * 16, (1 << 30) - 1).astype(np.int64) << bits) | order)
+        front = np.where(nearest < np.iinfo(np.int64).max, (nearest >> bits).astype(np.float32) / 16, 0.0)
+        close = distance <= front[pixel] * (1 + DEPTH_TOLERANCE) + DEPTH_ERROR
+        age = (self.clock - self.stamps[index[close]]).astype(np.int64)
+        newest = np.full(pixels, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(newest, pixel[close], (age << bits) | order[close])
+        return np.where(newest < np.iinfo(np.int64).max, newest & ((1 << bits) - 1), -1)
+
+    def snapshot(self) -> MemoryState:
+        return MemoryState(self.positions[: self.count].copy(), self.colours[: self.count].copy(),
+                           self.keys[: self.count].copy(), self.stamps[: self.count].copy(), self.sorted_keys.copy(),
+                           self.slots_by_key.copy(), self.count, self.clock)
+
+    def restore(self, state: MemoryState) -> None:
+        count = state.count
+        self.positions[:count], self.colours[:count] = state.positions, state.colours
+        self.keys[:count], self.stamps[:count] = state.keys, state.stamps
+        self.sorted_keys, self.slots_by_key = state.sorted_keys.copy(), state.slots_by_key.copy()
+        self.count, self.clock = count, state.clock
+
+
+def close_holes(frame: np.ndarray, depth: np.ndarray, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Uncovered pixels with covered neighbours on both sides (left-right or up-down) take the nearer side's
+    colour and depth: the one-pixel gaps between points spread apart by a nearer view, not the edges of what
+    was seen."""
+    out_frame, out_depth, out_covered = frame.copy(), depth.copy(), covered.copy()
+    for axis in (1, 0):
+        before, after = np.roll(covered, 1, axis), np.roll(covered, -1, axis)
+        hole = ~out_covered & before & after
+        if axis == 1:
+            hole[:, 0] = hole[:, -1] = False
+        else:
+            hole[0, :] = hole[-1, :] = False
+        if not hole.any():
+            continue
+        depth_before, depth_after = np.roll(depth, 1, axis), np.roll(depth, -1, axis)
+        take_before = depth_before <= depth_after
+        frame_before, frame_after = np.roll(frame, 1, axis), np.roll(frame, -1, axis)
+        out_frame[hole] = np.where(take_before[hole][:, None], frame_before[hole], frame_after[hole])
+        out_depth[hole] = np.where(take_before[hole], depth_before[hole], depth_after[hole])
+        out_covered |= hole
+    return out_frame, out_depth, out_covered
