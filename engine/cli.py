@@ -218,9 +218,25 @@ def pack_eval_config(args: argparse.Namespace, sampling: "SamplerConfig") -> tup
     return source, SamplerConfig("", 0, guidance if sampling.guidance_scale is None else sampling.guidance_scale)
 
 
+def _revisits(args: argparse.Namespace) -> int:
+    from engine.evaluation.revisits import RevisitConfig, evaluate_revisits, revisit_lines
+
+    if args.world and not Path(args.world).exists():
+        raise DreamwalkError(f"no world pack at {args.world}")
+    config = RevisitConfig(world=args.world, maps=args.maps or "MAP21-MAP24", starts_per_map=args.windows_per_map,
+                           seed=args.seed, out=args.out)
+    report = evaluate_revisits(config)
+    print("\n".join(revisit_lines(report)))
+    (Path(config.out) / "revisits.json").write_text(json.dumps(report, indent=1))
+    print(f"wrote {config.out}/revisits.json, full_turn.png")
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
     if args.paired or args.pooled:
         return _compare(args)
+    if args.revisits:
+        return _revisits(args)
     if not args.world:
         raise DreamwalkError("eval needs a world (a checkpoint or a pack), or --paired / --pooled reports")
     if args.prompts:
@@ -477,6 +493,9 @@ def add_eval(commands: Any) -> None:
     evaluation.add_argument("--prompts", metavar="FOLDER", help="instead: roll the pack out from every picture "
                             "in FOLDER (captions.json names them), e.g. assets/prompts")
     evaluation.add_argument("--frames", type=int, default=300, help="with --prompts: frames per rollout")
+    evaluation.add_argument("--revisits", action="store_true", help="instead: turn, turn back, walk out and back "
+                            "in live ViZDoom and in the world (a pack, or none: the references alone), from "
+                            "--windows-per-map starts a map: does the world remember what it showed")
     evaluation.add_argument("--paired", nargs=2, metavar=("FIRST", "SECOND"), help="instead: two reports of the "
                             "same windows compared window by window (second minus first, ± standard error)")
     evaluation.add_argument("--pooled", nargs="+", metavar="REPORT", help="instead: one world's reports pooled")

@@ -413,3 +413,25 @@ def test_eval_compares_reports_paired_and_pooled_from_the_command_line(tmp_path)
     paths[1].write_text("not json")
     broken = dreamwalk("--paired", *paths)
     assert broken.returncode == 1 and len(broken.stderr.strip().splitlines()) == 1
+
+
+def test_revisits_measure_the_world_against_doom_and_the_memory_alone(tiny_pack, tmp_path):
+    """dreamwalk eval PACK --revisits on one start of MAP21: every protocol has its numbers for ViZDoom, the
+    memory alone and the world; the memory returns to the prompt after a whole turn (a turn needs no depth),
+    and the turn response of Doom itself is 1 by construction."""
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "eval", str(tiny_pack), "--revisits", "--maps", "MAP21",
+                             "--windows-per-map", "1", "--out", str(tmp_path / "revisits")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "revisits" / "revisits.json").read_text())
+    assert report["size"] == [32, 24] and (tmp_path / "revisits" / "full_turn.png").is_file()
+    turn = report["protocols"]["full_turn"]
+    assert turn["starts"] == 1 and turn["memory_vs_prompt"] > 40 and turn["real_vs_prompt"] > 25
+    assert 5 < turn["world_vs_prompt"] < 40
+    response = report["protocols"]["turn_response"]
+    assert response["real_first_4"] == pytest.approx(1.0) and 0.5 < response["memory_first_4"] < 1.5
+    assert set(report["protocols"]) == {"full_turn", "half_turn_back", "second_turn", "walk_out_back", "turn_response"}

@@ -1,0 +1,250 @@
+"""What a player notices, against live ViZDoom on held-out maps: does the view move the way the controls say,
+and does the world remember what it showed (`dreamwalk eval [PACK] --revisits`).
+
+From starts on MAP21-MAP24 (an explore walk of a map from its start, stopped at different lengths), each
+protocol plays the same actions in ViZDoom and in the world, from the same prompt:
+
+- ``full_turn``: 40 frames turning right 9 degrees each, a whole turn: the last view against the prompt;
+- ``half_turn_back``: 20 frames right, 20 left: the view back at the start against the prompt;
+- ``second_turn``: two whole turns: each frame of the second against the same frame of the first;
+- ``walk_out_back``: 16 frames forward into open floor and 16 back (starts facing at least 300 map units of
+  floor): how much nearer the frames are to the real views than the prompt is, walking out and at the end;
+- ``turn_response``: still, 5 frames right at 8 degrees, 5 left, still: the content's shift each frame against
+  Doom's (engine.evaluation.metrics.horizontal_shift), on a turn's first 4 frames and steady.
+
+Beside the world, two references bound every number: ViZDoom itself (what a perfect world returns to: monsters
+and lights move, so not always the prompt) and the memory alone (engine.memory: the prompt lifted by its true
+depth and drawn at the true poses, uncovered pixels filled from their neighbours, no network). Everything is
+compared at the world's frame size on the view above the weapon (the upper three quarters: the weapon is
+drawn fixed on the screen, it is not part of the world, and the memory does not hold it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.actions import Action
+from engine.data.policies import make_policy
+from engine.data.sources import open_place, parse_places
+from engine.data.windows import area_resize
+from engine.evaluation.metrics import horizontal_shift, psnr
+from engine.geometry import fill_gaps
+from engine.memory import PointMemory
+
+FULL_TURN, TURN_STEP = 40, 9.0
+WALK = 16
+OPEN_FLOOR = 300.0                    # map units of floor ahead a walk start must have (16 frames walk ~250)
+RESPONSE_TURN = 8.0
+SETTLE = 2                            # frames after a stop before the prompt (the first frames do not change)
+
+
+def protocols() -> dict[str, list[Action]]:
+    right, left = Action(turn=TURN_STEP), Action(turn=-TURN_STEP)
+    return {
+        "full_turn": [right] * FULL_TURN,
+        "half_turn_back": [right] * (FULL_TURN // 2) + [left] * (FULL_TURN // 2),
+        "second_turn": [right] * (2 * FULL_TURN),
+        "walk_out_back": [Action(forward=True)] * WALK + [Action(backward=True)] * WALK,
+        "turn_response": [Action()] * 2 + [Action(turn=RESPONSE_TURN)] * 5 + [Action(turn=-RESPONSE_TURN)] * 5
+                         + [Action()] * 2,
+    }
+
+
+@dataclass
+class RevisitConfig:
+    world: str | None = None               # a world pack; None: the references alone
+    maps: str = "MAP21-MAP24"
+    starts_per_map: int = 4
+    seed: int = 0
+    size: tuple[int, int] = (64, 48)       # measured at (width, height): the world's frame size
+    out: str = "runs/revisits"
+    names: list[str] = field(default_factory=lambda: list(protocols()))
+
+
+@dataclass
+class Start:
+    place: str
+    seed: int
+    walk: list[Action]                     # from the map's start to the prompt
+
+
+@dataclass
+class Played:
+    """One protocol from one start: the prompt and, frame by frame, what each of real / memory / world shows."""
+    prompt: np.ndarray                                   # (H, W, 3) at the native size
+    frames: dict[str, np.ndarray] = field(default_factory=dict)    # name -> (T + 1, h, w, 3), the prompt first
+
+
+def find_starts(place: str, count: int, seed: int) -> list[Start]:
+    """``count`` places of a map: an explore walk from its start, stopped after 30, 45, 60, ... frames."""
+    starts = []
+    for index in range(count):
+        with open_place("vizdoom", place, seed=seed + index, depth=True) as source:
+            policy = make_policy("explore", seed + index, source.turn_range, source.look_range, source.walk_step)
+            frame, walk = source.reset(), []
+            for _ in range(30 + 15 * index):
+                action = policy.act(frame, source.pose, source.depth)
+                walk.append(action)
+                frame = source.step(action)
+        starts.append(Start(place, seed + index, walk + [Action()] * SETTLE))
+    return starts
+
+
+def facing_open_floor(source: Any, frame: np.ndarray) -> tuple[list[Action], np.ndarray]:
+    """Turns (45 degrees at a time, at most a whole turn) until the view's centre is at least OPEN_FLOOR away;
+    returns the turns taken and the frame then (no turn found: the turns are empty)."""
+    turns = []
+    for _ in range(8):
+        height, width = source.depth.shape
+        if float(np.median(source.depth[height // 3: 2 * height // 3, width // 3: 2 * width // 3])) >= OPEN_FLOOR:
+            return turns + [Action()] * SETTLE, settle(source, frame)
+        turns.append(Action(turn=45.0))
+        frame = source.step(turns[-1])
+    return [], frame
+
+
+def settle(source: Any, frame: np.ndarray) -> np.ndarray:
+    for _ in range(SETTLE):
+        frame = source.step(Action())
+    return frame
+
+
+def upper(frames: np.ndarray) -> np.ndarray:
+    """The view above the weapon: the upper three quarters of (..., H, W, 3)."""
+    return frames[..., : frames.shape[-3] * 3 // 4, :, :]
+
+
+def play_real(start: Start, name: str, actions: list[Action]) -> tuple[np.ndarray, list[np.ndarray],
+                                                                      list[np.ndarray], bool]:
+    """ViZDoom from ``start`` (for a walk: turned to face open floor first): the frames (prompt first), the
+    depth and pose of the prompt and then of every frame, and whether the protocol could be played."""
+    with open_place("vizdoom", start.place, seed=start.seed, depth=True) as source:
+        frame = source.reset()
+        for action in start.walk:
+            frame = source.step(action)
+        if name == "walk_out_back":
+            turns, frame = facing_open_floor(source, frame)
+            if not turns:
+                return np.stack([frame]), [], [], False
+        frames, depths, poses = [frame], [source.depth.copy()], [source.pose.copy()]
+        for action in actions:
+            frames.append(source.step(action))
+            depths.append(source.depth.copy())
+            poses.append(source.pose.copy())
+    return np.stack(frames), depths, poses, True
+
+
+def play_memory(frames: np.ndarray, depths: list[np.ndarray], poses: list[np.ndarray]) -> np.ndarray:
+    """The memory alone: the prompt lifted by its true depth (the view above the weapon), drawn at each true
+    pose, what it never saw filled from its neighbours."""
+    height, width = frames.shape[1:3]
+    keep = np.zeros((height, width), bool)
+    keep[: height * 3 // 4] = True
+    memory = PointMemory()
+    memory.add(frames[0], depths[0], poses[0], keep)
+    drawn = [memory.render(pose, (width, height)) for pose in poses]
+    rendered = np.stack([frame for frame, _, _ in drawn])
+    return fill_gaps(rendered, ~np.stack([covered for _, covered, _ in drawn]))
+
+
+def play_world(session: Any, prompt: np.ndarray, actions: list[Action]) -> np.ndarray:
+    return np.stack([session.reset(prompt)] + [session.step(action) for action in actions])
+
+
+def measure(name: str, frames: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per protocol, per player of it (real, memory, world): the protocol's numbers, on the upper view."""
+    real = upper(frames["real"])
+    out: dict[str, float] = {}
+    for who, seen in frames.items():
+        seen = upper(seen)
+        if name in ("full_turn", "half_turn_back"):
+            out[f"{who}_vs_prompt"] = float(psnr(seen[-1], seen[0]))
+            if who != "real":
+                out[f"{who}_vs_real_end"] = float(psnr(seen[-1], real[-1]))
+        elif name == "second_turn":
+            out[f"{who}_second_vs_first"] = float(psnr(seen[FULL_TURN + 1:], seen[1: FULL_TURN + 1]).mean())
+        elif name == "walk_out_back" and who != "real":
+            prompt_gap = psnr(np.broadcast_to(real[0], real[1:].shape), real[1:])
+            gain = psnr(seen[1:], real[1:]) - prompt_gap
+            out[f"{who}_out_vs_prompt"] = float(gain[:WALK].mean())
+            out[f"{who}_end_vs_prompt"] = float(gain[-1])
+        elif name == "turn_response":
+            out[f"{who}_shifts"] = [horizontal_shift(a, b) for a, b in zip(seen[:-1], seen[1:])]
+    return out
+
+
+def summarise(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means and standard errors over the starts; turn response as shares of Doom's shift."""
+    if name == "turn_response":
+        shifts = {key[: -len("_shifts")]: np.array([row[key] for row in rows]) for key in rows[0]}
+        real = shifts["real"].mean(axis=0)
+        turning = [t for t in range(len(real)) if abs(real[t]) > 0.5]
+        first, steady = turning[:4], turning[4:] or turning
+        summary = {"real_mean_shift": real.round(3).tolist()}
+        for who, values in shifts.items():
+            mean = values.mean(axis=0)
+            summary[f"{who}_first_4"] = float(mean[first].sum() / real[first].sum())
+            summary[f"{who}_steady"] = float(mean[steady].sum() / real[steady].sum())
+        return summary
+    summary: dict[str, Any] = {"starts": len(rows)}
+    for key in rows[0]:
+        values = np.array([row[key] for row in rows])
+        summary[key] = float(values.mean())
+        summary[f"{key}_stderr"] = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+    return summary
+
+
+def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
+    session = None
+    if config.world:
+        from engine.runtime.session import WorldSession
+
+        session = WorldSession.open(config.world, device="cpu")
+        config.size = session.frame_size
+    starts = [start for place in parse_places("vizdoom", config.maps)
+              for start in find_starts(place, config.starts_per_map, config.seed)]
+    all_actions = protocols()
+    report: dict[str, Any] = {"world": config.world, "maps": config.maps, "size": list(config.size),
+                              "view": "upper three quarters (above the weapon)", "protocols": {}}
+    strips: list[np.ndarray] = []
+    try:
+        for name in config.names:
+            rows = []
+            for start in starts:
+                real, depths, poses, playable = play_real(start, name, all_actions[name])
+                if not playable:
+                    continue
+                frames = {"real": area_resize(real, config.size),
+                          "memory": area_resize(play_memory(real, depths, poses), config.size)}
+                if session is not None:
+                    frames["world"] = play_world(session, real[0], all_actions[name])
+                rows.append(measure(name, frames))
+                if name == "full_turn":
+                    strips.append(np.concatenate([frames[who][index] for who in frames for index in (0, -1)], axis=1))
+            report["protocols"][name] = summarise(name, rows) if rows else {"starts": 0}
+    finally:
+        if session is not None:
+            session.close()
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if strips:
+        from PIL import Image
+
+        sheet = np.concatenate(strips, axis=0)
+        Image.fromarray(sheet).resize((sheet.shape[1] * 3, sheet.shape[0] * 3), Image.NEAREST).save(
+            out / "full_turn.png")
+    return report
+
+
+def revisit_lines(report: dict[str, Any]) -> list[str]:
+    lines = [f"revisits on {report['maps']} at {report['size'][0]}x{report['size'][1]}, {report['view']}:"]
+    for name, summary in report["protocols"].items():
+        cells = [f"{key} {value:.2f}" + (f" ± {summary[key + '_stderr']:.2f}" if key + "_stderr" in summary else "")
+                 for key, value in summary.items()
+                 if isinstance(value, float) and not key.endswith("_stderr")]
+        lines.append(f"  {name} ({summary.get('starts', '-')} starts): " + ", ".join(cells))
+    return lines
