@@ -77,6 +77,8 @@ def _train(args: argparse.Namespace) -> int:
         from engine.training.dynamics import DynamicsTrainConfig as Config, train_dynamics as run
     elif args.stage == "decoder":
         from engine.training.decoder import DecoderTrainConfig as Config, train_decoder as run
+    elif args.stage == "depth":
+        from engine.training.depth import DepthTrainConfig as Config, train_depth as run
     else:
         from engine.training.distill import DistillConfig as Config, train_student as run
     config = apply_overrides(Config(), preset_overrides(args.stage, args.preset))
@@ -444,8 +446,9 @@ def add_training(commands: Any) -> None:
     train = commands.add_parser("train", help="train the autoencoder or the dynamics model (resumes from --out)",
                                 description="Train a stage from a preset; --set overrides any config field "
                                 "(e.g. --set train.steps=2000). Ctrl-C saves; the same command resumes.")
-    train.add_argument("stage", choices=["autoencoder", "dynamics", "decoder"],
-                       help="decoder: sharpen an autoencoder's decoder (GAN), its encoder frozen")
+    train.add_argument("stage", choices=["autoencoder", "dynamics", "decoder", "depth"],
+                       help="decoder: sharpen an autoencoder's decoder (GAN), its encoder frozen; depth: the "
+                       "monocular depth network (frames recorded with --depth)")
     train.add_argument("--data", help="folder of episode shards (same as --set data=...)")
     distill = commands.add_parser("distill", help="distil a trained world model into a one-step student",
                                   description="Train a one-step student from a dynamics checkpoint, guidance "

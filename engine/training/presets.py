@@ -37,6 +37,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                  "train.checkpoint_every": 2, "train.log_every": 1, "train.ema_decay": 0.9},
         "default": {"train.steps": 100_000, "train.max_minutes": 25.0, "train.checkpoint_every": 100},
     },
+    "depth": {
+        "tiny": {"model.width": 32, "model.height": 24, "model.channels": [8, 16], "train.steps": 3,
+                 "train.batch_size": 4, "train.warmup_steps": 1, "train.checkpoint_every": 2, "train.log_every": 1,
+                 "train.ema_decay": 0.9},
+        # 80x60 pictures, a 4-stage U-Net (0.4M parameters); the CPU minutes decide how far it gets.
+        "default": {"train.steps": 100_000, "train.batch_size": 16, "train.max_minutes": 40.0,
+                    "train.checkpoint_every": 250, "train.warmup_steps": 200},
+    },
     "distill": {
         "tiny": {"teacher_steps": 2, "train.steps": 3, "train.batch_size": 2, "train.warmup_steps": 1,
                  "train.checkpoint_every": 2, "train.log_every": 1, "train.ema_decay": 0.9},

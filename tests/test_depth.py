@@ -1,0 +1,73 @@
+"""Monocular depth: the network, its errors, the drawing-like augmentations, and the stage on real ViZDoom depth."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.models.depth import DepthConfig, DepthNet, depth_errors
+from engine.training.depth import drawing_like, resize_depth
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_depth_errors_are_the_standard_ones():
+    true = torch.tensor([100.0, 200.0, 400.0, 0.0])             # the last pixel has no depth: left out
+    predicted = torch.tensor([110.0, 200.0, 200.0, 5.0])
+    errors = depth_errors(predicted, true)
+    assert errors["abs_rel"] == pytest.approx((0.1 + 0.0 + 0.5) / 3)
+    assert errors["delta_1_25"] == pytest.approx(2 / 3)
+    assert errors["rmse_log"] == pytest.approx(float(np.sqrt((np.log(1.1) ** 2 + np.log(2) ** 2) / 3)))
+
+
+def test_the_network_predicts_depth_within_its_bounds_at_any_size():
+    torch.manual_seed(0)
+    network = DepthNet(DepthConfig(channels=[8, 16, 32]))
+    for height, width in ((60, 80), (48, 64)):
+        depth = network(torch.rand(2, 3, height, width) * 2 - 1)
+        assert depth.shape == (2, 1, height, width)
+        assert float(depth.min()) >= 1.0 and float(depth.max()) <= 2000.0
+
+
+def test_drawing_like_looks_keep_pictures_in_range_and_change_them():
+    generator = torch.Generator().manual_seed(0)
+    pictures = torch.rand(64, 3, 24, 32, generator=generator)
+    styled = drawing_like(pictures, generator)
+    assert styled.shape == pictures.shape and float(styled.min()) >= 0 and float(styled.max()) <= 1
+    changed = (styled - pictures).abs().flatten(1).mean(1) > 0.02
+    assert changed.float().mean() > 0.8
+
+
+def test_resizing_depth_averages_only_where_there_is_depth():
+    depth = np.array([[100.0, 300.0], [0.0, 0.0]], np.float32)
+    np.testing.assert_allclose(resize_depth(depth, (1, 1)), [[200.0]])      # half the area has depth: its mean
+    assert resize_depth(np.zeros((2, 2), np.float32), (1, 1))[0, 0] == 0.0
+
+
+def test_depth_stage_trains_on_recorded_depth(tmp_path):
+    """collect --depth, then train depth --preset tiny: a checkpoint of kind depth that loads; data without
+    depth is one error line."""
+    from engine.models.checkpoint import load_checkpoint
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def dreamwalk(*arguments):
+        return subprocess.run([sys.executable, "-m", "engine.cli", *map(str, arguments)], capture_output=True,
+                              text=True, cwd=ROOT, env=env, timeout=300)
+
+    for name, extra in (("depth", ["--depth", "--hide-weapon"]), ("plain", [])):
+        assert dreamwalk("collect", "--source", "vizdoom", "--maps", "MAP01", "--frames", "16", "--episode-frames",
+                         "16", "--out", tmp_path / name, "--quiet", *extra).returncode == 0
+    result = dreamwalk("train", "depth", "--preset", "tiny", "--data", tmp_path / "depth", "--out", tmp_path / "run",
+                       "--quiet", "--set", "train.bf16=false")
+    assert result.returncode == 0, result.stderr
+    tensors, meta = load_checkpoint(tmp_path / "run" / "depth.safetensors")
+    assert meta["kind"] == "depth" and meta["frames"] == 16 and meta["step"] == 3
+    network = DepthNet(DepthConfig(**{**meta["config"]["model"]}))
+    network.load_state_dict(tensors)
+    refused = dreamwalk("train", "depth", "--preset", "tiny", "--data", tmp_path / "plain", "--out", tmp_path / "no")
+    assert refused.returncode == 1 and "was recorded with depth" in refused.stderr.strip().splitlines()[-1]
