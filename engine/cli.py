@@ -234,6 +234,30 @@ def _revisits(args: argparse.Namespace) -> int:
     return 0
 
 
+def is_depth_checkpoint(path: str) -> bool:
+    if not str(path).endswith(".safetensors") or not Path(path).is_file():
+        return False
+    from engine.models.checkpoint import load_checkpoint
+
+    return load_checkpoint(Path(path))[1].get("kind") == "depth"
+
+
+def _depth_eval(args: argparse.Namespace) -> int:
+    from engine.evaluation.depth import evaluate_depth
+
+    if not args.data:
+        raise DreamwalkError("a depth checkpoint is measured on held-out frames recorded with depth: give --data "
+                             "(e.g. dreamwalk collect --maps MAP21-MAP24 --depth --hide-weapon --out DIR)")
+    report = evaluate_depth(args.world, args.data, args.out, args.prompts)
+    errors, reference = report["errors"], report["median_reference"]
+    print(f"{report['frames']} held-out frames at {report['size'][0]}x{report['size'][1]}: AbsRel "
+          f"{errors['abs_rel']:.3f}, delta<1.25 {errors['delta_1_25']:.3f}, RMSE log {errors['rmse_log']:.3f} "
+          f"(per-pixel median depth, no network: {reference['abs_rel']:.3f} / {reference['delta_1_25']:.3f} / "
+          f"{reference['rmse_log']:.3f})")
+    print(f"wrote {args.out}/depth.json" + (", depth_prompts.png" if args.prompts else ""))
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
     if args.paired or args.pooled:
         return _compare(args)
@@ -241,8 +265,10 @@ def _eval(args: argparse.Namespace) -> int:
         return _revisits(args)
     if not args.world:
         raise DreamwalkError("eval needs a world (a checkpoint or a pack), or --paired / --pooled reports")
-    if args.prompts:
+    if args.prompts and not is_depth_checkpoint(args.world):
         return _prompt_rollouts(args)
+    if is_depth_checkpoint(args.world):
+        return _depth_eval(args)
     from engine.data.sources import HELD_OUT, parse_places
     from engine.evaluation.evaluate import EvalConfig, evaluate, is_pack
 
@@ -496,6 +522,7 @@ def add_eval(commands: Any) -> None:
     evaluation.add_argument("--prompts", metavar="FOLDER", help="instead: roll the pack out from every picture "
                             "in FOLDER (captions.json names them), e.g. assets/prompts")
     evaluation.add_argument("--frames", type=int, default=300, help="with --prompts: frames per rollout")
+    evaluation.add_argument("--data", help="a depth checkpoint: held-out frames recorded with --depth")
     evaluation.add_argument("--revisits", action="store_true", help="instead: turn, turn back, walk out and back "
                             "in live ViZDoom and in the world (a pack, or none: the references alone), from "
                             "--windows-per-map starts a map: does the world remember what it showed")

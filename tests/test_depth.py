@@ -28,7 +28,8 @@ def test_the_network_predicts_depth_within_its_bounds_at_any_size():
     torch.manual_seed(0)
     network = DepthNet(DepthConfig(channels=[8, 16, 32]))
     for height, width in ((60, 80), (48, 64)):
-        depth = network(torch.rand(2, 3, height, width) * 2 - 1)
+        with torch.no_grad():
+            depth = network(torch.rand(2, 3, height, width) * 2 - 1)
         assert depth.shape == (2, 1, height, width)
         assert float(depth.min()) >= 1.0 and float(depth.max()) <= 2000.0
 
@@ -71,3 +72,21 @@ def test_depth_stage_trains_on_recorded_depth(tmp_path):
     network.load_state_dict(tensors)
     refused = dreamwalk("train", "depth", "--preset", "tiny", "--data", tmp_path / "plain", "--out", tmp_path / "no")
     assert refused.returncode == 1 and "was recorded with depth" in refused.stderr.strip().splitlines()[-1]
+
+    import json
+    import shutil
+
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    for name in ("doom-map01.png", "other-painted-castle.png"):
+        shutil.copyfile(ROOT / "assets" / "prompts" / name, prompts / name)
+    (prompts / "captions.json").write_text(json.dumps({"doom-map01.png": "a", "other-painted-castle.png": "b"}))
+    measured = dreamwalk("eval", tmp_path / "run" / "depth.safetensors", "--data", tmp_path / "depth",
+                         "--prompts", prompts, "--out", tmp_path / "eval")
+    assert measured.returncode == 0, measured.stderr
+    report = json.loads((tmp_path / "eval" / "depth.json").read_text())
+    assert report["frames"] == 16 and report["prompts"] == ["doom-map01.png", "other-painted-castle.png"]
+    assert 0 <= report["errors"]["delta_1_25"] <= 1 and report["median_reference"]["abs_rel"] >= 0
+    assert (tmp_path / "eval" / "depth_prompts.png").is_file()
+    no_data = dreamwalk("eval", tmp_path / "run" / "depth.safetensors", "--out", tmp_path / "eval")
+    assert no_data.returncode == 1 and "give --data" in no_data.stderr
