@@ -80,7 +80,6 @@ def test_empty_or_missing_folder(tmp_path):
 FULL_DISK_SCRIPT = """
 import resource, signal, sys
 from pathlib import Path
-sys.path.insert(0, {root!r})
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))   # a disk that fills after 20 kB
 import numpy as np
@@ -100,8 +99,8 @@ def test_full_disk_keeps_what_was_written(tmp_path):
     root = str(Path(__file__).resolve().parents[1])
     write_shard(tmp_path / "kept.npz", *tiny_episode())
     before = (tmp_path / "kept.npz").read_bytes()
-    result = subprocess.run([sys.executable, "-c", FULL_DISK_SCRIPT.format(root=root, out=str(tmp_path))],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", FULL_DISK_SCRIPT.format(out=str(tmp_path))], capture_output=True,
+                            text=True, cwd=root)          # the engine imports from the checkout, as `python -c` does
     assert result.returncode == 3, result.stderr
     assert "out of disk space" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.npz"]       # no partial file left
