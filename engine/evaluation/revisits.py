@@ -39,7 +39,7 @@ FULL_TURN, TURN_STEP = 40, 9.0
 WALK = 16
 OPEN_FLOOR = 300.0                    # map units of floor ahead a walk start must have (16 frames walk ~250)
 RESPONSE_TURN = 8.0
-SETTLE = 2                            # frames after a stop before the prompt (the first frames do not change)
+SETTLE = 20                           # still frames before the prompt: a player who stops slides on for ~16
 
 
 def protocols() -> dict[str, list[Action]]:
