@@ -45,7 +45,10 @@ def resize_depth(depth: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     stacked = np.stack([depth * (depth > 0), (depth > 0).astype(np.float32)], axis=-1).astype(np.float32)
     flat = stacked.reshape(-1, *depth.shape[-2:], 2)
     rows, cols = area_weights(depth.shape[-2], height), area_weights(depth.shape[-1], width)
-    resized = np.einsum("hH,nHWc,wW->nhwc", rows, flat, cols)
+    count, rows_in, columns_in = flat.shape[:3]
+    across = np.matmul(rows.astype(np.float32), flat.reshape(count, rows_in, columns_in * 2))     # (n, h, W * 2)
+    across = across.reshape(count, height, columns_in, 2).transpose(0, 1, 3, 2)                  # (n, h, 2, W)
+    resized = np.matmul(across, cols.T.astype(np.float32)).transpose(0, 1, 3, 2)                  # (n, h, w, 2)
     out = np.where(resized[..., 1] > 1e-6, resized[..., 0] / np.maximum(resized[..., 1], 1e-6), 0.0)
     return out.reshape(*depth.shape[:-2], height, width).astype(np.float32)
 
