@@ -17,6 +17,7 @@ DOOM_FIELD_OF_VIEW = 90.0
 DOOM_PITCH_RANGE = (-32.0, 56.0)        # degrees down / up the recordings' pitch stays within
 MOTION_BUTTONS = ("forward", "backward", "left", "right")
 DOOM_PLAYER_RADIUS, DOOM_STEP_HEIGHT, DOOM_PLAYER_HEIGHT = 16.0, 24.0, 56.0    # map units
+DOOM_EYE_HEIGHT = 41.0                   # the camera above the floor the player stands on
 TELEPORT = 64.0                          # map units in one frame: a jump, not a step
 
 
@@ -65,29 +66,41 @@ class MotionModel:
         ``obstacles`` (N, 3), points of the world known to be there (``view_points`` of a view's depth),
         stop the player as Doom does: a square body 32 units wide cannot overlap a point between knee and
         head height, and a blocked move slides along whichever axis is free."""
-        turn, look = actions[:, KEYS.index("turn")], actions[:, KEYS.index("look")]
         pose, step = np.asarray(start, np.float64).copy(), np.zeros(2)
         if previous_step is not None:
             step = np.asarray(previous_step, np.float64)
-        walls = None
-        if obstacles is not None:
-            height = obstacles[:, 2] - pose[2]
-            walls = obstacles[(height > DOOM_STEP_HEIGHT) & (height < DOOM_PLAYER_HEIGHT), :2]
+        walls = None if obstacles is None else wall_points(obstacles, pose[2])
         out = []
-        for t in range(len(actions)):
-            # The last step carried into the new heading (the heading falls by the turn).
-            heading = (pose[3] - float(turn[t]) + 180.0) % 360.0 - 180.0
-            carried = in_heading(in_heading(step[None], pose[3:4]), np.array([heading]))
-            step = self._features(carried, actions[t:t + 1])[0] @ self.weights
-            pose[3] = heading
-            pose[4] = float(np.clip(pose[4] + float(look[t]), *DOOM_PITCH_RANGE))
-            move = in_heading(step[None], pose[3:4])[0]
-            if walls is not None and len(walls):
-                move = _slide(pose[:2], move, walls)
-                step = in_heading(move[None], pose[3:4])[0]
-            pose[:2] += move
-            out.append(pose.copy())
+        for action in np.asarray(actions):
+            pose, step = self.step(pose, step, action, walls)
+            out.append(pose)
         return np.stack(out)
+
+    def step(self, pose: np.ndarray, step: np.ndarray, action: np.ndarray,
+             walls: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One frame: the pose (5,) and the step (forward, right in the pose's heading) after the raw action
+        (12,) from ``pose`` moving by ``step``; ``walls`` (N, 2) (``wall_points``) stop it."""
+        pose = np.asarray(pose, np.float64).copy()
+        turn, look = float(action[KEYS.index("turn")]), float(action[KEYS.index("look")])
+        # The last step carried into the new heading (the heading falls by the turn).
+        heading = (pose[3] - turn + 180.0) % 360.0 - 180.0
+        carried = in_heading(in_heading(np.asarray(step, np.float64)[None], pose[3:4]), np.array([heading]))
+        step = self._features(carried, np.asarray(action)[None])[0] @ self.weights
+        pose[3] = heading
+        pose[4] = float(np.clip(pose[4] + look, *DOOM_PITCH_RANGE))
+        move = in_heading(step[None], pose[3:4])[0]
+        if walls is not None and len(walls):
+            move = _slide(pose[:2], move, walls)
+            step = in_heading(move[None], pose[3:4])[0]
+        pose[:2] += move
+        return pose, step
+
+
+def wall_points(points: np.ndarray, eye_height: float) -> np.ndarray:
+    """(N, 2) floor positions of the points (M, 3) that block a player whose eye is at ``eye_height``: those
+    between the height of a step and of the player (what Doom's player cannot walk over or under)."""
+    height = points[:, 2] - eye_height + DOOM_EYE_HEIGHT
+    return points[(height > DOOM_STEP_HEIGHT) & (height < DOOM_PLAYER_HEIGHT), :2]
 
 
 def in_heading(vectors: np.ndarray, headings: np.ndarray) -> np.ndarray:

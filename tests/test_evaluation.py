@@ -303,7 +303,7 @@ def motion_actions(length: int, seed: int) -> np.ndarray:
 
 def test_motion_model_recovers_the_motion_it_was_fitted_on_and_stops_at_walls():
     from engine.actions import ACTION_DIM, KEYS
-    from engine.geometry import DOOM_PITCH_RANGE, MotionModel, view_points
+    from engine.geometry import DOOM_EYE_HEIGHT, DOOM_PITCH_RANGE, MotionModel, view_points
 
     # Momentum 0.9 forward / 0.8 sideways, buttons push 1.5 (sprint: 3.0) along their axis.
     truth = np.zeros((10, 2))
@@ -339,7 +339,9 @@ def test_motion_model_recovers_the_motion_it_was_fitted_on_and_stops_at_walls():
     blocked = walker.poses(ahead, walk, obstacles=wall)
     assert 100.0 - 16.0 - 15.0 <= blocked[-1, 1] < 100.0 - 16.0 and abs(blocked[-1, 0]) < 1e-9
     floor = wall.copy()
-    floor[:, 2] = 10.0                                           # below Doom's step height: walked over
+    # 10 units above the floor (lifted views put the camera at the pose's z, Doom's eye 41 units above the
+    # floor): below Doom's step height, walked over.
+    floor[:, 2] = 10.0 - DOOM_EYE_HEIGHT
     assert np.allclose(walker.poses(ahead, walk, obstacles=floor), walker.poses(ahead, walk))
     # Walking diagonally into the wall slides along it: x keeps going, y stops.
     diagonal = walk.copy()
