@@ -403,6 +403,16 @@ def _pack_int8(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack_memory(args: argparse.Namespace) -> int:
+    from engine.export.memory import add_memory
+
+    result = add_memory(args.pack, args.depth, args.motion, args.out)
+    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 2**20:.1f} MiB): a world memory, its depth graph within "
+          f"{result['depth_difference']:.1e} of PyTorch, the camera's motion fitted on {result['motion_frames']:,} "
+          "recorded frames")
+    return 0
+
+
 def _pack_card(args: argparse.Namespace) -> int:
     from engine.export.card import write_model_card
 
@@ -560,6 +570,12 @@ def add_export(commands: Any) -> None:
     int8.add_argument("pack")
     int8.add_argument("--out", required=True, help="the new pack file (NAME.dwpack)")
     int8.set_defaults(run=_pack_int8)
+    memory = pack.add_parser("memory", help="give a pack a world memory: a depth graph and the camera's motion")
+    memory.add_argument("pack")
+    memory.add_argument("--depth", required=True, help="depth network checkpoint ('dreamwalk train depth')")
+    memory.add_argument("--motion", required=True, help="recordings with poses to fit the camera's motion on")
+    memory.add_argument("--out", required=True, help="the new pack file (NAME.dwpack)")
+    memory.set_defaults(run=_pack_memory)
     card = pack.add_parser("card", help="write a pack's model card from its measured numbers")
     card.add_argument("pack")
     card.add_argument("--eval", required=True, help="the pack's 'dreamwalk eval' report (eval.json)")

@@ -90,3 +90,43 @@ def test_depth_stage_trains_on_recorded_depth(tmp_path):
     assert (tmp_path / "eval" / "depth_prompts.png").is_file()
     no_data = dreamwalk("eval", tmp_path / "run" / "depth.safetensors", "--out", tmp_path / "eval")
     assert no_data.returncode == 1 and "give --data" in no_data.stderr
+
+
+def test_a_pack_with_a_memory_remembers_what_it_showed(tiny_pack, tmp_path):
+    """dreamwalk pack memory: a tiny depth network and the camera's motion fitted on recorded poses go into
+    the pack; playing it, the pose follows the actions (a whole turn comes back to the start heading), the
+    view after a whole turn is the prompt where the memory holds it, and a branch restores the memory too."""
+    from engine.evaluation.metrics import psnr
+    from engine.pack import open_pack
+    from engine.runtime import WorldSession
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def dreamwalk(*arguments):
+        result = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, arguments)], capture_output=True,
+                                text=True, cwd=ROOT, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    dreamwalk("collect", "--source", "vizdoom", "--maps", "MAP01", "--frames", "40", "--episode-frames", "40",
+              "--depth", "--hide-weapon", "--out", tmp_path / "data", "--quiet")
+    dreamwalk("train", "depth", "--preset", "tiny", "--data", tmp_path / "data", "--out", tmp_path / "depth", "--quiet",
+              "--set", "train.bf16=false")
+    dreamwalk("pack", "memory", tiny_pack, "--depth", tmp_path / "depth" / "depth.safetensors", "--motion",
+              tmp_path / "data", "--out", tmp_path / "memory.dwpack")
+    opened = open_pack(tmp_path / "memory.dwpack")
+    assert "depth" in opened.manifest["graphs"] and opened.manifest["memory"]["motion_frames"] == 40
+    opened.close()
+    with WorldSession.open(tmp_path / "memory.dwpack", device="cpu", seed=1) as world:
+        prompt = world.reset(ROOT / "assets" / "prompts" / "doom-map01.png")
+        assert np.array_equal(world.pose, np.zeros(5))
+        frames = [world.step({"turn": 9.0}) for _ in range(40)]
+        assert world.pose[3] == pytest.approx(0.0, abs=1e-6) and np.allclose(world.pose[:2], 0.0, atol=1e-6)
+        assert float(psnr(frames[-1][None], prompt[None])[0]) > 30      # back where it started: remembered
+        moment = world.snapshot()
+        left = [world.step({"turn": -9.0, "forward": True}) for _ in range(5)]
+        pose = world.pose
+        world.restore(moment)
+        assert np.allclose(world.pose, 0.0, atol=1e-6)
+        again = [world.step({"turn": -9.0, "forward": True}) for _ in range(5)]
+        assert np.allclose(world.pose, pose) and all(np.array_equal(a, b) for a, b in zip(left, again))

@@ -106,3 +106,25 @@ def test_a_full_turn_in_doom_comes_back_to_the_prompt_from_memory_alone():
             source.step({"turn": 9.0})
         rendered, covered, _ = memory.render(source.pose, SIZE)
     assert covered.mean() > 0.99 and float(psnr(rendered[None], prompt[None])[0]) > 40
+
+
+def test_dreamed_points_give_way_to_seen_ones_and_go_first():
+    memory = PointMemory(MemoryConfig(capacity=40_000))
+    pose = np.array([0.0, 0.0, 41.0, 0.0, 0.0])
+    seen, dreamed = (np.full((120, 160, 3), colour, np.uint8) for colour in ([200, 0, 0], [0, 0, 200]))
+    wall = np.full((120, 160), 100.0, np.float32)
+    memory.add(seen, wall, pose)
+    memory.add(dreamed, wall + 2.0, pose, seen=False)            # the same wall, dreamed later
+    assert (memory.render(pose, SIZE)[0] == [200, 0, 0]).all()
+    elsewhere = np.array([0.0, 5000.0, 41.0, 0.0, 0.0])
+    memory.add(dreamed, wall, elsewhere, seen=False)              # full: the dreamed points are forgotten first
+    assert (memory.render(pose, SIZE)[0] == [200, 0, 0]).all() and memory.render(elsewhere, SIZE)[1].mean() > 0.99
+
+
+def test_a_dream_never_overwrites_what_was_seen():
+    memory = PointMemory()
+    pose = np.array([0.0, 0.0, 41.0, 0.0, 0.0])
+    wall = np.full((120, 160), 100.0, np.float32)
+    memory.add(np.full((120, 160, 3), 200, np.uint8), wall, pose)
+    assert memory.add(np.zeros((120, 160, 3), np.uint8), wall, pose, seen=False) == 0      # every voxel was seen
+    assert (memory.render(pose, SIZE)[0] == 200).all()

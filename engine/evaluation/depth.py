@@ -14,20 +14,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from engine.config import from_dict
-from engine.errors import DataError
-from engine.models.checkpoint import load_checkpoint
-from engine.models.depth import DepthConfig, DepthNet, depth_errors
+from engine.models.checkpoint import load_depth_model
+from engine.models.depth import DepthNet, depth_errors
 from engine.training.depth import load_pictures
-
-
-def load_depth_model(path: str | Path) -> tuple[DepthNet, dict[str, Any]]:
-    tensors, meta = load_checkpoint(Path(path))
-    if meta.get("kind") != "depth":
-        raise DataError(f"{path} is not a depth checkpoint")
-    network = DepthNet(from_dict(DepthConfig, meta["config"]["model"]))
-    network.load_state_dict(tensors)
-    return network.eval(), meta
 
 
 @torch.no_grad()

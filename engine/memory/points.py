@@ -26,6 +26,7 @@ LEVELS = 8
 # buffer steps by 7 map units (engine.data.vizdoom_source.DEPTH_SCALE), and depth estimated from a picture
 # is off by a share of itself.
 DEPTH_ERROR, DEPTH_TOLERANCE = 8.0, 0.03
+DREAMED = 1 << 40                    # a dreamed point's stamp lies this far behind: older than anything seen
 
 
 @dataclass
@@ -82,12 +83,15 @@ class PointMemory:
         return ((levels.astype(np.int64) << (3 * AXIS_BITS)) | (cells[:, 0] << (2 * AXIS_BITS))
                 | (cells[:, 1] << AXIS_BITS) | cells[:, 2])
 
-    def add(self, frame: np.ndarray, depth: np.ndarray, pose: np.ndarray, keep: np.ndarray | None = None) -> int:
+    def add(self, frame: np.ndarray, depth: np.ndarray, pose: np.ndarray, keep: np.ndarray | None = None,
+            seen: bool = True) -> int:
         """Lift a frame (H, W, 3) uint8 with its depth (H, W) along the view axis, seen from ``pose``, into the
-        memory; ``keep`` (H, W) bool leaves out pixels that are not the world (a weapon, a HUD). Returns how
-        many voxels it wrote."""
+        memory; ``keep`` (H, W) bool leaves out pixels that are not the world (a weapon, a HUD). ``seen``
+        False: dreamed, not seen: such points give way to seen ones of the same surface however new, and
+        are forgotten first. Returns how many voxels it wrote."""
         config = self.config
         self.clock += 1
+        stamp = self.clock if seen else self.clock - DREAMED
         valid = (depth > 0) & (depth < config.max_depth)
         if keep is not None:
             valid &= keep
@@ -105,9 +109,15 @@ class PointMemory:
         known[known] = self.sorted_keys[where[known]] == keys[known]
         slots = np.empty(len(keys), np.int64)
         slots[known] = self.slots_by_key[where[known]]
-        self.stamps[slots[known]] = self.clock              # seen again: not among the oldest to evict below
+        if not seen:                                          # a dream never overwrites what was seen
+            dreamt_over = known.copy()
+            dreamt_over[known] = self.stamps[slots[known]] > self.clock - DREAMED // 2
+            keep_voxels = ~dreamt_over
+            keys, points, colours, known, slots = (keys[keep_voxels], points[keep_voxels], colours[keep_voxels],
+                                                   known[keep_voxels], slots[keep_voxels])
+        self.stamps[slots[known]] = stamp                   # seen again: not among the oldest to evict below
         slots[~known] = self._free_slots(int((~known).sum()))
-        self.positions[slots], self.colours[slots], self.stamps[slots] = points, colours, self.clock
+        self.positions[slots], self.colours[slots], self.stamps[slots] = points, colours, stamp
         self.keys[slots[~known]] = keys[~known]
         self._index(keys[~known], slots[~known])
         return len(keys)
@@ -166,11 +176,21 @@ class PointMemory:
         return frame, covered, depth
 
     def _visible(self, pixel: np.ndarray, distance: np.ndarray, index: np.ndarray, pixels: int) -> np.ndarray:
-        """Per pixel, which of the landing points (by position in ``pixel``) is drawn, -1 for none: among the
-        points within the depth buffer's error of the nearest, the newest (a surface seen again wins over
-        the older sightings of it that the 8-bit depth put a step nearer)."""
-        if not len(pixel):
-            return np.full(pixels, -1, np.int64)
+        """Per pixel, which of the landing points (by position in ``pixel``) is drawn, -1 for none: seen points
+        first, dreamed ones only on pixels no seen point lands on; among them, of the points within the depth
+        buffer's error of the nearest, the newest (a surface seen again wins over the older sightings of it
+        that the 8-bit depth put a step nearer)."""
+        chosen = np.full(pixels, -1, np.int64)
+        seen = self.stamps[index] > self.clock - DREAMED // 2
+        for part in (np.flatnonzero(seen), np.flatnonzero(~seen)):
+            part = part[chosen[pixel[part]] < 0]
+            if len(part):
+                picked = self._nearest_newest(pixel[part], distance[part], index[part], pixels)
+                found = picked >= 0
+                chosen[found] = part[picked[found]]
+        return chosen
+
+    def _nearest_newest(self, pixel: np.ndarray, distance: np.ndarray, index: np.ndarray, pixels: int) -> np.ndarray:
         order = np.arange(len(pixel), dtype=np.int64)
         bits = int(len(pixel)).bit_length()
         nearest = np.full(pixels, np.iinfo(np.int64).max, np.int64)

@@ -18,6 +18,7 @@ from engine.config import from_dict
 from engine.errors import DataError
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig
 from engine.models.denoiser import Denoiser, DiffusionConfig
+from engine.models.depth import DepthConfig, DepthNet
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
 
 
@@ -101,3 +102,12 @@ def load_world_model(path: str | Path) -> tuple[Denoiser, dict[str, Any]]:
     model = world_model_from_config(meta["config"])
     model.load_state_dict(tensors)
     return model.eval(), meta
+
+
+def load_depth_model(path: str | Path) -> tuple[DepthNet, dict[str, Any]]:
+    tensors, meta = load_checkpoint(Path(path))
+    if meta.get("kind") != "depth":
+        raise DataError(f"{path} is not a depth checkpoint")
+    network = DepthNet(from_dict(DepthConfig, meta["config"]["model"]))
+    network.load_state_dict(tensors)
+    return network.eval(), meta

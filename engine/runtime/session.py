@@ -14,12 +14,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from engine.actions import KEYS, Action, encode_action
+from engine.actions import KEYS, Action, actions_to_array, encode_action
 from engine.config import LAST_WITH_RETIRED
 from engine.errors import DreamwalkError
 from engine.pack import OpenedPack, open_pack
 from engine.pack.binding import BINDING_DEVICES, BoundRollout
 from engine.runtime.images import load_prompt
+from engine.runtime.memory import PlayMemory, PlayMemoryState
 from engine.runtime.providers import choose_provider, warn
 from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
 
@@ -38,6 +39,7 @@ class SessionState:
     rollout: RolloutState
     frame: np.ndarray
     frames: int
+    memory: PlayMemoryState | None = None
 
 
 def choose_precision(precision: str, provider: str, has_fp16: bool, has_int8: bool = False) -> str:
@@ -93,8 +95,8 @@ class WorldSession:
         providers = [self.provider] + ([] if self.provider == "CPUExecutionProvider" else ["CPUExecutionProvider"])
         self.precision = choose_precision(precision, self.provider, pack.has_fp16, pack.has_int8)
         try:
-            names = [name for name in ("encoder", "decoder", "dynamics", "slide")   # slide: small, fp32, in newer packs
-                     if name in pack.manifest["graphs"]]
+            names = [name for name in ("encoder", "decoder", "dynamics", "slide", "depth")   # slide, depth: in newer
+                     if name in pack.manifest["graphs"]]                                   # packs, fp32
             self._graphs = {name: onnxruntime.InferenceSession(str(pack.graph_path(name, self.precision)), options,
                                                                providers=providers) for name in names}
         except Exception as error:  # onnxruntime's own exception types
@@ -112,6 +114,8 @@ class WorldSession:
         self.turn_range, self.look_range = float(actions["turn_range"]), float(actions["look_range"])
         self._warned_keys: set[str] = set()
         self._seed = seed
+        self.memory = (PlayMemory(self._graphs["depth"], self.manifest, self.frame_size)
+                       if "memory" in self.manifest and "depth" in self._graphs else None)
         self._rollout: CachedRollout | None = None
         self._frame: np.ndarray | None = None
         self.frames = 0
@@ -197,8 +201,16 @@ class WorldSession:
         prompt = load_prompt(image, self.frame_size)
         self._rollout = self.new_rollout(self._seed if seed is None else seed)
         self._rollout.prime(self.encode(prompt))
+        if self.memory is not None:
+            self.memory.start(prompt)
         self._frame, self.frames = prompt, 0
         return prompt.copy()
+
+    @property
+    def pose(self) -> np.ndarray | None:
+        """The dreamed camera's (x, y, z, yaw, pitch) in the world's units, the prompt's pose being 0 (worlds
+        with a memory; None before reset and for worlds without one)."""
+        return None if self.memory is None or self._rollout is None else self.memory.pose.copy()
 
     def step(self, action: Action | Mapping[str, Any]) -> np.ndarray:
         """Dream the frame that follows ``action``."""
@@ -212,20 +224,28 @@ class WorldSession:
                 warn(f"this world was not trained with '{key}'; it is ignored")
         if untrained:
             action = Action(**{k: v for k, v in action.to_dict().items() if k not in untrained})
-        latent = self._rollout.step(encode_action(action, self.turn_range, self.look_range))
-        self._frame = self.decode(latent)
+        encoded = encode_action(action, self.turn_range, self.look_range)
+        if self.memory is None:
+            self._frame = self.decode(self._rollout.step(encoded))
+        else:               # the memory shows what it holds at the new pose; the dream the rest; the model sees that
+            self.memory.advance(actions_to_array([action])[0])
+            self._frame = self.memory.show(self.decode(self._rollout.predict(encoded)))
+            self._rollout.observe(self.encode(self._frame), encoded)
         self.frames += 1
         return self._frame.copy()
 
     def snapshot(self) -> SessionState:
         if self._rollout is None or self._frame is None:
             raise DreamwalkError("nothing to snapshot before reset(image)")
-        return SessionState(self._rollout.snapshot(), self._frame.copy(), self.frames)
+        return SessionState(self._rollout.snapshot(), self._frame.copy(), self.frames,
+                            None if self.memory is None else self.memory.snapshot())
 
     def restore(self, state: SessionState) -> np.ndarray:
         if self._rollout is None:
             raise DreamwalkError("call reset(image) before restore()")
         self._rollout.restore(state.rollout)
+        if self.memory is not None and state.memory is not None:
+            self.memory.restore(state.memory)
         self._frame, self.frames = state.frame.copy(), state.frames
         return self._frame.copy()
 
