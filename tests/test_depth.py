@@ -130,3 +130,9 @@ def test_a_pack_with_a_memory_remembers_what_it_showed(tiny_pack, tmp_path):
         assert np.allclose(world.pose, 0.0, atol=1e-6)
         again = [world.step({"turn": -9.0, "forward": True}) for _ in range(5)]
         assert np.allclose(world.pose, pose) and all(np.array_equal(a, b) for a, b in zip(left, again))
+    # Shown at Doom's own 160x120: the prompt lifted at full detail comes back after a whole turn.
+    with WorldSession.open(tmp_path / "memory.dwpack", device="cpu", seed=1, display_size=(160, 120)) as world:
+        prompt = world.reset(ROOT / "assets" / "prompts" / "doom-map01.png")
+        frames = [world.step({"turn": 9.0}) for _ in range(40)]
+        assert prompt.shape == frames[-1].shape == (120, 160, 3) and world.frame_size == (160, 120)
+        assert world.model_size == (32, 24) and float(psnr(frames[-1][None], prompt[None])[0]) > 30

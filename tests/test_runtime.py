@@ -526,3 +526,14 @@ def test_a_pack_with_an_action_warp_graph_is_refused_in_one_line(tiny_pack, tmp_
     with pytest.raises(DreamwalkError, match=r"action warp graph, which this version of Dreamwalk no longer plays; "
                                              r"Dreamwalk 0\.1 plays it$"):
         WorldSession.open(folder, device="cpu")
+
+
+def test_a_world_is_shown_at_the_display_size_asked(tiny_pack):
+    """display_size: frames come back at that size (the dream upscaled), the networks still see theirs; a size no
+    window can show is one error line."""
+    with WorldSession.open(tiny_pack, device="cpu", display_size=(96, 72)) as world:
+        assert world.frame_size == (96, 72) and world.model_size == (32, 24) and world.pose is None
+        assert world.reset(Path(__file__).resolve().parents[1] / "assets" / "prompts" / "doom-map01.png").shape == (72, 96, 3)
+        assert world.step({"turn": 5.0}).shape == (72, 96, 3)
+    with pytest.raises(DreamwalkError, match="is not one a window can show"):
+        WorldSession.open(tiny_pack, device="cpu", display_size=(0, 10))

@@ -32,7 +32,7 @@ DREAMED = 1 << 40                    # a dreamed point's stamp lies this far beh
 @dataclass
 class MemoryConfig:
     capacity: int = 150_000              # points held at most (~3.5 MB)
-    voxel: float = 0.5                   # edge of the finest voxel in map units (Doom: 64 = a floor tile); a
+    voxel: float = 0.25                  # edge of the finest voxel in map units (Doom: 64 = a floor tile); a
                                          # point goes to the level whose voxel is its pixel's footprint
     field_of_view: float = DOOM_FIELD_OF_VIEW
     near: float = 2.0                    # points nearer than this to the camera are not drawn
@@ -164,33 +164,29 @@ class PointMemory:
         inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
         pixel, distance = y[inside] * width + x[inside], forward[inside]
         index = np.flatnonzero(ahead)[inside]                     # the slots of the points that land
-        nearest = self._visible(pixel, distance, index, width * height)
-        frame = np.zeros((height * width, 3), np.uint8)
-        depth = np.zeros(height * width, np.float32)
-        seen = nearest >= 0
-        frame[seen], depth[seen] = self.colours[index[nearest[seen]]], distance[nearest[seen]]
-        frame, depth = frame.reshape(height, width, 3), depth.reshape(height, width)
-        covered = depth > 0
-        for _ in range(config.fill_rounds):
-            frame, depth, covered = close_holes(frame, depth, covered)
+        frame = np.zeros((height, width, 3), np.uint8)
+        depth = np.zeros((height, width), np.float32)
+        covered = np.zeros((height, width), bool)
+        # What was seen first, its one-pixel gaps closed from its own neighbours; then what was dreamed, only
+        # on the pixels still empty.
+        was_seen = self.stamps[index] > self.clock - DREAMED // 2
+        for layer in (np.flatnonzero(was_seen), np.flatnonzero(~was_seen)):
+            layer = layer[~covered.reshape(-1)[pixel[layer]]]
+            if not len(layer):
+                continue
+            picked = self._nearest_newest(pixel[layer], distance[layer], index[layer], width * height)
+            found = picked >= 0
+            frame.reshape(-1, 3)[found] = self.colours[index[layer[picked[found]]]]
+            depth.reshape(-1)[found] = distance[layer[picked[found]]]
+            covered.reshape(-1)[found] = True
+            for _ in range(config.fill_rounds):
+                frame, depth, covered = close_holes(frame, depth, covered)
         return frame, covered, depth
 
-    def _visible(self, pixel: np.ndarray, distance: np.ndarray, index: np.ndarray, pixels: int) -> np.ndarray:
-        """Per pixel, which of the landing points (by position in ``pixel``) is drawn, -1 for none: seen points
-        first, dreamed ones only on pixels no seen point lands on; among them, of the points within the depth
-        buffer's error of the nearest, the newest (a surface seen again wins over the older sightings of it
-        that the 8-bit depth put a step nearer)."""
-        chosen = np.full(pixels, -1, np.int64)
-        seen = self.stamps[index] > self.clock - DREAMED // 2
-        for part in (np.flatnonzero(seen), np.flatnonzero(~seen)):
-            part = part[chosen[pixel[part]] < 0]
-            if len(part):
-                picked = self._nearest_newest(pixel[part], distance[part], index[part], pixels)
-                found = picked >= 0
-                chosen[found] = part[picked[found]]
-        return chosen
-
     def _nearest_newest(self, pixel: np.ndarray, distance: np.ndarray, index: np.ndarray, pixels: int) -> np.ndarray:
+        """Per pixel, which of the landing points (by position in ``pixel``) is drawn, -1 for none: of the points
+        within the depth buffer's error of the nearest, the newest (a surface seen again wins over the older
+        sightings of it that the 8-bit depth put a step nearer)."""
         order = np.arange(len(pixel), dtype=np.int64)
         bits = int(len(pixel)).bit_length()
         nearest = np.full(pixels, np.iinfo(np.int64).max, np.int64)

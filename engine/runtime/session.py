@@ -70,10 +70,19 @@ def choose_binding(io_binding: bool | None, provider: str, has_slide: bool) -> b
     return io_binding
 
 
+def resize(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A model frame (h, w, 3) uint8 at the display ``size`` (width, height), bilinear; as it is when equal."""
+    if frame.shape[1::-1] == tuple(size):
+        return frame
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
+
+
 class WorldSession:
     def __init__(self, pack: OpenedPack, device: str = "auto", seed: int = 0, steps: int | None = None,
                  guidance_scale: float | None = None, precision: str = "auto",
-                 io_binding: bool | None = None) -> None:
+                 io_binding: bool | None = None, display_size: tuple[int, int] | None = None) -> None:
         import onnxruntime
 
         self._pack = pack
@@ -82,7 +91,10 @@ class WorldSession:
             raise DreamwalkError("this world pack moves its frames with an action warp graph, which this version of "
                                  f"Dreamwalk no longer plays; Dreamwalk {LAST_WITH_RETIRED} plays it")
         frame = self.manifest["frame"]
-        self.frame_size: tuple[int, int] = (int(frame["width"]), int(frame["height"]))
+        self.model_size: tuple[int, int] = (int(frame["width"]), int(frame["height"]))     # what the networks see
+        self.frame_size: tuple[int, int] = tuple(display_size) if display_size else self.model_size   # shown
+        if min(self.frame_size) < 1 or self.frame_size[0] * self.frame_size[1] > 4096 * 4096:
+            raise DreamwalkError(f"display size {self.frame_size[0]}x{self.frame_size[1]} is not one a window can show")
         self.fps: float = float(frame["fps"])
         self.provider, note = choose_provider(device, pack.graph_path("decoder"))
         if note:
@@ -114,7 +126,7 @@ class WorldSession:
         self.turn_range, self.look_range = float(actions["turn_range"]), float(actions["look_range"])
         self._warned_keys: set[str] = set()
         self._seed = seed
-        self.memory = (PlayMemory(self._graphs["depth"], self.manifest, self.frame_size)
+        self.memory = (PlayMemory(self._graphs["depth"], self.manifest, self.frame_size, self.model_size)
                        if "memory" in self.manifest and "depth" in self._graphs else None)
         self._rollout: CachedRollout | None = None
         self._frame: np.ndarray | None = None
@@ -123,10 +135,12 @@ class WorldSession:
     @classmethod
     def open(cls, path: str | Path | None = None, device: str = "auto", seed: int = 0, steps: int | None = None,
              guidance_scale: float | None = None, precision: str = "auto",
-             io_binding: bool | None = None) -> "WorldSession":
+             io_binding: bool | None = None, display_size: tuple[int, int] | None = None) -> "WorldSession":
         """Open a pack file or folder (verified first); with no path, the default world in assets/worlds/.
         ``steps`` and ``guidance_scale`` override the pack's sampler settings (quality vs speed);
-        ``io_binding`` keeps the key/value cache in device memory (default: on CUDA)."""
+        ``io_binding`` keeps the key/value cache in device memory (default: on CUDA); ``display_size``
+        (width, height): frames are shown at this size (a world with a memory draws what it remembers at full
+        detail there, the dream upscaled only where it remembers nothing)."""
         if path is None:
             packs = bundled_worlds()
             if not packs:
@@ -134,14 +148,14 @@ class WorldSession:
             path = packs[0]
         pack = open_pack(path)
         try:
-            return cls(pack, device, seed, steps, guidance_scale, precision, io_binding)
+            return cls(pack, device, seed, steps, guidance_scale, precision, io_binding, display_size)
         except BaseException:
             pack.close()
             raise
 
     def _check_shapes(self) -> None:
         """Each graph's declared inputs must fit the manifest before anything runs."""
-        width, height = self.frame_size
+        width, height = self.model_size
         latent = self.manifest["latent"]
         latent_shape = [1, latent["channels"], latent["height"], latent["width"]]
         expected = {
@@ -198,13 +212,14 @@ class WorldSession:
     def reset(self, image: Any, seed: int | None = None) -> np.ndarray:
         """Start the world from a prompt image; returns the prompt as a model frame. ``seed`` fixes the
         sampling noise from here on (default: the session's seed)."""
-        prompt = load_prompt(image, self.frame_size)
+        prompt = load_prompt(image, self.model_size)
+        shown = prompt if self.frame_size == self.model_size else load_prompt(image, self.frame_size)
         self._rollout = self.new_rollout(self._seed if seed is None else seed)
         self._rollout.prime(self.encode(prompt))
         if self.memory is not None:
-            self.memory.start(prompt)
-        self._frame, self.frames = prompt, 0
-        return prompt.copy()
+            self.memory.start(shown)
+        self._frame, self.frames = shown, 0
+        return shown.copy()
 
     @property
     def pose(self) -> np.ndarray | None:
@@ -226,11 +241,11 @@ class WorldSession:
             action = Action(**{k: v for k, v in action.to_dict().items() if k not in untrained})
         encoded = encode_action(action, self.turn_range, self.look_range)
         if self.memory is None:
-            self._frame = self.decode(self._rollout.step(encoded))
+            self._frame = resize(self.decode(self._rollout.step(encoded)), self.frame_size)
         else:               # the memory shows what it holds at the new pose; the dream the rest; the model sees that
             self.memory.advance(actions_to_array([action])[0])
-            self._frame = self.memory.show(self.decode(self._rollout.predict(encoded)))
-            self._rollout.observe(self.encode(self._frame), encoded)
+            self._frame = self.memory.show(resize(self.decode(self._rollout.predict(encoded)), self.frame_size))
+            self._rollout.observe(self.encode(self.memory.model_frame(self._frame)), encoded)
         self.frames += 1
         return self._frame.copy()
 
