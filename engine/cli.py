@@ -368,7 +368,18 @@ def bench_config(args: argparse.Namespace) -> "BenchConfig":
     except ValueError:
         raise DreamwalkError(f"--steps takes a comma list of step counts, not {args.steps!r}") from None
     return BenchConfig(args.pack, args.device.split(","), steps, args.frames, args.precision.split(","),
-                       [choices[x] for x in args.io_binding.split(",")], args.rounds)
+                       [choices[x] for x in args.io_binding.split(",")], args.rounds, display_size(args.size))
+
+
+def display_size(text: str | None) -> tuple[int, int] | None:
+    """'640x480' -> (640, 480); None stays None; anything else is one error line."""
+    if not text:
+        return None
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise DreamwalkError(f"--size takes WIDTHxHEIGHT, such as 160x120, not {text!r}") from None
+    return width, height
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -385,6 +396,7 @@ def _bench(args: argparse.Namespace) -> int:
     results = run_bench(config)
     for row in results if config.rounds <= 1 else []:
         print(f"{row['provider']:<22} {row['precision']:<4} {'bound' if row['io_binding'] else 'host ':<5} "
+              f"{row['size'][0]}x{row['size'][1]}{' +memory' if row['memory'] else ''} "
               f"{row['sampler']} x{row['steps']:<2} "
               f"({row['network_evaluations_per_frame']:>2} "
               f"evaluations/frame): median {row['median_ms']:6.1f} ms, p99 {row['p99_ms']:6.1f} ms, "
@@ -604,6 +616,7 @@ def add_bench(commands: Any) -> None:
                            "auto, what play picks: int8 on CPUs and fp16 on GPUs where the pack has them)")
     benchmark.add_argument("--io-binding", default="auto", help="comma list: auto, on, off (the key/value cache "
                            "kept in device memory; auto: on CUDA)")
+    benchmark.add_argument("--size", help="frames shown at WIDTHxHEIGHT (default: the world's own size)")
     benchmark.add_argument("--rounds", type=int, default=1, help="above 1: the settings take turns, round after "
                            "round, so the CPU's drift falls on all of them (each round opens the world anew)")
     benchmark.add_argument("--check", action="store_true", help="instead: check the runtime on --device (cuda; cpu "

@@ -316,6 +316,12 @@ def test_bench_alternates_settings_round_after_round(tiny_pack, tmp_path):
     rows = json.loads((tmp_path / "rounds.json").read_text())
     assert [row["setting"] for row in rows] == ["cpu fp32 bound steps pack", "cpu fp32 host steps pack"]
     assert all(len(row["round_medians_ms"]) == 2 and row["median_ms"] > 0 for row in rows)
+    dreamwalk("bench", tiny_pack, "--device", "cpu", "--frames", "3", "--size", "48x36", "--json",
+              tmp_path / "sized.json", check=True)
+    [sized] = json.loads((tmp_path / "sized.json").read_text())
+    assert sized["size"] == [48, 36] and sized["memory"] is False
+    assert one_error_line(dreamwalk("bench", tiny_pack, "--size", "big")).endswith("--size takes WIDTHxHEIGHT, "
+                                                                                  "such as 160x120, not 'big'")
     bad = dreamwalk("bench", tiny_pack, "--io-binding", "sometimes")
     assert one_error_line(bad).endswith("--io-binding takes a comma list of auto, on and off, not 'sometimes'")
 

@@ -32,6 +32,7 @@ class BenchConfig:
     precisions: list[str] = field(default_factory=lambda: ["auto"])
     io_bindings: list[bool | None] = field(default_factory=lambda: [None])   # None: on for CUDA
     rounds: int = 1
+    display_size: tuple[int, int] | None = None   # frames shown at this size (None: the world's own)
 
 
 def scripted_action(index: int) -> dict[str, Any]:
@@ -82,9 +83,11 @@ def alternating_rounds(arms: dict[str, Callable[[], list[float]]], rounds: int) 
 
 
 def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
-                  precision: str = "auto", io_binding: bool | None = None) -> dict[str, Any]:
+                  precision: str = "auto", io_binding: bool | None = None,
+                  display_size: tuple[int, int] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
-    session = WorldSession.open(pack, device=device, steps=steps, precision=precision, io_binding=io_binding)
+    session = WorldSession.open(pack, device=device, steps=steps, precision=precision, io_binding=io_binding,
+                                display_size=display_size)
     try:
         session.reset(bench_prompt())
         session.step(scripted_action(0))
@@ -99,7 +102,8 @@ def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
                 "sampler": settings.name, "steps": settings.steps, "cache_pass_folded": folded,
                 "network_evaluations_per_frame": evaluations, "first_frame_s": first_frame,
                 "median_ms": 1000 * statistics.median(times), "p99_ms": 1000 * float(np.percentile(times, 99)),
-                "fps": 1.0 / statistics.median(times), "frames": frames}
+                "fps": 1.0 / statistics.median(times), "frames": frames, "size": list(session.frame_size),
+                "memory": session.memory is not None}
     finally:
         session.close()
 
@@ -113,9 +117,10 @@ def bench(pack: str | Path, devices: list[str], steps: list[int | None], frames:
 
 
 def one_round(pack: str | Path | None, device: str, steps: int | None, precision: str, io_binding: bool | None,
-              frames: int) -> list[float]:
+              frames: int, display_size: tuple[int, int] | None = None) -> list[float]:
     """Milliseconds per frame of one round: the world opened afresh, 30 frames to warm up, then ``frames``."""
-    with WorldSession.open(pack, device=device, steps=steps, precision=precision, io_binding=io_binding) as session:
+    with WorldSession.open(pack, device=device, steps=steps, precision=precision, io_binding=io_binding,
+                           display_size=display_size) as session:
         session.reset(bench_prompt())
         return round_times(session, frames)
 
@@ -125,10 +130,11 @@ def run_bench(config: BenchConfig) -> list[dict[str, Any]]:
     settings = [(device, step, precision, binding) for device in config.devices for precision in config.precisions
                 for binding in config.io_bindings for step in config.steps]
     if config.rounds <= 1:
-        return [bench_setting(config.pack, device, step, config.frames, precision, binding)
+        return [bench_setting(config.pack, device, step, config.frames, precision, binding, config.display_size)
                 for device, step, precision, binding in settings]
     arms = {f"{device} {precision} {'auto' if binding is None else ('bound' if binding else 'host')} "
-            f"steps {step or 'pack'}": partial(one_round, config.pack, device, step, precision, binding, config.frames)
+            f"steps {step or 'pack'}": partial(one_round, config.pack, device, step, precision, binding, config.frames,
+                                                    config.display_size)
             for device, step, precision, binding in settings}
     results = alternating_rounds(arms, config.rounds)
     return [{"setting": arm, "rounds": config.rounds, "frames": config.frames, **result}
