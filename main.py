@@ -9,8 +9,28 @@ import sys
 
 from engine.errors import DreamwalkError
 
+USAGE = """\
+usage: python main.py                          open the launcher: pick a picture and a world, then Play
+       python main.py --play IMAGE [OPTIONS]   play a world from a picture (the player's options below)
+       python main.py --screenshot OUT.png     save a picture of the launcher and exit
+"""
+ENGINE_USAGE = """\
+       python main.py COMMAND --help           an engine command (collect, train, export, eval, ...)
+"""
+ABOUT = """
+Dreamwalk turns a picture into a world you can walk through: every frame is dreamed by a world model.
+In the player, F1 shows the keys.
+
+"""
+
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        from app.player import build_parser
+
+        engine = "" if getattr(sys, "frozen", False) else ENGINE_USAGE     # the app ships without the engine's tools
+        print(USAGE + engine + ABOUT + build_parser().format_help())
+        return 0
     if "--play" in argv:
         from app.player import main as play
         try:

@@ -11,6 +11,15 @@ DEFAULT_BINDINGS: dict[str, list[str]] = {
     "use": ["e"], "turn_left": ["left"], "turn_right": ["right"], "look_up": ["up"], "look_down": ["down"],
 }
 MOUSE_BUTTONS = {1: "attack", 3: "attack_alt"}
+ACTION_LABELS = {
+    "forward": "Move forward", "backward": "Move back", "left": "Step left", "right": "Step right",
+    "jump": "Jump", "crouch": "Crouch", "sprint": "Sprint", "use": "Use", "turn_left": "Turn left",
+    "turn_right": "Turn right", "look_up": "Look up", "look_down": "Look down",
+}
+# The player's own keys (app/player.py, Player.on_key): a control bound to one would also pause, rewind, ...
+RESERVED_KEYS = {"escape": "release the mouse", "p": "pause", "backspace": "rewind", "r": "restart",
+                 "f1": "help", "f5": "bookmark", "f9": "back to the bookmark", "f10": "record a clip",
+                 "f11": "fullscreen", "f12": "screenshot"}
 
 
 @dataclass
@@ -20,6 +29,26 @@ class ControlSettings:
     invert_look: bool = False
     key_turn_speed: float = 6.0           # degrees per frame while an arrow key is held
     key_look_speed: float = 2.0
+
+
+def key_label(keys: list[str]) -> str:
+    """Key names as people read them: ["left ctrl", "right ctrl"] -> "Ctrl", ["w"] -> "W", ["left"] -> "Left"."""
+    names = list(keys)
+    for side_less in ("ctrl", "shift", "alt", "meta"):
+        if f"left {side_less}" in names and f"right {side_less}" in names:
+            names = [side_less if n == f"left {side_less}" else n for n in names if n != f"right {side_less}"]
+    return "/".join(name.title() if len(name) > 1 else name.upper() for name in names) or "-"
+
+
+def binding_problem(bindings: dict[str, list[str]], action: str, keys: list[str]) -> str | None:
+    """Why ``keys`` cannot control ``action`` (a key the player uses itself, or one another control has), or None."""
+    for key in keys:
+        if key in RESERVED_KEYS:
+            return f"{key_label([key])} is the player's {RESERVED_KEYS[key]} key; choose another key"
+        for other, bound in bindings.items():
+            if other != action and key in bound:
+                return f"{key_label([key])} already controls {ACTION_LABELS.get(other, other).lower()}"
+    return None
 
 
 def action_from_input(pressed: set[str], mouse_buttons: set[int], mouse_delta: tuple[float, float],

@@ -1,7 +1,8 @@
 """The launcher (PySide6): pick a prompt image and a world, adjust settings, press Play.
 
 Long work never runs on the Qt thread: the player is a separate process (QProcess) whose output and
-errors stream into the launcher, and probing the compute devices runs in a worker thread.
+errors stream into the launcher; decoding a prompt picture (seconds for a 50-megapixel PNG) and probing the
+compute devices run in worker threads.
 """
 
 from __future__ import annotations
@@ -10,19 +11,22 @@ import shutil
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, Qt, QThread, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, QProcess, QSignalBlocker, Qt, QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QPlainTextEdit, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from app.settings import Settings, data_folder, load_settings, save_settings
+from app.key_table import KeyBindingsTable
+from app.settings import Settings, data_folder, load_settings, readable_folder, save_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ROOT / "assets" / "prompts"
 BUNDLED_WORLDS = ROOT / "assets" / "worlds"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+RECORDING_SUFFIXES = {".mp4", ".png"}       # the player's clips and screenshots
 THUMBNAIL = 112
+SAVED_PREFIX = "dreamwalk: saved "          # the player's line for each clip or screenshot it saves
 
 
 def user_worlds() -> Path:
@@ -62,9 +66,11 @@ def to_pixmap(frame) -> QPixmap:
 
 
 class DeviceProbe(QObject):
-    """Asks ONNX Runtime which providers really work, off the Qt thread."""
+    """Asks ONNX Runtime which devices exist here and which really work, off the Qt thread. ``finished`` carries
+    {"choices": devices to offer, "installed": ..., "auto": what auto runs, "notes": {device: fallback line},
+    "detail": why CUDA does not work} (without a world, only what needs no graph to probe)."""
 
-    finished = Signal(str)
+    finished = Signal(object)
 
     def __init__(self, pack: Path | None) -> None:
         super().__init__()
@@ -72,42 +78,96 @@ class DeviceProbe(QObject):
 
     def run(self) -> None:
         try:
-            import onnxruntime
-
-            from engine.pack import open_pack
-            from engine.runtime.providers import choose_provider
-            from engine.runtime.session import choose_precision
-
-            available = ", ".join(p.replace("ExecutionProvider", "") for p in onnxruntime.get_available_providers())
-            text = f"installed: {available}"
-            if self.pack is not None:
-                pack = open_pack(self.pack)
-                try:
-                    provider, note = choose_provider("auto", pack.graph_path("decoder"))
-                    precision = choose_precision("auto", provider, pack.has_fp16, pack.has_int8)
-                finally:
-                    pack.close()
-                text += (f"; auto uses {provider.replace('ExecutionProvider', '')} {precision}"
-                         + (f" ({note})" if note else ""))
+            result = self.probe()
         except Exception as error:  # any failure is reported in the window, never raised into Qt
-            text = f"device probe failed: {error}"
-        self.finished.emit(text)
+            result = {"error": f"device probe failed: {error}"}
+        self.finished.emit(result)
+
+    def probe(self) -> dict:
+        import onnxruntime
+
+        from engine.pack import open_pack
+        from engine.runtime.providers import choose_provider, device_choices, load_cuda_libraries
+        from engine.runtime.session import choose_precision
+
+        installed = onnxruntime.get_available_providers()
+        result = {"choices": device_choices(installed), "notes": {},
+                  "installed": ", ".join(p.replace("ExecutionProvider", "") for p in installed)}
+        if self.pack is None:
+            return result
+        pack = open_pack(self.pack)
+        try:
+            provider, _ = choose_provider("auto", pack.graph_path("decoder"))
+            precision = choose_precision("auto", provider, pack.has_fp16, pack.has_int8)
+            result["auto"] = f"{provider.replace('ExecutionProvider', '')} {precision}"
+            for device in result["choices"][2:]:                      # the accelerators, after auto and cpu
+                result["notes"][device] = choose_provider(device, pack.graph_path("decoder"))[1]
+        finally:
+            pack.close()
+        if result["notes"].get("cuda"):
+            missing = load_cuda_libraries()
+            result["detail"] = (f"CUDA is installed, but {missing} was not found" if missing
+                                else "CUDA is installed, but no NVIDIA GPU answered")
+        return result
+
+
+DEVICE_WORDS = {"cpu": "the CPU", "cuda": "the NVIDIA GPU (CUDA)", "directml": "the graphics card (DirectML)",
+                "coreml": "CoreML"}
+
+
+def describe_devices(result: dict, device: str) -> str:
+    """The line under the device menu: what ``device`` runs on here, in words."""
+    if "error" in result:
+        return result["error"]
+    if "auto" not in result:
+        return f"installed: {result['installed']}"           # no world to probe the devices with yet
+    if result["notes"].get(device):
+        return result["notes"][device]
+    if device == "auto":
+        unusable = [note.split(";")[0] for note in result["notes"].values() if note]
+        return f"auto uses {result['auto']}" + (f" ({unusable[0][0].lower()}{unusable[0][1:]})" if unusable else "")
+    return f"runs on {DEVICE_WORDS.get(device, device)}"
+
+
+class PromptLoader(QObject):
+    """Decodes prompt pictures off the Qt thread; ``loaded`` carries (request number, path, frame or the reason
+    the picture was refused)."""
+
+    loaded = Signal(int, str, object)
+
+    def load(self, request: int, path: str, size: tuple) -> None:
+        from engine.errors import DreamwalkError
+        from engine.runtime.images import load_prompt
+
+        try:
+            self.loaded.emit(request, path, load_prompt(path, size))
+        except DreamwalkError as error:
+            self.loaded.emit(request, path, str(error))
 
 
 class Launcher(QMainWindow):
+    load_prompt = Signal(int, str, object)        # to the PromptLoader's thread: request number, path, frame size
+
     def __init__(self, settings_file: Path | None = None) -> None:
         super().__init__()
         self.settings_file = settings_file
         self.settings, problem = load_settings(settings_file)
-        self.prompt: str | None = None
+        self.prompt: str | None = None            # what Play starts; the gallery always highlights it
+        self.loading: str | None = None           # a picture being decoded, to become the prompt
+        self.requests = 0
         self.world: Path | None = None
         self.process: QProcess | None = None
+        self.saved: list[Path] = []               # what the running player saved
+        self.devices: dict = {}
         self.setWindowTitle("Dreamwalk")
         self.setAcceptDrops(True)
         self.status = QLabel(problem or "Pick a prompt image and a world, then Play.")
         self.status.setWordWrap(True)
         self.build()
+        self.start_prompt_loader()
         self.refresh_prompts()
+        if self.gallery.count():
+            self.choose_prompt(self.gallery.item(0).data(Qt.UserRole))    # the most recent picture, or the first
         self.refresh_worlds()
         self.refresh_recordings()
         QShortcut(QKeySequence.StandardKey.Paste, self, self.paste_image)
@@ -138,6 +198,7 @@ class Launcher(QMainWindow):
         self.gallery.setIconSize(QPixmap(THUMBNAIL, THUMBNAIL * 3 // 4).size())
         self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.gallery.currentItemChanged.connect(lambda item, _: item and self.choose_prompt(item.data(Qt.UserRole)))
+        self.gallery.itemClicked.connect(self.prompt_clicked)
         layout.addWidget(self.gallery, 1)
         buttons = QHBoxLayout()
         open_button = QPushButton("Open image...")
@@ -164,26 +225,44 @@ class Launcher(QMainWindow):
         self.details = QLabel("")
         self.details.setWordWrap(True)
         layout.addWidget(self.details)
+        self.recordings_label = QLabel()
+        self.recordings_label.setWordWrap(True)
+        layout.addWidget(self.recordings_label)
         self.recordings = QListWidget()
-        layout.addWidget(QLabel("Recordings"))
+        self.recordings.setToolTip("Double-click to open a clip or screenshot")
+        self.recordings.itemDoubleClicked.connect(lambda item: self.open_path(Path(item.data(Qt.UserRole))))
         layout.addWidget(self.recordings, 1)
         folder_button = QPushButton("Open recordings folder")
-        folder_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.settings.recordings()))))
+        folder_button.clicked.connect(self.open_recordings_folder)
         layout.addWidget(folder_button)
         return box
 
     def build_settings(self) -> QWidget:
         box = QGroupBox("Settings")
-        form = QFormLayout(box)
+        layout = QVBoxLayout(box)
+        tabs = QTabWidget()
+        tabs.addTab(self.build_options(), "Options")
+        tabs.addTab(self.build_keys(), "Keys")
+        layout.addWidget(tabs, 1)
+        self.play_button = QPushButton("Play")
+        self.play_button.setMinimumHeight(40)
+        self.play_button.clicked.connect(self.play)
+        layout.addWidget(self.play_button)
+        return box
+
+    def build_options(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
         s = self.settings
         self.device = QComboBox()
-        self.device.addItems(["auto", "cuda", "directml", "coreml", "cpu"])
-        self.device.setCurrentText(s.device)
+        self.device.addItems(["auto", "cpu"])           # the accelerators that exist here come with the probe
+        self.device.setCurrentText(s.device if s.device in ("auto", "cpu") else "auto")
+        self.device.currentTextChanged.connect(self.show_device)
         self.device_info = QLabel("probing devices...")
         self.device_info.setWordWrap(True)
-        self.steps = QSpinBox(minimum=0, maximum=16, value=s.steps, specialValueText="world default")
         self.guidance = QDoubleSpinBox(minimum=0.0, maximum=5.0, singleStep=0.25, value=s.guidance_scale,
                                        specialValueText="world default")
+        self.guidance.setToolTip("How strongly the world follows your controls; higher can look harsher")
         self.sensitivity = QDoubleSpinBox(minimum=0.01, maximum=2.0, singleStep=0.01, value=s.mouse_sensitivity)
         self.invert = QCheckBox(checked=s.invert_look)
         self.scale = QSpinBox(minimum=1, maximum=20, value=s.window_scale)
@@ -192,33 +271,64 @@ class Launcher(QMainWindow):
                                    "(it was never shown a player standing still, so the view drifts).")
         self.folder_button = QPushButton(str(s.recordings()))
         self.folder_button.clicked.connect(self.choose_recordings_folder)
-        for label, widget in [("Device", self.device), ("", self.device_info), ("Quality (steps)", self.steps),
+        for label, widget in [("Device", self.device), ("", self.device_info),
                               ("Action guidance", self.guidance), ("Mouse sensitivity (°/px)", self.sensitivity),
                               ("Invert look", self.invert), ("Window scale", self.scale),
                               ("Dream while idle", self.dream_idle),
                               ("Recordings", self.folder_button)]:
             form.addRow(label, widget)
-        bindings = ", ".join(f"{k} {'/'.join(v)}" for k, v in s.bindings.items())
-        keys = QLabel(f"Keys: {bindings}")
-        keys.setWordWrap(True)
-        form.addRow(keys)
-        self.play_button = QPushButton("Play")
-        self.play_button.setMinimumHeight(40)
-        self.play_button.clicked.connect(self.play)
-        form.addRow(self.play_button)
-        return box
+        return page
+
+    def build_keys(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.keys = KeyBindingsTable(self.settings.bindings)
+        self.keys.message.connect(self.say)
+        layout.addWidget(QLabel("Double-click a control, then press its new key:"))
+        layout.addWidget(self.keys, 1)
+        defaults = QPushButton("Restore default keys")
+        defaults.clicked.connect(self.keys.restore_defaults)
+        layout.addWidget(defaults)
+        return page
 
     # --- prompts ------------------------------------------------------------------------------
     def refresh_prompts(self) -> None:
-        self.gallery.clear()
         bundled = sorted(p for p in PROMPTS.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if PROMPTS.exists() else []
         recent = [Path(p) for p in self.settings.recent_images if Path(p).exists()]
-        captions = prompt_captions()
-        for path in recent + [p for p in bundled if p not in recent]:
-            item = QListWidgetItem(QIcon(str(path)), path.stem[:18])
-            item.setData(Qt.UserRole, str(path))
-            item.setToolTip(captions.get(str(path), str(path)))
-            self.gallery.addItem(item)
+        with QSignalBlocker(self.gallery):           # rebuilding the list chooses nothing
+            self.gallery.clear()
+            for path in recent + [p for p in bundled if p not in recent]:
+                self.add_thumbnail(path, self.gallery.count())
+        self.mark_prompt()
+
+    def add_thumbnail(self, path: Path, row: int) -> QListWidgetItem:
+        item = QListWidgetItem(QIcon(str(path)), path.stem[:18])
+        item.setData(Qt.UserRole, str(path))
+        item.setToolTip(prompt_captions().get(str(path), str(path)))
+        self.gallery.insertItem(row, item)
+        return item
+
+    def mark_prompt(self) -> None:
+        """Highlight the thumbnail of the prompt Play starts (adding one for a picture opened, dropped or pasted),
+        or none; quietly, so that marking is not choosing."""
+        rows = self.thumbnail_rows(self.prompt)
+        with QSignalBlocker(self.gallery):
+            if self.prompt and not rows:
+                self.add_thumbnail(Path(self.prompt), 0)
+                rows = [0]
+            self.gallery.setCurrentRow(rows[0] if rows else -1)
+            if not rows:
+                self.gallery.clearSelection()
+
+    def thumbnail_rows(self, path: str | None) -> list[int]:
+        return [row for row in range(self.gallery.count()) if self.gallery.item(row).data(Qt.UserRole) == path]
+
+    def prompt_clicked(self, item: QListWidgetItem) -> None:
+        """A click on the highlighted thumbnail chooses it again (the highlight may have come back to it after a
+        picture was refused, or another is still being opened)."""
+        path = item.data(Qt.UserRole)
+        if path != (self.loading or self.prompt):
+            self.choose_prompt(path)
 
     def open_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a prompt image", "",
@@ -231,8 +341,9 @@ class Launcher(QMainWindow):
         if image.isNull():
             self.say("the clipboard holds no image")
             return
-        path = data_folder() / "pasted" / f"pasted-{len(self.settings.recent_images)}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = data_folder() / "pasted"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"pasted-{len(list(folder.glob('pasted-*.png')))}.png"
         image.save(str(path))
         self.choose_prompt(str(path))
 
@@ -245,21 +356,39 @@ class Launcher(QMainWindow):
         if urls:
             self.choose_prompt(urls[0])
 
-    def choose_prompt(self, path: str) -> None:
-        from engine.errors import DreamwalkError
-        from engine.runtime.images import load_prompt
+    def start_prompt_loader(self) -> None:
+        self.loader_thread = QThread(self)
+        self.loader = PromptLoader()
+        self.loader.moveToThread(self.loader_thread)
+        self.load_prompt.connect(self.loader.load)
+        self.loader.loaded.connect(self.prompt_loaded)
+        self.loader_thread.start()
 
-        size = self.frame_size()
-        try:
-            frame = load_prompt(path, size)
-        except DreamwalkError as error:
-            self.say(str(error))
-            return
-        self.prompt = path
-        scale = max(1, 240 // size[1])
-        self.preview.setPixmap(to_pixmap(frame).scaled(size[0] * scale, size[1] * scale))
-        caption = prompt_captions().get(str(path))
-        self.say(f"prompt: {Path(path).name}" + (f" ({caption})" if caption else ""))
+    def choose_prompt(self, path: str) -> None:
+        """Open ``path`` as the prompt, in the loader's thread; until it is decoded (or refused) Play waits."""
+        self.requests += 1
+        self.loading = str(path)
+        rows = self.thumbnail_rows(self.loading)
+        if rows:                                     # its thumbnail lights up at once (and back if it is refused)
+            with QSignalBlocker(self.gallery):
+                self.gallery.setCurrentRow(rows[0])
+        self.say(f"opening {Path(path).name}...")
+        self.load_prompt.emit(self.requests, str(path), self.frame_size())
+
+    def prompt_loaded(self, request: int, path: str, frame) -> None:
+        if request != self.requests:
+            return                                    # a later choice is on its way
+        self.loading = None
+        if isinstance(frame, str):
+            self.say(frame)                           # refused: the last good choice stays, and stays highlighted
+        else:
+            self.prompt = path
+            size = self.frame_size()
+            scale = max(1, 240 // size[1])
+            self.preview.setPixmap(to_pixmap(frame).scaled(size[0] * scale, size[1] * scale))
+            caption = prompt_captions().get(str(path))
+            self.say(f"prompt: {Path(path).name}" + (f" ({caption})" if caption else ""))
+        self.mark_prompt()
 
     def frame_size(self) -> tuple[int, int]:
         return getattr(self, "_frame_size", (64, 48))
@@ -299,8 +428,8 @@ class Launcher(QMainWindow):
             f"{frame['fps']} fps<br>trained on {training['data']} ({float(training['hours']):.1f} h, "
             f"{training['hardware']})<br>{metrics_summary(manifest.get('metrics', {}))}"
             f"<br>license: {manifest['license'] or 'not given'}")
-        if self.prompt:
-            self.choose_prompt(self.prompt)
+        if self.loading or self.prompt:
+            self.choose_prompt(self.loading or self.prompt)      # the preview, cropped to this world's frame
         if hasattr(self, "probe_thread") and not self.probe_thread.isRunning():
             self.probe_devices()                      # what this world would run on
 
@@ -332,13 +461,14 @@ class Launcher(QMainWindow):
         if folder:
             self.settings.recordings_folder = folder
             self.folder_button.setText(folder)
+            self.refresh_recordings()
 
     def collect_settings(self) -> Settings:
         s = self.settings
-        s.device, s.steps, s.guidance_scale = self.device.currentText(), self.steps.value(), self.guidance.value()
+        s.device, s.guidance_scale = self.device.currentText(), self.guidance.value()
         s.mouse_sensitivity, s.invert_look, s.window_scale = self.sensitivity.value(), self.invert.isChecked(), self.scale.value()
         s.dream_idle = self.dream_idle.isChecked()
-        return s
+        return s                                     # the key table edits s.bindings in place
 
     def play_arguments(self, extra: list[str] | None = None) -> list[str]:
         s = self.collect_settings()
@@ -346,8 +476,6 @@ class Launcher(QMainWindow):
         entry = [] if getattr(sys, "frozen", False) else [str(ROOT / "main.py")]
         arguments = entry + ["--play", str(self.prompt), "--world", str(self.world),
                      "--device", s.device, "--scale", str(s.window_scale), "--output", str(s.recordings())]
-        if s.steps:
-            arguments += ["--steps", str(s.steps)]
         if s.guidance_scale:
             arguments += ["--guidance", str(s.guidance_scale)]
         if s.dream_idle:
@@ -355,6 +483,9 @@ class Launcher(QMainWindow):
         return arguments + (extra or [])
 
     def play(self, extra: list[str] | None = None) -> None:
+        if self.loading:
+            self.say(f"still opening {Path(self.loading).name}; press Play again in a moment")
+            return
         if not self.prompt or not self.world:
             self.say("choose a prompt image and a world first")
             return
@@ -362,7 +493,8 @@ class Launcher(QMainWindow):
             self.say("the player is already running")
             return
         self.settings.remember_image(self.prompt)
-        save_settings(self.collect_settings(), self.settings_file)
+        save_settings(self.collect_settings(), self.settings_file)      # the player reads the keys from there
+        self.saved = []
         self.process = QProcess(self)
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         self.process.readyReadStandardOutput.connect(self.show_output)
@@ -375,36 +507,90 @@ class Launcher(QMainWindow):
         text = bytes(self.process.readAllStandardOutput()).decode(errors="replace").strip()
         if text:
             self.log.appendPlainText(text)
+        for line in text.splitlines():
+            if line.startswith(SAVED_PREFIX):
+                self.saved.append(Path(line[len(SAVED_PREFIX):].split(" ", 1)[1]))
+                self.say(line[len("dreamwalk: "):])
 
     def player_finished(self, code: int, _status) -> None:
+        self.show_output()                               # the last lines may come with the exit
         self.play_button.setEnabled(True)
-        self.say("the player closed" if code == 0 else f"the player stopped with an error (exit {code}); see the log")
+        if code != 0:
+            self.say(f"the player stopped with an error (exit {code}); see the log")
+        elif self.saved:
+            folders = sorted({readable_folder(path.parent) for path in self.saved})
+            self.say(f"the player closed; it saved {len(self.saved)} file{'s' * (len(self.saved) > 1)} in "
+                     f"{', '.join(folders)}: {', '.join(path.name for path in self.saved)} "
+                     "(double-click a recording to open it)")
+        else:
+            self.say("the player closed")
         self.refresh_recordings()
 
     def refresh_recordings(self) -> None:
         self.recordings.clear()
         folder = self.settings.recordings()
-        clips = sorted(folder.glob("*.mp4"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.exists() else []
-        for clip in clips[:30]:
-            self.recordings.addItem(f"{clip.name}  ({clip.stat().st_size / 2**20:.1f} MiB)")
+        self.recordings_label.setText(f"Recordings in {readable_folder(folder)}")
+        self.recordings_label.setToolTip(str(folder))
+        found = [p for p in folder.glob("*") if p.suffix.lower() in RECORDING_SUFFIXES] if folder.exists() else []
+        for path in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)[:50]:
+            item = QListWidgetItem(f"{path.name}  ({path.stat().st_size / 2**20:.1f} MiB)")
+            item.setData(Qt.UserRole, str(path))
+            item.setToolTip(str(path))
+            self.recordings.addItem(item)
+
+    def open_path(self, path: Path) -> None:
+        """A clip, screenshot or folder in the system's own app for it (video player, image viewer, file manager)."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.say(f"nothing on this system opens {path}")
+
+    def open_recordings_folder(self) -> None:
+        folder = self.settings.recordings()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)     # before the first clip it does not exist yet
+        except OSError as error:
+            self.say(f"cannot create the recordings folder {folder}: {error.strerror or error}")
+            return
+        self.open_path(folder)
 
     def probe_devices(self) -> None:
         self.probe_thread = QThread(self)
         self.probe = DeviceProbe(self.world)
         self.probe.moveToThread(self.probe_thread)
         self.probe_thread.started.connect(self.probe.run)
-        self.probe.finished.connect(self.device_info.setText)
+        self.probe.finished.connect(self.devices_probed)
         self.probe.finished.connect(self.probe_thread.quit)
         self.probe_thread.start()
+
+    def devices_probed(self, result: dict) -> None:
+        """Offer the devices that exist here; a saved one that does not (settings from another computer, or an
+        older Dreamwalk that offered every device everywhere) becomes auto."""
+        wanted = self.device.currentText() if self.devices else self.settings.device   # first probe: the saved one
+        self.devices = result
+        choices = result.get("choices")
+        if choices:
+            with QSignalBlocker(self.device):
+                self.device.clear()
+                self.device.addItems(choices)
+                self.device.setCurrentText(wanted if wanted in choices else "auto")
+            if wanted not in choices:
+                self.say(f"the device {wanted!r} does not exist on this computer; using auto")
+        self.show_device(self.device.currentText())
+
+    def show_device(self, device: str) -> None:
+        self.device_info.setText(describe_devices(self.devices, device) if self.devices else "probing devices...")
+        self.device_info.setToolTip(self.devices.get("detail", ""))
 
     def say(self, text: str) -> None:
         self.status.setText(text)
 
+    def stop_workers(self) -> None:
+        for thread in (self.probe_thread, self.loader_thread):
+            thread.quit()
+            thread.wait(5000)                         # a picture being decoded finishes first
+
     def closeEvent(self, event) -> None:  # noqa: N802
         save_settings(self.collect_settings(), self.settings_file)
-        if self.probe_thread.isRunning():
-            self.probe_thread.quit()
-            self.probe_thread.wait(2000)
+        self.stop_workers()
         super().closeEvent(event)
 
 
@@ -413,6 +599,7 @@ def main(screenshot: str | None = None) -> int:
     save a PNG of the window there and exit (for docs and the Xvfb test)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = Launcher()
+    app.aboutToQuit.connect(window.stop_workers)      # also when the screenshot ends the app without a close
     window.resize(1200, 720)
     window.show()
     if screenshot:
@@ -427,7 +614,10 @@ def main(screenshot: str | None = None) -> int:
                   file=sys.stdout if ok else sys.stderr)
             app.exit(0 if ok else 1)
 
-        def when_probed(_: str = "") -> None:
+        def when_probed(_: object = None) -> None:
+            if window.loading:
+                QTimer.singleShot(100, when_probed)       # the preview is still being decoded
+                return
             QTimer.singleShot(300, save)                 # let the last repaint land
 
         window.probe.finished.connect(when_probed)

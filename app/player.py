@@ -2,10 +2,10 @@
 
     python main.py --play IMAGE [--world PACK] [--frames N] [--record OUT.mp4] [--agent random|explore|replay:LOG]
 
-Controls: WASD move, mouse looks (click to capture it, Esc to release), arrows also turn and look,
-Space jump, Ctrl crouch, Shift sprint, E use, left/right click attack; P pause, hold Backspace to
-rewind, F5 bookmark / F9 back to it (a moment branches into another future), R restart from the
-prompt, F10 start/stop a clip, F12 screenshot, F11 fullscreen, F1 help.
+Controls (the movement keys are the launcher's key bindings): WASD move, mouse looks (click to capture it,
+Esc to release), arrows also turn and look, Space jump, Ctrl crouch, Shift sprint, E use, left/right click
+attack; P pause, hold Backspace to rewind, F5 bookmark / F9 back to it (a moment branches into another future),
+R restart from the prompt, F10 start/stop a clip, F12 screenshot, F11 fullscreen, F1 help.
 
 While no control is touched the view holds (nothing is dreamed): the world models have never seen a player
 stand still (no recorded frame has an all-zero action) and dream the view away within seconds
@@ -20,7 +20,10 @@ import os
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import argparse
+import atexit
+import shutil
 import sys
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -30,18 +33,15 @@ from typing import Any
 import numpy as np
 
 from app.controls import ControlSettings, action_from_input
+from app.hud import BLACK, HELP_SHADE, MARGIN, WHITE, help_entries, lay_out_help, page_box, wrap_text
 from app.recorder import ClipRecorder, RecordingError, read_action_log
+from app.settings import readable_folder
 from engine.errors import DreamwalkError
 
-HELP_LINES = (
-    "WASD move   mouse look (click to capture, Esc releases)   arrows turn/look",
-    "Space jump   Ctrl crouch   Shift sprint   E use   clicks attack",
-    "P pause   hold Backspace rewind   F5 bookmark   F9 back to bookmark   R restart",
-    "F10 record clip   F12 screenshot   F11 fullscreen   F1 this help",
-)
 REWIND_SECONDS = 4.0
 SNAPSHOT_EVERY = 4            # frames between rewind points (a snapshot holds the whole key/value cache)
-MESSAGE_SECONDS = 4.0
+MESSAGE_SECONDS = 6.0
+HUD_FONT_SIZE = 22
 
 
 @dataclass
@@ -61,6 +61,7 @@ class PlayerOptions:
     seed: int = 0
     window_shot: str | None = None   # save a PNG of the whole window (frame + HUD) when the player stops
     dream_idle: bool = False      # dream frames while no control is touched, instead of holding the view
+    show_help: bool = False       # start with the F1 help shown
 
 
 @dataclass
@@ -74,27 +75,34 @@ class Player:
         import pygame
 
         from engine.runtime import WorldSession
+        from engine.runtime.images import check_prompt_file
+        from engine.runtime.providers import fallback_line
 
         self.options = options
         self.controls = controls or ControlSettings()
+        if isinstance(options.prompt, (str, Path)):
+            check_prompt_file(options.prompt)         # a picture it cannot use is refused before the world loads
+        prepare_display(headless=options.agent is not None and options.frames > 0)
         self.session = WorldSession.open(options.world, device=options.device, steps=options.steps,
                                          guidance_scale=options.guidance_scale, seed=options.seed,
                                          precision=options.precision)
         self.frame = self.session.reset(options.prompt)
         self.prompt_state = self.session.snapshot()
-        pygame.display.init()                        # no audio: the worlds are silent
-        pygame.font.init()
-        width, height = self.session.frame_size
-        self.window = pygame.display.set_mode((width * options.scale, height * options.scale), pygame.RESIZABLE)
-        pygame.display.set_caption(f"Dreamwalk: {self.session.manifest['name']}")
-        self.font = pygame.font.Font(None, 22)
+        self.open_window()
+        self.windowed_size: tuple[int, int] | None = None     # the window's size while fullscreen, to go back to
+        self.fonts: dict[int, Any] = {}
+        self.font = self.font_of(HUD_FONT_SIZE)
+        self.help_page = 0
+        self.help_cache: tuple[Any, list] | None = None
+        self.help_drawn: list[tuple[str, Any]] = []   # the help's last page on screen: (text, pygame.Rect)
         self.clock = pygame.time.Clock()
         self.history: deque[HistoryEntry] = deque(maxlen=int(REWIND_SECONDS * self.session.fps))
         self.bookmark: Any | None = None
         self.recorder: ClipRecorder | None = None
         self.agent = self._make_agent(options.agent)
         self.output = Path(options.output_folder or default_output_folder())
-        self.paused = self.rewinding = self.show_help = self.captured = False
+        self.paused = self.rewinding = self.captured = False
+        self.show_help = options.show_help
         self.running = True
         self.mouse_delta = [0.0, 0.0]
         self.held: set[str] = set()               # keys held now (pygame key names), from key events
@@ -104,8 +112,25 @@ class Player:
         self.shown = 0                            # frames advanced: dreamed or held
         self.holding = False
         self.message, self.message_until = "", 0.0
+        note = fallback_line(options.device, self.session.provider)
+        if note:
+            self.say(note)                          # the session printed it too, for the launcher's log
         if options.record:
             self._start_recording(Path(options.record))
+
+    def open_window(self) -> None:
+        import pygame
+
+        try:
+            pygame.display.init()                    # no audio: the worlds are silent
+        except pygame.error as error:
+            self.session.close()
+            raise DreamwalkError(f"cannot open the player's window: {error}") from error
+        pygame.font.init()
+        width, height = self.session.frame_size
+        self.window = pygame.display.set_mode((width * self.options.scale, height * self.options.scale),
+                                              pygame.RESIZABLE)
+        pygame.display.set_caption(f"Dreamwalk: {self.session.manifest['name']}")
 
     # --- the loop -----------------------------------------------------------------------------
     def run(self) -> int:
@@ -160,7 +185,7 @@ class Player:
             pygame.K_ESCAPE: lambda: self.capture_mouse(False), pygame.K_F1: self.toggle_help,
             pygame.K_p: self.toggle_pause, pygame.K_BACKSPACE: self.start_rewind, pygame.K_F5: self.set_bookmark,
             pygame.K_F9: self.go_to_bookmark, pygame.K_r: self.restart, pygame.K_F10: self.toggle_recording,
-            pygame.K_F11: pygame.display.toggle_fullscreen, pygame.K_F12: self.screenshot,
+            pygame.K_F11: self.toggle_fullscreen, pygame.K_F12: self.screenshot,
         }
         if key in handlers:
             handlers[key]()
@@ -226,16 +251,40 @@ class Player:
         self.paused = not self.paused
 
     def toggle_help(self) -> None:
-        self.show_help = not self.show_help
+        """F1 shows the help; in a window too small for all of it on one page, F1 turns the pages, then hides it."""
+        pages = len(self.help_cache[1]) if self.help_cache else 1
+        if self.show_help and self.help_page + 1 < pages:
+            self.help_page += 1
+        else:
+            self.show_help, self.help_page = not self.show_help, 0
+
+    def toggle_fullscreen(self) -> None:
+        """Fullscreen at the desktop's size, and back to the window's size from before (SDL's own toggle leaves
+        a desktop-sized window behind on X11, and is unsupported on some video drivers)."""
+        import pygame
+
+        if self.windowed_size is None:
+            self.windowed_size = self.window.get_size()
+            self.window = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+        else:
+            self.window = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+            self.windowed_size = None
+        pygame.event.set_grab(self.captured)          # a new mode forgets the mouse capture
 
     # --- output -------------------------------------------------------------------------------
     def toggle_recording(self) -> None:
         if self.recorder is None:
             self._start_recording(self.output / f"dreamwalk-{time.strftime('%Y%m%d-%H%M%S')}.mp4")
         else:
-            self.recorder.close()
-            self.say(f"saved {self.recorder.path.name} ({self.recorder.frames} frames)")
-            self.recorder = None
+            self.finish_recording()
+
+    def finish_recording(self) -> None:
+        """Close the clip and say where it is: in the window, and on stdout for the launcher."""
+        recorder, self.recorder = self.recorder, None
+        recorder.close()
+        seconds = recorder.frames / self.session.fps
+        self.say(f"saved clip {recorder.path.name} ({seconds:.1f} s) in {readable_folder(recorder.path.parent)}")
+        print(f"dreamwalk: saved clip {recorder.path.resolve()}", flush=True)
 
     def _start_recording(self, path: Path) -> None:
         try:
@@ -243,7 +292,7 @@ class Player:
                                          {"world": self.session.manifest["name"], "prompt": str(self.options.prompt),
                                           "seed": self.options.seed})
             self.recorder.add(self.frame, None)
-            self.say(f"recording {path.name}")
+            self.say(f"recording {path.name} in {readable_folder(path.parent)} (F10 stops)")
         except RecordingError as error:
             self.recorder = None
             self.say(str(error))
@@ -256,7 +305,8 @@ class Player:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(big).save(path)
-            self.say(f"saved {path.name}")
+            self.say(f"saved screenshot {path.name} in {readable_folder(path.parent)}")
+            print(f"dreamwalk: saved screenshot {path.resolve()}", flush=True)
         except OSError as error:
             self.say(f"cannot save a screenshot in {path.parent}: {error.strerror or error}")
 
@@ -312,12 +362,43 @@ class Player:
         lines = [status]
         if time.monotonic() < self.message_until:
             lines.append(self.message)
-        if self.show_help:
-            lines += list(HELP_LINES)
-        elif not self.captured and self.agent is None:
+        if not self.show_help and not self.captured and self.agent is None:
             lines.append("click to capture the mouse   F1 help")
-        for index, line in enumerate(lines):
-            self.window.blit(self.font.render(line, True, (255, 255, 255), (0, 0, 0)), (8, 8 + 20 * index))
+        width = self.window.get_width() - 2 * MARGIN
+        y = MARGIN
+        for line in [part for text in lines for part in wrap_text(self.font, text, width)]:
+            self.window.blit(self.font.render(line, True, WHITE, BLACK), (MARGIN, y))
+            y += self.font.get_linesize()
+        if self.show_help:
+            self.draw_help(y + MARGIN // 2)
+
+    def draw_help(self, top: int) -> None:
+        import pygame
+
+        pages = self.help_pages(top)
+        page = pages[min(self.help_page, len(pages) - 1)]
+        box = page_box(page).inflate(MARGIN, MARGIN // 2)
+        shade = pygame.Surface(box.size, pygame.SRCALPHA)
+        shade.fill(HELP_SHADE)
+        self.window.blit(shade, box.topleft)
+        for _, surface, position in page:
+            self.window.blit(surface, position)
+        self.help_drawn = [(text, surface.get_rect(topleft=position)) for text, surface, position in page]
+
+    def help_pages(self, top: int) -> list[Any]:
+        """The help's pages for this window (app/hud.py, lay_out_help), laid out again only when the window's
+        size or the text above the help changes."""
+        key = (self.window.get_size(), top)
+        if self.help_cache is None or self.help_cache[0] != key:
+            self.help_cache = (key, lay_out_help(help_entries(self.controls), self.font_of, key[0], top))
+        return self.help_cache[1]
+
+    def font_of(self, size: int) -> Any:
+        import pygame
+
+        if size not in self.fonts:
+            self.fonts[size] = pygame.font.Font(None, size)
+        return self.fonts[size]
 
     # --- agents -------------------------------------------------------------------------------
     def _make_agent(self, agent: str | None):
@@ -337,8 +418,7 @@ class Player:
         import pygame
 
         if self.recorder is not None:
-            self.recorder.close()
-            self.recorder = None
+            self.finish_recording()
         self.session.close()
         pygame.quit()
 
@@ -350,33 +430,62 @@ def is_idle(action: dict[str, Any]) -> bool:
     return not Action.coerce(action).to_array().any()
 
 
+def prepare_display(headless: bool) -> None:
+    """Before SDL starts, on Linux. SDL probes Wayland first and prints "XDG_RUNTIME_DIR is invalid" where that
+    folder is missing (servers, containers, sudo): give it a private one. Without any display, a run that needs
+    no window (an agent for a number of frames) draws in memory; one that needs a window says so in one line."""
+    if not sys.platform.startswith("linux"):
+        return
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if not runtime or not os.path.isdir(runtime):
+        private = tempfile.mkdtemp(prefix="dreamwalk-runtime-")   # mode 0700, as the XDG spec asks
+        atexit.register(shutil.rmtree, private, ignore_errors=True)
+        os.environ["XDG_RUNTIME_DIR"] = private
+    if any(os.environ.get(name) for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")):
+        return
+    if not headless:
+        raise DreamwalkError("there is no display to open the player's window on (DISPLAY is not set); "
+                             "to record without a window, give --agent and --frames")
+    os.environ["SDL_VIDEODRIVER"] = "dummy"
+
+
 def default_output_folder() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_videos_dir()) / "Dreamwalk"
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="main.py --play", description="Play a world from a prompt image.")
-    parser.add_argument("--play", required=True, metavar="IMAGE", help="prompt image")
-    parser.add_argument("--world", help="world pack (default: the bundled world)")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--steps", type=int, help="sampler steps per frame (quality vs speed)")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="The player: play a world from a prompt image.")
+    parser.add_argument("--play", required=True, metavar="IMAGE", help="prompt image (PNG, JPEG, WebP, ...; "
+                        "32 pixels to 50 megapixels)")
+    parser.add_argument("--world", metavar="PACK", help="world pack (default: the bundled world)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, or an accelerator of this system: "
+                        "cuda (NVIDIA), directml (Windows), coreml (macOS)")
+    parser.add_argument("--steps", type=int, metavar="N", help="sampler steps per frame (default: the world's own; "
+                        "a distilled world plays best at its 1 step)")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "int8"],
                         help="graphs to run (default auto: int8 dynamics on CPUs, fp16 on GPUs, where the world "
                         "has them)")
-    parser.add_argument("--frames", type=int, default=0, help="exit after N frames")
-    parser.add_argument("--record", help="record a clip from the first frame to this .mp4")
+    parser.add_argument("--frames", type=int, default=0, metavar="N", help="exit after N frames")
+    parser.add_argument("--record", metavar="CLIP.mp4", help="record a clip from the first frame")
     parser.add_argument("--agent", help="random, explore or replay:LOG instead of keyboard and mouse")
-    parser.add_argument("--scale", type=int, default=8)
+    parser.add_argument("--scale", type=int, default=8, metavar="N",
+                        help="window size in pixels per frame pixel (default 8)")
     parser.add_argument("--smooth", action="store_true", help="smooth scaling instead of sharp pixels")
-    parser.add_argument("--guidance", type=float, help="action guidance scale (default: the world's)")
-    parser.add_argument("--output", help="folder for clips and screenshots (default: the settings' folder)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--guidance", type=float, metavar="SCALE", help="action guidance scale (default: the world's)")
+    parser.add_argument("--output", metavar="FOLDER", help="folder for clips and screenshots (default: the "
+                        "launcher's recordings folder)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the dreamed frames' noise")
     parser.add_argument("--window-shot", metavar="PNG", help="save a picture of the window when the player stops")
+    parser.add_argument("--show-help", action="store_true", help="start with the F1 help shown")
     parser.add_argument("--dream-idle", action="store_true",
                         help="dream frames while no control is touched (default: the view holds)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
     from app.settings import load_settings
 
     settings, problem = load_settings()
@@ -387,5 +496,5 @@ def main(argv: list[str]) -> int:
                             record=args.record, agent=args.agent,
                             scale=args.scale, smooth=args.smooth, seed=args.seed, window_shot=args.window_shot,
                             output_folder=args.output or str(settings.recordings()),
-                            dream_idle=args.dream_idle or settings.dream_idle)
+                            dream_idle=args.dream_idle or settings.dream_idle, show_help=args.show_help)
     return Player(options, settings.controls()).run()

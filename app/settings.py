@@ -22,10 +22,18 @@ def data_folder() -> Path:
     return Path(os.environ.get("DREAMWALK_DATA") or platformdirs.user_data_dir(APP_NAME))
 
 
+def readable_folder(folder: Path) -> str:
+    """A folder as people read it: ~/Videos/Dreamwalk rather than /home/ada/Videos/Dreamwalk."""
+    folder = Path(folder).resolve()
+    try:
+        return str(Path("~") / folder.relative_to(Path.home()))
+    except (ValueError, RuntimeError):
+        return str(folder)
+
+
 @dataclass
 class Settings:
-    device: str = "auto"                  # auto | cpu | cuda | directml | coreml
-    steps: int = 0                        # sampler steps; 0 = the world's own setting
+    device: str = "auto"                  # auto | cpu | cuda | directml | coreml (those this system can have)
     guidance_scale: float = 0.0           # 0 = the world's own setting
     mouse_sensitivity: float = 0.15
     invert_look: bool = False

@@ -103,10 +103,10 @@ def prompt_image(folder, kind):
     elif kind == "16bit":
         Image.fromarray(np.linspace(0, 65535, 64 * 48, dtype=np.uint16).reshape(48, 64)).save(path)
     elif kind == "gif":
-        frames = [Image.new("P", (40, 30), i * 40) for i in range(3)]
+        frames = [Image.new("P", (64, 48), i * 40) for i in range(3)]
         frames[0].save(path, save_all=True, append_images=frames[1:])
-    elif kind == "tiny":
-        Image.new("RGB", (1, 1), (0, 0, 255)).save(path)
+    elif kind == "tiny":                                # the smallest picture a prompt may be
+        Image.new("RGB", (32, 32), (0, 0, 255)).save(path)
     elif kind == "panorama":
         Image.new("RGB", (4000, 300), (90, 90, 90)).save(path)
     else:

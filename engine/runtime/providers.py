@@ -13,12 +13,21 @@ from pathlib import Path
 PREFERENCE = ("CUDAExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider")
 ALIASES = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "gpu": "CUDAExecutionProvider",
            "directml": "DmlExecutionProvider", "dml": "DmlExecutionProvider", "coreml": "CoreMLExecutionProvider"}
+DEVICE_PROVIDERS = {"cuda": "CUDAExecutionProvider", "directml": "DmlExecutionProvider",
+                    "coreml": "CoreMLExecutionProvider"}
+DEVICE_PLATFORMS = {"directml": "win32", "coreml": "darwin"}      # sys.platform prefixes; CUDA: wherever listed
+FALLBACK_LINES = {
+    "CUDAExecutionProvider": "No usable NVIDIA GPU found; running on the CPU",
+    "DmlExecutionProvider": "No usable DirectML graphics card found; running on the CPU",
+    "CoreMLExecutionProvider": "CoreML is not usable on this Mac; running on the CPU",
+}
 
 
 def choose_provider(device: str, probe_graph: Path) -> tuple[str, str | None]:
-    """The provider to use for ``device`` ("auto", "cpu", "cuda", ...) and, when it had to fall back,
-    a one-line explanation. A provider counts only if a session on ``probe_graph`` really runs on it
-    (onnxruntime-gpu lists CUDA even where the CUDA libraries are missing)."""
+    """The provider to use for ``device`` ("auto", "cpu", "cuda", ...) and, when a device asked for by name could
+    not be used, the one plain line that says so. A provider counts only if a session on ``probe_graph`` really
+    runs on it (onnxruntime-gpu lists CUDA even where the CUDA libraries or the GPU are missing). ``auto`` takes
+    the best that works without a word: on a machine without a GPU the CPU is what it should pick."""
     import onnxruntime
 
     available = onnxruntime.get_available_providers()
@@ -28,23 +37,50 @@ def choose_provider(device: str, probe_graph: Path) -> tuple[str, str | None]:
         name = ALIASES.get(device.lower(), device)
         if name not in PREFERENCE:
             from engine.errors import DreamwalkError
-            raise DreamwalkError(f"unknown device {device!r}; use auto, cpu, cuda, directml or coreml")
+            raise DreamwalkError(f"unknown device {device!r}; use {', '.join(device_choices())}")
         wanted = [name, "CPUExecutionProvider"]
-    cuda = "CUDAExecutionProvider"
-    missing = load_cuda_libraries() if cuda in wanted and cuda in available else None
-    failed = []
+    if "CUDAExecutionProvider" in wanted and "CUDAExecutionProvider" in available:
+        load_cuda_libraries()
     for provider in wanted:
         if provider == "CPUExecutionProvider" or _works(provider, probe_graph):
-            note = None
-            if failed:
-                why = "not installed"
-                if failed[0] in available:
-                    found = f"{missing} was not found" if failed[0] == cuda and missing else ""
-                    why = f"installed, but {found or 'it does not work here'}"
-                note = f"{failed[0]} is not usable here ({why}); running on the CPU"
-            return provider, note
-        failed.append(provider)
-    return "CPUExecutionProvider", None
+            return provider, fallback_line(device, provider)
+    return "CPUExecutionProvider", fallback_line(device, "CPUExecutionProvider")
+
+
+def device_choices(available: list[str] | None = None, platform: str = sys.platform) -> list[str]:
+    """The devices worth offering on this system: auto, cpu, and each accelerator that can exist here (DirectML
+    only on Windows, CoreML only on macOS) and that this ONNX Runtime lists. Listed is not yet usable: CUDA is
+    listed by onnxruntime-gpu on machines without a GPU; ``choose_provider`` finds out."""
+    if available is None:
+        import onnxruntime
+        available = onnxruntime.get_available_providers()
+    choices = ["auto", "cpu"]
+    for device, provider in DEVICE_PROVIDERS.items():
+        if provider in available and platform.startswith(DEVICE_PLATFORMS.get(device, "")):
+            choices.append(device)
+    return choices
+
+
+def fallback_line(device: str, provider: str) -> str | None:
+    """One plain line when ``device``, asked for by name, is not the ``provider`` that runs; for ``auto``, only
+    where an NVIDIA GPU is there and the CPU runs all the same (someone expects the GPU); else None."""
+    if device == "auto":
+        if provider != "CPUExecutionProvider" or not nvidia_gpu_present():
+            return None
+        missing = load_cuda_libraries()
+        why = f"{missing} was not found" if missing else "CUDA does not run on it"
+        return f"An NVIDIA GPU is here but {why}; running on the CPU"
+    wanted = ALIASES.get(device.lower(), device)
+    if wanted == provider:
+        return None
+    return FALLBACK_LINES.get(wanted, f"{wanted} is not usable here; running on the CPU")
+
+
+def nvidia_gpu_present() -> bool:
+    """Whether this machine has an NVIDIA GPU with its driver (Linux: /proc/driver/nvidia; elsewhere: nvidia-smi)."""
+    import shutil
+
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
 
 
 @functools.cache
@@ -52,7 +88,7 @@ def load_cuda_libraries() -> str | None:
     """Load the CUDA and cuDNN libraries that pip installed (the nvidia-* wheels of PyTorch or of
     ``onnxruntime-gpu[cuda,cudnn]``), which onnxruntime-gpu's CUDA provider finds only when they are loaded
     first (``onnxruntime.preload_dlls``, ONNX Runtime 1.21+), quietly. Returns the first library that could
-    not be loaded, if any, for the fallback's one line."""
+    not be loaded, if any (for ``dreamwalk check`` and the launcher's device details)."""
     import onnxruntime
 
     if not hasattr(onnxruntime, "preload_dlls"):

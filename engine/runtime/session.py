@@ -1,7 +1,7 @@
 """WorldSession (DESIGN.md runtime contract): play a world pack on ONNX Runtime.
 
     session = WorldSession.open(path, device="auto")
-    frame = session.reset(image)       # path, PIL image or (H, W, 3) uint8 of any size
+    frame = session.reset(image)       # path, PIL image (32 px a side to 50 megapixels) or (H, W, 3) uint8
     frame = session.step(action)       # dict or engine.actions.Action -> (h, w, 3) uint8
     state = session.snapshot(); session.restore(state)
 """
