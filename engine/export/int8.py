@@ -9,9 +9,6 @@ pack, its manifest included, stays as it was.
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,7 @@ from engine.actions import KEYS
 from engine.errors import DreamwalkError
 from engine.export.export import INT8_TOLERANCE, onnx_step
 from engine.export.graphs import to_int8
-from engine.pack import open_pack, sha256, write_pack
+from engine.pack import derive_pack, sha256
 from engine.pack.rollout import CachedRollout, SamplerSettings
 
 
@@ -42,11 +39,7 @@ def rollout_latents(folder: Path, manifest: dict[str, Any], dynamics_file: str, 
     actions[:, :-2] = actions[:, :-2] > 0
     frame = (prompt.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
     latent = graph(manifest["graphs"]["encoder"]["file"]).run(None, {"frame": frame})[0]
-    sampler = manifest["sampler"]
-    settings = SamplerSettings(sampler["name"], int(sampler["steps"]), float(sampler["guidance_scale"]),
-                               float(sampler["sigma_min"]), float(sampler["sigma_max"]),
-                               float(sampler["context_sigma"]), bool(sampler["predict_change"]),
-                               sampler.get("prior_sigma"))
+    settings = SamplerSettings.from_manifest(manifest["sampler"])
     cache = manifest["cache"]
     rollout = CachedRollout(onnx_step(graph(dynamics_file)), settings, tuple(cache["shape"]),
                             int(cache["tokens_per_frame"]), len(KEYS), 7)
@@ -57,24 +50,18 @@ def rollout_latents(folder: Path, manifest: dict[str, Any], dynamics_file: str, 
 def add_int8(pack: str | Path, out: str | Path, frames: int = 24) -> float:
     """Write ``out``: ``pack`` with an int8 dynamics graph beside its fp32 one; returns their largest latent
     difference over the check's rollout (nothing is written when it is beyond INT8_TOLERANCE)."""
-    opened = open_pack(pack)
-    try:
-        with tempfile.TemporaryDirectory(prefix="dreamwalk-int8-") as temporary:
-            folder = Path(temporary) / "pack"
-            shutil.copytree(opened.folder, folder)
-            manifest = json.loads((folder / "manifest.json").read_text())
-            dynamics = manifest["graphs"]["dynamics"]
-            quantized = to_int8(folder / dynamics["file"], folder / "dynamics.int8.onnx")
-            difference = float(np.abs(rollout_latents(folder, manifest, dynamics["file"], frames)
-                                      - rollout_latents(folder, manifest, quantized.name, frames)).max())
-            if not difference <= INT8_TOLERANCE:
-                raise DreamwalkError(f"the int8 dynamics graph drifts from the fp32 one by {difference:.2e} over a "
-                                     f"{frames}-frame rollout (limit {INT8_TOLERANCE:g}); nothing was written")
-            dynamics["int8"] = {"file": quantized.name, "sha256": sha256(quantized)}
-            manifest["parity"]["int8_max_abs_latent_difference"] = difference
-            (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            write_pack(folder, Path(out))
-    finally:
-        opened.close()
-    return difference
+    found: dict[str, float] = {}
+
+    def change(folder: Path, manifest: dict[str, Any]) -> None:
+        dynamics = manifest["graphs"]["dynamics"]
+        quantized = to_int8(folder / dynamics["file"], folder / "dynamics.int8.onnx")
+        difference = float(np.abs(rollout_latents(folder, manifest, dynamics["file"], frames)
+                                  - rollout_latents(folder, manifest, quantized.name, frames)).max())
+        if not difference <= INT8_TOLERANCE:
+            raise DreamwalkError(f"the int8 dynamics graph drifts from the fp32 one by {difference:.2e} over a "
+                                 f"{frames}-frame rollout (limit {INT8_TOLERANCE:g}); nothing was written")
+        dynamics["int8"] = {"file": quantized.name, "sha256": sha256(quantized)}
+        manifest["parity"]["int8_max_abs_latent_difference"] = found["difference"] = difference
+
+    derive_pack(pack, out, change)
+    return found["difference"]

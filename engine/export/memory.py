@@ -10,9 +10,6 @@ pack lifts every frame it shows into a world memory and draws what it remembers 
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ from engine.export.graphs import export_graph
 from engine.geometry import MotionModel
 from engine.memory import MemoryConfig
 from engine.models.checkpoint import load_depth_model
-from engine.pack import open_pack, sha256, write_pack
+from engine.pack import derive_pack, sha256
 
 DEPTH_TOLERANCE = 1e-3         # relative, on depth in map units
 
@@ -59,35 +56,29 @@ def add_memory(pack: str | Path, depth_checkpoint: str | Path, recordings: str |
     network, depth_meta = load_depth_model(depth_checkpoint)
     motion, frames = fit_motion(recordings)
     config = config or MemoryConfig()
-    opened = open_pack(pack)
-    try:
-        with tempfile.TemporaryDirectory(prefix="dreamwalk-memory-") as temporary:
-            folder = Path(temporary) / "pack"
-            shutil.copytree(opened.folder, folder)
-            size = (network.config.width, network.config.height)
-            picture = torch.rand(1, 3, size[1], size[0], generator=torch.Generator().manual_seed(0)) * 2 - 1
-            graph = DepthGraph(network).eval()
-            export_graph(graph, {"picture": picture}, ["depth"], folder / "depth.onnx")
-            session = onnxruntime.InferenceSession(str(folder / "depth.onnx"), providers=["CPUExecutionProvider"])
-            with torch.no_grad():
-                expected = graph(picture).numpy()
-            actual = session.run(None, {"picture": picture.numpy()})[0]
-            difference = float(np.abs(actual / expected - 1).max())
-            if not difference <= DEPTH_TOLERANCE:
-                raise DreamwalkError(f"the depth graph disagrees with PyTorch by {difference:.1e} (relative); "
-                                     "nothing was written")
-            manifest = json.loads((folder / "manifest.json").read_text())
-            manifest["graphs"]["depth"] = {"file": "depth.onnx", "sha256": sha256(folder / "depth.onnx")}
-            manifest["memory"] = {
-                "depth_size": list(size), "motion": motion.weights.round(6).tolist(), "motion_frames": frames,
-                "config": asdict(config),
-                "depth_training": {key: depth_meta.get(key) for key in ("step", "samples", "trained_minutes",
-                                                                        "hardware", "frames")},
-            }
-            manifest["parity"]["depth_max_relative_difference"] = difference
-            (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            write_pack(folder, Path(out))
-    finally:
-        opened.close()
-    return {"out": str(out), "depth_difference": difference, "motion_frames": frames}
+    size = (network.config.width, network.config.height)
+    found: dict[str, float] = {}
+
+    def change(folder: Path, manifest: dict[str, Any]) -> None:
+        picture = torch.rand(1, 3, size[1], size[0], generator=torch.Generator().manual_seed(0)) * 2 - 1
+        graph = DepthGraph(network).eval()
+        export_graph(graph, {"picture": picture}, ["depth"], folder / "depth.onnx")
+        session = onnxruntime.InferenceSession(str(folder / "depth.onnx"), providers=["CPUExecutionProvider"])
+        with torch.no_grad():
+            expected = graph(picture).numpy()
+        actual = session.run(None, {"picture": picture.numpy()})[0]
+        difference = float(np.abs(actual / expected - 1).max())
+        if not difference <= DEPTH_TOLERANCE:
+            raise DreamwalkError(f"the depth graph disagrees with PyTorch by {difference:.1e} (relative); "
+                                 "nothing was written")
+        manifest["graphs"]["depth"] = {"file": "depth.onnx", "sha256": sha256(folder / "depth.onnx")}
+        manifest["memory"] = {
+            "depth_size": list(size), "motion": motion.weights.round(6).tolist(), "motion_frames": frames,
+            "config": asdict(config),
+            "depth_training": {key: depth_meta.get(key) for key in ("step", "samples", "trained_minutes",
+                                                                    "hardware", "frames")},
+        }
+        manifest["parity"]["depth_max_relative_difference"] = found["difference"] = difference
+
+    derive_pack(pack, out, change)
+    return {"out": str(out), "depth_difference": found["difference"], "motion_frames": frames}

@@ -158,6 +158,24 @@ def _rewrite(pack: str | Path, change: Callable[[Path, dict[str, Any]], None], i
         opened.close()
 
 
+def derive_pack(pack: str | Path, out: str | Path, change: Callable[[Path, dict[str, Any]], None]) -> None:
+    """Write ``out``: a copy of ``pack`` after ``change(folder, manifest)`` has added to the copy's files and
+    edited its manifest (the new graphs are ``change``'s to check); ``pack`` itself is not touched, and nothing
+    is written when ``change`` raises."""
+    opened = open_pack(pack)
+    try:
+        with tempfile.TemporaryDirectory(prefix="dreamwalk-pack-") as temporary:
+            folder = Path(temporary) / "pack"
+            shutil.copytree(opened.folder, folder)
+            manifest = json.loads((folder / "manifest.json").read_text())
+            change(folder, manifest)
+            (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            write_pack(folder, Path(out))
+    finally:
+        opened.close()
+
+
 def embed_model_card(pack: str | Path, card: str | Path) -> None:
     """Put a model card (Markdown) into a zip pack as MODEL_CARD.md, named in the manifest with its
     checksum."""

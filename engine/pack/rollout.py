@@ -35,6 +35,15 @@ class SamplerSettings:
     predict_change: bool = True
     prior_sigma: float | None = None      # start from the model's own guess at this level (sampling.prior_start)
 
+    @classmethod
+    def from_manifest(cls, sampler: dict[str, Any], steps: int | None = None,
+                      guidance_scale: float | None = None) -> "SamplerSettings":
+        """A pack's ``sampler`` entry, ``steps`` and ``guidance_scale`` overriding its own where given."""
+        return cls(sampler["name"], int(steps or sampler["steps"]),
+                   float(sampler["guidance_scale"] if guidance_scale is None else guidance_scale),
+                   float(sampler["sigma_min"]), float(sampler["sigma_max"]), float(sampler["context_sigma"]),
+                   bool(sampler["predict_change"]), sampler.get("prior_sigma"))
+
 
 @dataclass
 class PendingFrame:

@@ -116,11 +116,7 @@ class WorldSession:
         self._check_shapes()
         self.io_binding = choose_binding(io_binding, self.provider, "slide" in self._graphs)
         sampler = self.manifest["sampler"]
-        self.settings = SamplerSettings(sampler["name"], int(steps or sampler["steps"]),
-                                        float(sampler["guidance_scale"] if guidance_scale is None else guidance_scale),
-                                        float(sampler["sigma_min"]), float(sampler["sigma_max"]),
-                                        float(sampler["context_sigma"]), bool(sampler["predict_change"]),
-                                        sampler.get("prior_sigma"))
+        self.settings = SamplerSettings.from_manifest(sampler, steps, guidance_scale)
         actions = self.manifest["actions"]
         self.trained_keys = tuple(actions["keys"])
         self.turn_range, self.look_range = float(actions["turn_range"]), float(actions["look_range"])
