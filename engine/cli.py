@@ -185,7 +185,7 @@ def _prompt_rollouts(args: argparse.Namespace) -> int:
 def checkpoint_eval_config(args: argparse.Namespace, sampling: "SamplerConfig") -> tuple[str, "SamplerConfig"]:
     """A checkpoint's source and its sampler resolved against it (before minutes of recording, not after)."""
     from engine.config import from_dict
-    from engine.models.checkpoint import load_checkpoint
+    from engine.models.checkpoint import checkpoint_meta
     from engine.models.denoiser import DiffusionConfig
 
     if args.precision != "auto":
@@ -193,7 +193,7 @@ def checkpoint_eval_config(args: argparse.Namespace, sampling: "SamplerConfig") 
     if args.embed:
         raise DreamwalkError("--embed: for world packs; a checkpoint's eval.json goes into its pack with "
                              "'dreamwalk export --metrics'")
-    meta = load_checkpoint(Path(args.world))[1]
+    meta = checkpoint_meta(Path(args.world))          # the tensors load once, in the evaluation
     try:
         resolved = sampling.resolve(meta, from_dict(DiffusionConfig, meta["config"]["diffusion"]))
     except ValueError as error:
@@ -237,9 +237,9 @@ def _revisits(args: argparse.Namespace) -> int:
 def is_depth_checkpoint(path: str) -> bool:
     if not str(path).endswith(".safetensors") or not Path(path).is_file():
         return False
-    from engine.models.checkpoint import load_checkpoint
+    from engine.models.checkpoint import checkpoint_meta
 
-    return load_checkpoint(Path(path))[1].get("kind") == "depth"
+    return checkpoint_meta(Path(path)).get("kind") == "depth"
 
 
 def _depth_eval(args: argparse.Namespace) -> int:
@@ -265,10 +265,10 @@ def _eval(args: argparse.Namespace) -> int:
         return _revisits(args)
     if not args.world:
         raise DreamwalkError("eval needs a world (a checkpoint or a pack), or --paired / --pooled reports")
-    if args.prompts and not is_depth_checkpoint(args.world):
-        return _prompt_rollouts(args)
     if is_depth_checkpoint(args.world):
         return _depth_eval(args)
+    if args.prompts:
+        return _prompt_rollouts(args)
     from engine.data.sources import HELD_OUT, parse_places
     from engine.evaluation.evaluate import EvalConfig, evaluate, is_pack
 

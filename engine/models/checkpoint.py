@@ -50,6 +50,26 @@ def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]
     return tensors, meta
 
 
+def checkpoint_meta(path: Path) -> dict[str, Any]:
+    """A checkpoint's metadata alone, without reading its tensors; DataError for a missing or damaged file."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"no checkpoint at {path}")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return json.loads((handle.metadata() or {}).get("dreamwalk", "{}"))
+    except (SafetensorError, OSError, json.JSONDecodeError, RuntimeError) as error:
+        raise DataError(f"corrupt checkpoint {path}: {error}") from error
+
+
+def load_kind(path: str | Path, kind: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Tensors and metadata of a checkpoint that must be of ``kind`` (autoencoder, dynamics, depth)."""
+    tensors, meta = load_checkpoint(Path(path))
+    if meta.get("kind") != kind:
+        raise DataError(f"{path} is not {'an' if kind[0] in 'aeiou' else 'a'} {kind} checkpoint")
+    return tensors, meta
+
+
 def file_digest(path: Path) -> str:
     """A short tag of a file's contents (names the latent cache of one autoencoder)."""
     digest = hashlib.sha256()
@@ -60,9 +80,7 @@ def file_digest(path: Path) -> str:
 
 
 def load_autoencoder(path: str | Path) -> tuple[Autoencoder, dict[str, Any]]:
-    tensors, meta = load_checkpoint(Path(path))
-    if meta.get("kind") != "autoencoder":
-        raise DataError(f"{path} is not an autoencoder checkpoint")
+    tensors, meta = load_kind(path, "autoencoder")
     model = Autoencoder(from_dict(AutoencoderConfig, meta["config"]["model"]))
     model.load_state_dict(tensors)
     return model.eval(), meta
@@ -96,18 +114,14 @@ def world_model_from_config(config: dict[str, Any]) -> Denoiser:
 
 
 def load_world_model(path: str | Path) -> tuple[Denoiser, dict[str, Any]]:
-    tensors, meta = load_checkpoint(Path(path))
-    if meta.get("kind") != "dynamics":
-        raise DataError(f"{path} is not a dynamics checkpoint")
+    tensors, meta = load_kind(path, "dynamics")
     model = world_model_from_config(meta["config"])
     model.load_state_dict(tensors)
     return model.eval(), meta
 
 
 def load_depth_model(path: str | Path) -> tuple[DepthNet, dict[str, Any]]:
-    tensors, meta = load_checkpoint(Path(path))
-    if meta.get("kind") != "depth":
-        raise DataError(f"{path} is not a depth checkpoint")
+    tensors, meta = load_kind(path, "depth")
     network = DepthNet(from_dict(DepthConfig, meta["config"]["model"]))
     network.load_state_dict(tensors)
     return network.eval(), meta
