@@ -19,9 +19,10 @@ import numpy as np
 
 from engine.geometry import DOOM_FIELD_OF_VIEW, view_points
 
-AXIS_BITS = 20                       # voxel indices in [-2^19, 2^19) on each axis, 20 bits each, then the level
-OFFSET = 1 << (AXIS_BITS - 1)
-LEVELS = 8
+LEVELS = 16                          # voxel edges voxel * 2^level: 1/64 to 512 map units by default
+# A voxel's key: its level and integer cell mixed by odd 64-bit multipliers (wrapping), unbounded in extent;
+# two voxels share a key with odds of 2^-64.
+MIXERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93], np.uint64)
 # How far behind the nearest point a point may lie and still count as the same surface: ViZDoom's depth
 # buffer steps by 7 map units (engine.data.vizdoom_source.DEPTH_SCALE), and depth estimated from a picture
 # is off by a share of itself.
@@ -32,7 +33,7 @@ DREAMED = 1 << 40                    # a dreamed point's stamp lies this far beh
 @dataclass
 class MemoryConfig:
     capacity: int = 150_000              # points held at most (~3.5 MB)
-    voxel: float = 0.25                  # edge of the finest voxel in map units (Doom: 64 = a floor tile); a
+    voxel: float = 1 / 64                # edge of the finest voxel in map units (Doom: 64 = a floor tile); a
                                          # point goes to the level whose voxel is its pixel's footprint
     field_of_view: float = DOOM_FIELD_OF_VIEW
     near: float = 2.0                    # points nearer than this to the camera are not drawn
@@ -79,9 +80,8 @@ class PointMemory:
         footprint (N,) in map units, so that a pixel is a voxel near and far alike."""
         levels = np.clip(np.floor(np.log2(np.maximum(footprints / self.config.voxel, 1e-6))), 0, LEVELS - 1)
         edges = (self.config.voxel * np.exp2(levels)).astype(np.float32)
-        cells = np.clip(np.floor(points / edges[:, None]).astype(np.int64) + OFFSET, 0, 2 * OFFSET - 1)
-        return ((levels.astype(np.int64) << (3 * AXIS_BITS)) | (cells[:, 0] << (2 * AXIS_BITS))
-                | (cells[:, 1] << AXIS_BITS) | cells[:, 2])
+        cells = np.concatenate([np.floor(points / edges[:, None]), levels[:, None]], axis=1).astype(np.int64)
+        return (cells.astype(np.uint64) * MIXERS).sum(axis=1, dtype=np.uint64).view(np.int64)
 
     def add(self, frame: np.ndarray, depth: np.ndarray, pose: np.ndarray, keep: np.ndarray | None = None,
             seen: bool = True) -> int:
