@@ -1,7 +1,7 @@
 """Start Dreamwalk (``python main.py``); also the packaged app's entry point.
 
-``python main.py`` opens the launcher; ``python main.py --play IMAGE --world PACK`` starts the player
-directly; ``python main.py --screenshot OUT.png`` saves a picture of the launcher and exits;
+``python main.py`` opens the launcher; ``python main.py --play IMAGE --world PACK`` (or ``--scene S``) starts
+the player directly; ``python main.py --screenshot OUT.png`` saves a picture of the launcher and exits;
 ``python main.py COMMAND ...`` runs an engine command (as ``dreamwalk COMMAND ...``).
 """
 
@@ -12,6 +12,7 @@ from engine.errors import DreamwalkError
 USAGE = """\
 usage: python main.py                          open the launcher: pick a picture and a world, then Play
        python main.py --play IMAGE [OPTIONS]   play a world from a picture (the player's options below)
+       python main.py --scene S.dwscene        go on from a kept scene (F6 in the player keeps one)
        python main.py --screenshot OUT.png     save a picture of the launcher and exit
 """
 ENGINE_USAGE = """\
@@ -31,7 +32,7 @@ def main(argv: list[str]) -> int:
         engine = "" if getattr(sys, "frozen", False) else ENGINE_USAGE     # the app ships without the engine's tools
         print(USAGE + engine + ABOUT + build_parser().format_help())
         return 0
-    if "--play" in argv:
+    if "--play" in argv or "--scene" in argv:
         from app.player import main as play
         try:
             return play(argv)

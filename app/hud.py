@@ -29,7 +29,8 @@ def help_entries(controls: ControlSettings) -> list[tuple[str, str]]:
         ("Clicks", "attack"), (keys.get("jump", "-"), "jump"), (keys.get("crouch", "-"), "crouch"),
         (keys.get("sprint", "-"), "sprint"), (keys.get("use", "-"), "use"),
         ("P", "pause"), ("Backspace", "hold to rewind"), ("F5", "set a bookmark"), ("F9", "back to the bookmark"),
-        ("R", "restart"), ("F10", "record a clip"), ("F12", "screenshot"), ("F11", "fullscreen"),
+        ("R", "restart"), ("F10", "record a clip"), ("F12", "screenshot"), ("F6", "keep the scene"),
+        ("F11", "fullscreen"),
         ("F1", "close the help"),
     ]
 

@@ -1,11 +1,12 @@
 """The player: a pygame window in which every frame is dreamed by a WorldSession.
 
-    python main.py --play IMAGE [--world PACK] [--frames N] [--record OUT.mp4] [--agent random|explore|replay:LOG]
+    python main.py --play IMAGE [--world PACK] [--size WxH] [--frames N] [--record OUT.mp4] [--agent random|explore|replay:LOG]
+    python main.py --scene SCENE.dwscene        # go on from a kept scene
 
 Controls (the movement keys are the launcher's key bindings): WASD move, mouse looks (click to capture it,
 Esc to release), arrows also turn and look, Space jump, Ctrl crouch, Shift sprint, E use, left/right click
 attack; P pause, hold Backspace to rewind, F5 bookmark / F9 back to it (a moment branches into another future),
-R restart from the prompt, F10 start/stop a clip, F12 screenshot, F11 fullscreen, F1 help.
+R restart from the prompt, F10 start/stop a clip, F12 screenshot, F6 keep the scene, F11 fullscreen, F1 help.
 
 While no control is touched the view holds (nothing is dreamed): the world models have never seen a player
 stand still (no recorded frame has an all-zero action) and dream the view away within seconds
@@ -46,8 +47,10 @@ HUD_FONT_SIZE = 22
 
 @dataclass
 class PlayerOptions:
-    prompt: str
+    prompt: str | None = None     # a picture, or
+    scene: str | None = None      # a kept scene (.dwscene) to go on from
     world: str | None = None
+    size: tuple[int, int] | None = None   # display size (worlds with a memory show the picture at it)
     device: str = "auto"
     steps: int | None = None
     guidance_scale: float | None = None
@@ -55,7 +58,7 @@ class PlayerOptions:
     frames: int = 0               # stop after this many dreamed frames; 0 = until the window closes
     record: str | None = None
     agent: str | None = None      # random | explore | replay:LOG
-    scale: int = 8
+    scale: int | None = None      # window pixels per frame pixel (default: a window about 512 wide)
     smooth: bool = False
     output_folder: str | None = None
     seed: int = 0
@@ -80,13 +83,24 @@ class Player:
 
         self.options = options
         self.controls = controls or ControlSettings()
-        if isinstance(options.prompt, (str, Path)):
+        scene = None
+        if options.scene is not None:
+            from engine.runtime.scene import open_scene
+
+            scene = open_scene(options.scene)           # a damaged scene is refused before the world loads
+        elif isinstance(options.prompt, (str, Path)):
             check_prompt_file(options.prompt)         # a picture it cannot use is refused before the world loads
         prepare_display(headless=options.agent is not None and options.frames > 0)
         self.session = WorldSession.open(options.world, device=options.device, steps=options.steps,
                                          guidance_scale=options.guidance_scale, seed=options.seed,
-                                         precision=options.precision)
-        self.frame = self.session.reset(options.prompt)
+                                         precision=options.precision, display_size=options.size)
+        try:
+            self.frame = self.session.start_scene(scene) if scene is not None else self.session.reset(options.prompt)
+        except BaseException:
+            self.session.close()
+            raise
+        if options.scale is None:
+            options.scale = max(1, round(512 / self.session.frame_size[0]))
         self.prompt_state = self.session.snapshot()
         self.open_window()
         self.windowed_size: tuple[int, int] | None = None     # the window's size while fullscreen, to go back to
@@ -185,6 +199,7 @@ class Player:
             pygame.K_ESCAPE: lambda: self.capture_mouse(False), pygame.K_F1: self.toggle_help,
             pygame.K_p: self.toggle_pause, pygame.K_BACKSPACE: self.start_rewind, pygame.K_F5: self.set_bookmark,
             pygame.K_F9: self.go_to_bookmark, pygame.K_r: self.restart, pygame.K_F10: self.toggle_recording,
+            pygame.K_F6: self.keep_scene,
             pygame.K_F11: self.toggle_fullscreen, pygame.K_F12: self.screenshot,
         }
         if key in handlers:
@@ -290,12 +305,30 @@ class Player:
         try:
             self.recorder = ClipRecorder(path, self.session.fps, self.session.frame_size, self.options.scale,
                                          {"world": self.session.manifest["name"], "prompt": str(self.options.prompt),
-                                          "seed": self.options.seed})
+                                          "seed": self.options.seed,
+                                          **({"scene": str(Path(self.options.scene).resolve())}
+                                             if self.options.scene else {})})
             self.recorder.add(self.frame, None)
             self.say(f"recording {path.name} in {readable_folder(path.parent)} (F10 stops)")
         except RecordingError as error:
             self.recorder = None
             self.say(str(error))
+
+    def keep_scene(self) -> None:
+        """Save this moment as a scene (the picture, its depth and settings, the seed, and what the world
+        remembers) in the output folder; ``main.py --scene`` and the launcher open it again."""
+        from engine.runtime.scene import SceneError, save_scene
+
+        path = self.output / f"dreamwalk-{time.strftime('%Y%m%d-%H%M%S')}.dwscene"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_scene(path, self.session.scene())
+        except (SceneError, OSError) as error:
+            self.say(str(error) if isinstance(error, SceneError) else
+                     f"cannot save the scene in {path.parent}: {error.strerror or error}")
+            return
+        self.say(f"saved scene {path.name} in {readable_folder(path.parent)}")
+        print(f"dreamwalk: saved scene {path.resolve()}", flush=True)
 
     def screenshot(self) -> None:
         from PIL import Image
@@ -455,10 +488,24 @@ def default_output_folder() -> Path:
     return Path(platformdirs.user_videos_dir()) / "Dreamwalk"
 
 
+def display_size_argument(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a size is WIDTHxHEIGHT, e.g. 640x480, not {text!r}") from None
+    if not (16 <= width <= 4096 and 16 <= height <= 4096):
+        raise argparse.ArgumentTypeError(f"a size from 16x16 to 4096x4096, not {text}")
+    return width, height
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="The player: play a world from a prompt image.")
-    parser.add_argument("--play", required=True, metavar="IMAGE", help="prompt image (PNG, JPEG, WebP, ...; "
-                        "32 pixels to 50 megapixels)")
+    start = parser.add_mutually_exclusive_group(required=True)
+    start.add_argument("--play", metavar="IMAGE", help="prompt image (PNG, JPEG, WebP, ...; 32 pixels to 50 megapixels)")
+    start.add_argument("--scene", metavar="SCENE", help="go on from a kept scene (.dwscene, saved with F6)")
+    parser.add_argument("--size", metavar="WxH", type=display_size_argument,
+                        help="display size, e.g. 640x480 (worlds with a memory draw the picture at it; "
+                        "default: the world's frame size)")
     parser.add_argument("--world", metavar="PACK", help="world pack (default: the bundled world)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, or an accelerator of this system: "
                         "cuda (NVIDIA), directml (Windows), coreml (macOS)")
@@ -470,8 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--frames", type=int, default=0, metavar="N", help="exit after N frames")
     parser.add_argument("--record", metavar="CLIP.mp4", help="record a clip from the first frame")
     parser.add_argument("--agent", help="random, explore or replay:LOG instead of keyboard and mouse")
-    parser.add_argument("--scale", type=int, default=8, metavar="N",
-                        help="window size in pixels per frame pixel (default 8)")
+    parser.add_argument("--scale", type=int, metavar="N",
+                        help="window size in pixels per frame pixel (default: a window about 512 pixels wide)")
     parser.add_argument("--smooth", action="store_true", help="smooth scaling instead of sharp pixels")
     parser.add_argument("--guidance", type=float, metavar="SCALE", help="action guidance scale (default: the world's)")
     parser.add_argument("--output", metavar="FOLDER", help="folder for clips and screenshots (default: the "
@@ -491,7 +538,7 @@ def main(argv: list[str]) -> int:
     settings, problem = load_settings()
     if problem:
         print(f"dreamwalk: {problem}", file=sys.stderr)
-    options = PlayerOptions(prompt=args.play, world=args.world, device=args.device, steps=args.steps,
+    options = PlayerOptions(prompt=args.play, scene=args.scene, size=args.size, world=args.world, device=args.device, steps=args.steps,
                             guidance_scale=args.guidance, precision=args.precision, frames=args.frames,
                             record=args.record, agent=args.agent,
                             scale=args.scale, smooth=args.smooth, seed=args.seed, window_shot=args.window_shot,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import DreamwalkError
+from engine.runtime.walkthrough import read_action_log  # noqa: F401  (the player's --agent replay:LOG reads it here)
 
 
 class RecordingError(DreamwalkError):
@@ -78,14 +79,3 @@ class ClipRecorder:
             self._container = None
             self._log.close()
 
-
-def read_action_log(path: str | Path) -> list[dict[str, Any]]:
-    """The actions of a clip's log, in order, one per dreamed frame."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-        records = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, json.JSONDecodeError) as error:
-        raise DreamwalkError(f"cannot read the action log {path}: {error}") from error
-    if not records or records[0].get("dreamwalk_actions") != 1:
-        raise DreamwalkError(f"{path} is not a Dreamwalk action log")
-    return [record["action"] for record in records[1:] if record.get("action") is not None]

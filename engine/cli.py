@@ -456,6 +456,61 @@ def _data_prompts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from engine.runtime.images import check_prompt_file
+    from engine.runtime.session import WorldSession
+    from engine.runtime.walkthrough import (check_video_size, read_action_log, read_log_header, render_walkthrough,
+                                            resolve_world)
+
+    log, out = Path(args.log), Path(args.out)
+    header = read_log_header(log)
+    actions = read_action_log(log)
+    size = display_size(args.size) or (640, 480)
+    check_video_size(size)
+    if args.fps is not None and not 0 < args.fps <= 1000:
+        raise DreamwalkError(f"--fps takes a frame rate above 0 and up to 1000, not {args.fps:g}")
+    # A path the log names is taken as it is, else beside the log (a clip moved with its prompt or scene).
+    named = args.scene or args.prompt or header.get("scene") or header["prompt"]
+    start_path = str(log.parent / named) if not Path(named).exists() and (log.parent / named).exists() else named
+    from_scene = bool(args.scene or (not args.prompt and header.get("scene")))
+    if from_scene:
+        from engine.runtime.scene import open_scene
+
+        scene = open_scene(start_path)
+        world, seed = args.world or scene.world, scene.seed if args.seed is None else args.seed
+    else:
+        check_prompt_file(start_path)
+        world, seed = args.world or header["world"], header["seed"] if args.seed is None else args.seed
+    try:                                  # before the world opens: an unwritable folder is found in a moment
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DreamwalkError(f"cannot write the walkthrough to {out}: cannot make the folder {out.parent} "
+                             f"({error.strerror or error})") from None
+    if not os.access(out.parent, os.W_OK):
+        raise DreamwalkError(f"cannot write the walkthrough to {out}: this user cannot write in {out.parent}")
+    with WorldSession.open(resolve_world(world), device=args.device, seed=seed, display_size=size) as session:
+        start = (lambda: session.start_scene(scene)) if from_scene else (lambda: session.reset(start_path, seed=seed))
+        fps = args.fps or session.fps
+        bar = tqdm(total=len(actions) + 1, unit="frame", desc=f"render {out.name}", dynamic_ncols=True)
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        stop_on_signals()
+        try:
+            frames = render_walkthrough(session, start, actions, out, fps=args.fps, progress=advance)
+        except KeyboardInterrupt:
+            bar.close()
+            print(f"interrupted: {out} keeps the {bar.n} frames written and plays as it is", file=sys.stderr)
+            return 130
+        bar.close()
+    print(f"wrote {out}: {frames} frames at {size[0]}x{size[1]}, {frames / fps:.1f} s at {fps:g} fps")
+    return 0
+
+
 def positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -646,11 +701,31 @@ def add_data(commands: Any) -> None:
     prompts.set_defaults(run=_data_prompts)
 
 
+def add_render(commands: Any) -> None:
+    render = commands.add_parser("render", help="play a clip's action log through a world again, offline, into "
+                                 "an MP4 at any size and frame rate",
+                                 description="Replay a recorded clip's actions (CLIP.actions.jsonl) from the same "
+                                 "start, writing H.264 MP4. Ctrl-C keeps a playable file of the frames written.")
+    render.add_argument("log", help="the clip's action log (CLIP.actions.jsonl)")
+    start = render.add_mutually_exclusive_group()
+    start.add_argument("--scene", help="start from this scene (NAME.dwscene; default: the log's scene, if any)")
+    start.add_argument("--prompt", metavar="IMAGE", help="start from this picture (default: the log's prompt)")
+    render.add_argument("--world", metavar="PACK", help="world pack (default: the world the log names)")
+    render.add_argument("--size", default="640x480", help="frames at WIDTHxHEIGHT, both even (default 640x480)")
+    render.add_argument("--fps", type=float, help="frames per second of the video (default: the world's; "
+                        "other rates show the same path over the same seconds)")
+    render.add_argument("--seed", type=int, help="sampling seed (default: the log's)")
+    render.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    render.add_argument("--out", required=True, help="the video (walk.mp4); a world with a memory also writes "
+                        "walk.poses.json, the camera's path")
+    render.set_defaults(run=_render)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dreamwalk", description="Dreamwalk engine: record gameplay, "
                                      "train, distill, export and evaluate world models.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (add_collect, add_training, add_eval, add_export, add_bench, add_data):
+    for add in (add_collect, add_training, add_eval, add_export, add_bench, add_data, add_render):
         add(commands)
     return parser
 

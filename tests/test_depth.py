@@ -92,14 +92,11 @@ def test_depth_stage_trains_on_recorded_depth(tmp_path):
     assert no_data.returncode == 1 and "give --data" in no_data.stderr
 
 
-def test_a_pack_with_a_memory_remembers_what_it_showed(tiny_pack, tmp_path):
-    """dreamwalk pack memory: a tiny depth network and the camera's motion fitted on recorded poses go into
-    the pack; playing it, the pose follows the actions (a whole turn comes back to the start heading), the
-    view after a whole turn is the prompt where the memory holds it, and a branch restores the memory too."""
-    from engine.evaluation.metrics import psnr
-    from engine.pack import open_pack
-    from engine.runtime import WorldSession
-
+@pytest.fixture(scope="module")
+def memory_pack(tiny_pack, tmp_path_factory):
+    """dreamwalk pack memory on the tiny world: a tiny depth network and the camera's motion fitted on 40
+    recorded frames with their poses."""
+    folder = tmp_path_factory.mktemp("memory")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def dreamwalk(*arguments):
@@ -109,15 +106,26 @@ def test_a_pack_with_a_memory_remembers_what_it_showed(tiny_pack, tmp_path):
         return result
 
     dreamwalk("collect", "--source", "vizdoom", "--maps", "MAP01", "--frames", "40", "--episode-frames", "40",
-              "--depth", "--hide-weapon", "--out", tmp_path / "data", "--quiet")
-    dreamwalk("train", "depth", "--preset", "tiny", "--data", tmp_path / "data", "--out", tmp_path / "depth", "--quiet",
+              "--depth", "--hide-weapon", "--out", folder / "data", "--quiet")
+    dreamwalk("train", "depth", "--preset", "tiny", "--data", folder / "data", "--out", folder / "depth", "--quiet",
               "--set", "train.bf16=false")
-    dreamwalk("pack", "memory", tiny_pack, "--depth", tmp_path / "depth" / "depth.safetensors", "--motion",
-              tmp_path / "data", "--out", tmp_path / "memory.dwpack")
-    opened = open_pack(tmp_path / "memory.dwpack")
+    dreamwalk("pack", "memory", tiny_pack, "--depth", folder / "depth" / "depth.safetensors", "--motion",
+              folder / "data", "--out", folder / "memory.dwpack")
+    return folder / "memory.dwpack"
+
+
+def test_a_pack_with_a_memory_remembers_what_it_showed(memory_pack):
+    """Playing a pack with a memory, the pose follows the actions (a whole turn comes back to the start
+    heading), the view after a whole turn is the prompt where the memory holds it, and a branch restores the
+    memory too."""
+    from engine.evaluation.metrics import psnr
+    from engine.pack import open_pack
+    from engine.runtime import WorldSession
+
+    opened = open_pack(memory_pack)
     assert "depth" in opened.manifest["graphs"] and opened.manifest["memory"]["motion_frames"] == 40
     opened.close()
-    with WorldSession.open(tmp_path / "memory.dwpack", device="cpu", seed=1) as world:
+    with WorldSession.open(memory_pack, device="cpu", seed=1) as world:
         prompt = world.reset(ROOT / "assets" / "prompts" / "doom-map01.png")
         assert np.array_equal(world.pose, np.zeros(5))
         frames = [world.step({"turn": 9.0}) for _ in range(40)]
@@ -131,8 +139,63 @@ def test_a_pack_with_a_memory_remembers_what_it_showed(tiny_pack, tmp_path):
         again = [world.step({"turn": -9.0, "forward": True}) for _ in range(5)]
         assert np.allclose(world.pose, pose) and all(np.array_equal(a, b) for a, b in zip(left, again))
     # Shown at Doom's own 160x120: the prompt lifted at full detail comes back after a whole turn.
-    with WorldSession.open(tmp_path / "memory.dwpack", device="cpu", seed=1, display_size=(160, 120)) as world:
+    with WorldSession.open(memory_pack, device="cpu", seed=1, display_size=(160, 120)) as world:
         prompt = world.reset(ROOT / "assets" / "prompts" / "doom-map01.png")
         frames = [world.step({"turn": 9.0}) for _ in range(40)]
         assert prompt.shape == frames[-1].shape == (120, 160, 3) and world.frame_size == (160, 120)
         assert world.model_size == (32, 24) and float(psnr(frames[-1][None], prompt[None])[0]) > 30
+
+
+def test_the_picture_is_shown_at_its_own_resolution(memory_pack):
+    """At 640x480 the picture's own pixels are drawn for the camera (OpenGL canvas), the memory and the
+    dream upscaled where it does not reach: after a whole turn the view is the picture again, as sharp."""
+    from engine.evaluation.metrics import psnr, sharpness
+    from engine.memory.canvas import Canvas
+    from engine.runtime import WorldSession
+
+    canvas, why = Canvas.create()
+    if canvas is None:
+        pytest.skip(f"no OpenGL canvas here: {why}")
+    canvas.close()
+    with WorldSession.open(memory_pack, device="cpu", seed=1, display_size=(640, 480)) as world:
+        picture = world.reset(ROOT / "assets" / "prompts" / "doom-map01.png")
+        assert world.memory.canvas is not None and world.memory.lift_size == (160, 120)
+        frames = [world.step({"turn": 9.0}) for _ in range(40)]
+        assert frames[0].shape == (480, 640, 3)
+        assert float(psnr(frames[-1][None], picture[None])[0]) > 30
+        assert float(sharpness(frames[-1][None])[0]) > 0.9 * float(sharpness(picture[None])[0])
+        # A turn's first frame keeps the picture's detail where the picture still is (turning right, the left).
+        assert float(sharpness(frames[0][None, :, :480])[0]) > 0.9 * float(sharpness(picture[None, :, 160:])[0])
+
+
+def test_a_kept_scene_plays_the_same_frames_again(memory_pack, tmp_path):
+    """A scene kept after exploring (its memory, pose, picture, depth, settings and seed), saved and opened
+    again, plays the same frames for the same actions, twice; it holds what was explored (the view there is
+    the one left); a scene of another world is refused in one line."""
+    from engine.errors import DreamwalkError
+    from engine.evaluation.metrics import psnr
+    from engine.runtime import WorldSession
+    from engine.runtime.scene import open_scene, save_scene
+
+    walk = [{"turn": -9.0, "forward": True}] * 6 + [{"turn": 9.0}] * 4
+    with WorldSession.open(memory_pack, device="cpu", seed=3, display_size=(160, 120)) as world:
+        world.reset(ROOT / "assets" / "prompts" / "doom-map01.png")
+        left = [world.step(action) for action in walk][-1]
+        save_scene(tmp_path / "room.dwscene", world.scene())
+        kept_pose, name = world.pose, world.manifest["name"]
+    scene = open_scene(tmp_path / "room.dwscene")
+    assert scene.world == name
+    assert scene.source == "doom-map01.png" and scene.seed == 3 and scene.memory is not None
+    assert np.allclose(scene.pose, kept_pose)
+    runs = []
+    for _ in range(2):
+        with WorldSession.open(memory_pack, device="cpu", seed=0, display_size=(160, 120)) as world:
+            first = world.start_scene(open_scene(tmp_path / "room.dwscene"))
+            assert np.allclose(world.pose, kept_pose)
+            runs.append([first] + [world.step(action) for action in walk])
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+    assert float(psnr(runs[0][0][None], left[None])[0]) > 25          # the view it was kept at
+    scene.world = "another world"
+    with WorldSession.open(memory_pack, device="cpu") as world:
+        with pytest.raises(DreamwalkError, match="this scene was made in the world 'another world'"):
+            world.start_scene(scene)

@@ -6,20 +6,28 @@ it); each new frame shows what the memory holds at the new pose, and the dream o
 What the dream adds there is lifted too, so a place dreamed once stays what it was dreamed as; what was
 remembered is not overwritten by the dream. The prompt enters the same way, lifted by its estimated depth
 from the start pose (x, y, z, yaw, pitch) = 0.
+
+Frames are lifted at Doom's own resolution at most (``lift_size``: 160x120 for a 4:3 display): the memory's
+cost stays that of 19,200 pixels a frame whatever the window. Shown larger, with an OpenGL canvas
+(engine.memory.canvas), the prompt is drawn at its own resolution over its depth for the current camera, and
+the memory's and the dream's frame, upscaled, only where the picture does not reach.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from engine.config import from_dict
-from engine.geometry import MotionModel, wall_points
+from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
 from engine.memory import MemoryConfig, MemoryState, PointMemory
+from engine.memory.canvas import Canvas, picture_surface
 
 NEAR_WALLS = 64.0              # map units around the player where remembered walls are checked
+STILL = 1.0                    # map units from the prompt's pose within which it shows all its pixels
+LIFT_PIXELS = 160 * 120        # frames are lifted into the memory at most this large (Doom's own resolution)
 
 
 class AreaResize:
@@ -50,67 +58,144 @@ class AreaResize:
 
 
 @dataclass
+class PictureSettings:
+    """How a prompt picture is read as a place (an artist's controls; kept in scenes)."""
+    depth_scale: float = 1.0                      # the estimated depth is multiplied by this
+    eye_height: float = DOOM_EYE_HEIGHT           # map units from the eye down to the floor in the picture
+    field_of_view: float = DOOM_FIELD_OF_VIEW     # degrees across the picture's width (and the camera's)
+
+
+@dataclass
 class PlayMemoryState:
     memory: MemoryState
     pose: np.ndarray
     step: np.ndarray
+    lifted: np.ndarray
+
+
+def lift_size(frame_size: tuple[int, int], most: int = LIFT_PIXELS) -> tuple[int, int]:
+    """The size frames are lifted into the memory at: the display size, or that shape within ``most`` pixels."""
+    width, height = frame_size
+    if width * height <= most:
+        return frame_size
+    scale = (most / (width * height)) ** 0.5
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A frame (h, w, 3) uint8 at ``size`` (width, height), bilinear; as it is when equal."""
+    if frame.shape[1::-1] == tuple(size):
+        return frame
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
 
 
 class PlayMemory:
     def __init__(self, depth_graph: Any, manifest: dict[str, Any], frame_size: tuple[int, int],
-                 model_size: tuple[int, int] | None = None) -> None:
-        """``frame_size``: what is shown and lifted (the display size), ``model_size``: the networks' frames."""
+                 model_size: tuple[int, int] | None = None, canvas: Canvas | None = None) -> None:
+        """``frame_size``: what is shown (the display size), ``model_size``: the networks' frames; ``canvas``
+        (engine.memory.canvas): draws the prompt's own pixels at the display size where that is larger than
+        what the memory lifts (without one, the memory's render is upscaled there)."""
         settings = manifest["memory"]
         self.depth_graph = depth_graph
         self.depth_size = tuple(settings["depth_size"])                 # (width, height) the network reads
         self.frame_size = frame_size
-        self.to_depth = AreaResize(frame_size, self.depth_size)
-        self.to_model = AreaResize(frame_size, model_size or frame_size)
+        self.model_size = model_size or frame_size
+        self.lift_size = lift_size(frame_size)
+        self.to_depth = AreaResize(self.lift_size, self.depth_size)
+        self.to_model = AreaResize(self.lift_size, self.model_size)
+        self.canvas = canvas if self.lift_size != frame_size else None
         self.motion = MotionModel(np.asarray(settings["motion"]))
         self.memory = PointMemory(from_dict(MemoryConfig, settings["config"]))
         self.pose = np.zeros(5)
         self.step_taken = np.zeros(2)
+        self.lifted = np.zeros((*self.lift_size[::-1], 3), np.uint8)   # the last frame at the lift size
+        self.settings = PictureSettings()
+        self.prompt_depth = np.zeros(self.depth_size[::-1], np.float32)
 
     def estimate_depth(self, frame: np.ndarray) -> np.ndarray:
-        """(H, W) depth of a frame (H, W, 3) uint8, from the pack's depth graph at its own size."""
-        picture = np.rint(self.to_depth(frame)) / 127.5 - 1.0
-        depth = self.depth_graph.run(None, {"picture": picture.transpose(2, 0, 1)[None]})[0][0, 0]
-        height, width = frame.shape[:2]
+        """Depth (h, w) of a frame (h, w, 3) uint8 at the lift size, from the pack's depth graph at its own size."""
+        return self.depth_at(self.to_depth(frame), frame.shape[:2]) * np.float32(self.settings.depth_scale)
+
+    def depth_at(self, picture: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
+        """The depth graph's reading of a picture at its input size (float values 0-255), at ``shape`` (rows,
+        columns: nearest) or its own size."""
+        depth = self.depth_graph.run(None, {"picture": (np.rint(picture) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+                                            .astype(np.float32)})[0][0, 0]
+        if shape is None:
+            return depth.astype(np.float32)
+        height, width = shape
         rows = (np.arange(height) * depth.shape[0] // height)
         columns = (np.arange(width) * depth.shape[1] // width)
         return depth[rows][:, columns].astype(np.float32)
 
-    def start(self, frame: np.ndarray) -> None:
-        """An empty memory, the camera at the start pose, and the prompt lifted into it."""
-        self.memory = PointMemory(self.memory.config)
+    def start(self, picture: np.ndarray, settings: PictureSettings | None = None,
+              depth: np.ndarray | None = None) -> np.ndarray:
+        """An empty memory, the camera at the start pose, and the prompt lifted into it: ``picture`` (H, W, 3)
+        uint8 at any size (its own resolution: the canvas draws it as it is), read with ``settings``, its depth
+        (h, w) estimated by the pack's depth graph unless given. Returns the picture at the display size."""
+        self.settings = settings or PictureSettings()
+        config = replace(self.memory.config, field_of_view=self.settings.field_of_view)
+        self.memory = PointMemory(config)
         self.pose, self.step_taken = np.zeros(5), np.zeros(2)
-        self.memory.add(frame, self.estimate_depth(frame), self.pose)
+        if depth is None:
+            depth = self.depth_at(AreaResize(picture.shape[1::-1], self.depth_size)(picture)) * self.settings.depth_scale
+        self.prompt_depth = depth.astype(np.float32)
+        self.lifted = np.clip(np.rint(AreaResize(picture.shape[1::-1], self.lift_size)(picture)), 0, 255).astype(np.uint8)
+        height, width = self.lifted.shape[:2]
+        rows = np.arange(height) * depth.shape[0] // height
+        columns = np.arange(width) * depth.shape[1] // width
+        self.memory.add(self.lifted, self.prompt_depth[rows][:, columns], self.pose)
+        if self.canvas is not None:
+            self.canvas.set_surface(picture_surface(picture, self.prompt_depth, self.pose, config.field_of_view))
+        return np.clip(np.rint(AreaResize(picture.shape[1::-1], self.frame_size)(picture)), 0, 255).astype(np.uint8)
+
+    def resume(self, memory: MemoryState, pose: np.ndarray) -> np.ndarray:
+        """Go on from a memory kept in a scene, the camera at ``pose`` (after ``start`` with the scene's
+        picture): returns the view there at the display size, gaps filled from their neighbours."""
+        self.memory.restore(memory)
+        self.pose, self.step_taken = np.asarray(pose, np.float64).copy(), np.zeros(2)
+        remembered, covered, _ = self.memory.render(self.pose, self.lift_size)
+        self.lifted = fill_gaps(remembered[None], ~covered[None])[0] if covered.any() else remembered
+        return self._display()
 
     def advance(self, raw_action: np.ndarray) -> np.ndarray:
         """The camera's pose after the raw action (12,): its motion, stopped by remembered walls nearby."""
         held = self.memory.positions[: len(self.memory)]
         x, y = np.float32(self.pose[0]), np.float32(self.pose[1])
         near = held[(np.abs(held[:, 0] - x) < NEAR_WALLS) & (np.abs(held[:, 1] - y) < NEAR_WALLS)]
-        walls = wall_points(near, self.pose[2]) if len(near) else None
+        # Heights above the floor: the eye is the picture's eye height above it.
+        walls = wall_points(near, self.pose[2] + DOOM_EYE_HEIGHT - self.settings.eye_height) if len(near) else None
         self.pose, self.step_taken = self.motion.step(self.pose, self.step_taken, raw_action, walls)
         return self.pose
 
     def show(self, dreamed: np.ndarray) -> np.ndarray:
-        """The frame at the current pose: the memory where it holds something, the dream elsewhere; the
-        dream's part is lifted into the memory."""
-        remembered, covered, _ = self.memory.render(self.pose, self.frame_size)
-        frame = np.where(covered[..., None], remembered, dreamed)
+        """The frame at the current pose at the display size, from the dream (any size, uint8): the memory
+        where it holds something, the dream elsewhere; the dream's part is lifted into the memory. With a
+        canvas, the prompt's own pixels over that, at the display size."""
+        remembered, covered, _ = self.memory.render(self.pose, self.lift_size)
+        self.lifted = np.where(covered[..., None], remembered, resize(dreamed, self.lift_size))
         if not covered.all():
-            self.memory.add(frame, self.estimate_depth(frame), self.pose, keep=~covered, seen=False)
-        return frame
+            self.memory.add(self.lifted, self.estimate_depth(self.lifted), self.pose, keep=~covered, seen=False)
+        return self._display()
 
-    def model_frame(self, frame: np.ndarray) -> np.ndarray:
-        """A shown frame at the networks' size (area averaged), uint8."""
-        return np.clip(np.rint(self.to_model(frame)), 0, 255).astype(np.uint8)
+    def _display(self) -> np.ndarray:
+        shown = resize(self.lifted, self.frame_size)
+        if self.canvas is not None:
+            still = bool(np.hypot(*self.pose[:2]) < STILL and abs(self.pose[2]) < STILL)   # where the prompt was seen
+            picture, drawn, _ = self.canvas.render(self.pose, self.frame_size, self.memory.config.field_of_view,
+                                                   stretched=still)
+            shown = np.where(drawn[..., None], picture, shown)
+        return shown
+
+    def model_frame(self) -> np.ndarray:
+        """The last frame shown, at the networks' size (area averaged from the lift size), uint8."""
+        return np.clip(np.rint(self.to_model(self.lifted)), 0, 255).astype(np.uint8)
 
     def snapshot(self) -> PlayMemoryState:
-        return PlayMemoryState(self.memory.snapshot(), self.pose.copy(), self.step_taken.copy())
+        return PlayMemoryState(self.memory.snapshot(), self.pose.copy(), self.step_taken.copy(), self.lifted.copy())
 
     def restore(self, state: PlayMemoryState) -> None:
         self.memory.restore(state.memory)
-        self.pose, self.step_taken = state.pose.copy(), state.step.copy()
+        self.pose, self.step_taken, self.lifted = state.pose.copy(), state.step.copy(), state.lifted.copy()

@@ -4,6 +4,7 @@
     frame = session.reset(image)       # path, PIL image (32 px a side to 50 megapixels) or (H, W, 3) uint8
     frame = session.step(action)       # dict or engine.actions.Action -> (h, w, 3) uint8
     state = session.snapshot(); session.restore(state)
+    scene = session.scene(); frame = session.start_scene(scene)     # keep a moment; go on from it later
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from engine.errors import DreamwalkError
 from engine.pack import OpenedPack, open_pack
 from engine.pack.binding import BINDING_DEVICES, BoundRollout
 from engine.runtime.images import load_prompt
-from engine.runtime.memory import PlayMemory, PlayMemoryState
+from engine.memory.canvas import Canvas
+from engine.runtime.memory import PictureSettings, PlayMemory, PlayMemoryState, lift_size
+from engine.runtime.scene import Scene, read_settings, settings_dict
 from engine.runtime.providers import choose_provider, warn
 from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
 
 DEFAULT_WORLDS = Path(__file__).resolve().parents[2] / "assets" / "worlds"
 DEFAULT_WORLD = "doom.dwpack"         # the default among the bundled worlds; the others follow by name
+SURFACE_SIZE = (1280, 960)            # a prompt's own pixels are kept up to this size (worlds with a memory)
 
 
 def bundled_worlds(folder: Path = DEFAULT_WORLDS) -> list[Path]:
@@ -68,6 +72,12 @@ def choose_binding(io_binding: bool | None, provider: str, has_slide: bool) -> b
     if io_binding and provider not in BINDING_DEVICES:
         raise DreamwalkError(f"I/O binding is not available on {provider}")
     return io_binding
+
+
+def surface_size(frame_size: tuple[int, int], most: tuple[int, int] = SURFACE_SIZE) -> tuple[int, int]:
+    """The size a prompt is drawn from at play: the display's shape, as large as fits ``most``."""
+    scale = min(most[0] / frame_size[0], most[1] / frame_size[1])
+    return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
 
 
 def resize(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -122,10 +132,18 @@ class WorldSession:
         self.turn_range, self.look_range = float(actions["turn_range"]), float(actions["look_range"])
         self._warned_keys: set[str] = set()
         self._seed = seed
-        self.memory = (PlayMemory(self._graphs["depth"], self.manifest, self.frame_size, self.model_size)
-                       if "memory" in self.manifest and "depth" in self._graphs else None)
+        self.memory = None
+        if "memory" in self.manifest and "depth" in self._graphs:
+            canvas = None
+            if lift_size(self.frame_size) != self.frame_size:      # shown larger than lifted: draw the picture
+                canvas, why = Canvas.create()
+                if canvas is None:
+                    warn(f"the picture is shown from the memory, upscaled: {why}")
+            self.memory = PlayMemory(self._graphs["depth"], self.manifest, self.frame_size, self.model_size, canvas)
         self._rollout: CachedRollout | None = None
         self._frame: np.ndarray | None = None
+        self._picture: np.ndarray | None = None        # the prompt as kept in scenes
+        self._source, self._seed_used = "", seed
         self.frames = 0
 
     @classmethod
@@ -205,17 +223,50 @@ class WorldSession:
                                 settings, shape, tokens, len(KEYS), seed)
         return CachedRollout(self._dynamics, settings, shape, tokens, len(KEYS), seed, self.folds)
 
-    def reset(self, image: Any, seed: int | None = None) -> np.ndarray:
-        """Start the world from a prompt image; returns the prompt as a model frame. ``seed`` fixes the
-        sampling noise from here on (default: the session's seed)."""
+    def reset(self, image: Any, seed: int | None = None, settings: PictureSettings | None = None,
+              depth: np.ndarray | None = None) -> np.ndarray:
+        """Start the world from a prompt image; returns the prompt at the display size. ``seed`` fixes the
+        sampling noise from here on (default: the session's seed); ``settings`` and ``depth`` (worlds with a
+        memory): how the picture is read as a place, and its depth instead of the depth network's."""
         prompt = load_prompt(image, self.model_size)
         shown = prompt if self.frame_size == self.model_size else load_prompt(image, self.frame_size)
-        self._rollout = self.new_rollout(self._seed if seed is None else seed)
+        self._seed_used = self._seed if seed is None else seed
+        self._rollout = self.new_rollout(self._seed_used)
         self._rollout.prime(self.encode(prompt))
+        self._source = Path(image).name if isinstance(image, (str, Path)) else ""
+        self._picture = load_prompt(image, surface_size(self.frame_size))
         if self.memory is not None:
-            self.memory.start(shown)
+            shown = self.memory.start(self._picture, settings, depth)
         self._frame, self.frames = shown, 0
         return shown.copy()
+
+    def scene(self) -> Scene:
+        """What to keep of this moment (engine.runtime.scene.save_scene): the picture, its depth and
+        settings, the seed, and for worlds with a memory the camera's pose and all it remembers."""
+        if self._rollout is None:
+            raise DreamwalkError("nothing to keep before reset(image)")
+        memory = self.memory
+        return Scene(picture=self._picture, world=str(self.manifest["name"]), seed=int(self._seed_used),
+                     depth=None if memory is None else memory.prompt_depth.copy(),
+                     settings=settings_dict(memory.settings if memory is not None else PictureSettings()),
+                     pose=np.zeros(5) if memory is None else memory.pose.copy(),
+                     memory=None if memory is None else memory.memory.snapshot(), source=self._source,
+                     frames=self.frames)
+
+    def start_scene(self, scene: Scene) -> np.ndarray:
+        """Go on from a kept scene (engine.runtime.scene.open_scene): its picture, depth, settings and seed,
+        and where the world has a memory, the camera where it was and all it remembered. Returns the view."""
+        if scene.world != self.manifest["name"]:
+            raise DreamwalkError(f"this scene was made in the world '{scene.world}', not '{self.manifest['name']}'; "
+                                 "open it with that world")
+        frame = self.reset(scene.picture, seed=scene.seed, settings=read_settings(scene.settings), depth=scene.depth)
+        self._source = scene.source
+        if self.memory is not None and scene.memory is not None:
+            frame = self.memory.resume(scene.memory, scene.pose)
+            self._rollout = self.new_rollout(scene.seed)
+            self._rollout.prime(self.encode(self.memory.model_frame()))
+            self._frame = frame
+        return frame.copy()
 
     @property
     def pose(self) -> np.ndarray | None:
@@ -240,8 +291,8 @@ class WorldSession:
             self._frame = resize(self.decode(self._rollout.step(encoded)), self.frame_size)
         else:               # the memory shows what it holds at the new pose; the dream the rest; the model sees that
             self.memory.advance(actions_to_array([action])[0])
-            self._frame = self.memory.show(resize(self.decode(self._rollout.predict(encoded)), self.frame_size))
-            self._rollout.observe(self.encode(self.memory.model_frame(self._frame)), encoded)
+            self._frame = self.memory.show(self.decode(self._rollout.predict(encoded)))
+            self._rollout.observe(self.encode(self.memory.model_frame()), encoded)
         self.frames += 1
         return self._frame.copy()
 
@@ -262,6 +313,9 @@ class WorldSession:
 
     def close(self) -> None:
         self._graphs = {}
+        if self.memory is not None and self.memory.canvas is not None:
+            self.memory.canvas.close()
+            self.memory.canvas = None
         self._pack.close()
 
     def __enter__(self) -> "WorldSession":

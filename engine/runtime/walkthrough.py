@@ -1,0 +1,230 @@
+"""Walkthroughs: a clip's action log played again through a world, offline, into an MP4.
+
+A clip recorded in the player writes ``CLIP.actions.jsonl`` beside it: a header line
+
+    {"dreamwalk_actions": 1, "fps": F, "world": NAME, "prompt": PATH, "seed": S}   (and "scene": PATH if any)
+
+then one line per frame, ``{"frame": i, "action": {...}}``, the action null for the first frame. Rendering
+replays those actions from the same start at any size and frame rate: the same camera path over the same
+seconds, sharper than the window showed it. The MP4 is fragmented like the player's clips, so an
+interrupted render keeps a playable file of every frame written.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import signal
+from contextlib import contextmanager
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from engine.actions import Action
+from engine.errors import ActionError, DreamwalkError
+
+LOG_VERSION = 1
+
+
+def read_log_header(path: str | Path) -> dict[str, Any]:
+    """The header line of an action log, checked: ``fps`` (a positive number), ``world``, ``prompt`` and
+    ``seed``, and ``scene`` where the clip started from one."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as log:
+            first = log.readline(2**16)
+    except FileNotFoundError:
+        raise DreamwalkError(f"no action log at {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DreamwalkError(f"cannot read the action log {path}: {error}") from error
+    try:
+        header = json.loads(first)
+    except json.JSONDecodeError:
+        header = None
+    if not isinstance(header, dict) or not isinstance(header.get("dreamwalk_actions"), int):
+        raise DreamwalkError(f"{path} is not a Dreamwalk action log")
+    if header["dreamwalk_actions"] > LOG_VERSION:
+        raise DreamwalkError(f"{path} was written by a newer Dreamwalk (action log format "
+                             f"{header['dreamwalk_actions']}; this version reads {LOG_VERSION})")
+    if header["dreamwalk_actions"] != LOG_VERSION:
+        raise DreamwalkError(f"{path} is not a Dreamwalk action log")
+    fps = header.get("fps")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (math.isfinite(fps) and fps > 0):
+        raise DreamwalkError(f"the action log {path} has no valid frame rate in its header (fps: {fps!r})")
+    for key in ("world", "prompt"):
+        if not isinstance(header.get(key), str):
+            raise DreamwalkError(f"the action log {path} has no valid {key} in its header ({key}: {header.get(key)!r})")
+    seed = header.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise DreamwalkError(f"the action log {path} has no valid seed in its header (seed: {seed!r})")
+    if "scene" in header and not isinstance(header["scene"], str):
+        raise DreamwalkError(f"the action log {path} has no valid scene in its header (scene: {header['scene']!r})")
+    return header
+
+
+def read_action_log(path: str | Path) -> list[dict[str, Any]]:
+    """The actions of a clip's log, in order, one per dreamed frame."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        records = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, json.JSONDecodeError) as error:
+        raise DreamwalkError(f"cannot read the action log {path}: {error}") from error
+    if not records or records[0].get("dreamwalk_actions") != 1:
+        raise DreamwalkError(f"{path} is not a Dreamwalk action log")
+    return [record["action"] for record in records[1:] if record.get("action") is not None]
+
+
+def check_video_size(size: Sequence[int]) -> None:
+    """Refuse a frame size H.264 in yuv420p cannot hold: its colour is stored at half the width and height."""
+    width, height = size
+    if width % 2 or height % 2 or width < 2 or height < 2:
+        raise DreamwalkError(f"a walkthrough cannot be {width}x{height}: H.264 video needs an even width and "
+                             "height (such as 640x480)")
+
+
+def source_frame(index: int, fps: Fraction, world_fps: Fraction) -> int:
+    """Which of the world's frames is on screen at the video's frame ``index``: the one whose time span
+    holds the video frame's time (the same seconds, whatever the two frame rates)."""
+    return index * world_fps // fps
+
+
+def render_walkthrough(session: Any, start: Callable[[], np.ndarray], actions: Sequence[dict[str, Any]],
+                       out: str | Path, fps: float | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> int:
+    """Start ``session`` with ``start()``, step it through ``actions`` and write every frame, the start's
+    included, to ``out`` as H.264 MP4 at the session's frame size. ``fps`` other than the world's resamples
+    in time (each video frame shows the world's frame on screen at its time). Where the session has a pose,
+    ``OUT.poses.json`` gets the camera's (x, y, z, yaw, pitch) for each video frame. ``progress(done, total)``
+    follows each video frame. Returns the video frames written."""
+    out = Path(out)
+    check_video_size(session.frame_size)
+    for index, action in enumerate(actions):
+        try:
+            Action.coerce(action)
+        except (ActionError, TypeError, AttributeError) as error:
+            raise DreamwalkError(f"action {index + 1} of the walkthrough is not an action: {error}") from None
+    world_fps = Fraction(session.fps).limit_denominator(1000)
+    video_fps = world_fps if fps is None else Fraction(fps).limit_denominator(1000)
+    if video_fps <= 0:
+        raise DreamwalkError(f"a walkthrough's frame rate must be above 0, not {fps}")
+    world_frames = len(actions) + 1
+    total = -(-world_frames * video_fps // world_fps)        # ceil: every video frame whose time the world covers
+    video = _open_video(out, session.frame_size, video_fps)
+    poses_path = out.with_suffix(".poses.json")
+    poses_path.unlink(missing_ok=True)             # an earlier render's camera path is not this one's
+    poses: list[list[float]] = []
+    written = 0
+    try:
+        for index in range(world_frames):
+            frame = start() if index == 0 else session.step(actions[index - 1])
+            pose = getattr(session, "pose", None)
+            while written < total and source_frame(written, video_fps, world_fps) == index:
+                with _held_signals():
+                    video.add(frame)
+                    if pose is not None:
+                        poses.append([float(x) for x in pose])
+                    written += 1
+                    if progress is not None:
+                        progress(written, total)
+    finally:
+        video.close()
+        if poses:
+            try:
+                poses_path.write_text(json.dumps(poses))
+            except OSError as error:
+                raise DreamwalkError(f"cannot write the camera path to {poses_path}: "
+                                     f"{error.strerror or error}") from error
+    return written
+
+
+@contextmanager
+def _held_signals() -> Iterator[None]:
+    """Ctrl-C and ``kill`` wait for the end of the block (POSIX): an encoded packet dropped halfway through
+    muxing would spoil every frame up to the next keyframe, so a frame is written whole or not at all."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+class _Video:
+    """An H.264 MP4 written frame by frame (fragmented: what was written plays however the writing ends)."""
+
+    def __init__(self, path: Path, size: Sequence[int], fps: Fraction) -> None:
+        import av
+
+        self.path = path
+        self.size = tuple(size)
+        self.frames = 0
+        self._container = av.open(str(path), mode="w", format="mp4",
+                                  options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
+        self._stream = self._container.add_stream("libx264", rate=fps)
+        self._stream.width, self._stream.height, self._stream.pix_fmt = *self.size, "yuv420p"
+        self._stream.options = {"crf": "18", "preset": "veryfast", "g": str(max(1, round(fps)))}
+
+    def add(self, frame: np.ndarray) -> None:
+        import av
+
+        if frame.shape != (self.size[1], self.size[0], 3):
+            raise DreamwalkError(f"the world showed a frame of shape {frame.shape}, not the {self.size[0]}x"
+                                 f"{self.size[1]} the walkthrough is written at")
+        try:
+            for packet in self._stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                self._container.mux(packet)
+        except (OSError, av.error.FFmpegError) as error:
+            self.close()
+            full = getattr(error, "errno", None) == errno.ENOSPC or "No space left" in str(error)
+            reason = "the disk is full" if full else str(error)
+            raise DreamwalkError(f"the walkthrough stopped after {self.frames} frames ({reason}); "
+                                 f"{self.path.name} keeps every frame written") from error
+        self.frames += 1
+
+    def close(self) -> None:
+        if self._container is None:
+            return
+        try:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+        except Exception:  # a full disk while flushing: the fragments already written stay playable
+            pass
+        finally:
+            try:
+                self._container.close()
+            except Exception:
+                pass
+            self._container = None
+
+
+def _open_video(path: Path, size: Sequence[int], fps: Fraction) -> _Video:
+    import av
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _Video(path, size, fps)
+    except (OSError, av.error.FFmpegError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise DreamwalkError(f"cannot write the walkthrough to {path}: {reason}") from error
+
+
+def resolve_world(world: str) -> Path:
+    """A world pack by path, or by manifest name among the bundled worlds (what an action log names)."""
+    from engine.pack import PackError, read_pack_manifest
+    from engine.runtime.session import DEFAULT_WORLDS, bundled_worlds
+
+    if Path(world).exists():
+        return Path(world)
+    for pack in bundled_worlds():
+        try:
+            if read_pack_manifest(pack).get("name") == world:
+                return pack
+        except PackError:
+            continue
+    raise DreamwalkError(f"no world pack at {world}, and no world named {world!r} among the bundled worlds in "
+                         f"{DEFAULT_WORLDS}; give its pack with --world PACK")
