@@ -226,7 +226,7 @@ def _revisits(args: argparse.Namespace) -> int:
     if args.world and not Path(args.world).exists():
         raise DreamwalkError(f"no world pack at {args.world}")
     config = RevisitConfig(world=args.world, maps=args.maps or "MAP21-MAP24", starts_per_map=args.windows_per_map,
-                           seed=args.seed, out=args.out)
+                           seed=args.seed, out=args.out, display_size=display_size(args.size), prompts=args.prompts)
     report = evaluate_revisits(config)
     print("\n".join(revisit_lines(report)))
     (Path(config.out) / "revisits.json").write_text(json.dumps(report, indent=1))
@@ -603,6 +603,9 @@ def add_eval(commands: Any) -> None:
     evaluation.add_argument("--revisits", action="store_true", help="instead: turn, turn back, walk out and back "
                             "in live ViZDoom and in the world (a pack, or none: the references alone), from "
                             "--windows-per-map starts a map: does the world remember what it showed")
+    evaluation.add_argument("--size", metavar="WxH", help="with --revisits: the world shown at this size (a world "
+                            "with a memory draws what it remembers at it); --revisits with --prompts FOLDER also "
+                            "turns and walks out and back from each picture there that is not a Doom frame")
     evaluation.add_argument("--paired", nargs=2, metavar=("FIRST", "SECOND"), help="instead: two reports of the "
                             "same windows compared window by window (second minus first, ± standard error)")
     evaluation.add_argument("--pooled", nargs="+", metavar="REPORT", help="instead: one world's reports pooled")

@@ -199,3 +199,25 @@ def test_a_kept_scene_plays_the_same_frames_again(memory_pack, tmp_path):
     with WorldSession.open(memory_pack, device="cpu") as world:
         with pytest.raises(DreamwalkError, match="this scene was made in the world 'another world'"):
             world.start_scene(scene)
+
+
+def test_revisits_measure_a_world_at_its_display_size_and_from_pictures(memory_pack, tmp_path):
+    """eval --revisits --size --prompts: the world shown at 160x120 against ViZDoom at that size, and a whole
+    turn and a walk out and back from a picture that is not a Doom frame (Doom frames are left out)."""
+    import shutil
+
+    from engine.evaluation.revisits import RevisitConfig, evaluate_revisits
+
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    for name in ("other-painted-castle.png", "doom-map01.png"):
+        shutil.copy(ROOT / "assets" / "prompts" / name, pictures / name)
+    report = evaluate_revisits(RevisitConfig(world=str(memory_pack), maps="MAP21", starts_per_map=1,
+                                             names=["full_turn"], display_size=(160, 120), prompts=str(pictures),
+                                             out=str(tmp_path / "out")))
+    assert report["size"] == [160, 120] and report["protocols"]["full_turn"]["starts"] == 1
+    assert list(report["pictures"]) == ["other-painted-castle.png"]
+    castle = report["pictures"]["other-painted-castle.png"]
+    assert castle["turn_back_vs_picture"] > 30                    # the memory holds the picture: it comes back
+    assert 0.8 < castle["sharpness_back"] < 1.2
+    assert (tmp_path / "out" / "pictures.png").exists() and (tmp_path / "out" / "full_turn.png").exists()

@@ -12,6 +12,9 @@ protocol plays the same actions in ViZDoom and in the world, from the same promp
 - ``turn_response``: still, 5 frames right at 8 degrees, 5 left, still: the content's shift each frame against
   Doom's (engine.evaluation.metrics.horizontal_shift), on a turn's first 4 frames and steady.
 
+With a folder of pictures (``--prompts``), the world also turns a whole turn and walks out and back from each
+one that is not a Doom frame (paintings, sketches, photos): does the picture come back, and as sharp.
+
 Beside the world, two references bound every number: ViZDoom itself (what a perfect world returns to: monsters
 and lights move, so not always the prompt) and the memory alone (engine.memory: the prompt lifted by its true
 depth and drawn at the true poses, uncovered pixels filled from their neighbours, no network). Everything is
@@ -31,7 +34,7 @@ from engine.actions import Action
 from engine.data.policies import make_policy
 from engine.data.sources import open_place, parse_places
 from engine.data.windows import area_resize
-from engine.evaluation.metrics import horizontal_shift, psnr
+from engine.evaluation.metrics import horizontal_shift, psnr, sharpness
 from engine.geometry import fill_gaps
 from engine.memory import PointMemory
 
@@ -61,6 +64,8 @@ class RevisitConfig:
     starts_per_map: int = 4
     seed: int = 0
     size: tuple[int, int] = (64, 48)       # measured at (width, height): the world's frame size
+    display_size: tuple[int, int] | None = None   # the world shown at this size (None: its frame size)
+    prompts: str | None = None             # a folder of pictures: a whole turn and a walk out and back from each
     out: str = "runs/revisits"
     names: list[str] = field(default_factory=lambda: list(protocols()))
 
@@ -203,7 +208,7 @@ def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
     if config.world:
         from engine.runtime.session import WorldSession
 
-        session = WorldSession.open(config.world, device="cpu")
+        session = WorldSession.open(config.world, device="cpu", display_size=config.display_size)
         config.size = session.frame_size
     starts = [start for place in parse_places("vizdoom", config.maps)
               for start in find_starts(place, config.starts_per_map, config.seed)]
@@ -226,6 +231,12 @@ def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
                 if name == "full_turn":
                     strips.append(np.concatenate([frames[who][index] for who in frames for index in (0, -1)], axis=1))
             report["protocols"][name] = summarise(name, rows) if rows else {"starts": 0}
+        if session is not None and config.prompts:
+            report["pictures"], sheet = picture_revisits(session, Path(config.prompts))
+            Path(config.out).mkdir(parents=True, exist_ok=True)
+            from PIL import Image
+
+            Image.fromarray(sheet).save(Path(config.out) / "pictures.png")
     finally:
         if session is not None:
             session.close()
@@ -240,6 +251,35 @@ def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
     return report
 
 
+def picture_revisits(session: Any, folder: Path) -> tuple[dict[str, Any], np.ndarray]:
+    """From each picture in ``folder`` that is not a Doom frame (the worlds were trained on Doom): a whole turn
+    and a walk out and back, at the world's display size. Per picture: the view back at the start against the
+    picture (PSNR), and the shown frame's sharpness as a share of the picture's on a turn's first 4 frames and
+    on the return. Also a sheet: each picture, a turn's 2nd, 10th, 20th, 30th frames and the return, then
+    the walk's furthest frame and its return."""
+    pictures = sorted(path for path in folder.iterdir()
+                      if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") and not path.name.startswith("doom"))
+    right = Action(turn=TURN_STEP)
+    walk = [Action(forward=True)] * WALK + [Action(backward=True)] * WALK
+    results: dict[str, Any] = {}
+    rows = []
+    for path in pictures:
+        picture = session.reset(path)
+        turn = np.stack([picture] + [session.step(right) for _ in range(FULL_TURN)])
+        session.reset(path)
+        walked = np.stack([picture] + [session.step(action) for action in walk])
+        own = float(sharpness(picture[None])[0])
+        results[path.name] = {
+            "turn_back_vs_picture": float(psnr(turn[-1], picture)),
+            "walk_back_vs_picture": float(psnr(walked[-1], picture)),
+            "sharpness_first_4": float(sharpness(turn[1:5]).mean() / own),
+            "sharpness_back": float(sharpness(turn[-1:])[0] / own),
+        }
+        rows.append(np.concatenate([turn[i] for i in (0, 2, 10, 20, 30, FULL_TURN)] + [walked[WALK], walked[-1]], 1))
+    sheet = np.concatenate(rows, axis=0) if rows else np.zeros((1, 1, 3), np.uint8)
+    return results, sheet
+
+
 def revisit_lines(report: dict[str, Any]) -> list[str]:
     lines = [f"revisits on {report['maps']} at {report['size'][0]}x{report['size'][1]}, {report['view']}:"]
     for name, summary in report["protocols"].items():
@@ -247,4 +287,6 @@ def revisit_lines(report: dict[str, Any]) -> list[str]:
                  for key, value in summary.items()
                  if isinstance(value, float) and not key.endswith("_stderr")]
         lines.append(f"  {name} ({summary.get('starts', '-')} starts): " + ", ".join(cells))
+    for name, result in report.get("pictures", {}).items():
+        lines.append(f"  {name}: " + ", ".join(f"{key} {value:.2f}" for key, value in result.items()))
     return lines
