@@ -201,20 +201,26 @@ def test_a_kept_scene_plays_the_same_frames_again(memory_pack, tmp_path):
             world.start_scene(scene)
 
 
-def test_revisits_measure_a_world_at_its_display_size_and_from_pictures(memory_pack, tmp_path):
-    """eval --revisits --size --prompts: the world shown at 160x120 against ViZDoom at that size, and a whole
-    turn and a walk out and back from a picture that is not a Doom frame (Doom frames are left out)."""
+def test_revisits_measure_a_world_at_its_display_size_and_from_pictures(memory_pack, tmp_path, monkeypatch):
+    """eval --revisits --size --prompts: the world shown at 160x120 against ViZDoom at that size, blocks of a
+    long varied walk against the real frames, and a whole turn and a walk out and back from a picture that is
+    not a Doom frame (Doom frames are left out)."""
     import shutil
 
+    from engine.evaluation import revisits
     from engine.evaluation.revisits import RevisitConfig, evaluate_revisits
 
     pictures = tmp_path / "pictures"
     pictures.mkdir()
     for name in ("other-painted-castle.png", "doom-map01.png"):
         shutil.copy(ROOT / "assets" / "prompts" / name, pictures / name)
+    monkeypatch.setattr(revisits, "MINUTE", 300)              # two blocks of 150 frames, not seven
     report = evaluate_revisits(RevisitConfig(world=str(memory_pack), maps="MAP21", starts_per_map=1,
-                                             names=["full_turn"], display_size=(160, 120), prompts=str(pictures),
-                                             out=str(tmp_path / "out")))
+                                             names=["full_turn", "minute"], display_size=(160, 120),
+                                             prompts=str(pictures), out=str(tmp_path / "out")))
+    minute = report["protocols"]["minute"]
+    assert len(minute["world_contrast_blocks"]) == len(minute["world_sharpness_blocks"]) == 2
+    assert all(value > 0 for value in minute["world_contrast_blocks"]) and minute["host_mib"][0] > 0
     assert report["size"] == [160, 120] and report["protocols"]["full_turn"]["starts"] == 1
     assert list(report["pictures"]) == ["other-painted-castle.png"]
     castle = report["pictures"]["other-painted-castle.png"]

@@ -10,7 +10,10 @@ protocol plays the same actions in ViZDoom and in the world, from the same promp
 - ``walk_out_back``: 16 frames forward into open floor and 16 back (starts facing at least 300 map units of
   floor): how much nearer the frames are to the real views than the prompt is, walking out and at the end;
 - ``turn_response``: still, 5 frames right at 8 degrees, 5 left, still: the content's shift each frame against
-  Doom's (engine.evaluation.metrics.horizontal_shift), on a turn's first 4 frames and steady.
+  Doom's (engine.evaluation.metrics.horizontal_shift), on a turn's first 4 frames and steady;
+- ``minute``: 1,050 frames of the evaluation probe's varied actions (from one start a map): each 150-frame
+  block's contrast and sharpness against the real frames of that block, frames gone flat, and the process's
+  memory after each.
 
 With a folder of pictures (``--prompts``), the world also turns a whole turn and walks out and back from each
 one that is not a Doom frame (paintings, sketches, photos): does the picture come back, and as sharp.
@@ -24,6 +27,7 @@ drawn fixed on the screen, it is not part of the world, and the memory does not 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +38,8 @@ from engine.actions import Action
 from engine.data.policies import make_policy
 from engine.data.sources import open_place, parse_places
 from engine.data.windows import area_resize
-from engine.evaluation.metrics import horizontal_shift, psnr, sharpness
+from engine.evaluation.metrics import contrast, horizontal_shift, psnr, sharpness
+from engine.evaluation.probe import ProbePolicy
 from engine.geometry import fill_gaps
 from engine.memory import PointMemory
 
@@ -43,6 +48,7 @@ WALK = 16
 OPEN_FLOOR = 300.0                    # map units of floor ahead a walk start must have (16 frames walk ~250)
 RESPONSE_TURN = 8.0
 SETTLE = 20                           # still frames before the prompt: a player who stops slides on for ~16
+MINUTE, BLOCK = 1050, 150             # a minute of play, looked at in blocks of this many frames
 
 
 def protocols() -> dict[str, list[Action]]:
@@ -54,7 +60,15 @@ def protocols() -> dict[str, list[Action]]:
         "walk_out_back": [Action(forward=True)] * WALK + [Action(backward=True)] * WALK,
         "turn_response": [Action()] * 2 + [Action(turn=RESPONSE_TURN)] * 5 + [Action(turn=-RESPONSE_TURN)] * 5
                          + [Action()] * 2,
+        "minute": minute_of_play(),
     }
+
+
+def minute_of_play(seed: int = 0) -> list[Action]:
+    """A minute (MINUTE frames at 17.5 frames/s) of the evaluation probe's varied actions: held turns, walks,
+    strafes, looks and stops."""
+    policy = ProbePolicy(seed)
+    return [policy.act() for _ in range(MINUTE)]
 
 
 @dataclass
@@ -156,6 +170,15 @@ def play_memory(frames: np.ndarray, depths: list[np.ndarray], poses: list[np.nda
     return fill_gaps(rendered, ~np.stack([covered for _, covered, _ in drawn]))
 
 
+def host_memory_mib() -> float:
+    """This process's resident memory (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except (OSError, ValueError):
+        return 0.0
+
+
 def play_world(session: Any, prompt: np.ndarray, actions: list[Action]) -> np.ndarray:
     return np.stack([session.reset(prompt)] + [session.step(action) for action in actions])
 
@@ -179,11 +202,27 @@ def measure(name: str, frames: dict[str, np.ndarray]) -> dict[str, float]:
             out[f"{who}_end_vs_prompt"] = float(gain[-1])
         elif name == "turn_response":
             out[f"{who}_shifts"] = [horizontal_shift(a, b) for a, b in zip(seen[:-1], seen[1:])]
+        elif name == "minute" and who == "world":
+            # Each block's contrast and sharpness against the real frames of the same block.
+            blocks = [slice(first, first + BLOCK) for first in range(1, len(seen) - BLOCK + 1, BLOCK)]
+            out["world_contrast_blocks"] = [float(contrast(seen[b]).mean() / contrast(real[b]).mean()) for b in blocks]
+            out["world_sharpness_blocks"] = [float(sharpness(seen[b]).mean() / sharpness(real[b]).mean())
+                                             for b in blocks]
+            out["world_flat_frames"] = float((contrast(seen[1:]) < 0.3 * contrast(real[1:]).mean()).sum())
     return out
 
 
 def summarise(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Means and standard errors over the starts; turn response as shares of Doom's shift."""
+    if name == "minute":
+        contrasts = np.array([row["world_contrast_blocks"] for row in rows]).mean(axis=0)
+        sharpnesses = np.array([row["world_sharpness_blocks"] for row in rows]).mean(axis=0)
+        return {"starts": len(rows), "world_contrast_blocks": contrasts.round(3).tolist(),
+                "world_sharpness_blocks": sharpnesses.round(3).tolist(),
+                "world_contrast_range": [float(contrasts.min()), float(contrasts.max())],
+                "world_sharpness_range": [float(sharpnesses.min()), float(sharpnesses.max())],
+                "world_flat_frames": float(sum(row["world_flat_frames"] for row in rows)),
+                "host_mib": [float(row["host_mib"]) for row in rows]}
     if name == "turn_response":
         shifts = {key[: -len("_shifts")]: np.array([row[key] for row in rows]) for key in rows[0]}
         real = shifts["real"].mean(axis=0)
@@ -219,15 +258,21 @@ def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
     try:
         for name in config.names:
             rows = []
-            for start in starts:
+            # A minute from every start would be most of the evaluation: one start a map.
+            for start in (starts[:: config.starts_per_map] if name == "minute" else starts):
                 real, depths, poses, playable = play_real(start, name, all_actions[name])
                 if not playable:
                     continue
-                frames = {"real": area_resize(real, config.size),
-                          "memory": area_resize(play_memory(real, depths, poses), config.size)}
+                frames = {"real": area_resize(real, config.size)}
+                if name != "minute":                          # the prompt alone says nothing of a minute
+                    frames["memory"] = area_resize(play_memory(real, depths, poses), config.size)
                 if session is not None:
                     frames["world"] = play_world(session, real[0], all_actions[name])
+                elif name == "minute":
+                    continue
                 rows.append(measure(name, frames))
+                if name == "minute":
+                    rows[-1]["host_mib"] = host_memory_mib()
                 if name == "full_turn":
                     strips.append(np.concatenate([frames[who][index] for who in frames for index in (0, -1)], axis=1))
             report["protocols"][name] = summarise(name, rows) if rows else {"starts": 0}
@@ -286,6 +331,8 @@ def revisit_lines(report: dict[str, Any]) -> list[str]:
         cells = [f"{key} {value:.2f}" + (f" ± {summary[key + '_stderr']:.2f}" if key + "_stderr" in summary else "")
                  for key, value in summary.items()
                  if isinstance(value, float) and not key.endswith("_stderr")]
+        cells += [f"{key} {low:.2f}-{high:.2f}" for key, (low, high) in
+                  ((key, value) for key, value in summary.items() if key.endswith("_range"))]
         lines.append(f"  {name} ({summary.get('starts', '-')} starts): " + ", ".join(cells))
     for name, result in report.get("pictures", {}).items():
         lines.append(f"  {name}: " + ", ".join(f"{key} {value:.2f}" for key, value in result.items()))
