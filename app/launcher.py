@@ -1,8 +1,9 @@
 """The launcher (PySide6): pick a prompt image and a world, adjust settings, press Play.
 
 Long work never runs on the Qt thread: the player is a separate process (QProcess) whose output and
-errors stream into the launcher; decoding a prompt picture (seconds for a 50-megapixel PNG) and probing the
-compute devices run in worker threads.
+errors stream into the launcher; decoding a prompt picture (seconds for a 50-megapixel PNG), checking a scene,
+computing the world's reading of the picture (its depth and a moving preview) and probing the compute devices
+run in worker threads.
 """
 
 from __future__ import annotations
@@ -10,15 +11,20 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QProcess, QSignalBlocker, Qt, QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QPlainTextEdit, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                               QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QPlainTextEdit, QPushButton, QSpinBox, QStackedWidget, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from app.key_table import KeyBindingsTable
 from app.settings import Settings, data_folder, load_settings, readable_folder, save_settings
+
+if TYPE_CHECKING:
+    from engine.runtime.memory import PictureSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ROOT / "assets" / "prompts"
@@ -27,6 +33,15 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".ti
 RECORDING_SUFFIXES = {".mp4", ".png"}       # the player's clips and screenshots
 THUMBNAIL = 112
 SAVED_PREFIX = "dreamwalk: saved "          # the player's line for each clip or screenshot it saves
+TILE = (144, 108)                           # the picture, its depth and the moving preview are shown this large
+READING_WIDTH = 320                         # the moving preview is computed this wide, at the world's aspect
+READING_FPS = 12
+READING_DELAY_MS = 150                      # a control's changes are read once it rests this long
+NO_DEPTH = "This world reads pictures without depth"
+# The reading's controls: the player's option, range, step, decimals and the default (PictureSettings).
+READING_CONTROLS = {"depth_scale": ("--depth-scale", 0.1, 10.0, 0.1, 2, 1.0),
+                    "eye_height": ("--eye-height", 1.0, 500.0, 1.0, 0, 41.0),
+                    "field_of_view": ("--fov", 30.0, 150.0, 5.0, 0, 90.0)}
 
 
 def user_worlds() -> Path:
@@ -63,6 +78,16 @@ def to_pixmap(frame) -> QPixmap:
     height, width = frame.shape[:2]
     image = QImage(frame.tobytes(), width, height, 3 * width, QImage.Format.Format_RGB888)
     return QPixmap.fromImage(image.copy())
+
+
+def fit(pixmap: QPixmap, box: tuple[int, int]) -> QPixmap:
+    """A pixmap as large as fits ``box`` (width, height) at its own aspect: a small frame enlarged a whole number
+    of times (sharp pixels), anything else smoothly."""
+    width, height = box
+    whole = min(width // pixmap.width(), height // pixmap.height())
+    if whole >= 2:
+        return pixmap.scaled(pixmap.width() * whole, pixmap.height() * whole)
+    return pixmap.scaled(width, height, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
 
 class DeviceProbe(QObject):
@@ -145,8 +170,64 @@ class PromptLoader(QObject):
             self.loaded.emit(request, path, str(error))
 
 
+class SceneCheck(QObject):
+    """Opens a scene file off the Qt thread (a scene's memory is megabytes); ``checked`` carries (path, the reason
+    it cannot be opened, or "" when it can)."""
+
+    checked = Signal(str, str)
+
+    def check(self, path: str) -> None:
+        from engine.runtime.scene import SceneError, open_scene
+
+        try:
+            open_scene(path)
+        except SceneError as error:
+            self.checked.emit(path, str(error))
+            return
+        self.checked.emit(path, "")
+
+
+class ReadingWorker(QObject):
+    """Computes how a world reads a picture (engine.runtime.preview) off the Qt thread, keeping the last world's
+    depth network and the last picture; ``ready`` carries (request number, {"depth": (h, w, 3) uint8, "frames":
+    [(h, w, 3) uint8, ...]} or the reason there is no reading)."""
+
+    ready = Signal(int, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world: str | None = None
+        self.preview = None
+        self.picture_key: tuple | None = None
+        self.picture = None
+
+    def compute(self, request: int, world: str, prompt: str, size: tuple, settings: PictureSettings) -> None:
+        from engine.errors import DreamwalkError
+        from engine.runtime.images import load_prompt
+        from engine.runtime.preview import PicturePreview
+
+        try:
+            if world != self.world:
+                self.preview = PicturePreview(world)
+                self.world = world
+            if (prompt, size) != self.picture_key:
+                self.picture = load_prompt(prompt, size)
+                self.picture_key = (prompt, size)
+            depth = self.preview.depth(self.picture)
+            result = {"depth": self.preview.depth_image(depth),
+                      "frames": self.preview.parallax(self.picture, settings, size)}
+        except DreamwalkError as error:
+            result = str(error)
+        except Exception as error:  # any failure is reported in the window, never raised into Qt
+            result = f"the world's reading failed: {error}"
+        self.ready.emit(request, result)
+
+
 class Launcher(QMainWindow):
     load_prompt = Signal(int, str, object)        # to the PromptLoader's thread: request number, path, frame size
+    check_scene = Signal(str)                     # to the SceneCheck (on the loader's thread): path
+    compute_reading = Signal(int, str, str, object, object)   # to the ReadingWorker: request, world, prompt, size,
+                                                              # PictureSettings
 
     def __init__(self, settings_file: Path | None = None) -> None:
         super().__init__()
@@ -156,6 +237,12 @@ class Launcher(QMainWindow):
         self.loading: str | None = None           # a picture being decoded, to become the prompt
         self.requests = 0
         self.world: Path | None = None
+        self.reads_depth = False                  # the chosen world has a depth network: its reading is shown
+        self.reading_requests = 0
+        self.reading_pending = False              # a reading asked for has not come back yet
+        self.reading_frames: list[QPixmap] = []
+        self.reading_frame = 0
+        self.checking_scene: str | None = None    # a scene being checked, to start once it opens
         self.process: QProcess | None = None
         self.saved: list[Path] = []               # what the running player saved
         self.devices: dict = {}
@@ -165,6 +252,7 @@ class Launcher(QMainWindow):
         self.status.setWordWrap(True)
         self.build()
         self.start_prompt_loader()
+        self.start_reading_worker()
         self.refresh_prompts()
         if self.gallery.count():
             self.choose_prompt(self.gallery.item(0).data(Qt.UserRole))    # the most recent picture, or the first
@@ -205,13 +293,69 @@ class Launcher(QMainWindow):
         open_button.clicked.connect(self.open_image)
         buttons.addWidget(open_button)
         buttons.addWidget(QLabel("or drop / paste an image"))
+        buttons.addStretch(1)
+        scene_button = QPushButton("Open scene...")
+        scene_button.setToolTip("Go on from a scene kept in the player (F6) in the chosen world")
+        scene_button.clicked.connect(self.open_scene)
+        buttons.addWidget(scene_button)
         layout.addLayout(buttons)
         self.preview = QLabel("preview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumHeight(150)
-        layout.addWidget(QLabel("What the world starts from (cropped and resized to its frame):"))
-        layout.addWidget(self.preview)
+        self.preview.setFixedSize(*TILE)
+        layout.addWidget(self.build_reading())
         return box
+
+    def build_reading(self) -> QWidget:
+        """The picture as the world starts from it, beside the world's reading of it: its depth and the picture
+        seen from a swaying camera, with the reading's controls (engine.runtime.memory.PictureSettings) under
+        the picture; one line instead, and the controls disabled, for worlds without depth."""
+        area = QWidget()
+        grid = QGridLayout(area)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(QLabel("What the world starts from:"), 0, 0)
+        grid.addWidget(QLabel("World's reading:"), 0, 1)
+        grid.addWidget(self.preview, 1, 0, Qt.AlignmentFlag.AlignTop)
+        self.reading_pages = QStackedWidget()
+        tiles = QWidget()
+        row = QHBoxLayout(tiles)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.depth_view, self.moving_view = QLabel(), QLabel()
+        self.depth_view.setToolTip("The depth the world sees in the picture: near is bright, far is dark")
+        self.moving_view.setToolTip("The picture as a place: the camera sways beside where the player starts")
+        for view in (self.depth_view, self.moving_view):
+            view.setFixedSize(*TILE)
+            view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            row.addWidget(view)
+        row.addStretch(1)
+        self.reading_line = QLabel(NO_DEPTH)
+        self.reading_line.setWordWrap(True)
+        self.reading_line.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.reading_pages.addWidget(tiles)
+        self.reading_pages.addWidget(self.reading_line)
+        grid.addWidget(self.reading_pages, 1, 1)
+        controls = QFormLayout()
+        self.reading_controls: dict[str, QDoubleSpinBox] = {}
+        for (name, (_, low, high, step, decimals, default)), label in zip(
+                READING_CONTROLS.items(), ("Depth", "Eye height", "Field of view")):
+            control = QDoubleSpinBox(minimum=low, maximum=high, singleStep=step, decimals=decimals, value=default)
+            control.setKeyboardTracking(False)            # typed values count once complete
+            control.valueChanged.connect(self.schedule_reading)
+            controls.addRow(label, control)
+            self.reading_controls[name] = control
+        self.reading_controls["depth_scale"].setPrefix("× ")
+        self.reading_controls["depth_scale"].setToolTip("The depth the world sees, multiplied: larger is farther")
+        self.reading_controls["eye_height"].setToolTip("Map units from the eye down to the floor in the picture "
+                                                       "(where the floor is for walking; the preview is the same)")
+        self.reading_controls["field_of_view"].setSuffix("°")
+        self.reading_controls["field_of_view"].setToolTip("Degrees across the picture's width")
+        grid.addLayout(controls, 2, 0)
+        grid.setColumnStretch(1, 1)
+        self.reading_delay = QTimer(self, singleShot=True, interval=READING_DELAY_MS)
+        self.reading_delay.timeout.connect(self.request_reading)
+        self.reading_timer = QTimer(self, interval=round(1000 / READING_FPS))
+        self.reading_timer.timeout.connect(self.next_reading_frame)
+        self.show_reading_available(False)
+        return area
 
     def build_worlds(self) -> QWidget:
         box = QGroupBox("World")
@@ -362,6 +506,10 @@ class Launcher(QMainWindow):
         self.loader.moveToThread(self.loader_thread)
         self.load_prompt.connect(self.loader.load)
         self.loader.loaded.connect(self.prompt_loaded)
+        self.scene_check = SceneCheck()
+        self.scene_check.moveToThread(self.loader_thread)
+        self.check_scene.connect(self.scene_check.check)
+        self.scene_check.checked.connect(self.scene_checked)
         self.loader_thread.start()
 
     def choose_prompt(self, path: str) -> None:
@@ -384,14 +532,83 @@ class Launcher(QMainWindow):
         else:
             self.prompt = path
             size = self.frame_size()
-            scale = max(1, 240 // size[1])
-            self.preview.setPixmap(to_pixmap(frame).scaled(size[0] * scale, size[1] * scale))
+            self.preview.setPixmap(fit(to_pixmap(frame), TILE))
             caption = prompt_captions().get(str(path))
             self.say(f"prompt: {Path(path).name}" + (f" ({caption})" if caption else ""))
+            self.schedule_reading()
         self.mark_prompt()
 
     def frame_size(self) -> tuple[int, int]:
         return getattr(self, "_frame_size", (64, 48))
+
+    # --- the world's reading of the picture ---------------------------------------------------
+    def start_reading_worker(self) -> None:
+        self.reading_thread = QThread(self)
+        self.reading_worker = ReadingWorker()
+        self.reading_worker.moveToThread(self.reading_thread)
+        self.compute_reading.connect(self.reading_worker.compute)
+        self.reading_worker.ready.connect(self.reading_ready)
+        self.reading_thread.start()
+
+    def show_reading_available(self, available: bool) -> None:
+        """The reading's tiles and controls for a world with depth; its one line, controls disabled, without."""
+        self.reads_depth = available
+        self.reading_requests += 1                    # a reading on its way is of another world
+        self.reading_pending = False
+        self.reading_timer.stop()
+        self.reading_frames = []
+        self.depth_view.clear()
+        self.moving_view.clear()
+        self.reading_line.setText(NO_DEPTH)
+        self.reading_pages.setCurrentIndex(0 if available else 1)
+        for control in self.reading_controls.values():
+            control.setEnabled(available)
+        self.schedule_reading()
+
+    def picture_settings(self) -> PictureSettings:
+        from engine.runtime.memory import PictureSettings
+
+        return PictureSettings(**{name: control.value() for name, control in self.reading_controls.items()})
+
+    def schedule_reading(self) -> None:
+        """Read the prompt again once the controls rest (every change restarts the wait); a reading on its way
+        is of what changed."""
+        if self.reads_depth and self.prompt and self.world:
+            self.reading_requests += 1
+            self.reading_pending = True
+            self.reading_delay.start()
+
+    def request_reading(self) -> None:
+        if not (self.reads_depth and self.prompt and self.world):
+            self.reading_pending = False
+            return
+        self.reading_requests += 1
+        width, height = self.frame_size()
+        size = (READING_WIDTH, max(1, round(READING_WIDTH * height / width)))
+        self.compute_reading.emit(self.reading_requests, str(self.world), str(self.prompt), size,
+                                  self.picture_settings())
+
+    def reading_ready(self, request: int, result: dict | str) -> None:
+        if request != self.reading_requests:
+            return                                    # the controls, the picture or the world changed since
+        self.reading_pending = False
+        if isinstance(result, str):
+            self.reading_timer.stop()
+            self.reading_frames = []
+            self.reading_line.setText(result)
+            self.reading_pages.setCurrentIndex(1)
+            return
+        self.reading_pages.setCurrentIndex(0)
+        self.depth_view.setPixmap(fit(to_pixmap(result["depth"]), TILE))
+        self.reading_frames = [fit(to_pixmap(frame), TILE) for frame in result["frames"]]
+        self.reading_frame = 0
+        self.moving_view.setPixmap(self.reading_frames[0])
+        self.reading_timer.start()
+
+    def next_reading_frame(self) -> None:
+        if self.reading_frames:
+            self.reading_frame = (self.reading_frame + 1) % len(self.reading_frames)
+            self.moving_view.setPixmap(self.reading_frames[self.reading_frame])
 
     # --- worlds -------------------------------------------------------------------------------
     def refresh_worlds(self) -> None:
@@ -419,8 +636,10 @@ class Launcher(QMainWindow):
         except DreamwalkError as error:
             self.details.setText(f"This world cannot be used: {error}")
             self.world = None
+            self.show_reading_available(False)
             return
         self.world = path
+        self.show_reading_available("depth" in manifest["graphs"] and "memory" in manifest)
         frame, training = manifest["frame"], manifest["training"]
         self._frame_size = (int(frame["width"]), int(frame["height"]))
         self.details.setText(
@@ -480,7 +699,36 @@ class Launcher(QMainWindow):
             arguments += ["--guidance", str(s.guidance_scale)]
         if s.dream_idle:
             arguments.append("--dream-idle")
-        return arguments + (extra or [])
+        return arguments + self.reading_arguments() + (extra or [])
+
+    def reading_arguments(self) -> list[str]:
+        """The player's options for the reading's controls that differ from the defaults (worlds with depth)."""
+        if not self.reads_depth:
+            return []
+        arguments = []
+        for name, (option, *_, default) in READING_CONTROLS.items():
+            value = self.reading_controls[name].value()
+            if value != default:
+                arguments += [option, f"{value:g}"]
+        return arguments
+
+    def scene_arguments(self, scene: str) -> list[str]:
+        """The player's arguments to go on from ``scene`` in the chosen world (it keeps its own reading)."""
+        s = self.collect_settings()
+        entry = [] if getattr(sys, "frozen", False) else [str(ROOT / "main.py")]
+        arguments = entry + ["--scene", scene, "--world", str(self.world), "--device", s.device,
+                             "--scale", str(s.window_scale), "--output", str(s.recordings())]
+        if s.guidance_scale:
+            arguments += ["--guidance", str(s.guidance_scale)]
+        if s.dream_idle:
+            arguments.append("--dream-idle")
+        return arguments
+
+    def player_running(self) -> bool:
+        if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
+            self.say("the player is already running")
+            return True
+        return False
 
     def play(self, extra: list[str] | None = None) -> None:
         if self.loading:
@@ -489,17 +737,46 @@ class Launcher(QMainWindow):
         if not self.prompt or not self.world:
             self.say("choose a prompt image and a world first")
             return
-        if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
-            self.say("the player is already running")
+        if self.player_running():
             return
         self.settings.remember_image(self.prompt)
+        self.start_player(self.play_arguments(extra))
+
+    def open_scene(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a scene", str(self.settings.recordings()),
+                                              "Dreamwalk scenes (*.dwscene)")
+        if path:
+            self.open_scene_file(Path(path))
+
+    def open_scene_file(self, path: Path) -> None:
+        """Check the scene at ``path`` in the loader's thread, then go on from it in the chosen world; a scene
+        that cannot be opened is its one line here, and nothing starts."""
+        if not self.world:
+            self.say("choose a world first")
+            return
+        if self.player_running():
+            return
+        self.checking_scene = str(path)
+        self.say(f"opening {path.name}...")
+        self.check_scene.emit(str(path))
+
+    def scene_checked(self, path: str, problem: str) -> None:
+        if path != self.checking_scene:
+            return                                    # another scene was chosen since
+        self.checking_scene = None
+        if problem:
+            self.say(problem)
+        elif self.world and not self.player_running():
+            self.start_player(self.scene_arguments(path))
+
+    def start_player(self, arguments: list[str]) -> None:
         save_settings(self.collect_settings(), self.settings_file)      # the player reads the keys from there
         self.saved = []
         self.process = QProcess(self)
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         self.process.readyReadStandardOutput.connect(self.show_output)
         self.process.finished.connect(self.player_finished)
-        self.process.start(sys.executable, self.play_arguments(extra))
+        self.process.start(sys.executable, arguments)
         self.play_button.setEnabled(False)
         self.say("starting the player...")
 
@@ -584,7 +861,8 @@ class Launcher(QMainWindow):
         self.status.setText(text)
 
     def stop_workers(self) -> None:
-        for thread in (self.probe_thread, self.loader_thread):
+        self.reading_timer.stop()
+        for thread in (self.probe_thread, self.loader_thread, self.reading_thread):
             thread.quit()
             thread.wait(5000)                         # a picture being decoded finishes first
 

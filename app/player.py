@@ -1,6 +1,7 @@
 """The player: a pygame window in which every frame is dreamed by a WorldSession.
 
     python main.py --play IMAGE [--world PACK] [--size WxH] [--frames N] [--record OUT.mp4] [--agent random|explore|replay:LOG]
+                   [--depth-scale X] [--eye-height X] [--fov DEGREES]    # how a world with a memory reads IMAGE
     python main.py --scene SCENE.dwscene        # go on from a kept scene
 
 Controls (the movement keys are the launcher's key bindings): WASD move, mouse looks (click to capture it,
@@ -38,6 +39,7 @@ from app.hud import BLACK, HELP_SHADE, MARGIN, WHITE, help_entries, lay_out_help
 from app.recorder import ClipRecorder, RecordingError, read_action_log
 from app.settings import readable_folder
 from engine.errors import DreamwalkError
+from engine.runtime.memory import PictureSettings
 
 REWIND_SECONDS = 4.0
 SNAPSHOT_EVERY = 4            # frames between rewind points (a snapshot holds the whole key/value cache)
@@ -65,6 +67,7 @@ class PlayerOptions:
     window_shot: str | None = None   # save a PNG of the whole window (frame + HUD) when the player stops
     dream_idle: bool = False      # dream frames while no control is touched, instead of holding the view
     show_help: bool = False       # start with the F1 help shown
+    settings: PictureSettings | None = None   # how the picture is read as a place (worlds with a memory)
 
 
 @dataclass
@@ -95,7 +98,8 @@ class Player:
                                          guidance_scale=options.guidance_scale, seed=options.seed,
                                          precision=options.precision, display_size=options.size)
         try:
-            self.frame = self.session.start_scene(scene) if scene is not None else self.session.reset(options.prompt)
+            self.frame = (self.session.start_scene(scene) if scene is not None
+                          else self.session.reset(options.prompt, settings=options.settings))
         except BaseException:
             self.session.close()
             raise
@@ -498,7 +502,22 @@ def display_size_argument(text: str) -> tuple[int, int]:
     return width, height
 
 
+def number_in(low: float, high: float):
+    """An argparse type: a number from ``low`` to ``high``."""
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a number from {low:g} to {high:g}, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"a number from {low:g} to {high:g}, not {text}")
+        return value
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from engine.runtime.scene import SETTING_RANGES
+
     parser = argparse.ArgumentParser(prog="main.py", description="The player: play a world from a prompt image.")
     start = parser.add_mutually_exclusive_group(required=True)
     start.add_argument("--play", metavar="IMAGE", help="prompt image (PNG, JPEG, WebP, ...; 32 pixels to 50 megapixels)")
@@ -528,11 +547,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--show-help", action="store_true", help="start with the F1 help shown")
     parser.add_argument("--dream-idle", action="store_true",
                         help="dream frames while no control is touched (default: the view holds)")
+    reading = parser.add_argument_group("how the picture is read as a place (worlds with a memory; a scene keeps "
+                                        "its own)")
+    reading.add_argument("--depth-scale", type=number_in(*SETTING_RANGES["depth_scale"]), metavar="X",
+                         help="multiply the depth the world sees in the picture by X (default 1)")
+    reading.add_argument("--eye-height", type=number_in(*SETTING_RANGES["eye_height"]), metavar="X",
+                         help="map units from the eye down to the floor in the picture (default 41)")
+    reading.add_argument("--fov", type=number_in(*SETTING_RANGES["field_of_view"]), metavar="DEGREES",
+                         help="degrees across the picture's width (default 90)")
     return parser
 
 
+def picture_settings(args: argparse.Namespace) -> PictureSettings | None:
+    """The reading the command line asks for, the defaults where it names none; None when it names none."""
+    given = {name: value for name, value in (("depth_scale", args.depth_scale), ("eye_height", args.eye_height),
+                                             ("field_of_view", args.fov)) if value is not None}
+    return PictureSettings(**given) if given else None
+
+
 def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    reading = picture_settings(args)
+    if args.scene and reading is not None:
+        parser.error("--depth-scale, --eye-height and --fov read a picture; a scene keeps its own reading")
     from app.settings import load_settings
 
     settings, problem = load_settings()
@@ -543,5 +581,6 @@ def main(argv: list[str]) -> int:
                             record=args.record, agent=args.agent,
                             scale=args.scale, smooth=args.smooth, seed=args.seed, window_shot=args.window_shot,
                             output_folder=args.output or str(settings.recordings()),
-                            dream_idle=args.dream_idle or settings.dream_idle, show_help=args.show_help)
+                            dream_idle=args.dream_idle or settings.dream_idle, show_help=args.show_help,
+                            settings=reading)
     return Player(options, settings.controls()).run()

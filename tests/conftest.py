@@ -73,6 +73,34 @@ def tiny_pack(world_run, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="session")
+def memory_pack(tiny_pack, tmp_path_factory):
+    """dreamwalk pack memory on the tiny world: a tiny depth network and the camera's motion fitted on 40
+    recorded frames with their poses."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    folder = tmp_path_factory.mktemp("memory")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+
+    def dreamwalk(*arguments):
+        result = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, arguments)], capture_output=True,
+                                text=True, cwd=root, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    dreamwalk("collect", "--source", "vizdoom", "--maps", "MAP01", "--frames", "40", "--episode-frames", "40",
+              "--depth", "--hide-weapon", "--out", folder / "data", "--quiet")
+    dreamwalk("train", "depth", "--preset", "tiny", "--data", folder / "data", "--out", folder / "depth", "--quiet",
+              "--set", "train.bf16=false")
+    dreamwalk("pack", "memory", tiny_pack, "--depth", folder / "depth" / "depth.safetensors", "--motion",
+              folder / "data", "--out", folder / "memory.dwpack")
+    return folder / "memory.dwpack"
+
+
 def load_script(relative: str):
     """A script of the repository (``benchmarks/x.py``, ``scripts/x.py``) imported as a module, registered
     under its name (dataclasses look their module up)."""

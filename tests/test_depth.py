@@ -92,28 +92,6 @@ def test_depth_stage_trains_on_recorded_depth(tmp_path):
     assert no_data.returncode == 1 and "give --data" in no_data.stderr
 
 
-@pytest.fixture(scope="module")
-def memory_pack(tiny_pack, tmp_path_factory):
-    """dreamwalk pack memory on the tiny world: a tiny depth network and the camera's motion fitted on 40
-    recorded frames with their poses."""
-    folder = tmp_path_factory.mktemp("memory")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-    def dreamwalk(*arguments):
-        result = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, arguments)], capture_output=True,
-                                text=True, cwd=ROOT, env=env, timeout=300)
-        assert result.returncode == 0, result.stderr
-        return result
-
-    dreamwalk("collect", "--source", "vizdoom", "--maps", "MAP01", "--frames", "40", "--episode-frames", "40",
-              "--depth", "--hide-weapon", "--out", folder / "data", "--quiet")
-    dreamwalk("train", "depth", "--preset", "tiny", "--data", folder / "data", "--out", folder / "depth", "--quiet",
-              "--set", "train.bf16=false")
-    dreamwalk("pack", "memory", tiny_pack, "--depth", folder / "depth" / "depth.safetensors", "--motion",
-              folder / "data", "--out", folder / "memory.dwpack")
-    return folder / "memory.dwpack"
-
-
 def test_a_pack_with_a_memory_remembers_what_it_showed(memory_pack):
     """Playing a pack with a memory, the pose follows the actions (a whole turn comes back to the start
     heading), the view after a whole turn is the prompt where the memory holds it, and a branch restores the

@@ -168,3 +168,110 @@ def test_choosing_a_world_reads_its_manifest_without_unpacking_it(launcher, tiny
     broken.write_bytes(b"PK\x03\x04 not really")
     window.choose_world(broken)
     assert window.world is None and window.details.text().startswith("This world cannot be used: not-a-pack.dwpack")
+
+
+# --- the world's reading of the picture, scenes, and the reading's player options ---------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_until(condition, seconds=60.0):
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert condition()
+
+
+def moving_frame(window, index):
+    return window.reading_frames[index].toImage()
+
+
+def test_the_worlds_reading_shows_depth_and_follows_its_controls(launcher, memory_pack):
+    from app.player import build_parser, picture_settings
+
+    window, _ = launcher
+    window.choose_world(memory_pack)
+    choose(window, ROOT / "assets" / "prompts" / "doom-map01.png")
+    wait_until(lambda: not window.reading_pending)
+    assert window.reading_pages.currentIndex() == 0 and not window.depth_view.pixmap().isNull()
+    assert len(window.reading_frames) == 24 and window.reading_timer.isActive()
+    assert all(control.isEnabled() for control in window.reading_controls.values())
+    assert window.reading_arguments() == [] and "--depth-scale" not in window.play_arguments()
+    shown = window.reading_frame
+    wait_until(lambda: window.reading_frame != shown, seconds=5)           # the loop plays
+    sway = moving_frame(window, 6)
+    window.reading_controls["depth_scale"].setValue(2.0)
+    assert window.reading_pending
+    wait_until(lambda: not window.reading_pending)
+    assert moving_frame(window, 6) != sway
+    deeper = moving_frame(window, 6)
+    window.reading_controls["field_of_view"].setValue(120.0)
+    wait_until(lambda: not window.reading_pending)
+    assert moving_frame(window, 6) != deeper
+    arguments = window.play_arguments()
+    at = arguments.index("--depth-scale")
+    assert arguments[at:at + 2] == ["--depth-scale", "2"] and "--eye-height" not in arguments
+    assert arguments[arguments.index("--fov") + 1] == "120"
+    settings = picture_settings(build_parser().parse_args(arguments[1:]))       # what the player reads of them
+    assert (settings.depth_scale, settings.eye_height, settings.field_of_view) == (2.0, 41.0, 120.0)
+
+
+def test_a_world_without_depth_reads_pictures_without_it(launcher, memory_pack, tiny_pack):
+    from app.launcher import NO_DEPTH
+
+    window, _ = launcher
+    window.choose_world(memory_pack)
+    window.reading_controls["depth_scale"].setValue(3.0)
+    window.choose_world(tiny_pack)
+    assert window.reading_pages.currentIndex() == 1
+    assert window.reading_line.text() == NO_DEPTH == "This world reads pictures without depth"
+    assert not any(control.isEnabled() for control in window.reading_controls.values())
+    assert window.reading_arguments() == [] and "--depth-scale" not in window.play_arguments()
+    assert not window.reading_timer.isActive()
+
+
+def test_open_scene_checks_the_scene_before_starting_the_player(launcher, tiny_pack, tmp_path, monkeypatch):
+    """A damaged scene is its one line in the message area and starts nothing; a good one starts the player
+    with --scene and the chosen world."""
+    import numpy as np
+
+    from engine.runtime import WorldSession
+    from engine.runtime.scene import save_scene
+
+    window, _ = launcher
+    started = []
+    monkeypatch.setattr(window, "start_player", started.append)
+    window.choose_world(tiny_pack)
+    damaged = tmp_path / "room.dwscene"
+    damaged.write_bytes(b"PK\x03\x04 cut short")
+    window.open_scene_file(damaged)
+    wait_until(lambda: window.checking_scene is None)
+    assert window.status.text() == "room.dwscene is damaged (cut short or corrupt: File is not a zip file)"
+    assert started == [] and window.process is None
+    with WorldSession.open(tiny_pack, device="cpu") as world:
+        world.reset(np.full((48, 64, 3), 90, np.uint8))
+        save_scene(tmp_path / "kept.dwscene", world.scene())
+    window.open_scene_file(tmp_path / "kept.dwscene")
+    wait_until(lambda: window.checking_scene is None)
+    arguments = started[0]
+    assert arguments[arguments.index("--scene") + 1] == str(tmp_path / "kept.dwscene")
+    assert arguments[arguments.index("--world") + 1] == str(tiny_pack) and "--play" not in arguments
+
+
+def test_the_player_refuses_a_reading_out_of_range(capsys):
+    from app.player import build_parser, main
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["--play", "x.png", "--fov", "200"])
+    assert exited.value.code == 2
+    assert "argument --fov: a number from 30 to 150, not 200" in capsys.readouterr().err
+    for option, value in (("--depth-scale", "0"), ("--eye-height", "600"), ("--depth-scale", "deep")):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["--play", "x.png", option, value])
+        assert f"argument {option}: a number from" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--scene", "x.dwscene", "--fov", "100"])             # a scene keeps its own reading
+    assert "a scene keeps its own reading" in capsys.readouterr().err
