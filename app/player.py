@@ -45,6 +45,7 @@ REWIND_SECONDS = 4.0
 SNAPSHOT_EVERY = 4            # frames between rewind points (a snapshot holds the whole key/value cache)
 MESSAGE_SECONDS = 6.0
 HUD_FONT_SIZE = 22
+WIDEST = 1280                 # pixels: the widest window (and recorded clip) a frame is scaled to
 
 
 @dataclass
@@ -103,8 +104,10 @@ class Player:
         except BaseException:
             self.session.close()
             raise
-        if options.scale is None:
-            options.scale = max(1, round(512 / self.session.frame_size[0]))
+        # Window pixels per frame pixel: about 512 wide by default, and never wider than WIDEST (a scale meant
+        # for 64x48 frames would make a 640x480 display five thousand pixels wide).
+        widest = max(1, WIDEST // self.session.frame_size[0])
+        options.scale = min(options.scale or max(1, round(512 / self.session.frame_size[0])), widest)
         self.prompt_state = self.session.snapshot()
         self.open_window()
         self.windowed_size: tuple[int, int] | None = None     # the window's size while fullscreen, to go back to

@@ -41,7 +41,7 @@ void main() {
     float px = s / f * focal + (size.x - 1.0) / 2.0;
     float py = (-r.z / f + tilt) * focal + (size.y - 1.0) / 2.0;
     float nx = (px + 0.5) / size.x * 2.0 - 1.0;
-    float ny = 1.0 - (py + 0.5) / size.y * 2.0;
+    float ny = (py + 0.5) / size.y * 2.0 - 1.0;      // row 0 at the bottom: read back top row first
     // Clip space with w = the distance: perspective-correct interpolation, and the near and far planes clip.
     float z = (f * (FAR + near) - 2.0 * FAR * near) / (FAR - near);
     gl_Position = vec4(nx * f, ny * f, z, f);
@@ -60,8 +60,7 @@ uniform float origin_tilt;
 uniform vec2 origin_scale;    // texture units per unit of side / forward and of up / forward
 in vec3 v_world;
 in float v_distance;
-layout(location = 0) out vec4 colour;
-layout(location = 1) out float distance;
+out vec4 colour;
 void main() {
     gl_FragDepth = (min(v_distance, FAR) / FAR + stretched) / 2.0;
     vec3 r = v_world - origin;
@@ -69,7 +68,6 @@ void main() {
     float s = r.x * origin_heading.y - r.y * origin_heading.x;
     vec2 texel = vec2(s / f * origin_scale.x + 0.5, (-r.z / f + origin_tilt) * origin_scale.y + 0.5);
     colour = vec4(texture(picture, texel).rgb, 1.0 - 0.5 * stretched);
-    distance = v_distance;
 }
 """
 
@@ -150,10 +148,7 @@ class Canvas:
 
     def _target(self, size: tuple[int, int]):
         if size not in self._targets:
-            colour = self.ctx.renderbuffer(size, 4)
-            distance = self.ctx.renderbuffer(size, 1, dtype="f4")
-            depth = self.ctx.depth_renderbuffer(size)
-            self._targets[size] = self.ctx.framebuffer([colour, distance], depth)
+            self._targets[size] = self.ctx.framebuffer([self.ctx.renderbuffer(size, 4)], self.ctx.depth_renderbuffer(size))
         return self._targets[size]
 
     def set_surface(self, surface: Surface | None) -> None:
@@ -182,9 +177,9 @@ class Canvas:
                                                         index_buffer=indices, index_element_size=4)
 
     def render(self, pose: np.ndarray, size: tuple[int, int], field_of_view: float, near: float = 2.0,
-               stretched: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               stretched: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """What the surface shows from ``pose`` at ``size`` (width, height): the frame (H, W, 3)
-        uint8, which pixels are covered (H, W) bool, and their distance along the view axis (0 where not).
+        uint8 (a view, not a copy), and which pixels are covered (H, W) bool.
         The surface's triangles across a jump in depth are drawn behind the rest and count as covered only
         with ``stretched`` (seen from where the picture was, they are the picture; from elsewhere, a smear
         over what it never showed)."""
@@ -216,8 +211,5 @@ class Canvas:
                     program["stretched"].value = value
                     self._surface[name].render(moderngl.TRIANGLES)
             program["stretched"].value = 0.0
-        colour = np.frombuffer(target.read(components=4, attachment=0), np.uint8).reshape(height, width, 4)[::-1]
-        distance = np.frombuffer(target.read(components=1, attachment=1, dtype="f4"), np.float32)
-        covered = colour[..., 3] > (0 if stretched else 200)
-        distance = np.where(covered, distance.reshape(height, width)[::-1], 0.0).astype(np.float32)
-        return np.ascontiguousarray(colour[..., :3]), covered, distance
+        colour = np.frombuffer(target.read(components=4), np.uint8).reshape(height, width, 4)
+        return colour[..., :3], colour[..., 3] > (0 if stretched else 200)

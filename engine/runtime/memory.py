@@ -23,6 +23,7 @@ import numpy as np
 from engine.config import from_dict
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
 from engine.memory import MemoryConfig, MemoryState, PointMemory
+from engine.memory.points import DREAMED
 from engine.memory.canvas import Canvas, picture_surface
 
 NEAR_WALLS = 64.0              # map units around the player where remembered walls are checked
@@ -161,10 +162,13 @@ class PlayMemory:
         return self._display()
 
     def advance(self, raw_action: np.ndarray) -> np.ndarray:
-        """The camera's pose after the raw action (12,): its motion, stopped by remembered walls nearby."""
-        held = self.memory.positions[: len(self.memory)]
+        """The camera's pose after the raw action (12,): its motion, stopped by walls seen nearby (what was
+        only dreamed does not stop it: the depth read from a dream is not a wall to trust)."""
+        memory = self.memory
+        held = memory.positions[: len(memory)]
         x, y = np.float32(self.pose[0]), np.float32(self.pose[1])
-        near = held[(np.abs(held[:, 0] - x) < NEAR_WALLS) & (np.abs(held[:, 1] - y) < NEAR_WALLS)]
+        near = held[(np.abs(held[:, 0] - x) < NEAR_WALLS) & (np.abs(held[:, 1] - y) < NEAR_WALLS)
+                    & (memory.stamps[: len(memory)] > memory.clock - DREAMED // 2)]
         # Heights above the floor: the eye is the picture's eye height above it.
         walls = wall_points(near, self.pose[2] + DOOM_EYE_HEIGHT - self.settings.eye_height) if len(near) else None
         self.pose, self.step_taken = self.motion.step(self.pose, self.step_taken, raw_action, walls)
@@ -181,13 +185,14 @@ class PlayMemory:
         return self._display()
 
     def _display(self) -> np.ndarray:
-        shown = resize(self.lifted, self.frame_size)
-        if self.canvas is not None:
-            still = bool(np.hypot(*self.pose[:2]) < STILL and abs(self.pose[2]) < STILL)   # where the prompt was seen
-            picture, drawn, _ = self.canvas.render(self.pose, self.frame_size, self.memory.config.field_of_view,
-                                                   stretched=still)
-            shown = np.where(drawn[..., None], picture, shown)
-        return shown
+        if self.canvas is None:
+            return resize(self.lifted, self.frame_size)
+        still = bool(np.hypot(*self.pose[:2]) < STILL and abs(self.pose[2]) < STILL)    # where the prompt was seen
+        picture, drawn = self.canvas.render(self.pose, self.frame_size, self.memory.config.field_of_view,
+                                            stretched=still)
+        if drawn.all():                                    # the picture fills the view: nothing to upscale
+            return picture.copy()
+        return np.where(drawn[..., None], picture, resize(self.lifted, self.frame_size))
 
     def model_frame(self) -> np.ndarray:
         """The last frame shown, at the networks' size (area averaged from the lift size), uint8."""
