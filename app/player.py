@@ -473,7 +473,10 @@ def is_idle(action: dict[str, Any]) -> bool:
 def prepare_display(headless: bool) -> None:
     """Before SDL starts, on Linux. SDL probes Wayland first and prints "XDG_RUNTIME_DIR is invalid" where that
     folder is missing (servers, containers, sudo): give it a private one. Without any display, a run that needs
-    no window (an agent for a number of frames) draws in memory; one that needs a window says so in one line."""
+    no window (an agent for a number of frames) draws in memory; one that needs a window says so in one line.
+    SDL is kept from drawing the window with OpenGL: worlds that draw their picture with OpenGL have their own
+    context, and SDL's GL calls under X11 would pull the process's GL from under it (a crash at the next draw)."""
+    os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
     if not sys.platform.startswith("linux"):
         return
     runtime = os.environ.get("XDG_RUNTIME_DIR")

@@ -1,6 +1,7 @@
 """Real windows under Xvfb: the launcher and the player draw something (not a blank window), and a
 10-second clip recorded from the command line replays to the same frames."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -97,3 +98,34 @@ def test_ten_second_clip_has_ten_seconds_of_frames_and_replays(tiny_pack, tmp_pa
     with av.open(str(replay)) as container:
         replayed = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
     assert len(replayed) == frames and all(np.array_equal(a, b) for a, b in zip(recorded, replayed))
+
+
+@needs_xvfb
+def test_a_painting_is_shown_at_its_own_resolution_and_back_after_a_whole_turn(display, memory_pack, tmp_path):
+    """The player in a real window at 640x480 from the bundled painting, with a world that has a memory: the
+    window after a whole turn (40 frames at 9 degrees) shows the picture it started from, as sharp."""
+    from engine.evaluation.metrics import psnr, sharpness
+    from engine.memory.canvas import Canvas
+
+    canvas, why = Canvas.create()
+    if canvas is None:
+        pytest.skip(f"no OpenGL canvas here: {why}")
+    canvas.close()
+    shots = {}
+    for name, turns in (("start", 0), ("back", 40)):
+        log = tmp_path / f"{name}.actions.jsonl"
+        actions = [{"turn": 9.0}] * turns or [{}]
+        log.write_text("\n".join([json.dumps({"dreamwalk_actions": 1, "fps": 17.5})]
+                                 + [json.dumps({"frame": i + 1, "action": a}) for i, a in enumerate(actions)]) + "\n")
+        shots[name] = tmp_path / f"{name}.png"
+        run = subprocess.run([sys.executable, str(ROOT / "main.py"), "--play",
+                              str(ROOT / "assets" / "prompts" / "other-painted-castle.png"), "--world", str(memory_pack),
+                              "--size", "640x480", "--frames", str(len(actions)), "--agent", f"replay:{log}",
+                              "--window-shot", str(shots[name])],
+                             env=app_env(tmp_path, DISPLAY=display), capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+    start, back = (assert_drawn(shots[name], 200) for name in ("start", "back"))
+    assert start.shape == back.shape == (480, 640, 3)
+    below_hud = (slice(60, None), slice(None))                  # the status line differs: frames, time
+    assert float(psnr(back[below_hud], start[below_hud])) > 30
+    assert float(sharpness(back[None, 60:])[0]) > 0.9 * float(sharpness(start[None, 60:])[0])

@@ -16,6 +16,7 @@ where numpy takes 7.5.)
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,7 +135,9 @@ class Canvas:
         except ImportError:
             return None, "moderngl is not installed"
         try:
-            context = moderngl.create_standalone_context(backend="egl")
+            # EGL needs no window or display on Linux; elsewhere the platform's own (WGL, CGL).
+            context = (moderngl.create_standalone_context(backend="egl") if sys.platform.startswith("linux")
+                       else moderngl.create_standalone_context())
         except Exception as error:  # noqa: BLE001 - whatever EGL says, play goes on with numpy
             return None, f"no OpenGL context ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
         try:
