@@ -501,7 +501,7 @@ def _render(args: argparse.Namespace) -> int:
 
         stop_on_signals()
         try:
-            frames = render_walkthrough(session, start, actions, out, fps=args.fps, progress=advance)
+            frames = render_walkthrough(session, start, actions, out, fps=args.fps, progress=advance, sheet=args.sheet)
         except KeyboardInterrupt:
             bar.close()
             print(f"interrupted: {out} keeps the {bar.n} frames written and plays as it is", file=sys.stderr)
@@ -721,6 +721,7 @@ def add_render(commands: Any) -> None:
     render.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     render.add_argument("--out", required=True, help="the video (walk.mp4); a world with a memory also writes "
                         "walk.poses.json, the camera's path")
+    render.add_argument("--sheet", metavar="PNG", help="also a contact sheet: 12 frames spread over the walk")
     render.set_defaults(run=_render)
 
 

@@ -163,6 +163,15 @@ def test_the_same_render_twice_is_the_same_video(tiny_pack, action_log, tmp_path
     assert first.shape == (13, 48, 64, 3) and rate == Fraction(fps)
     np.testing.assert_array_equal(first, second)
     assert len(np.unique(first.reshape(13, -1), axis=0)) > 1                    # the world moved
+    # A contact sheet: 12 of the 13 frames, evenly spread, 4 a row, each 320 wide.
+    result = run_dreamwalk("render", action_log, "--world", tiny_pack, "--size", "64x48", "--device", "cpu",
+                           "--out", tmp_path / "third.mp4", "--sheet", tmp_path / "sheet.png")
+    assert result.returncode == 0, result.stderr
+    from PIL import Image
+
+    sheet = np.asarray(Image.open(tmp_path / "sheet.png"))
+    assert sheet.shape == (3 * 240, 4 * 320, 3)
+    np.testing.assert_allclose(sheet[:240, :320].astype(float).mean(), first[0].astype(float).mean(), atol=2)
 
 
 def test_render_refusals_are_one_line(action_log, tmp_path, capsys):

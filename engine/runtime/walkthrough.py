@@ -27,6 +27,7 @@ from engine.actions import Action
 from engine.errors import ActionError, DreamwalkError
 
 LOG_VERSION = 1
+SHEET_FRAMES, SHEET_COLUMNS, SHEET_WIDTH = 12, 4, 320     # a contact sheet: frames, per row, pixels wide
 
 
 def read_log_header(path: str | Path) -> dict[str, Any]:
@@ -93,12 +94,13 @@ def source_frame(index: int, fps: Fraction, world_fps: Fraction) -> int:
 
 def render_walkthrough(session: Any, start: Callable[[], np.ndarray], actions: Sequence[dict[str, Any]],
                        out: str | Path, fps: float | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> int:
+                       progress: Callable[[int, int], None] | None = None, sheet: str | Path | None = None) -> int:
     """Start ``session`` with ``start()``, step it through ``actions`` and write every frame, the start's
     included, to ``out`` as H.264 MP4 at the session's frame size. ``fps`` other than the world's resamples
     in time (each video frame shows the world's frame on screen at its time). Where the session has a pose,
     ``OUT.poses.json`` gets the camera's (x, y, z, yaw, pitch) for each video frame. ``progress(done, total)``
-    follows each video frame. Returns the video frames written."""
+    follows each video frame. ``sheet``: also a contact sheet (a PNG of SHEET_FRAMES frames evenly spread over
+    the walk, in rows of SHEET_COLUMNS). Returns the video frames written."""
     out = Path(out)
     check_video_size(session.frame_size)
     for index, action in enumerate(actions):
@@ -117,9 +119,13 @@ def render_walkthrough(session: Any, start: Callable[[], np.ndarray], actions: S
     poses_path.unlink(missing_ok=True)             # an earlier render's camera path is not this one's
     poses: list[list[float]] = []
     written = 0
+    picks = set(np.linspace(0, world_frames - 1, min(SHEET_FRAMES, world_frames)).round().astype(int).tolist())
+    kept: list[np.ndarray] = []
     try:
         for index in range(world_frames):
             frame = start() if index == 0 else session.step(actions[index - 1])
+            if sheet is not None and index in picks:
+                kept.append(frame)
             pose = getattr(session, "pose", None)
             while written < total and source_frame(written, video_fps, world_fps) == index:
                 with _held_signals():
@@ -131,6 +137,8 @@ def render_walkthrough(session: Any, start: Callable[[], np.ndarray], actions: S
                         progress(written, total)
     finally:
         video.close()
+        if sheet is not None and kept:
+            write_sheet(kept, Path(sheet))
         if poses:
             try:
                 poses_path.write_text(json.dumps(poses))
@@ -138,6 +146,20 @@ def render_walkthrough(session: Any, start: Callable[[], np.ndarray], actions: S
                 raise DreamwalkError(f"cannot write the camera path to {poses_path}: "
                                      f"{error.strerror or error}") from error
     return written
+
+
+def write_sheet(frames: list[np.ndarray], path: Path, columns: int = SHEET_COLUMNS, width: int = SHEET_WIDTH) -> None:
+    """Frames tiled in rows of ``columns``, each scaled to ``width`` pixels wide, as a PNG."""
+    from PIL import Image
+
+    height = round(width * frames[0].shape[0] / frames[0].shape[1])
+    tiles = [np.asarray(Image.fromarray(frame).resize((width, height), Image.BILINEAR)) for frame in frames]
+    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % columns)
+    rows = [np.concatenate(tiles[i: i + columns], axis=1) for i in range(0, len(tiles), columns)]
+    try:
+        Image.fromarray(np.concatenate(rows, axis=0)).save(path)
+    except OSError as error:
+        raise DreamwalkError(f"cannot write the contact sheet to {path}: {error.strerror or error}") from error
 
 
 @contextmanager
