@@ -299,28 +299,35 @@ def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
 def picture_revisits(session: Any, folder: Path) -> tuple[dict[str, Any], np.ndarray]:
     """From each picture in ``folder`` that is not a Doom frame (the worlds were trained on Doom): a whole turn
     and a walk out and back, at the world's display size. Per picture: the view back at the start against the
-    picture (PSNR), and the shown frame's sharpness as a share of the picture's on a turn's first 4 frames and
+    picture (PSNR; for the walk, on the frame of the way back where the camera is nearest the start, and how
+    far that is), and the shown frame's sharpness as a share of the picture's on a turn's first 4 frames and
     on the return. Also a sheet: each picture, a turn's 2nd, 10th, 20th, 30th frames and the return, then
     the walk's furthest frame and its return."""
     pictures = sorted(path for path in folder.iterdir()
                       if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") and not path.name.startswith("doom"))
     right = Action(turn=TURN_STEP)
-    walk = [Action(forward=True)] * WALK + [Action(backward=True)] * WALK
+    walk = [Action(forward=True)] * WALK + [Action(backward=True)] * (2 * WALK)
     results: dict[str, Any] = {}
     rows = []
     for path in pictures:
         picture = session.reset(path)
         turn = np.stack([picture] + [session.step(right) for _ in range(FULL_TURN)])
         session.reset(path)
-        walked = np.stack([picture] + [session.step(action) for action in walk])
+        walked, gaps = [picture], []
+        for action in walk:
+            walked.append(session.step(action))
+            gaps.append(np.inf if session.pose is None else float(np.hypot(*session.pose[:2])))
+        # Back at the start: Doom's momentum carries a walk on, so the frame of the way back nearest to it.
+        back = WALK + int(np.argmin(gaps[WALK:])) + 1 if session.pose is not None else 2 * WALK
         own = float(sharpness(picture[None])[0])
         results[path.name] = {
             "turn_back_vs_picture": float(psnr(turn[-1], picture)),
-            "walk_back_vs_picture": float(psnr(walked[-1], picture)),
+            "walk_back_vs_picture": float(psnr(walked[back], picture)),
+            "walk_back_from_start": float(gaps[back - 1]),
             "sharpness_first_4": float(sharpness(turn[1:5]).mean() / own),
             "sharpness_back": float(sharpness(turn[-1:])[0] / own),
         }
-        rows.append(np.concatenate([turn[i] for i in (0, 2, 10, 20, 30, FULL_TURN)] + [walked[WALK], walked[-1]], 1))
+        rows.append(np.concatenate([turn[i] for i in (0, 2, 10, 20, 30, FULL_TURN)] + [walked[WALK], walked[back]], 1))
     sheet = np.concatenate(rows, axis=0) if rows else np.zeros((1, 1, 3), np.uint8)
     return results, sheet
 
