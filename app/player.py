@@ -45,6 +45,8 @@ REWIND_SECONDS = 4.0
 SNAPSHOT_EVERY = 4            # frames between rewind points (a snapshot holds the whole key/value cache)
 MESSAGE_SECONDS = 6.0
 HUD_FONT_SIZE = 22
+DISPLAY_SIZES = ((640, 480), (320, 240), (160, 120))   # worlds with a memory: the first this machine keeps up with
+KEEP_UP = 0.8                 # of a frame's time, the most a dreamed frame may take
 WIDEST = 1280                 # pixels: the widest window (and recorded clip) a frame is scaled to
 
 
@@ -95,15 +97,28 @@ class Player:
         elif isinstance(options.prompt, (str, Path)):
             check_prompt_file(options.prompt)         # a picture it cannot use is refused before the world loads
         prepare_display(headless=options.agent is not None and options.frames > 0)
-        self.session = WorldSession.open(options.world, device=options.device, steps=options.steps,
-                                         guidance_scale=options.guidance_scale, seed=options.seed,
-                                         precision=options.precision, display_size=options.size)
-        try:
-            self.frame = (self.session.start_scene(scene) if scene is not None
-                          else self.session.reset(options.prompt, settings=options.settings))
-        except BaseException:
+
+        def start(size: tuple[int, int] | None) -> None:
+            self.session = WorldSession.open(options.world, device=options.device, steps=options.steps,
+                                             guidance_scale=options.guidance_scale, seed=options.seed,
+                                             precision=options.precision, display_size=size)
+            try:
+                self.frame = (self.session.start_scene(scene) if scene is not None
+                              else self.session.reset(options.prompt, settings=options.settings))
+            except BaseException:
+                self.session.close()
+                raise
+
+        sizes = [options.size] if options.size or not has_memory(options.world) else list(DISPLAY_SIZES)
+        for size in sizes:
+            start(size)
+            if size == sizes[-1] or keeps_up(self.session):
+                break
             self.session.close()
-            raise
+        if len(sizes) > 1 and self.session.frame_size != sizes[0]:
+            note = (f"showing {self.session.frame_size[0]}x{self.session.frame_size[1]}: this machine cannot dream "
+                    f"{sizes[0][0]}x{sizes[0][1]} at the world's {self.session.fps:g} frames/s (--size chooses)")
+            print(f"dreamwalk: {note}", file=sys.stderr)
         # Window pixels per frame pixel: about 512 wide by default, and never wider than WIDEST (a scale meant
         # for 64x48 frames would make a 640x480 display five thousand pixels wide).
         widest = max(1, WIDEST // self.session.frame_size[0])
@@ -133,6 +148,8 @@ class Player:
         self.shown = 0                            # frames advanced: dreamed or held
         self.holding = False
         self.message, self.message_until = "", 0.0
+        if len(sizes) > 1 and self.session.frame_size != sizes[0]:
+            self.say(note)
         note = fallback_line(options.device, self.session.provider)
         if note:
             self.say(note)                          # the session printed it too, for the launcher's log
@@ -498,6 +515,31 @@ def default_output_folder() -> Path:
     return Path(platformdirs.user_videos_dir()) / "Dreamwalk"
 
 
+def has_memory(world: str | None) -> bool:
+    """Whether a world pack (None: the bundled default) has a memory, so draws pictures at any size."""
+    from engine.pack import read_pack_manifest
+    from engine.runtime.session import bundled_worlds
+
+    path = world or next(iter(bundled_worlds()), None)
+    try:
+        return path is not None and "memory" in read_pack_manifest(path)
+    except DreamwalkError:
+        return False                              # opening it says what is wrong
+
+
+def keeps_up(session: Any, frames: int = 8) -> bool:
+    """Whether the session dreams fast enough for its frame rate with room to spare (a turn, timed after two
+    warm-up frames, then undone: the world starts where it was)."""
+    moment = session.snapshot()
+    times = []
+    for index in range(frames + 2):
+        started = time.perf_counter()
+        session.step({"turn": 4.0, "forward": index % 2 == 0})
+        times.append(time.perf_counter() - started)
+    session.restore(moment)
+    return sorted(times[2:])[frames // 2] <= KEEP_UP / session.fps
+
+
 def display_size_argument(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
@@ -529,8 +571,9 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--play", metavar="IMAGE", help="prompt image (PNG, JPEG, WebP, ...; 32 pixels to 50 megapixels)")
     start.add_argument("--scene", metavar="SCENE", help="go on from a kept scene (.dwscene, saved with F6)")
     parser.add_argument("--size", metavar="WxH", type=display_size_argument,
-                        help="display size, e.g. 640x480 (worlds with a memory draw the picture at it; "
-                        "default: the world's frame size)")
+                        help="display size, e.g. 640x480 (default: for worlds with a memory, which draw the picture "
+                        "at any size, 640x480 or the largest of 320x240 and 160x120 this machine keeps up with; "
+                        "else the world's frame size)")
     parser.add_argument("--world", metavar="PACK", help="world pack (default: the bundled world)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, or an accelerator of this system: "
                         "cuda (NVIDIA), directml (Windows), coreml (macOS)")

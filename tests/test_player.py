@@ -170,3 +170,24 @@ def test_full_disk_while_recording_keeps_a_playable_clip(tiny_pack, tmp_path, sm
         except av.error.InvalidDataError:
             pass
     assert len(recorded) >= 10 and recorded[0].shape == (24 * 16, 32 * 16, 3)
+
+
+def test_a_world_with_a_memory_is_shown_as_large_as_this_machine_keeps_up_with(memory_pack, prompt, tmp_path,
+                                                                                  monkeypatch, capsys):
+    """No --size: 640x480 where a dreamed frame takes under 0.8 of the world's frame time; where even that is
+    too slow (the bar lowered here to nothing), 160x120 and one line saying why; the world starts from the
+    prompt either way (the timing turns are undone)."""
+    import app.player as player_module
+
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(memory_pack), device="cpu",
+                                  output_folder=str(tmp_path)))
+    assert player.session.frame_size == (640, 480) and player.session.frames == 0
+    assert np.allclose(player.session.pose, 0.0) and player.options.scale == 1
+    player.session.close()
+    monkeypatch.setattr(player_module, "KEEP_UP", 0.0)
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(memory_pack), device="cpu",
+                                  output_folder=str(tmp_path)))
+    assert player.session.frame_size == (160, 120) and np.allclose(player.session.pose, 0.0)
+    assert "showing 160x120: this machine cannot dream 640x480" in capsys.readouterr().err
+    assert player.message.startswith("showing 160x120")
+    player.session.close()
