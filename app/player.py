@@ -249,7 +249,7 @@ class Player:
             self.history.append(HistoryEntry(self.frame, state))
         if self.recorder is not None:
             try:
-                self.recorder.add(self.frame, action)
+                self.recorder.add(self.frame, action, self.session.pose)
             except RecordingError as error:
                 self.recorder = None
                 self.say(str(error))
@@ -307,6 +307,10 @@ class Player:
             self.window = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
         else:
             self.window = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+            for _ in range(20):
+                pygame.event.pump()
+            if pygame.display.get_window_size() != self.windowed_size:    # X11 without SDL's GL framebuffer
+                self.window = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)   # needs it twice
             self.windowed_size = None
         pygame.event.set_grab(self.captured)          # a new mode forgets the mouse capture
 
@@ -332,7 +336,7 @@ class Player:
                                           "seed": self.options.seed,
                                           **({"scene": str(Path(self.options.scene).resolve())}
                                              if self.options.scene else {})})
-            self.recorder.add(self.frame, None)
+            self.recorder.add(self.frame, None, self.session.pose)
             self.say(f"recording {path.name} in {readable_folder(path.parent)} (F10 stops)")
         except RecordingError as error:
             self.recorder = None

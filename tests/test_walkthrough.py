@@ -219,3 +219,32 @@ def test_the_player_reads_logs_with_the_engine_reader():
     import app.recorder
 
     assert app.recorder.read_action_log is read_action_log
+
+
+def test_a_walkthrough_follows_the_camera_path_the_clip_was_played_with(memory_pack, tmp_path):
+    """A clip recorded in the player (a world with a memory, 640x480, a random agent) logs the camera's pose
+    of each frame; rendered again at 1280x960, the walkthrough's camera takes exactly that path."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    clip = tmp_path / "clip.mp4"
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYTHONPATH": str(root),
+           "DREAMWALK_CONFIG": str(tmp_path / "config"), "DREAMWALK_DATA": str(tmp_path / "data")}
+    played = subprocess.run([sys.executable, str(root / "main.py"), "--play",
+                             str(root / "assets" / "prompts" / "other-photo-courtyard.jpg"), "--world", str(memory_pack),
+                             "--size", "640x480", "--frames", "29", "--agent", "random", "--record", str(clip)],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert played.returncode == 0, played.stderr
+    log = clip.with_suffix(".actions.jsonl")
+    path = [json.loads(line)["pose"] for line in log.read_text().splitlines()[1:]]
+    assert len(path) == 30 and np.abs(np.diff(np.array(path), axis=0)).max() > 1        # the camera moved
+    result = run_dreamwalk("render", log, "--world", memory_pack, "--size", "1280x960", "--device", "cpu",
+                           "--out", tmp_path / "walk.mp4")
+    assert result.returncode == 0, result.stderr
+    rendered = json.loads((tmp_path / "walk.poses.json").read_text())
+    np.testing.assert_allclose(np.array(rendered), np.array(path), atol=1e-9)
+    frames, _ = decoded(tmp_path / "walk.mp4")
+    assert frames.shape == (30, 960, 1280, 3)

@@ -176,14 +176,17 @@ def _held_signals() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-class _Video:
-    """An H.264 MP4 written frame by frame (fragmented: what was written plays however the writing ends)."""
+class VideoWriter:
+    """An H.264 MP4 written frame by frame (fragmented: what was written plays however the writing ends).
+    A frame that cannot be written (a full disk) closes it and raises ``error`` saying what ``stopped``."""
 
-    def __init__(self, path: Path, size: Sequence[int], fps: Fraction) -> None:
+    def __init__(self, path: Path, size: Sequence[int], fps: Fraction, stopped: str = "the walkthrough stopped",
+                 error: type[DreamwalkError] = DreamwalkError) -> None:
         import av
 
         self.path = path
         self.size = tuple(size)
+        self.stopped, self.error = stopped, error
         self.frames = 0
         self._container = av.open(str(path), mode="w", format="mp4",
                                   options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
@@ -204,8 +207,8 @@ class _Video:
             self.close()
             full = getattr(error, "errno", None) == errno.ENOSPC or "No space left" in str(error)
             reason = "the disk is full" if full else str(error)
-            raise DreamwalkError(f"the walkthrough stopped after {self.frames} frames ({reason}); "
-                                 f"{self.path.name} keeps every frame written") from error
+            raise self.error(f"{self.stopped} after {self.frames} frames ({reason}); "
+                             f"{self.path.name} keeps every frame written") from error
         self.frames += 1
 
     def close(self) -> None:
@@ -224,12 +227,12 @@ class _Video:
             self._container = None
 
 
-def _open_video(path: Path, size: Sequence[int], fps: Fraction) -> _Video:
+def _open_video(path: Path, size: Sequence[int], fps: Fraction) -> VideoWriter:
     import av
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return _Video(path, size, fps)
+        return VideoWriter(path, size, fps)
     except (OSError, av.error.FFmpegError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise DreamwalkError(f"cannot write the walkthrough to {path}: {reason}") from error
