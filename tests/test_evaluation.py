@@ -436,4 +436,7 @@ def test_revisits_measure_the_world_against_doom_and_the_memory_alone(tiny_pack,
     assert 5 < turn["world_vs_prompt"] < 40
     response = report["protocols"]["turn_response"]
     assert response["real_first_4"] == pytest.approx(1.0) and 0.5 < response["memory_first_4"] < 1.5
-    assert set(report["protocols"]) == {"full_turn", "half_turn_back", "second_turn", "walk_out_back", "turn_response"}
+    assert set(report["protocols"]) == {"full_turn", "half_turn_back", "second_turn", "walk_out_back", "turn_response",
+                                        "minute"}
+    minute = report["protocols"]["minute"]                  # 1,050 frames: seven blocks of 150
+    assert minute["starts"] == 1 and len(minute["world_contrast_blocks"]) == 7
