@@ -18,8 +18,8 @@ ACTION_LABELS = {
 }
 # The player's own keys (app/player.py, Player.on_key): a control bound to one would also pause, rewind, ...
 RESERVED_KEYS = {"escape": "release the mouse", "p": "pause", "backspace": "rewind", "r": "restart",
-                 "f1": "help", "f5": "bookmark", "f9": "back to the bookmark", "f10": "record a clip",
-                 "f11": "fullscreen", "f12": "screenshot"}
+                 "f1": "help", "f5": "bookmark", "f6": "keep the scene", "f9": "back to the bookmark",
+                 "f10": "record a clip", "f11": "fullscreen", "f12": "screenshot"}
 
 
 @dataclass

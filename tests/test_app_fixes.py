@@ -279,6 +279,28 @@ def test_saved_clips_and_screenshots_name_their_folder(tiny_pack, prompt, tmp_pa
     assert readable_folder(Path.home() / "Videos" / "Dreamwalk") == str(Path("~/Videos/Dreamwalk"))
 
 
+def test_f6_keeps_the_scene_where_it_says(tiny_pack, prompt, tmp_path, capsys):
+    """F6 saves the moment as a scene in the output folder and says where; the scene opens again (a world
+    without a memory keeps the picture and seed); F6 cannot be bound to a control."""
+    from app.controls import DEFAULT_BINDINGS, binding_problem
+    from app.settings import readable_folder
+    from engine.runtime.scene import open_scene
+
+    output = tmp_path / "scenes"
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", agent="random",
+                                  output_folder=str(output), seed=5))
+    for _ in range(3):
+        player.advance(player.next_action())
+    press(player, pygame.K_F6)
+    scene = next(output.glob("*.dwscene"))
+    assert player.message == f"saved scene {scene.name} in {readable_folder(output)}"
+    kept = open_scene(scene)
+    assert kept.seed == 5 and kept.source == prompt.name and kept.memory is None and kept.frames == 3
+    player.close()
+    assert f"dreamwalk: saved scene {scene.resolve()}" in capsys.readouterr().out.splitlines()
+    assert binding_problem(dict(DEFAULT_BINDINGS), "jump", ["f6"]) == "F6 is the player's keep the scene key; choose another key"
+
+
 def test_the_launcher_says_where_the_player_saved(launcher, tiny_pack, tmp_path):
     from app.settings import readable_folder
 
