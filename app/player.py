@@ -166,8 +166,11 @@ class Player:
             raise DreamwalkError(f"cannot open the player's window: {error}") from error
         pygame.font.init()
         width, height = self.session.frame_size
-        self.window = pygame.display.set_mode((width * self.options.scale, height * self.options.scale),
-                                              pygame.RESIZABLE)
+        scale = self.options.scale
+        desktops = pygame.display.get_desktop_sizes()
+        if desktops:                                 # the window fits the screen (a 640x480 world at scale 2 need not)
+            scale = max(1, min(scale, int(0.9 * desktops[0][0]) // width, int(0.9 * desktops[0][1]) // height))
+        self.window = pygame.display.set_mode((width * scale, height * scale), pygame.RESIZABLE)
         pygame.display.set_caption(f"Dreamwalk: {self.session.manifest['name']}")
 
     # --- the loop -----------------------------------------------------------------------------
