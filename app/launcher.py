@@ -531,7 +531,6 @@ class Launcher(QMainWindow):
             self.say(frame)                           # refused: the last good choice stays, and stays highlighted
         else:
             self.prompt = path
-            size = self.frame_size()
             self.preview.setPixmap(fit(to_pixmap(frame), TILE))
             caption = prompt_captions().get(str(path))
             self.say(f"prompt: {Path(path).name}" + (f" ({caption})" if caption else ""))

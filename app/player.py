@@ -36,10 +36,11 @@ import numpy as np
 
 from app.controls import ControlSettings, action_from_input
 from app.hud import BLACK, HELP_SHADE, MARGIN, WHITE, help_entries, lay_out_help, page_box, wrap_text
-from app.recorder import ClipRecorder, RecordingError, read_action_log
+from app.recorder import ClipRecorder, RecordingError
 from app.settings import readable_folder
 from engine.errors import DreamwalkError
 from engine.runtime.memory import PictureSettings
+from engine.runtime.walkthrough import read_action_log
 
 REWIND_SECONDS = 4.0
 SNAPSHOT_EVERY = 4            # frames between rewind points (a snapshot holds the whole key/value cache)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import DreamwalkError
-from engine.runtime.walkthrough import VideoWriter, read_action_log  # noqa: F401  (the player's --agent replay:LOG reads it here)
+from engine.runtime.walkthrough import VideoWriter
 
 
 class RecordingError(DreamwalkError):

@@ -11,7 +11,6 @@ Without ``--app`` it times ``python main.py --play`` from the source. Prints eac
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys

@@ -7,10 +7,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import DreamwalkError
 from engine.interrupts import stop_on_signals
+
+if TYPE_CHECKING:
+    from engine.models.sampling import SamplerConfig
+    from engine.runtime.bench import BenchConfig
 
 
 def _collect(args: argparse.Namespace) -> int:

@@ -65,7 +65,6 @@ def world_run(episodes, autoencoder_run, tmp_path_factory):
 def tiny_pack(world_run, tmp_path_factory):
     """The tiny world exported to a pack file (its export runs the ONNX vs PyTorch rollout parity check)."""
     from engine.export.export import ExportConfig, export_world
-    from engine.models.sampling import SamplerConfig
 
     out = tmp_path_factory.mktemp("packs") / "tiny.dwpack"
     result = export_world(ExportConfig(str(world_run / "dynamics.safetensors"), str(out), name="tiny", license="CC0"))

@@ -357,7 +357,7 @@ def test_no_sampler_steps_in_the_launcher(tmp_path, monkeypatch, tiny_pack):
     monkeypatch.setenv("DREAMWALK_DATA", str(tmp_path / "data"))
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "settings.json").write_text(json.dumps({"steps": 4, "guidance_scale": 1.5}))
-    app = QApplication.instance() or QApplication([])
+    QApplication.instance() or QApplication([])
     window = Launcher()
     try:
         window.prompt, window.world = str(ROOT / "assets" / "prompts" / "doom-map01.png"), tiny_pack

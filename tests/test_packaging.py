@@ -1,7 +1,6 @@
 """The desktop build (slow: PyInstaller takes about a minute): build the one-folder app, then start the
 built launcher offscreen and the built player headless, with the project's Python out of reach."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path

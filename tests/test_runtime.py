@@ -355,7 +355,6 @@ def test_fp16_and_int8_graphs_beside_the_fp32_ones(world_run, tiny_pack, tmp_pat
     either is checked against PyTorch over a rollout, and fp32 stays available."""
     from engine.errors import DreamwalkError
     from engine.export.export import ExportConfig, export_world
-    from engine.models.sampling import SamplerConfig
     from engine.pack import open_pack
     from engine.runtime.session import choose_precision
     import onnx

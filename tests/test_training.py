@@ -153,7 +153,6 @@ def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     student, meta = load_world_model(tmp_path / "student" / "student.safetensors")
     assert meta["distilled"]["guidance_scale"] == 1.5 and meta["step"] == 60
     from engine.export.export import ExportConfig, export_world
-    from engine.models.sampling import SamplerConfig
     from engine.pack import open_pack
 
     # The pack samples the way the student was distilled: one Euler step from sigma 1.
@@ -348,7 +347,6 @@ def test_decoder_stage_keeps_the_encoder_and_exports_with_it(episodes, autoencod
     another encoder is refused (its latents would not be the model's)."""
     from engine.errors import DataError
     from engine.export.export import ExportConfig, export_world
-    from engine.models.sampling import SamplerConfig
     from engine.pack import open_pack
     from engine.models.checkpoint import same_encoder
     from engine.models.checkpoint import load_autoencoder
@@ -454,7 +452,6 @@ def test_dynamics_soup_blends_two_students_of_one_network(world_run, tmp_path):
     the second's metadata plus where it came from, loads and exports as any student; a checkpoint of
     another network, or a weight outside [0, 1], is one error line and exit 1."""
     from engine.export.export import ExportConfig, export_world
-    from engine.models.sampling import SamplerConfig
     from engine.models.checkpoint import save_checkpoint
 
     first = world_run / "dynamics.safetensors"

@@ -216,9 +216,9 @@ def test_log_headers(action_log, tmp_path):
 
 
 def test_the_player_reads_logs_with_the_engine_reader():
-    import app.recorder
+    import app.player
 
-    assert app.recorder.read_action_log is read_action_log
+    assert app.player.read_action_log is read_action_log
 
 
 def test_a_walkthrough_follows_the_camera_path_the_clip_was_played_with(memory_pack, tmp_path):

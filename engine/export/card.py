@@ -13,7 +13,6 @@ the pack (MODEL_CARD.md, checksummed in its manifest).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from engine.pack import embed_model_card, open_pack

@@ -24,7 +24,7 @@ from engine.models.autoencoder import frames_to_tensor
 from engine.models.checkpoint import file_digest, load_autoencoder, load_checkpoint, save_checkpoint
 from engine.models.denoiser import Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
-from engine.config import ConfigError, from_dict, to_dict
+from engine.config import ConfigError, to_dict
 from engine.training.loop import CHECKPOINT, TrainConfig, fast_bf16, train
 
 FINAL = "dynamics.safetensors"
