@@ -73,13 +73,21 @@ def test_parallax_starts_at_the_picture_and_sways(preview, picture):
     assert np.abs(wider[6].astype(np.float32) - frames[6]).mean() > 1
 
 
-def test_a_deeper_reading_moves_less(preview, picture):
-    """Read twice as deep, the same sideways move shifts the picture less than read half as deep."""
+def test_a_deeper_reading_moves_less(preview, picture, monkeypatch):
+    """Read twice as deep, the same sideways move shifts the picture less than read half as deep. The depth
+    is a fixed room here (a near block in front of a far wall), not the tiny network's reading, which is
+    whatever three training steps left: the test is of the preview's geometry."""
+    width, height = preview.depth_size
+    room = np.full((height, width), 400.0, np.float32)
+    room[height // 4: 3 * height // 4, width // 3: 2 * width // 3] = 150.0
+    monkeypatch.setattr(preview, "depth", lambda _: room)
     moved = {}
     for scale in (0.5, 2.0):
+        preview._parallax_of = None                       # the kept loop is of the network's reading
         left, right = sway_ends(preview.parallax(picture, PictureSettings(depth_scale=scale), SIZE))
         moved[scale] = float(np.abs(left - right).mean())
     assert moved[2.0] < 0.9 * moved[0.5], moved
+    preview._parallax_of = None
 
 
 def test_a_world_without_depth_has_no_preview(tiny_pack):
