@@ -116,10 +116,12 @@ class Player:
             if size == sizes[-1] or keeps_up(self.session):
                 break
             self.session.close()
+        stepped_down = ""
         if len(sizes) > 1 and self.session.frame_size != sizes[0]:
-            note = (f"showing {self.session.frame_size[0]}x{self.session.frame_size[1]}: this machine cannot dream "
-                    f"{sizes[0][0]}x{sizes[0][1]} at the world's {self.session.fps:g} frames/s (--size chooses)")
-            print(f"dreamwalk: {note}", file=sys.stderr)
+            stepped_down = (f"showing {self.session.frame_size[0]}x{self.session.frame_size[1]}: this machine cannot "
+                            f"dream {sizes[0][0]}x{sizes[0][1]} at the world's {self.session.fps:g} frames/s "
+                            "(--size chooses)")
+            print(f"dreamwalk: {stepped_down}", file=sys.stderr)
         # Window pixels per frame pixel: about 512 wide by default, and never wider than WIDEST (a scale meant
         # for 64x48 frames would make a 640x480 display five thousand pixels wide).
         widest = max(1, WIDEST // self.session.frame_size[0])
@@ -149,8 +151,8 @@ class Player:
         self.shown = 0                            # frames advanced: dreamed or held
         self.holding = False
         self.message, self.message_until = "", 0.0
-        if len(sizes) > 1 and self.session.frame_size != sizes[0]:
-            self.say(note)
+        if stepped_down:
+            self.say(stepped_down)
         note = fallback_line(options.device, self.session.provider)
         if note:
             self.say(note)                          # the session printed it too, for the launcher's log
@@ -349,14 +351,14 @@ class Player:
     def keep_scene(self) -> None:
         """Save this moment as a scene (the picture, its depth and settings, the seed, and what the world
         remembers) in the output folder; ``main.py --scene`` and the launcher open it again."""
-        from engine.runtime.scene import SceneError, save_scene
+        from engine.runtime.scene import save_scene
 
         path = self.output / f"dreamwalk-{time.strftime('%Y%m%d-%H%M%S')}.dwscene"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             save_scene(path, self.session.scene())
-        except (SceneError, OSError) as error:
-            self.say(str(error) if isinstance(error, SceneError) else
+        except (DreamwalkError, OSError) as error:     # a scene error, or the prompt's file gone meanwhile
+            self.say(str(error) if isinstance(error, DreamwalkError) else
                      f"cannot save the scene in {path.parent}: {error.strerror or error}")
             return
         self.say(f"saved scene {path.name} in {readable_folder(path.parent)}")

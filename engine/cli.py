@@ -461,6 +461,8 @@ def _data_prompts(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from tqdm import tqdm
 
     from engine.runtime.images import check_prompt_file
@@ -484,6 +486,7 @@ def _render(args: argparse.Namespace) -> int:
 
         scene = open_scene(start_path)
         world, seed = args.world or scene.world, scene.seed if args.seed is None else args.seed
+        scene = replace(scene, seed=seed)                # a scene starts with its own seed unless told
     else:
         check_prompt_file(start_path)
         world, seed = args.world or header["world"], header["seed"] if args.seed is None else args.seed
@@ -725,7 +728,8 @@ def add_render(commands: Any) -> None:
     render.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     render.add_argument("--out", required=True, help="the video (walk.mp4); a world with a memory also writes "
                         "walk.poses.json, the camera's path")
-    render.add_argument("--sheet", metavar="PNG", help="also a contact sheet: 12 frames spread over the walk")
+    render.add_argument("--sheet", metavar="IMAGE", help="also a contact sheet (PNG or JPEG by its name): 12 "
+                        "frames spread over the walk")
     render.set_defaults(run=_render)
 
 

@@ -83,6 +83,24 @@ def lift_size(frame_size: tuple[int, int], most: int = LIFT_PIXELS) -> tuple[int
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def to_uint8(frame: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(frame), 0, 255).astype(np.uint8)
+
+
+def nearest(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(h, w, ...) at ``shape`` (rows, columns), each taking its nearest source pixel: how a depth map at the
+    depth graph's size is laid over a frame."""
+    rows = np.arange(shape[0]) * array.shape[0] // shape[0]
+    columns = np.arange(shape[1]) * array.shape[1] // shape[1]
+    return array[rows][:, columns]
+
+
+def read_depth(graph: Any, picture: np.ndarray) -> np.ndarray:
+    """A depth graph's reading (h, w) float32, map units, of a picture (h, w, 3) at its input size (values 0-255)."""
+    tensor = (np.rint(picture) / 127.5 - 1.0).transpose(2, 0, 1)[None].astype(np.float32)
+    return graph.run(None, {"picture": tensor})[0][0, 0].astype(np.float32)
+
+
 def resize(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A frame (h, w, 3) uint8 at ``size`` (width, height), bilinear; as it is when equal."""
     if frame.shape[1::-1] == tuple(size):
@@ -122,14 +140,8 @@ class PlayMemory:
     def depth_at(self, picture: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
         """The depth graph's reading of a picture at its input size (float values 0-255), at ``shape`` (rows,
         columns: nearest) or its own size."""
-        depth = self.depth_graph.run(None, {"picture": (np.rint(picture) / 127.5 - 1.0).transpose(2, 0, 1)[None]
-                                            .astype(np.float32)})[0][0, 0]
-        if shape is None:
-            return depth.astype(np.float32)
-        height, width = shape
-        rows = (np.arange(height) * depth.shape[0] // height)
-        columns = (np.arange(width) * depth.shape[1] // width)
-        return depth[rows][:, columns].astype(np.float32)
+        depth = read_depth(self.depth_graph, picture)
+        return depth if shape is None else nearest(depth, shape)
 
     def start(self, picture: np.ndarray, settings: PictureSettings | None = None,
               depth: np.ndarray | None = None) -> np.ndarray:
@@ -143,14 +155,11 @@ class PlayMemory:
         if depth is None:
             depth = self.depth_at(AreaResize(picture.shape[1::-1], self.depth_size)(picture)) * self.settings.depth_scale
         self.prompt_depth = depth.astype(np.float32)
-        self.lifted = np.clip(np.rint(AreaResize(picture.shape[1::-1], self.lift_size)(picture)), 0, 255).astype(np.uint8)
-        height, width = self.lifted.shape[:2]
-        rows = np.arange(height) * depth.shape[0] // height
-        columns = np.arange(width) * depth.shape[1] // width
-        self.memory.add(self.lifted, self.prompt_depth[rows][:, columns], self.pose)
+        self.lifted = to_uint8(AreaResize(picture.shape[1::-1], self.lift_size)(picture))
+        self.memory.add(self.lifted, nearest(self.prompt_depth, self.lifted.shape[:2]), self.pose)
         if self.canvas is not None:
             self.canvas.set_surface(picture_surface(picture, self.prompt_depth, self.pose, config.field_of_view))
-        return np.clip(np.rint(AreaResize(picture.shape[1::-1], self.frame_size)(picture)), 0, 255).astype(np.uint8)
+        return to_uint8(AreaResize(picture.shape[1::-1], self.frame_size)(picture))
 
     def resume(self, memory: MemoryState, pose: np.ndarray) -> np.ndarray:
         """Go on from a memory kept in a scene, the camera at ``pose`` (after ``start`` with the scene's
@@ -196,7 +205,12 @@ class PlayMemory:
 
     def model_frame(self) -> np.ndarray:
         """The last frame shown, at the networks' size (area averaged from the lift size), uint8."""
-        return np.clip(np.rint(self.to_model(self.lifted)), 0, 255).astype(np.uint8)
+        return to_uint8(self.to_model(self.lifted))
+
+    def close(self) -> None:
+        if self.canvas is not None:
+            self.canvas.close()
+            self.canvas = None
 
     def snapshot(self) -> PlayMemoryState:
         return PlayMemoryState(self.memory.snapshot(), self.pose.copy(), self.step_taken.copy(), self.lifted.copy())

@@ -22,7 +22,7 @@ from engine.config import from_dict
 from engine.errors import DreamwalkError
 from engine.geometry import fill_gaps
 from engine.memory import MemoryConfig, PointMemory
-from engine.runtime.memory import AreaResize, PictureSettings, resize
+from engine.runtime.memory import AreaResize, PictureSettings, nearest, read_depth, resize, to_uint8
 
 NO_DEPTH = "this world has no depth network: no depth preview"
 SWAY = 12.0                 # map units the camera moves to each side of the start pose
@@ -30,10 +30,6 @@ GAP_SCALE = 4               # gaps are filled at 1/4 of the view's size (fill_ga
 NEAR_PERCENTILE, FAR_PERCENTILE = 2.0, 98.0     # of nearness, what the colour map spans
 # Far to near: dark violet through red and orange to pale yellow (a perceptually ordered map, as "inferno").
 COLOURS = np.array([[0, 0, 4], [60, 15, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], np.float32)
-
-
-def to_uint8(frame: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(frame), 0, 255).astype(np.uint8)
 
 
 class PicturePreview:
@@ -70,9 +66,7 @@ class PicturePreview:
         uint8 area-resized to that size (as the player reads a prompt); the last picture's is kept."""
         if self._depth_of is not None and _same(self._depth_of[0], picture):
             return self._depth_of[1]
-        small = AreaResize(picture.shape[1::-1], self.depth_size)(picture)             # (h, w, 3) float 0-255
-        tensor = (np.rint(small) / 127.5 - 1.0).transpose(2, 0, 1)[None].astype(np.float32)   # (1, 3, h, w)
-        depth = self.graph.run(None, {"picture": tensor})[0][0, 0].astype(np.float32)          # (h, w)
+        depth = read_depth(self.graph, AreaResize(picture.shape[1::-1], self.depth_size)(picture))
         self._depth_of = (picture.copy(), depth)
         return depth
 
@@ -108,10 +102,8 @@ class PicturePreview:
         width, height = size
         shown = to_uint8(AreaResize(picture.shape[1::-1], size)(picture))                      # (h, w, 3)
         depth = self.depth(picture) * np.float32(settings.depth_scale)
-        rows = np.arange(height) * depth.shape[0] // height            # nearest, as the player lifts a prompt
-        columns = np.arange(width) * depth.shape[1] // width
         memory = PointMemory(replace(self.memory_config, field_of_view=settings.field_of_view))
-        memory.add(shown, depth[rows][:, columns], np.zeros(5))
+        memory.add(shown, nearest(depth, (height, width)), np.zeros(5))           # as the player lifts a prompt
         lifted = depth[(depth > 0) & (depth < self.memory_config.max_depth)]
         middle = float(np.median(lifted)) if lifted.size else 1.0
         turn = np.degrees(np.arctan2(SWAY, middle))

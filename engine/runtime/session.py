@@ -22,7 +22,7 @@ from engine.pack import OpenedPack, open_pack
 from engine.pack.binding import BINDING_DEVICES, BoundRollout
 from engine.runtime.images import load_prompt
 from engine.memory.canvas import Canvas
-from engine.runtime.memory import PictureSettings, PlayMemory, PlayMemoryState, lift_size
+from engine.runtime.memory import PictureSettings, PlayMemory, PlayMemoryState, lift_size, resize
 from engine.runtime.scene import Scene, read_settings, settings_dict
 from engine.runtime.providers import choose_provider, warn
 from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
@@ -80,15 +80,6 @@ def surface_size(frame_size: tuple[int, int], most: tuple[int, int] = SURFACE_SI
     return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
 
 
-def resize(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A model frame (h, w, 3) uint8 at the display ``size`` (width, height), bilinear; as it is when equal."""
-    if frame.shape[1::-1] == tuple(size):
-        return frame
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
-
-
 class WorldSession:
     def __init__(self, pack: OpenedPack, device: str = "auto", seed: int = 0, steps: int | None = None,
                  guidance_scale: float | None = None, precision: str = "auto",
@@ -142,7 +133,8 @@ class WorldSession:
             self.memory = PlayMemory(self._graphs["depth"], self.manifest, self.frame_size, self.model_size, canvas)
         self._rollout: CachedRollout | None = None
         self._frame: np.ndarray | None = None
-        self._picture: np.ndarray | None = None        # the prompt as kept in scenes
+        self._image: Any = None                         # the prompt as given, and (worlds with a memory) as
+        self._picture: np.ndarray | None = None        # drawn and kept in scenes
         self._source, self._seed_used = "", seed
         self.frames = 0
 
@@ -229,14 +221,17 @@ class WorldSession:
         sampling noise from here on (default: the session's seed); ``settings`` and ``depth`` (worlds with a
         memory): how the picture is read as a place, and its depth instead of the depth network's."""
         prompt = load_prompt(image, self.model_size)
-        shown = prompt if self.frame_size == self.model_size else load_prompt(image, self.frame_size)
         self._seed_used = self._seed if seed is None else seed
         self._rollout = self.new_rollout(self._seed_used)
         self._rollout.prime(self.encode(prompt))
         self._source = Path(image).name if isinstance(image, (str, Path)) else ""
-        self._picture = load_prompt(image, surface_size(self.frame_size))
-        if self.memory is not None:
+        self._image = image
+        if self.memory is not None:                 # the picture at its own resolution, drawn from the start
+            self._picture = load_prompt(image, surface_size(self.frame_size))
             shown = self.memory.start(self._picture, settings, depth)
+        else:                                       # kept as it is, read again only if a scene is kept
+            self._picture = None
+            shown = prompt if self.frame_size == self.model_size else load_prompt(image, self.frame_size)
         self._frame, self.frames = shown, 0
         return shown.copy()
 
@@ -246,7 +241,8 @@ class WorldSession:
         if self._rollout is None:
             raise DreamwalkError("nothing to keep before reset(image)")
         memory = self.memory
-        return Scene(picture=self._picture, world=str(self.manifest["name"]), seed=int(self._seed_used),
+        picture = self._picture if self._picture is not None else load_prompt(self._image, surface_size(self.frame_size))
+        return Scene(picture=picture, world=str(self.manifest["name"]), seed=int(self._seed_used),
                      depth=None if memory is None else memory.prompt_depth.copy(),
                      settings=settings_dict(memory.settings if memory is not None else PictureSettings()),
                      pose=np.zeros(5) if memory is None else memory.pose.copy(),
@@ -313,9 +309,8 @@ class WorldSession:
 
     def close(self) -> None:
         self._graphs = {}
-        if self.memory is not None and self.memory.canvas is not None:
-            self.memory.canvas.close()
-            self.memory.canvas = None
+        if self.memory is not None:
+            self.memory.close()
         self._pack.close()
 
     def __enter__(self) -> "WorldSession":
