@@ -73,31 +73,28 @@ def tiny_pack(world_run, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def memory_pack(tiny_pack, tmp_path_factory):
-    """dreamwalk pack memory on the tiny world: a tiny depth network and the camera's motion fitted on 40
-    recorded frames with their poses."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
+def memory_recordings(tmp_path_factory):
+    """40 real ViZDoom frames recorded with depth and poses (no weapon), and the tiny depth network trained on
+    them: (data folder, depth checkpoint)."""
     folder = tmp_path_factory.mktemp("memory")
-    env = {**os.environ, "PYTHONPATH": str(root)}
-
-    def dreamwalk(*arguments):
-        result = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, arguments)], capture_output=True,
-                                text=True, cwd=root, env=env, timeout=300)
+    for arguments in (("collect", "--source", "vizdoom", "--maps", "MAP01", "--frames", "40", "--episode-frames", "40",
+                       "--depth", "--hide-weapon", "--out", folder / "data", "--quiet"),
+                      ("train", "depth", "--preset", "tiny", "--data", folder / "data", "--out", folder / "depth",
+                       "--quiet", "--set", "train.bf16=false")):
+        result = run_dreamwalk(*arguments)
         assert result.returncode == 0, result.stderr
-        return result
+    return folder / "data", folder / "depth" / "depth.safetensors"
 
-    dreamwalk("collect", "--source", "vizdoom", "--maps", "MAP01", "--frames", "40", "--episode-frames", "40",
-              "--depth", "--hide-weapon", "--out", folder / "data", "--quiet")
-    dreamwalk("train", "depth", "--preset", "tiny", "--data", folder / "data", "--out", folder / "depth", "--quiet",
-              "--set", "train.bf16=false")
-    dreamwalk("pack", "memory", tiny_pack, "--depth", folder / "depth" / "depth.safetensors", "--motion",
-              folder / "data", "--out", folder / "memory.dwpack")
-    return folder / "memory.dwpack"
+
+@pytest.fixture(scope="session")
+def memory_pack(tiny_pack, memory_recordings, tmp_path_factory):
+    """dreamwalk pack memory on the tiny world: the tiny depth network and the camera's motion fitted on the
+    40 recorded frames with their poses."""
+    data, depth = memory_recordings
+    out = tmp_path_factory.mktemp("memory-pack") / "memory.dwpack"
+    result = run_dreamwalk("pack", "memory", tiny_pack, "--depth", depth, "--motion", data, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
 
 
 def load_script(relative: str):

@@ -13,7 +13,8 @@ protocol plays the same actions in ViZDoom and in the world, from the same promp
   Doom's (engine.evaluation.metrics.horizontal_shift), on a turn's first 4 frames and steady;
 - ``minute``: 1,050 frames of the evaluation probe's varied actions (from one start a map): each 150-frame
   block's contrast and sharpness against the real frames of that block, frames gone flat, and the process's
-  memory after each.
+  memory after each. Shown larger than the networks' frames, beside it the perfect dream: the real frames at
+  the networks' size, upscaled as the player upscales a dream (what bounds the detail of anything dreamed).
 
 With a folder of pictures (``--prompts``), the world also turns a whole turn and walks out and back from each
 one that is not a Doom frame (paintings, sketches, photos): does the picture come back, and as sharp.
@@ -170,6 +171,15 @@ def play_memory(frames: np.ndarray, depths: list[np.ndarray], poses: list[np.nda
     return fill_gaps(rendered, ~np.stack([covered for _, covered, _ in drawn]))
 
 
+def perfect_dream(real: np.ndarray, model_size: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """The reference that bounds a minute of play shown larger than the networks dream: the real frames at
+    the networks' frame size, shown at ``size`` (bilinear, as the player upscales a dream). Where the memory
+    holds nothing, no world of that frame size shows more detail than this."""
+    from engine.runtime.memory import resize
+
+    return np.stack([resize(frame, size) for frame in area_resize(real, model_size)])
+
+
 def host_memory_mib() -> float:
     """This process's resident memory (Linux; 0 elsewhere)."""
     try:
@@ -202,27 +212,34 @@ def measure(name: str, frames: dict[str, np.ndarray]) -> dict[str, float]:
             out[f"{who}_end_vs_prompt"] = float(gain[-1])
         elif name == "turn_response":
             out[f"{who}_shifts"] = [horizontal_shift(a, b) for a, b in zip(seen[:-1], seen[1:])]
-        elif name == "minute" and who == "world":
+        elif name == "minute" and who == "real":
+            # Real play has frames this flat too (a wall seen from close up): what the count is to be read against.
+            out["real_flat_frames"] = float((contrast(seen[1:]) < 0.3 * contrast(seen[1:]).mean()).sum())
+        elif name == "minute":
             # Each block's contrast and sharpness against the real frames of the same block.
             blocks = [slice(first, first + BLOCK) for first in range(1, len(seen) - BLOCK + 1, BLOCK)]
-            out["world_contrast_blocks"] = [float(contrast(seen[b]).mean() / contrast(real[b]).mean()) for b in blocks]
-            out["world_sharpness_blocks"] = [float(sharpness(seen[b]).mean() / sharpness(real[b]).mean())
-                                             for b in blocks]
-            out["world_flat_frames"] = float((contrast(seen[1:]) < 0.3 * contrast(real[1:]).mean()).sum())
+            out[f"{who}_contrast_blocks"] = [float(contrast(seen[b]).mean() / contrast(real[b]).mean()) for b in blocks]
+            out[f"{who}_sharpness_blocks"] = [float(sharpness(seen[b]).mean() / sharpness(real[b]).mean())
+                                              for b in blocks]
+            out[f"{who}_flat_frames"] = float((contrast(seen[1:]) < 0.3 * contrast(real[1:]).mean()).sum())
     return out
 
 
 def summarise(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Means and standard errors over the starts; turn response as shares of Doom's shift."""
     if name == "minute":
-        contrasts = np.array([row["world_contrast_blocks"] for row in rows]).mean(axis=0)
-        sharpnesses = np.array([row["world_sharpness_blocks"] for row in rows]).mean(axis=0)
-        return {"starts": len(rows), "world_contrast_blocks": contrasts.round(3).tolist(),
-                "world_sharpness_blocks": sharpnesses.round(3).tolist(),
-                "world_contrast_range": [float(contrasts.min()), float(contrasts.max())],
-                "world_sharpness_range": [float(sharpnesses.min()), float(sharpnesses.max())],
-                "world_flat_frames": float(sum(row["world_flat_frames"] for row in rows)),
-                "host_mib": [float(row["host_mib"]) for row in rows]}
+        summary = {"starts": len(rows)}
+        for who in [key[: -len("_contrast_blocks")] for key in rows[0] if key.endswith("_contrast_blocks")]:
+            contrasts = np.array([row[f"{who}_contrast_blocks"] for row in rows]).mean(axis=0)
+            sharpnesses = np.array([row[f"{who}_sharpness_blocks"] for row in rows]).mean(axis=0)
+            summary.update({f"{who}_contrast_blocks": contrasts.round(3).tolist(),
+                            f"{who}_sharpness_blocks": sharpnesses.round(3).tolist(),
+                            f"{who}_contrast_range": [float(contrasts.min()), float(contrasts.max())],
+                            f"{who}_sharpness_range": [float(sharpnesses.min()), float(sharpnesses.max())],
+                            f"{who}_flat_frames": float(sum(row[f"{who}_flat_frames"] for row in rows))})
+        summary["real_flat_frames"] = float(sum(row["real_flat_frames"] for row in rows))
+        summary["host_mib"] = [float(row["host_mib"]) for row in rows]
+        return summary
     if name == "turn_response":
         shifts = {key[: -len("_shifts")]: np.array([row[key] for row in rows]) for key in rows[0]}
         real = shifts["real"].mean(axis=0)
@@ -266,6 +283,8 @@ def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
                 frames = {"real": area_resize(real, config.size)}
                 if name != "minute":                          # the prompt alone says nothing of a minute
                     frames["memory"] = area_resize(play_memory(real, depths, poses), config.size)
+                elif session is not None and session.model_size != tuple(config.size):
+                    frames["perfect_dream"] = perfect_dream(real, session.model_size, config.size)
                 if session is not None:
                     frames["world"] = play_world(session, real[0], all_actions[name])
                 elif name == "minute":

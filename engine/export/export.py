@@ -203,6 +203,8 @@ def build_manifest(folder: Path, config: ExportConfig, meta: dict[str, Any], den
                               for variant, names in variants.items() if graph in names}}
                    for graph in ("encoder", "decoder", "dynamics", "slide")},
         "distilled": meta.get("distilled"),
+        # Trained on memory anchors: each frame is dreamed as a change from the world memory's view of it.
+        **({"anchor": "memory"} if meta["config"].get("memory_anchors") else {}),
         "training": {"data": meta["config"]["data"], "autoencoder": config.autoencoder or meta["config"]["autoencoder"],
                      "steps": meta["step"], "samples": meta["samples"],
                      "hours": round(meta["trained_minutes"] / 60, 3),

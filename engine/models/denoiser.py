@@ -81,11 +81,13 @@ class Denoiser(nn.Module):
         is_context = torch.rand(shape, device=device) < config.context_share
         return torch.where(is_context, context, target)
 
-    def forward(self, latents: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, latents: torch.Tensor, actions: torch.Tensor,
+                anchors: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """EDM loss on every frame of the windows. latents: (B, T + 1, C, h, w), the first frame only the
-        anchor of the second; actions: (B, T, A), the action leading into each of the T frames.
+        anchor of the second; actions: (B, T, A), the action leading into each of the T frames; anchors:
+        (B, T, C, h, w) each frame's anchor where it is not the frame before (the world memory's view).
         Returns the mean loss and the per-frame loss (B, T)."""
-        anchor, target = latents[:, :-1], latents[:, 1:]
+        anchor, target = latents[:, :-1] if anchors is None else anchors, latents[:, 1:]
         if self.config.anchor_noise > 0:
             std = self.config.anchor_noise * torch.rand(anchor.shape[:2], device=anchor.device)
             anchor = anchor + std[..., None, None, None] * torch.randn_like(anchor)

@@ -133,11 +133,13 @@ class CachedRollout:
         self.valid[:] = False
         self._cache_frame(latent, latent, np.zeros(self.action_dim, np.float32), keep=False)
 
-    def predict(self, action: np.ndarray) -> np.ndarray:
-        """The next latent for the encoded action (A,), without adding it to the context."""
+    def predict(self, action: np.ndarray, anchor: np.ndarray | None = None) -> np.ndarray:
+        """The next latent for the encoded action (A,), without adding it to the context. It is dreamed as a
+        change from ``anchor`` (1, C, h, w): the last frame, or in a world trained on memory anchors the
+        memory's view at the new pose."""
         if self.last_latent is None:
             raise RuntimeError("prime() the rollout with a prompt first")
-        anchor = self.last_latent
+        anchor = self.last_latent if anchor is None else anchor
 
         def with_action(keep: bool):
             return lambda x, sigma: self._evaluate(x, sigma, anchor, action, keep)[0]
@@ -153,12 +155,13 @@ class CachedRollout:
         self.observe(latent, action)
         return latent
 
-    def observe(self, latent: np.ndarray, action: np.ndarray) -> None:
+    def observe(self, latent: np.ndarray, action: np.ndarray, anchor: np.ndarray | None = None) -> None:
         """Make ``latent`` (1, C, h, w), reached by ``action`` (A,), the newest context frame: a dreamed
-        frame, or a real one when the model is teacher-forced."""
+        frame, or a real one when the model is teacher-forced; ``anchor``: the one it was dreamed from,
+        where that was not the last frame."""
         if self.last_latent is None:
             raise RuntimeError("prime() the rollout with a prompt first")
-        self._cache_frame(latent, self.last_latent, action, keep=True)
+        self._cache_frame(latent, self.last_latent if anchor is None else anchor, action, keep=True)
 
     def snapshot(self) -> RolloutState:
         return RolloutState(self.keys.copy(), self.values.copy(), self.valid.copy(),

@@ -132,6 +132,7 @@ class PlayMemory:
         self.lifted = np.zeros((*self.lift_size[::-1], 3), np.uint8)   # the last frame at the lift size
         self.settings = PictureSettings()
         self.prompt_depth = np.zeros(self.depth_size[::-1], np.float32)
+        self._drawn: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None   # the last render: clock, pose
 
     def estimate_depth(self, frame: np.ndarray) -> np.ndarray:
         """Depth (h, w) of a frame (h, w, 3) uint8 at the lift size, from the pack's depth graph at its own size."""
@@ -151,7 +152,7 @@ class PlayMemory:
         self.settings = settings or PictureSettings()
         config = replace(self.memory.config, field_of_view=self.settings.field_of_view)
         self.memory = PointMemory(config)
-        self.pose, self.step_taken = np.zeros(5), np.zeros(2)
+        self.pose, self.step_taken, self._drawn = np.zeros(5), np.zeros(2), None
         if depth is None:
             depth = self.depth_at(AreaResize(picture.shape[1::-1], self.depth_size)(picture)) * self.settings.depth_scale
         self.prompt_depth = depth.astype(np.float32)
@@ -165,6 +166,7 @@ class PlayMemory:
         """Go on from a memory kept in a scene, the camera at ``pose`` (after ``start`` with the scene's
         picture): returns the view there at the display size, gaps filled from their neighbours."""
         self.memory.restore(memory)
+        self._drawn = None
         self.pose, self.step_taken = np.asarray(pose, np.float64).copy(), np.zeros(2)
         remembered, covered, _ = self.memory.render(self.pose, self.lift_size)
         self.lifted = fill_gaps(remembered[None], ~covered[None])[0] if covered.any() else remembered
@@ -183,11 +185,27 @@ class PlayMemory:
         self.pose, self.step_taken = self.motion.step(self.pose, self.step_taken, raw_action, walls)
         return self.pose
 
+    def guess(self) -> np.ndarray:
+        """What the memory shows at the current pose, the last frame where it holds nothing, at the networks'
+        size (uint8): what a world trained on memory anchors (engine.training.memory_anchors) dreams the
+        next frame as a change from."""
+        remembered, covered = self._render()
+        return to_uint8(self.to_model(np.where(covered[..., None], remembered, self.lifted)))
+
+    def _render(self) -> tuple[np.ndarray, np.ndarray]:
+        """The memory at the current pose at the lift size and what it covers, drawn once for the pose and
+        what the memory holds."""
+        drawn = self._drawn
+        if drawn is None or drawn[0] != self.memory.clock or not np.array_equal(drawn[1], self.pose):
+            remembered, covered, _ = self.memory.render(self.pose, self.lift_size)
+            self._drawn = drawn = (self.memory.clock, self.pose.copy(), remembered, covered)
+        return drawn[2], drawn[3]
+
     def show(self, dreamed: np.ndarray) -> np.ndarray:
         """The frame at the current pose at the display size, from the dream (any size, uint8): the memory
         where it holds something, the dream elsewhere; the dream's part is lifted into the memory. With a
         canvas, the prompt's own pixels over that, at the display size."""
-        remembered, covered, _ = self.memory.render(self.pose, self.lift_size)
+        remembered, covered = self._render()
         self.lifted = np.where(covered[..., None], remembered, resize(dreamed, self.lift_size))
         if not covered.all():
             self.memory.add(self.lifted, self.estimate_depth(self.lifted), self.pose, keep=~covered, seen=False)
@@ -217,4 +235,5 @@ class PlayMemory:
 
     def restore(self, state: PlayMemoryState) -> None:
         self.memory.restore(state.memory)
+        self._drawn = None
         self.pose, self.step_taken, self.lifted = state.pose.copy(), state.step.copy(), state.lifted.copy()

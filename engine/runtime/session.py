@@ -124,6 +124,11 @@ class WorldSession:
         self._warned_keys: set[str] = set()
         self._seed = seed
         self.memory = None
+        # A world trained on memory anchors dreams each frame as a change from the memory's view of it.
+        self.memory_anchors = self.manifest.get("anchor") == "memory"
+        if self.memory_anchors and "memory" not in self.manifest:
+            raise DreamwalkError("this world dreams each frame from its memory of the place, but the pack has "
+                                 "no memory; add one with dreamwalk pack memory")
         if "memory" in self.manifest and "depth" in self._graphs:
             canvas = None
             if lift_size(self.frame_size) != self.frame_size:      # shown larger than lifted: draw the picture
@@ -287,8 +292,9 @@ class WorldSession:
             self._frame = resize(self.decode(self._rollout.step(encoded)), self.frame_size)
         else:               # the memory shows what it holds at the new pose; the dream the rest; the model sees that
             self.memory.advance(actions_to_array([action])[0])
-            self._frame = self.memory.show(self.decode(self._rollout.predict(encoded)))
-            self._rollout.observe(self.encode(self.memory.model_frame()), encoded)
+            anchor = self.encode(self.memory.guess()) if self.memory_anchors else None
+            self._frame = self.memory.show(self.decode(self._rollout.predict(encoded, anchor)))
+            self._rollout.observe(self.encode(self.memory.model_frame()), encoded, anchor)
         self.frames += 1
         return self._frame.copy()
 

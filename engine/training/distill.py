@@ -32,7 +32,7 @@ from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
 from engine.config import ConfigError, from_dict, to_dict
 from engine.models.checkpoint import load_world_model
 from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, check_still_windows, latent_episodes,
-                                      save_world_model, stop_windows)
+                                      save_world_model, stop_windows, window_parts)
 from engine.training.loop import TrainConfig, train
 
 FINAL = "student.safetensors"
@@ -106,14 +106,16 @@ class DistillTask(DynamicsTask):
         return SAMPLERS[self.distill.teacher_sampler](denoise, start, self.sigmas)
 
     @torch.no_grad()
-    def dreamed_context(self, student: Denoiser, latents: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    def dreamed_context(self, student: Denoiser, latents: torch.Tensor, actions: torch.Tensor,
+                        memory: torch.Tensor | None = None) -> torch.Tensor:
         """The window with its last ``self_forcing`` context frames replaced, one after the other, by the
-        student's own one-step dreams from the frames before them: the context it continues in play."""
+        student's own one-step dreams from the frames before them: the context it continues in play. With
+        ``memory`` anchors (B, T, ...) each frame starts from its own (the memory's view), not the frame before."""
         latents = latents.clone()
         batch_size, length = actions.shape[:2]
         keep = torch.ones(batch_size, length, dtype=torch.bool, device=latents.device)
         for frame in range(length - 1 - self.distill.self_forcing, length - 1):
-            anchors = latents[:, :frame + 1]
+            anchors = latents[:, :frame + 1] if memory is None else memory[:, :frame + 1]
             context = student.to_diffused(latents[:, 1:frame + 1], anchors[:, :-1])
             noisy = context + self.context_sigma * torch.randn_like(context)
             noise = torch.randn_like(context[:, -1])
@@ -134,16 +136,17 @@ class DistillTask(DynamicsTask):
 
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(model.parameters()).device
-        latents, actions = (tensor.to(device) for tensor in batch)
+        latents, actions, anchors = window_parts(batch, device)
+        memory = len(batch) > 2
         self.teacher.to(device)                            # the loop moves the student; the teacher follows
         student: Denoiser = model.module if hasattr(model, "module") else model
         config = student.config
         stopped = None
         if self.distill.still_windows:
-            latents, actions, stopped = stop_windows(latents, actions, self.distill.still_windows)
+            latents, actions, stopped, anchors = stop_windows(latents, actions, self.distill.still_windows, anchors)
         if self.distill.self_forcing:
-            latents = self.dreamed_context(student, latents, actions)
-        anchors, frames = latents[:, :-1], latents[:, 1:]
+            latents = self.dreamed_context(student, latents, actions, anchors if memory else None)
+        anchors, frames = anchors if memory else latents[:, :-1], latents[:, 1:]
         diffused = student.to_diffused(frames, anchors)                        # (B, T, C, h, w)
         batch_size, length = diffused.shape[:2]
         keep = torch.ones(batch_size, length, dtype=torch.bool, device=device)

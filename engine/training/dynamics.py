@@ -36,6 +36,8 @@ class DynamicsTrainConfig:
     autoencoder: str = "runs/autoencoder/autoencoder.safetensors"
     init: str = ""                       # start from this dynamics checkpoint's weights (fine-tuning)
     still_windows: float = 0.0           # share of windows in which the player stops (stop_windows)
+    memory_anchors: str = ""             # a depth network: each frame's anchor is the world memory's view of it
+                                         # (engine.training.memory_anchors), not the frame before it
     model: DynamicsConfig = field(default_factory=DynamicsConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out="runs/dynamics", batch_size=8,
@@ -47,24 +49,29 @@ def check_still_windows(share: float) -> None:
         raise ConfigError(f"still_windows is a share of the windows in [0, 1], got {share}")
 
 
-def stop_windows(latents: torch.Tensor, actions: torch.Tensor,
-                 share: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def stop_windows(latents: torch.Tensor, actions: torch.Tensor, share: float,
+                 anchors: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
     """Windows (B, T+1, ...) in which the player stops, a ``share`` of them: from a random frame on, the window
     holds that frame under the no-action input. No recorded frame has an all-zero action (the recording
     policies never stand still), yet standing still is how play begins. The stop is instant, a
     simplification: in Doom a player who stops slides on for up to ~16 frames before the view holds
     (measured in docs/research/distillation.md), while one who never moved sees the same view. Returns the windows,
-    the actions leading into each frame (B, T, A) and which windows stopped."""
+    the actions leading into each frame (B, T, A) and which windows stopped; given each frame's ``anchors``
+    (B, T, ...), also those, the frame held being every held frame's (the memory seen from where the player
+    stopped shows it)."""
     batch_size, length = actions.shape[:2]
     device = latents.device
     stopped = torch.rand(batch_size, device=device) < share
     if not stopped.any():
-        return latents, actions, stopped
+        return (latents, actions, stopped) if anchors is None else (latents, actions, stopped, anchors)
     last_moving = torch.randint(0, length, (batch_size,), device=device)       # the frame the player stops on
     held = latents[torch.arange(batch_size, device=device), last_moving]
     holding = stopped[:, None] & (torch.arange(length + 1, device=device)[None] > last_moving[:, None])
     latents = torch.where(holding[:, :, None, None, None], held[:, None], latents)
-    return latents, actions.masked_fill(holding[:, 1:, None], 0.0), stopped
+    actions = actions.masked_fill(holding[:, 1:, None], 0.0)
+    if anchors is None:
+        return latents, actions, stopped
+    return latents, actions, stopped, torch.where(holding[:, 1:, None, None, None], held[:, None], anchors)
 
 
 def training_device() -> torch.device:
@@ -133,25 +140,34 @@ def encode_shards(autoencoder_path: str | Path, data: str | Path, cache: Path) -
     return outputs
 
 
-def latent_episodes(config: DynamicsTrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(latents (T, C, h, w) fp16, encoded actions (T, 12)) of every episode, encoding what is not cached."""
+def latent_episodes(config: DynamicsTrainConfig) -> list[tuple[np.ndarray, ...]]:
+    """(latents (T, C, h, w) fp16, encoded actions (T, 12)) of every episode, encoding what is not cached;
+    with ``memory_anchors`` each also has its frames' memory anchors (T, C, h, w) fp16."""
     cache = Path(config.train.out) / "latents"
-    episodes = []
+    episodes: list[tuple[np.ndarray, ...]] = []
     for path in encode_shards(config.autoencoder, config.data, cache):
         with np.load(path, allow_pickle=False) as archive:
             episodes.append((archive["latents"], archive["actions"].astype(np.float32)))
+    if config.memory_anchors:
+        from engine.training.memory_anchors import encode_anchors
+
+        paths = encode_anchors(config.autoencoder, config.memory_anchors, config.data, cache, config.train.seed)
+        for index, path in enumerate(paths):
+            with np.load(path, allow_pickle=False) as archive:
+                episodes[index] = (*episodes[index], archive["anchors"])
     return [e for e in episodes if len(e[0]) > config.model.context_frames + 1]
 
 
-def measure_sigma_data(episodes: list[tuple[np.ndarray, np.ndarray]], predict_change: bool) -> float:
-    """Standard deviation of the diffused variable (frames, or their changes), for EDM's sigma_data."""
-    values = [latents[1:].astype(np.float32) - latents[:-1] if predict_change else latents.astype(np.float32)
-              for latents, _ in episodes[:64]]
+def measure_sigma_data(episodes: list[tuple[np.ndarray, ...]], predict_change: bool) -> float:
+    """Standard deviation of the diffused variable (frames, or their changes from their anchors), for EDM's
+    sigma_data."""
+    values = [(episode[0][1:].astype(np.float32) - (episode[2][1:] if len(episode) > 2 else episode[0][:-1]))
+              if predict_change else episode[0].astype(np.float32) for episode in episodes[:64]]
     return round(float(np.concatenate([v.ravel() for v in values]).std()), 3)
 
 
 class DynamicsTask:
-    def __init__(self, config: DynamicsTrainConfig, episodes: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    def __init__(self, config: DynamicsTrainConfig, episodes: list[tuple[np.ndarray, ...]]) -> None:
         self.config = config
         self.episodes = episodes
         self.model = Denoiser(DynamicsTransformer(config.model), config.diffusion)
@@ -162,22 +178,25 @@ class DynamicsTask:
         """The EMA weights so far, in the format of the finished model (for curves over training time)."""
         save_world_model(path, ema, self.config, meta)
 
-    def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def batches(self) -> Iterator[tuple[torch.Tensor, ...]]:
         """Endless random windows: context_frames + 1 latents (the first only the anchor of the second)
-        and the action leading into each frame. All episodes live in one flat tensor on the training
-        device and a batch is one gather, so a GPU is not starved by a Python loop over the batch."""
+        and the action leading into each frame; with memory anchors, also each frame's anchor (B, T, ...).
+        All episodes live in one flat tensor on the training device and a batch is one gather, so a GPU is
+        not starved by a Python loop over the batch."""
         episodes = self.episodes
         if not episodes:
             raise DataError(f"no episode in {self.config.data} is longer than {self.config.model.context_frames + 1} frames")
         device = training_device()
         rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
         window = self.config.model.context_frames
-        latents = torch.from_numpy(np.concatenate([latents for latents, _ in episodes])).to(device)
-        actions = torch.from_numpy(np.concatenate([actions for _, actions in episodes])).to(device)
-        offsets = np.cumsum([0] + [len(latents) for latents, _ in episodes[:-1]])
+        latents = torch.from_numpy(np.concatenate([episode[0] for episode in episodes])).to(device)
+        actions = torch.from_numpy(np.concatenate([episode[1] for episode in episodes])).to(device)
+        anchors = (torch.from_numpy(np.concatenate([episode[2] for episode in episodes])).to(device)
+                   if len(episodes[0]) > 2 else None)
+        offsets = np.cumsum([0] + [len(episode[0]) for episode in episodes[:-1]])
         # A window starts at any frame of an episode that leaves window + 1 frames: one equally likely pick.
-        starts = torch.from_numpy(np.concatenate([offset + np.arange(len(episode_latents) - window)
-                                                  for offset, (episode_latents, _) in zip(offsets, episodes)]))
+        starts = torch.from_numpy(np.concatenate([offset + np.arange(len(episode[0]) - window)
+                                                  for offset, episode in zip(offsets, episodes)]))
         starts = starts.to(device)
         generator = torch.Generator(device=device)
         generator.manual_seed(int(np.random.SeedSequence([self.seed, rank]).generate_state(1)[0]))
@@ -185,18 +204,28 @@ class DynamicsTask:
         while True:
             picks = torch.randint(len(starts), (self.batch_size,), generator=generator, device=device)
             frames = starts[picks][:, None] + span                                    # (B, window + 1)
-            yield latents[frames].float(), actions[frames[:, :-1]]     # the action leading into each frame
+            if anchors is None:
+                yield latents[frames].float(), actions[frames[:, :-1]]     # the action leading into each frame
+            else:
+                yield latents[frames].float(), actions[frames[:, :-1]], anchors[frames[:, 1:]].float()
 
     def samples(self, batch: tuple[torch.Tensor, torch.Tensor]) -> int:
         return len(batch[0])
 
-    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(model.parameters()).device
-        latents, actions = (tensor.to(device) for tensor in batch)
+        latents, actions, anchors = window_parts(batch, device)
         if self.config.still_windows:
-            latents, actions, _ = stop_windows(latents, actions, self.config.still_windows)
-        loss, per_frame = model(latents, actions)
+            latents, actions, _, anchors = stop_windows(latents, actions, self.config.still_windows, anchors)
+        loss, per_frame = model(latents, actions, anchors)
         return loss, {"loss_last_frame": float(per_frame[:, -1].detach().mean())}
+
+
+def window_parts(batch: tuple[torch.Tensor, ...], device: torch.device) -> tuple[torch.Tensor, ...]:
+    """A batch's latents (B, T + 1, ...), actions (B, T, A) and each frame's anchor (B, T, ...) on ``device``:
+    the memory anchors where the batch has them, else the frame before."""
+    latents, actions = batch[0].to(device), batch[1].to(device)
+    return latents, actions, batch[2].to(device) if len(batch) > 2 else latents[:, :-1]
 
 
 def world_settings(data: str | Path) -> dict[str, Any]:
