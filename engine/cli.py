@@ -300,7 +300,7 @@ def _export(args: argparse.Namespace) -> int:
     from engine.export.export import ExportConfig, export_world
 
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
-    config = ExportConfig(args.checkpoint, args.out, name=args.name, description=args.description,
+    config = ExportConfig(args.checkpoint, args.out, name=args.pack_name, description=args.description,
                           license=args.license, sampling=sampler_config(args), metrics=metrics,
                           autoencoder=args.autoencoder or "", fp16=args.fp16, int8=args.int8)
     result = export_world(config)
@@ -624,7 +624,7 @@ def add_export(commands: Any) -> None:
     export = commands.add_parser("export", help="turn a dynamics checkpoint into a world pack (ONNX graphs)")
     export.add_argument("checkpoint", help="dynamics.safetensors")
     export.add_argument("--out", required=True, help="NAME.dwpack")
-    export.add_argument("--name", default="")
+    export.add_argument("--name", dest="pack_name", default="", help="the world's name (default: the file's)")
     export.add_argument("--description", default="")
     export.add_argument("--license", default="")
     add_sampler_flags(export)

@@ -215,6 +215,19 @@ def test_a_prior_start_must_be_a_positive_noise_level(command, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_export_names_the_world_apart_from_its_sampler(world_run, tmp_path):
+    """--name is the world's name and --sampler the sampler's: they once shared one setting, and a named
+    export failed with 'unknown sampler'."""
+    from engine.pack import open_pack
+
+    result = dreamwalk("export", world_run / "dynamics.safetensors", "--out", tmp_path / "w.dwpack", "--name",
+                       "Doom (Freedoom 2)", "--sampler", "euler", "--steps", "1")
+    assert result.returncode == 0, result.stderr
+    opened = open_pack(tmp_path / "w.dwpack")
+    assert opened.manifest["name"] == "Doom (Freedoom 2)" and opened.manifest["sampler"]["name"] == "euler"
+    opened.close()
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--prior-sigma", "50", "prior_sigma must lie in (0, 5], got 50.0"),
     ("--context-sigma", "-1", "context_sigma must lie in [0, 5], got -1.0")])
