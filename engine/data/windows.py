@@ -148,3 +148,11 @@ def window_dataset(path: str | Path, length: int, size: tuple[int, int] | None =
                 yield {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in window.items()}
 
     return WindowDataset()
+
+
+def nearest(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(h, w, ...) at ``shape`` (rows, columns), each taking its nearest source pixel: how a depth map at the
+    depth graph's size is laid over a frame."""
+    rows = np.arange(shape[0]) * array.shape[0] // shape[0]
+    columns = np.arange(shape[1]) * array.shape[1] // shape[1]
+    return array[rows][:, columns]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from engine.config import from_dict
+from engine.data.windows import nearest
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
 from engine.memory import MemoryConfig, MemoryState, PointMemory
 from engine.memory.points import DREAMED
@@ -85,14 +86,6 @@ def lift_size(frame_size: tuple[int, int], most: int = LIFT_PIXELS) -> tuple[int
 
 def to_uint8(frame: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(frame), 0, 255).astype(np.uint8)
-
-
-def nearest(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(h, w, ...) at ``shape`` (rows, columns), each taking its nearest source pixel: how a depth map at the
-    depth graph's size is laid over a frame."""
-    rows = np.arange(shape[0]) * array.shape[0] // shape[0]
-    columns = np.arange(shape[1]) * array.shape[1] // shape[1]
-    return array[rows][:, columns]
 
 
 def read_depth(graph: Any, picture: np.ndarray) -> np.ndarray:

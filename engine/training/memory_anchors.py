@@ -21,11 +21,10 @@ import numpy as np
 import torch
 
 from engine.data.shards import list_shards, read_shard
-from engine.data.windows import area_resize
+from engine.data.windows import area_resize, nearest
 from engine.errors import DataError
 from engine.memory import PointMemory
 from engine.models.checkpoint import file_digest, load_autoencoder, load_depth_model
-from engine.runtime.memory import nearest
 
 DELAYS = (1, 8, 30)          # frames between seeing a frame and lifting it, by episode (1: as in play)
 POSE_NOISE = (1.0, 0.5)      # standard deviation of the drawn pose: map units (x, y), degrees (yaw)
