@@ -317,7 +317,7 @@ def test_still_windows_hold_a_frame_without_action_and_target_it(world_run):
     stills = task(still_windows=1.0)
     latents, actions = next(stills.batches())
     torch.manual_seed(3)
-    held, quiet, stopped = stop_windows(latents, actions, 1.0)
+    held, quiet, stopped, _ = stop_windows(latents, actions, 1.0, latents[:, :-1])
     assert stopped.all()
     for window in range(len(latents)):
         stop = next(k for k in range(actions.shape[1]) if float(quiet[window, k].abs().sum()) == 0.0)
@@ -335,7 +335,7 @@ def test_still_windows_hold_a_frame_without_action_and_target_it(world_run):
     torch.manual_seed(3)
     loss, _ = stills.loss(model, (latents, actions))
     assert outputs and loss.item() == pytest.approx(0.0, abs=1e-10)
-    assert stop_windows(latents, actions, 0.0)[2].sum() == 0
+    assert stop_windows(latents, actions, 0.0, latents[:, :-1])[2].sum() == 0
     with pytest.raises(ConfigError, match="still_windows is a share"):
         task(still_windows=1.5)
     with pytest.raises(ConfigError, match="still_windows is a share"):

@@ -212,16 +212,15 @@ def measure(name: str, frames: dict[str, np.ndarray]) -> dict[str, float]:
             out[f"{who}_end_vs_prompt"] = float(gain[-1])
         elif name == "turn_response":
             out[f"{who}_shifts"] = [horizontal_shift(a, b) for a, b in zip(seen[:-1], seen[1:])]
-        elif name == "minute" and who == "real":
-            # Real play has frames this flat too (a wall seen from close up): what the count is to be read against.
-            out["real_flat_frames"] = float((contrast(seen[1:]) < 0.3 * contrast(seen[1:]).mean()).sum())
         elif name == "minute":
-            # Each block's contrast and sharpness against the real frames of the same block.
-            blocks = [slice(first, first + BLOCK) for first in range(1, len(seen) - BLOCK + 1, BLOCK)]
-            out[f"{who}_contrast_blocks"] = [float(contrast(seen[b]).mean() / contrast(real[b]).mean()) for b in blocks]
-            out[f"{who}_sharpness_blocks"] = [float(sharpness(seen[b]).mean() / sharpness(real[b]).mean())
-                                              for b in blocks]
+            # Frames under 0.3 of real play's mean contrast; real play has some too (a wall seen from close up).
             out[f"{who}_flat_frames"] = float((contrast(seen[1:]) < 0.3 * contrast(real[1:]).mean()).sum())
+            if who != "real":       # each block's contrast and sharpness against the real frames of the same block
+                blocks = [slice(first, first + BLOCK) for first in range(1, len(seen) - BLOCK + 1, BLOCK)]
+                out[f"{who}_contrast_blocks"] = [float(contrast(seen[b]).mean() / contrast(real[b]).mean())
+                                                 for b in blocks]
+                out[f"{who}_sharpness_blocks"] = [float(sharpness(seen[b]).mean() / sharpness(real[b]).mean())
+                                                  for b in blocks]
     return out
 
 
@@ -235,9 +234,8 @@ def summarise(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
             summary.update({f"{who}_contrast_blocks": contrasts.round(3).tolist(),
                             f"{who}_sharpness_blocks": sharpnesses.round(3).tolist(),
                             f"{who}_contrast_range": [float(contrasts.min()), float(contrasts.max())],
-                            f"{who}_sharpness_range": [float(sharpnesses.min()), float(sharpnesses.max())],
-                            f"{who}_flat_frames": float(sum(row[f"{who}_flat_frames"] for row in rows))})
-        summary["real_flat_frames"] = float(sum(row["real_flat_frames"] for row in rows))
+                            f"{who}_sharpness_range": [float(sharpnesses.min()), float(sharpnesses.max())]})
+        summary.update({key: float(sum(row[key] for row in rows)) for key in rows[0] if key.endswith("_flat_frames")})
         summary["host_mib"] = [float(row["host_mib"]) for row in rows]
         return summary
     if name == "turn_response":

@@ -50,27 +50,25 @@ def check_still_windows(share: float) -> None:
 
 
 def stop_windows(latents: torch.Tensor, actions: torch.Tensor, share: float,
-                 anchors: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+                 anchors: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """Windows (B, T+1, ...) in which the player stops, a ``share`` of them: from a random frame on, the window
     holds that frame under the no-action input. No recorded frame has an all-zero action (the recording
     policies never stand still), yet standing still is how play begins. The stop is instant, a
     simplification: in Doom a player who stops slides on for up to ~16 frames before the view holds
     (measured in docs/research/distillation.md), while one who never moved sees the same view. Returns the windows,
-    the actions leading into each frame (B, T, A) and which windows stopped; given each frame's ``anchors``
-    (B, T, ...), also those, the frame held being every held frame's (the memory seen from where the player
-    stopped shows it)."""
+    the actions leading into each frame (B, T, A), which windows stopped, and each frame's ``anchors`` (B, T,
+    ...), the frame held being every held frame's (the frame before it, and the memory seen from where the
+    player stopped)."""
     batch_size, length = actions.shape[:2]
     device = latents.device
     stopped = torch.rand(batch_size, device=device) < share
     if not stopped.any():
-        return (latents, actions, stopped) if anchors is None else (latents, actions, stopped, anchors)
+        return latents, actions, stopped, anchors
     last_moving = torch.randint(0, length, (batch_size,), device=device)       # the frame the player stops on
     held = latents[torch.arange(batch_size, device=device), last_moving]
     holding = stopped[:, None] & (torch.arange(length + 1, device=device)[None] > last_moving[:, None])
     latents = torch.where(holding[:, :, None, None, None], held[:, None], latents)
     actions = actions.masked_fill(holding[:, 1:, None], 0.0)
-    if anchors is None:
-        return latents, actions, stopped
     return latents, actions, stopped, torch.where(holding[:, 1:, None, None, None], held[:, None], anchors)
 
 
@@ -100,6 +98,20 @@ def resized_images(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 @torch.no_grad()
+def encode_frames(autoencoder: nn.Module, frames: np.ndarray, device: torch.device, chunk: int = 256) -> torch.Tensor:
+    """Latents (N, C, h, w) float32 on the CPU of frames (N, H, W, 3) uint8, encoded on ``device`` in chunks:
+    resized exactly (``resized_images``), then encoded under bf16 autocast where that is native (1.7x faster
+    on such a CPU, well within the fp16 the latents are kept in)."""
+    size, bf16 = (autoencoder.config.width, autoencoder.config.height), fast_bf16(device)
+    parts = []
+    for start in range(0, len(frames), chunk):
+        images = resized_images(torch.from_numpy(frames[start:start + chunk]).to(device), size)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            parts.append(autoencoder.encode(images).float().cpu())
+    return torch.cat(parts)
+
+
+@torch.no_grad()
 def encode_shards(autoencoder_path: str | Path, data: str | Path, cache: Path) -> list[Path]:
     """Latents (fp16) and encoded actions of every shard, cached; reused while the autoencoder is the same.
     Encodes on the GPU when there is one; the next shards are read and resized meanwhile in threads
@@ -112,13 +124,11 @@ def encode_shards(autoencoder_path: str | Path, data: str | Path, cache: Path) -
     tag = file_digest(Path(autoencoder_path))
     cache = cache / tag
     cache.mkdir(parents=True, exist_ok=True)
-    size = (autoencoder.config.width, autoencoder.config.height)
     shards = list_shards(Path(data))
     outputs = [cache / shard.name for shard in shards]
     missing = [(shard, target) for shard, target in zip(shards, outputs) if not target.exists()]
     workers = max(1, min(16, (os.cpu_count() or 2) - 1))
     chunk = 1024 if device.type == "cuda" else 256
-    bf16 = fast_bf16(device)             # where native: 1.7x faster on such a CPU, well within fp16 storage error
     with ThreadPoolExecutor(workers) as pool:
         pending = [pool.submit(_read, shard) for shard, _ in missing[:workers * 2]]
         for index, (_, target) in enumerate(missing):
@@ -126,12 +136,7 @@ def encode_shards(autoencoder_path: str | Path, data: str | Path, cache: Path) -
             if index + workers * 2 < len(missing):
                 pending.append(pool.submit(_read, missing[index + workers * 2][0]))
             pending[index] = None
-            parts = []
-            for start in range(0, len(frames), chunk):
-                images = resized_images(torch.from_numpy(frames[start:start + chunk]).to(device), size)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    parts.append(autoencoder.encode(images).float().cpu())
-            latents = torch.cat(parts)
+            latents = encode_frames(autoencoder, frames, device, chunk)
             encoded = encode(actions, meta.get("turn_range", 15.0), meta.get("look_range", 5.0))
             temporary = target.with_name(f".{target.name}.partial")
             with open(temporary, "wb") as handle:

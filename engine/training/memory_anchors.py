@@ -84,15 +84,12 @@ def encode_anchors(autoencoder_path: str | Path, depth_path: str | Path, data: s
                    seed: int = 0) -> list[Path]:
     """Latents (fp16) of every shard's memory anchors, cached per autoencoder and depth network; the
     memories are built in one process per core."""
-    from engine.training.dynamics import resized_images, training_device
-    from engine.training.loop import fast_bf16
+    from engine.training.dynamics import encode_frames, training_device
 
     device = training_device()
     autoencoder = load_autoencoder(autoencoder_path)[0].to(device)
-    bf16 = fast_bf16(device)                      # encoded as encode_shards encodes the frames themselves
     cache = cache / file_digest(Path(autoencoder_path)) / f"memory-{file_digest(Path(depth_path))}-{seed}"
     cache.mkdir(parents=True, exist_ok=True)
-    size = (autoencoder.config.width, autoencoder.config.height)
     shards = list_shards(Path(data))
     outputs = [cache / shard.name for shard in shards]
     missing = [(index, shard, target) for index, (shard, target) in enumerate(zip(shards, outputs))
@@ -100,13 +97,9 @@ def encode_anchors(autoencoder_path: str | Path, depth_path: str | Path, data: s
     with ProcessPoolExecutor(max(1, min(15, os.cpu_count() or 2))) as pool:
         jobs = [(shard, index, str(depth_path), seed) for index, shard, _ in missing]
         for (_, _, target), views in zip(missing, pool.map(episode_anchors, jobs)):
-            parts = []
-            for start in range(0, len(views), 256):
-                images = resized_images(torch.from_numpy(views[start:start + 256]).to(device), size)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    parts.append(autoencoder.encode(images).float().cpu())
+            anchors = encode_frames(autoencoder, views, device)      # as encode_shards encodes the frames
             temporary = target.with_name(f".{target.name}.partial")
             with open(temporary, "wb") as handle:
-                np.savez(handle, anchors=torch.cat(parts).half().numpy())
+                np.savez(handle, anchors=anchors.half().numpy())
             temporary.replace(target)
     return outputs
