@@ -80,7 +80,7 @@ def collect(data: Path, workers: int, frames_per_worker: int, seconds: float, ra
 
 
 def encode(autoencoder: Path, data: Path, run: Path) -> dict:
-    from engine.training.dynamics import encode_shards
+    from engine.training.latents import encode_shards
     started = time.monotonic()
     outputs = encode_shards(autoencoder, data, run / "latents")
     return {"seconds": round(time.monotonic() - started, 1), "shards": len(outputs)}

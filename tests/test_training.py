@@ -244,7 +244,7 @@ def test_batches_are_windows_of_one_episode_with_their_actions():
 def test_resize_on_the_device_matches_area_resize():
     from engine.data.windows import area_resize
     from engine.models.autoencoder import frames_to_tensor
-    from engine.training.dynamics import resized_images
+    from engine.training.latents import resized_images
 
     frames = np.random.default_rng(0).integers(0, 256, (6, 120, 160, 3), dtype=np.uint8)
     expected = frames_to_tensor(torch.from_numpy(area_resize(frames, (64, 48))))

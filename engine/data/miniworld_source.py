@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from engine.actions import Action
-from engine.data.sources import Source, wrap_degrees
+from engine.data.source import Source, wrap_degrees
 from engine.errors import SourceError
 
 FPS = 15.0

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from engine.actions import Action, BUTTON_KEYS
-from engine.data.sources import Source, wrap_degrees
+from engine.data.source import Source, wrap_degrees
 from engine.errors import SourceError
 
 DOOM_TICRATE = 35

@@ -25,6 +25,7 @@ from engine.data.windows import area_resize, nearest
 from engine.errors import DataError
 from engine.memory import PointMemory
 from engine.models.checkpoint import file_digest, load_autoencoder, load_depth_model
+from engine.training.latents import encode_frames, training_device
 
 DELAYS = (1, 8, 30)          # frames between seeing a frame and lifting it, by episode (1: as in play)
 POSE_NOISE = (1.0, 0.5)      # standard deviation of the drawn pose: map units (x, y), degrees (yaw)
@@ -84,8 +85,6 @@ def encode_anchors(autoencoder_path: str | Path, depth_path: str | Path, data: s
                    seed: int = 0) -> list[Path]:
     """Latents (fp16) of every shard's memory anchors, cached per autoencoder and depth network; the
     memories are built in one process per core."""
-    from engine.training.dynamics import encode_frames, training_device
-
     device = training_device()
     autoencoder = load_autoencoder(autoencoder_path)[0].to(device)
     cache = cache / file_digest(Path(autoencoder_path)) / f"memory-{file_digest(Path(depth_path))}-{seed}"
