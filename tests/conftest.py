@@ -136,3 +136,23 @@ def prompt_image(folder, kind):
     else:
         raise ValueError(f"no prompt image kind {kind!r}")
     return path
+
+
+def wait_until(condition, seconds=60.0):
+    """Let Qt's event loop run until ``condition()`` holds (a launcher worker answered), at most ``seconds``."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert condition()
+
+
+def import_world(window, path):
+    """Import a world pack in the launcher and wait for its importer's answer; whether the pack was imported."""
+    window.import_world_file(path)
+    wait_until(lambda: not window.imports_pending)
+    return window.status.text() == f"imported {path.name}"

@@ -20,6 +20,7 @@ from PIL import Image
 
 from app.controls import action_from_input
 from app.player import Player, PlayerOptions
+from conftest import import_world
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_GPU_LINE = "No usable NVIDIA GPU found; running on the CPU"
@@ -49,7 +50,7 @@ def settle(app, window, seconds=30.0):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         app.processEvents()
-        if not getattr(window, "loading", None) and not window.probe_thread.isRunning():
+        if not getattr(window, "loading", None) and not window.probe_thread.isRunning() and not window.imports_pending:
             app.processEvents()
             return
         time.sleep(0.01)
@@ -305,7 +306,7 @@ def test_the_launcher_says_where_the_player_saved(launcher, tiny_pack, tmp_path)
     from app.settings import readable_folder
 
     window, app = launcher
-    window.import_world_file(tiny_pack)
+    assert import_world(window, tiny_pack)
     window.worlds.setCurrentRow([r for r in range(window.worlds.count())
                                  if window.worlds.item(r).text() == "tiny (yours)"][0])
     image = tmp_path / "prompt.png"
@@ -385,7 +386,7 @@ def test_the_launcher_offers_this_systems_devices_and_says_when_cuda_cannot_run(
     from engine.runtime.providers import device_choices
 
     window, app = launcher
-    window.import_world_file(tiny_pack)
+    assert import_world(window, tiny_pack)
     settle(app, window)
     offered = [window.device.itemText(i) for i in range(window.device.count())]
     assert offered == device_choices()

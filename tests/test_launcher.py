@@ -41,11 +41,13 @@ def choose(window, path):
 def test_import_choose_and_preview(launcher, tiny_pack, tmp_path):
     from PIL import Image
 
+    from conftest import import_world
+
     window, _ = launcher
     broken = tmp_path / "broken.dwpack"
     broken.write_bytes(b"PK\x03\x04 not really")
-    assert not window.import_world_file(broken) and "was not imported" in window.status.text()
-    assert window.import_world_file(tiny_pack)
+    assert not import_world(window, broken) and "was not imported" in window.status.text()
+    assert import_world(window, tiny_pack)
     assert window.worlds.count() >= 1 and window.world is not None
     rows = [r for r in range(window.worlds.count()) if window.worlds.item(r).text() == "tiny (yours)"]
     window.worlds.setCurrentRow(rows[0])                      # the bundled world comes first
@@ -59,6 +61,26 @@ def test_import_choose_and_preview(launcher, tiny_pack, tmp_path):
     (tmp_path / "notes.png").write_text("text")
     choose(window, tmp_path / "notes.png")
     assert "not an image" in window.status.text() and window.prompt == str(image)
+
+
+def test_importing_a_world_verifies_it_off_the_qt_thread(launcher, tiny_pack, monkeypatch):
+    """Opening a pack hashes every graph (seconds for a large world): the importer's thread does it while the
+    launcher stays responsive, and the list of worlds follows its answer."""
+    import threading
+
+    import engine.pack.format as pack_format
+    from conftest import wait_until
+
+    window, _ = launcher
+    hashed_on, real_sha256 = [], pack_format.sha256
+    monkeypatch.setattr(pack_format, "sha256", lambda path: hashed_on.append(threading.current_thread()) or
+                        real_sha256(path))
+    window.import_world_file(tiny_pack)
+    assert window.imports_pending == 1 and window.status.text() == "importing tiny.dwpack..."
+    wait_until(lambda: not window.imports_pending)
+    assert hashed_on and threading.main_thread() not in hashed_on
+    assert window.status.text() == "imported tiny.dwpack"
+    assert "tiny (yours)" in [window.worlds.item(row).text() for row in range(window.worlds.count())]
 
 
 def test_device_line_names_the_provider_and_graphs_play_would_use(launcher, tiny_pack):
@@ -76,8 +98,10 @@ def test_device_line_names_the_provider_and_graphs_play_would_use(launcher, tiny
 def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_path):
     from PIL import Image
 
+    from conftest import import_world
+
     window, app = launcher
-    window.import_world_file(tiny_pack)
+    assert import_world(window, tiny_pack)
     window.worlds.setCurrentRow([r for r in range(window.worlds.count())
                                  if window.worlds.item(r).text() == "tiny (yours)"][0])
     image = tmp_path / "prompt.png"

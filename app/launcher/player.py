@@ -1,0 +1,169 @@
+"""The player panel: the player as a separate process (QProcess) started from a picture or a kept scene, its
+output streamed into the log, and the clips and screenshots it saved."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QProcess, Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+
+from app.launcher.paths import ROOT
+from app.settings import readable_folder, save_settings
+
+RECORDING_SUFFIXES = {".mp4", ".png"}       # the player's clips and screenshots
+SAVED_PREFIX = "dreamwalk: saved "          # the player's line for each clip or screenshot it saves
+
+
+class PlayerPanel:
+    """The player process and its recordings (a part of the Launcher window). It owns ``process``, ``saved``
+    (what the running player saved) and ``checking_scene`` (a scene being checked, to start once it opens)."""
+
+    def init_player(self) -> None:
+        self.process: QProcess | None = None
+        self.saved: list[Path] = []
+        self.checking_scene: str | None = None
+
+    def build_recordings(self) -> QWidget:
+        area = QWidget()
+        layout = QVBoxLayout(area)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.recordings_label = QLabel()
+        self.recordings_label.setWordWrap(True)
+        layout.addWidget(self.recordings_label)
+        self.recordings = QListWidget()
+        self.recordings.setToolTip("Double-click to open a clip or screenshot")
+        self.recordings.itemDoubleClicked.connect(lambda item: self.open_path(Path(item.data(Qt.UserRole))))
+        layout.addWidget(self.recordings, 1)
+        folder_button = QPushButton("Open recordings folder")
+        folder_button.clicked.connect(self.open_recordings_folder)
+        layout.addWidget(folder_button)
+        return area
+
+    def player_arguments(self, start: list[str]) -> list[str]:
+        """The player's command line after the interpreter: ``start`` (--play IMAGE or --scene SCENE), the chosen
+        world and the launcher's settings."""
+        s = self.collect_settings()
+        # A packaged app is its own interpreter: its executable takes main.py's arguments directly.
+        entry = [] if getattr(sys, "frozen", False) else [str(ROOT / "main.py")]
+        arguments = entry + start + ["--world", str(self.world), "--device", s.device,
+                                     "--scale", str(s.window_scale), "--output", str(s.recordings())]
+        if s.guidance_scale:
+            arguments += ["--guidance", str(s.guidance_scale)]
+        if s.dream_idle:
+            arguments.append("--dream-idle")
+        return arguments
+
+    def play_arguments(self, extra: list[str] | None = None) -> list[str]:
+        return self.player_arguments(["--play", str(self.prompt)]) + self.reading_arguments() + (extra or [])
+
+    def scene_arguments(self, scene: str) -> list[str]:
+        """The player's arguments to go on from ``scene`` in the chosen world (it keeps its own reading)."""
+        return self.player_arguments(["--scene", scene])
+
+    def player_running(self) -> bool:
+        if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
+            self.say("the player is already running")
+            return True
+        return False
+
+    def play(self, extra: list[str] | None = None) -> None:
+        if self.loading:
+            self.say(f"still opening {Path(self.loading).name}; press Play again in a moment")
+            return
+        if not self.prompt or not self.world:
+            self.say("choose a prompt image and a world first")
+            return
+        if self.player_running():
+            return
+        self.settings.remember_image(self.prompt)
+        self.start_player(self.play_arguments(extra))
+
+    def open_scene(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a scene", str(self.settings.recordings()),
+                                              "Dreamwalk scenes (*.dwscene)")
+        if path:
+            self.open_scene_file(Path(path))
+
+    def open_scene_file(self, path: Path) -> None:
+        """Check the scene at ``path`` in the loader's thread, then go on from it in the chosen world; a scene
+        that cannot be opened is its one line here, and nothing starts."""
+        if not self.world:
+            self.say("choose a world first")
+            return
+        if self.player_running():
+            return
+        self.checking_scene = str(path)
+        self.say(f"opening {path.name}...")
+        self.check_scene.emit(str(path))
+
+    def scene_checked(self, path: str, problem: str) -> None:
+        if path != self.checking_scene:
+            return                                    # another scene was chosen since
+        self.checking_scene = None
+        if problem:
+            self.say(problem)
+        elif self.world and not self.player_running():
+            self.start_player(self.scene_arguments(path))
+
+    def start_player(self, arguments: list[str]) -> None:
+        save_settings(self.collect_settings(), self.settings_file)      # the player reads the keys from there
+        self.saved = []
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        self.process.readyReadStandardOutput.connect(self.show_output)
+        self.process.finished.connect(self.player_finished)
+        self.process.start(sys.executable, arguments)
+        self.play_button.setEnabled(False)
+        self.say("starting the player...")
+
+    def show_output(self) -> None:
+        text = bytes(self.process.readAllStandardOutput()).decode(errors="replace").strip()
+        if text:
+            self.log.appendPlainText(text)
+        for line in text.splitlines():
+            if line.startswith(SAVED_PREFIX):
+                self.saved.append(Path(line[len(SAVED_PREFIX):].split(" ", 1)[1]))
+                self.say(line[len("dreamwalk: "):])
+
+    def player_finished(self, code: int, _status: QProcess.ExitStatus) -> None:
+        self.show_output()                               # the last lines may come with the exit
+        self.play_button.setEnabled(True)
+        if code != 0:
+            self.say(f"the player stopped with an error (exit {code}); see the log")
+        elif self.saved:
+            folders = sorted({readable_folder(path.parent) for path in self.saved})
+            self.say(f"the player closed; it saved {len(self.saved)} file{'s' * (len(self.saved) > 1)} in "
+                     f"{', '.join(folders)}: {', '.join(path.name for path in self.saved)} "
+                     "(double-click a recording to open it)")
+        else:
+            self.say("the player closed")
+        self.refresh_recordings()
+
+    def refresh_recordings(self) -> None:
+        self.recordings.clear()
+        folder = self.settings.recordings()
+        self.recordings_label.setText(f"Recordings in {readable_folder(folder)}")
+        self.recordings_label.setToolTip(str(folder))
+        found = [p for p in folder.glob("*") if p.suffix.lower() in RECORDING_SUFFIXES] if folder.exists() else []
+        for path in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)[:50]:
+            item = QListWidgetItem(f"{path.name}  ({path.stat().st_size / 2**20:.1f} MiB)")
+            item.setData(Qt.UserRole, str(path))
+            item.setToolTip(str(path))
+            self.recordings.addItem(item)
+
+    def open_path(self, path: Path) -> None:
+        """A clip, screenshot or folder in the system's own app for it (video player, image viewer, file manager)."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.say(f"nothing on this system opens {path}")
+
+    def open_recordings_folder(self) -> None:
+        folder = self.settings.recordings()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)     # before the first clip it does not exist yet
+        except OSError as error:
+            self.say(f"cannot create the recordings folder {folder}: {error.strerror or error}")
+            return
+        self.open_path(folder)

@@ -1,0 +1,154 @@
+"""The launcher's workers: each a QObject moved to a thread of its own, answering by signal, so that decoding a
+picture, checking a scene, reading a picture, verifying a world pack and probing the devices never block the Qt
+thread."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from engine.runtime.memory import PictureSettings
+
+
+class DeviceProbe(QObject):
+    """Asks ONNX Runtime which devices exist here and which really work, off the Qt thread. ``finished`` carries
+    {"choices": devices to offer, "installed": ..., "auto": what auto runs, "notes": {device: fallback line},
+    "detail": why CUDA does not work} (without a world, only what needs no graph to probe)."""
+
+    finished = Signal(object)
+
+    def __init__(self, pack: Path | None) -> None:
+        super().__init__()
+        self.pack = pack
+
+    def run(self) -> None:
+        try:
+            result = self.probe()
+        except Exception as error:  # any failure is reported in the window, never raised into Qt
+            result = {"error": f"device probe failed: {error}"}
+        self.finished.emit(result)
+
+    def probe(self) -> dict:
+        import onnxruntime
+
+        from engine.pack import open_pack
+        from engine.runtime.providers import choose_provider, device_choices, load_cuda_libraries
+        from engine.runtime.session import choose_precision
+
+        installed = onnxruntime.get_available_providers()
+        result = {"choices": device_choices(installed), "notes": {},
+                  "installed": ", ".join(p.replace("ExecutionProvider", "") for p in installed)}
+        if self.pack is None:
+            return result
+        pack = open_pack(self.pack)
+        try:
+            provider, _ = choose_provider("auto", pack.graph_path("decoder"))
+            precision = choose_precision("auto", provider, pack.has_fp16, pack.has_int8)
+            result["auto"] = f"{provider.replace('ExecutionProvider', '')} {precision}"
+            for device in result["choices"][2:]:                      # the accelerators, after auto and cpu
+                result["notes"][device] = choose_provider(device, pack.graph_path("decoder"))[1]
+        finally:
+            pack.close()
+        if result["notes"].get("cuda"):
+            missing = load_cuda_libraries()
+            result["detail"] = (f"CUDA is installed, but {missing} was not found" if missing
+                                else "CUDA is installed, but no NVIDIA GPU answered")
+        return result
+
+
+class PromptLoader(QObject):
+    """Decodes prompt pictures off the Qt thread; ``loaded`` carries (request number, path, frame or the reason
+    the picture was refused)."""
+
+    loaded = Signal(int, str, object)
+
+    def load(self, request: int, path: str, size: tuple) -> None:
+        from engine.errors import DreamwalkError
+        from engine.runtime.images import load_prompt
+
+        try:
+            self.loaded.emit(request, path, load_prompt(path, size))
+        except DreamwalkError as error:
+            self.loaded.emit(request, path, str(error))
+
+
+class SceneCheck(QObject):
+    """Opens a scene file off the Qt thread (a scene's memory is megabytes); ``checked`` carries (path, the reason
+    it cannot be opened, or "" when it can)."""
+
+    checked = Signal(str, str)
+
+    def check(self, path: str) -> None:
+        from engine.runtime.scene import SceneError, open_scene
+
+        try:
+            open_scene(path)
+        except SceneError as error:
+            self.checked.emit(path, str(error))
+            return
+        self.checked.emit(path, "")
+
+
+class WorldImporter(QObject):
+    """Verifies a world pack (opening it hashes every graph: seconds for a large world) and copies it into a
+    folder, off the Qt thread; ``imported`` carries (path, the reason it was not imported, or "" when it was).
+    The copy is written beside its name first, so a half-copied pack never shows in the list of worlds."""
+
+    imported = Signal(str, str)
+
+    def import_pack(self, path: str, folder: str) -> None:
+        from engine.errors import DreamwalkError
+        from engine.pack import open_pack
+
+        source = Path(path)
+        try:
+            open_pack(source).close()
+            target = Path(folder) / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.partial")
+            shutil.copyfile(source, partial)
+            partial.replace(target)
+        except (DreamwalkError, OSError) as error:
+            self.imported.emit(path, str(error))
+            return
+        self.imported.emit(path, "")
+
+
+class ReadingWorker(QObject):
+    """Computes how a world reads a picture (engine.runtime.preview) off the Qt thread, keeping the last world's
+    depth network and the last picture; ``ready`` carries (request number, {"depth": (h, w, 3) uint8, "frames":
+    [(h, w, 3) uint8, ...]} or the reason there is no reading)."""
+
+    ready = Signal(int, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world: str | None = None
+        self.preview = None
+        self.picture_key: tuple | None = None
+        self.picture = None
+
+    def compute(self, request: int, world: str, prompt: str, size: tuple, settings: PictureSettings) -> None:
+        from engine.errors import DreamwalkError
+        from engine.runtime.images import load_prompt
+        from engine.runtime.preview import PicturePreview
+
+        try:
+            if world != self.world:
+                self.preview = PicturePreview(world)
+                self.world = world
+            if (prompt, size) != self.picture_key:
+                self.picture = load_prompt(prompt, size)
+                self.picture_key = (prompt, size)
+            depth = self.preview.depth(self.picture)
+            result = {"depth": self.preview.depth_image(depth),
+                      "frames": self.preview.parallax(self.picture, settings, size)}
+        except DreamwalkError as error:
+            result = str(error)
+        except Exception as error:  # any failure is reported in the window, never raised into Qt
+            result = f"the world's reading failed: {error}"
+        self.ready.emit(request, result)
