@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-# Installed before anything that needs torch: the CPU build on the project's machines; newer pins later.
+# Installed on its own before the engine's extras, at the version pyproject.toml asks for at least.
 TORCH = "torch==2.13.0"
 
 

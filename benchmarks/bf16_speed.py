@@ -17,11 +17,10 @@ from pathlib import Path
 
 import torch
 
-
-from engine.models.autoencoder import Autoencoder, AutoencoderConfig  # noqa: E402
-from engine.models.denoiser import Denoiser, DiffusionConfig  # noqa: E402
-from engine.models.dynamics import DynamicsConfig, DynamicsTransformer  # noqa: E402
-from engine.training.loop import fast_bf16  # noqa: E402
+from engine.models.autoencoder import Autoencoder, AutoencoderConfig
+from engine.models.denoiser import Denoiser, DiffusionConfig
+from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
+from engine.training.loop import fast_bf16
 
 
 def median_seconds(work, bf16: bool, repeats: int) -> float:

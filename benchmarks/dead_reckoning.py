@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-
-from engine.geometry import TELEPORT  # noqa: E402
-from geometric_baseline import dead_reckoned, motion_model, starting_momentum  # noqa: E402
+from engine.evaluation.motion import dead_reckoned, motion_model, starting_momentum
+from engine.geometry import TELEPORT
 
 HORIZONS = (1, 4, 16)
 

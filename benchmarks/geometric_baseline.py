@@ -35,14 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-
-from engine.actions import KEYS  # noqa: E402
-from engine.data.sources import parse_places  # noqa: E402
-from engine.evaluation.evaluate import HORIZONS, at_horizons, record_probe_windows, standard_errors  # noqa: E402
-from engine.evaluation.metrics import psnr, sharpness  # noqa: E402
-from engine.data.windows import area_resize  # noqa: E402
-from engine.geometry import (MotionModel, fill_gaps, reproject, rotate_latents, rotate_view,  # noqa: E402
-                             turned_prompts, view_points)
+from engine.actions import KEYS
+from engine.data.sources import parse_places
+from engine.evaluation.evaluate import HORIZONS, at_horizons, record_probe_windows, standard_errors
+from engine.evaluation.metrics import psnr, sharpness
+from engine.data.windows import area_resize
+from engine.evaluation.motion import dead_reckoned, motion_model, starting_momentum
+from engine.geometry import fill_gaps, reproject, rotate_latents, rotate_view, turned_prompts
 
 TURN, LOOK = KEYS.index("turn"), KEYS.index("look")          # columns of the raw action rows
 SIMULATOR_SIZE, FRAME_SIZE = (160, 120), (64, 48)           # as recorded, as the evaluation sees them
@@ -80,42 +79,6 @@ def reprojected(frames: np.ndarray, depth: np.ndarray, poses: np.ndarray,
         out.append(area_resize(fill_gaps(drawn, empty), size))
         unseen.append(empty.mean(axis=(1, 2)))
     return np.stack(out), np.stack(unseen)
-
-
-def motion_model(folders: str, shards: int) -> MotionModel:
-    """A MotionModel fitted on the first ``shards`` recordings of each folder (their actions and poses)."""
-    recordings = []
-    for folder in folders.split(","):
-        files = sorted(Path(folder).glob("*.npz"))[:shards]
-        if not files:
-            raise SystemExit(f"error: no recordings (*.npz) in {folder}: record some with `dreamwalk collect`")
-        for file in files:
-            with np.load(file) as shard:
-                recordings.append((shard["actions"], shard["poses"].astype(np.float64)))
-    return MotionModel.fit(recordings)
-
-
-def starting_momentum(model: MotionModel, poses: np.ndarray, actions: np.ndarray) -> np.ndarray:
-    """(W, 2): the step (forward, right) each window's camera was already making at its start, solved so
-    that the model's first step lands on the simulator's first pose (the model is linear in it)."""
-    steps = []
-    for window_poses, window_actions in zip(poses, actions):
-        def first(previous: np.ndarray) -> np.ndarray:
-            return model.poses(window_poses[0], window_actions[:1], previous_step=previous)[0, :2]
-        still = first(np.zeros(2))
-        response = np.stack([first(np.eye(2)[i]) - still for i in range(2)], axis=1)
-        steps.append(np.linalg.solve(response, window_poses[1, :2] - still))
-    return np.stack(steps)
-
-
-def dead_reckoned(model: MotionModel, poses: np.ndarray, depth: np.ndarray | None, actions: np.ndarray,
-                  walls: bool, momentum: np.ndarray | None = None) -> np.ndarray:
-    """(W, T + 1, 5): each window's start pose, then where ``actions`` take it by the motion model alone
-    (with ``walls``, the points of the start's depth stop the player; ``momentum`` (W, 2), the step each
-    window starts with)."""
-    return np.stack([np.concatenate([poses[w, :1], model.poses(
-        poses[w, 0], actions[w], previous_step=None if momentum is None else momentum[w],
-        obstacles=view_points(depth[w], poses[w, 0]) if walls else None)]) for w in range(len(poses))])
 
 
 def rotated(prompt: np.ndarray, raw: np.ndarray) -> np.ndarray:

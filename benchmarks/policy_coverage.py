@@ -14,12 +14,11 @@ import json
 import statistics
 from pathlib import Path
 
-
-from engine.actions import actions_to_array  # noqa: E402
-from engine.data.collect import play  # noqa: E402
-from engine.data.policies import make_policy  # noqa: E402
-from engine.data.sources import open_source  # noqa: E402
-from engine.data.stats import action_statistics, coverage_cells, wall_press_share  # noqa: E402
+from engine.actions import actions_to_array
+from engine.data.collect import play
+from engine.data.policies import make_policy
+from engine.data.sources import open_source
+from engine.data.stats import action_statistics, coverage_cells, wall_press_share
 
 
 def run(policy_name: str, map_name: str, frames: int, seed: int, hands_off: float = 0.5) -> dict:

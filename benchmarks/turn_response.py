@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-
-from engine.actions import Action, actions_to_array  # noqa: E402
-from engine.data.sources import parse_places  # noqa: E402
-from engine.evaluation.evaluate import record_probe_windows  # noqa: E402
-from engine.evaluation.metrics import horizontal_shift  # noqa: E402
-from engine.runtime.session import WorldSession  # noqa: E402
+from engine.actions import Action, actions_to_array
+from engine.data.sources import parse_places
+from engine.evaluation.evaluate import record_probe_windows
+from engine.evaluation.metrics import horizontal_shift
+from engine.runtime.session import WorldSession
 
 FRAME_SIZE = (64, 48)
 

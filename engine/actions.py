@@ -1,4 +1,4 @@
-"""The action schema (DESIGN.md contract): one action per model frame.
+"""The action schema (docs/contracts.md, "Actions"): one action per model frame.
 
 An action is a plain dict such as ``{"forward": True, "turn": 4.0}`` or an :class:`Action`.
 Missing keys mean "not pressed" / 0; unknown keys, wrong types and non-finite numbers raise

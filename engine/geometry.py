@@ -4,8 +4,8 @@ strip the turn reveals is unknown (filled from the nearest edge here). Walking n
 where the player went: ``MotionModel`` dead-reckons ViZDoom's camera poses from the buttons alone.
 
 ViZDoom renders with a 90 degree horizontal field of view: at 64 px wide the focal length is 32 px, and
-an 8 degree turn moves the centre of the view by 32 tan(8) = 4.5 px (about 5 px measured,
-benchmarks/turn_shift.py)."""
+an 8 degree turn moves the centre of the view by 32 tan(8) = 4.5 px (about 5 px measured;
+the benchmark that measured it, benchmarks/turn_shift.py, is in the git history)."""
 
 from __future__ import annotations
 
@@ -163,8 +163,7 @@ def rotate_view(frames: np.ndarray, turn: np.ndarray, look: np.ndarray,
 
 def rotate_latents(latents: np.ndarray, turn: np.ndarray, look: np.ndarray,
                    field_of_view: float = DOOM_FIELD_OF_VIEW) -> np.ndarray:
-    """Latent frames (N, C, h, w) turned on their own grid (``rotate_view`` over channels last); the numpy
-    twin of ``engine.models.denoiser.RotationWarp``."""
+    """Latent frames (N, C, h, w) turned on their own grid (``rotate_view`` over channels last)."""
     return rotate_view(latents.transpose(0, 2, 3, 1), turn, look, field_of_view).transpose(0, 3, 1, 2)
 
 

@@ -15,10 +15,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-
-from engine.actions import BUTTON_KEYS  # noqa: E402
-from engine.data.policies import make_policy  # noqa: E402
-from engine.env import DreamwalkEnv  # noqa: E402
+from engine.actions import BUTTON_KEYS
+from engine.data.policies import make_policy
+from engine.env import DreamwalkEnv
 
 
 def main() -> None:

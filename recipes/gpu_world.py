@@ -9,11 +9,11 @@ different episodes; ``--random-workers`` of them play the random policy's strong
 it with the given autoencoder on the GPU, train the dynamics model with ``--preset gpu`` and distill it,
 each stage given its share of the budget. Each ``--variant NAME[:KEY=VALUE,...]`` is one teacher with its
 own overrides; variants train side by side on the one GPU (a 7.5M-parameter model leaves most of it
-idle), then each is distilled. What leaves the machine goes to OUT as it is made, so a run cut short
+idle), then each is distilled. Results go to OUT as they are made, so a run cut short
 still returns what it finished: each teacher's and student's EMA weights (``teacher-NAME.fp16.safetensors``,
 ``student-NAME.fp16.safetensors``: fp16, under 16 MB each, loadable by every engine command), with one
 variant also the teacher's weights at the middle of its run (for the curve over training time; with two,
-four weight files already fill the 64 MiB that comes back), the metrics logs and stage logs
+four weight files would take OUT past 64 MiB), the metrics logs and stage logs
 (``logs.tar.gz``), and ``summary.json`` with each stage's seconds, steps and samples/s. Side by side they
 share the GPU: two on an H100 ran at about 2,000 windows/s each (one alone on an H200: 4,700).
 
@@ -225,7 +225,7 @@ def main() -> None:
             summary["teacher"][f"teacher-{name}"].update(rate(run / "metrics.csv"))
             half_copy(run / "dynamics.safetensors", args.out / f"teacher-{name}.fp16.safetensors")
             snapshots = sorted((run / "snapshots").glob("*.safetensors"))
-            if snapshots and len(teachers) == 1:     # what comes back is capped at 64 MiB: four 15 MB files
+            if snapshots and len(teachers) == 1:     # OUT stays under 64 MiB: four 15 MB files would not
                 half_copy(snapshots[0], args.out / f"teacher-{name}-{snapshots[0].stem}.fp16.safetensors")
         log(f"teachers {summary['teacher']}")
         save_summary()

@@ -1,4 +1,4 @@
-"""Reading recorded episodes (DESIGN.md contract): ``from engine.data import read_episodes``."""
+"""Reading recorded episodes (docs/contracts.md, "Episodes"): ``from engine.data import read_episodes``."""
 
 from __future__ import annotations
 

@@ -17,9 +17,6 @@ from engine.errors import SourceError
 DOOM_TICRATE = 35
 TICS_PER_FRAME = 2                   # 17.5 model frames per second of game time
 MAPS = tuple(f"MAP{i:02d}" for i in range(1, 33))
-TRAIN_MAPS = MAPS[:20]               # MAP01-MAP20
-VALIDATION_MAPS = MAPS[20:24]        # MAP21-MAP24
-TEST_MAPS = MAPS[24:]                # MAP25-MAP32: never used for training or tuning
 DEPTH_SCALE = 7.0                    # map units per step of the 8-bit depth buffer (measured walking at a wall)
 # After new_episode() the engine ignores input for a few tics; the episode starts once input counts.
 WARMUP_TICS = 8
@@ -116,7 +113,8 @@ class ViZDoomSource(Source):
             return self._frame
         ticks = self.tics_per_frame
         # Delta buttons act on every tic, so a frame's turn is spread evenly over its tics.
-        # TURN_LEFT_RIGHT_DELTA > 0 turns right; LOOK_UP_DOWN_DELTA > 0 looks down (FACTS.md).
+        # TURN_LEFT_RIGHT_DELTA > 0 turns right; LOOK_UP_DOWN_DELTA > 0 looks down (the signs
+        # are tested against real ViZDoom in tests/test_sources.py).
         command = [float(getattr(action, key)) for key in BUTTON_KEYS] + [action.turn / ticks, -action.look / ticks]
         self._game.make_action(command, ticks)
         if self._game.is_episode_finished():

@@ -35,7 +35,6 @@ class LatentRollout:
         self.sample = SAMPLERS[sampler]
         self.generator = generator
         self.cache: Cache = []
-        self.frames_seen = 0
         self.last_latent: torch.Tensor | None = None
 
     def _cache_frame(self, latent: torch.Tensor, anchor: torch.Tensor, action: torch.Tensor,
@@ -51,14 +50,13 @@ class LatentRollout:
             presents = [(torch.cat([k0, k1], 2)[:, :, -limit:], torch.cat([v0, v1], 2)[:, :, -limit:])
                         for (k0, v0), (k1, v1) in zip(self.cache, presents)]
         self.cache = presents
-        self.frames_seen += 1
         self.last_latent = latent
 
     @torch.no_grad()
     def prime(self, latent: torch.Tensor) -> None:
         """Start from a real frame's latent (B, C, h, w): the prompt, with no action leading into it and
         itself as its anchor (as if the world stood still before it)."""
-        self.cache, self.frames_seen = [], 0
+        self.cache = []
         batch = latent.shape[0]
         action = torch.zeros(batch, self.denoiser.network.config.action_dim)
         self._cache_frame(latent, latent, action, torch.zeros(batch, dtype=torch.bool))

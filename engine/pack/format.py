@@ -1,4 +1,4 @@
-"""World packs (DESIGN.md contract): one zip file (or a folder, for development) holding manifest.json
+"""World packs (docs/contracts.md, "World pack"): one zip file (or a folder, for development) holding manifest.json
 and the ONNX graphs it names, each with its sha256. Opening a pack verifies it before anything runs:
 only regular members with plain relative names, a bounded inflated size, known format_version, every
 named graph present with its checksum. Zip packs are extracted into a private temporary folder."""

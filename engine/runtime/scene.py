@@ -36,7 +36,6 @@ from engine.memory import MemoryState
 from engine.runtime.images import ImageError, check_picture_size
 from engine.runtime.memory import PictureSettings
 
-SCENE_SUFFIX = ".dwscene"
 SCENE_VERSION = 1
 MAX_MEMBER_BYTES = 512 * 2**20       # uncompressed, per member: a 50-megapixel depth map is 200 MB
 MAX_TOTAL_BYTES = 2**30              # uncompressed, all members together
