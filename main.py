@@ -26,6 +26,10 @@ In the player, F1 shows the keys.
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--builder-worker"]:              # the world builder's worker (engine.runtime.building)
+        from engine.memory.worker import serve
+        serve(sys.stdin.buffer, sys.stdout.buffer)
+        return 0
     if argv and argv[0] in ("-h", "--help"):
         from app.player import build_parser
 

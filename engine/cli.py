@@ -421,8 +421,10 @@ def _pack_int8(args: argparse.Namespace) -> int:
 
 def _pack_memory(args: argparse.Namespace) -> int:
     from engine.export.memory import add_memory
+    from engine.memory.builder import BuilderConfig
 
-    result = add_memory(args.pack, args.depth, args.motion, args.out)
+    result = add_memory(args.pack, args.depth, args.motion, args.out,
+                        builder=None if args.no_builder else BuilderConfig())
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 2**20:.1f} MiB): a world memory, its depth graph within "
           f"{result['depth_difference']:.1e} of PyTorch, the camera's motion fitted on {result['motion_frames']:,} "
           "recorded frames")
@@ -652,6 +654,8 @@ def add_export(commands: Any) -> None:
     memory.add_argument("--depth", required=True, help="depth network checkpoint ('dreamwalk train depth')")
     memory.add_argument("--motion", required=True, help="recordings with poses to fit the camera's motion on")
     memory.add_argument("--out", required=True, help="the new pack file (NAME.dwpack)")
+    memory.add_argument("--no-builder", action="store_true", help="leave out the world builder: what the picture "
+                        "never showed is dreamed, not continued from the picture's own pixels")
     memory.set_defaults(run=_pack_memory)
     card = pack.add_parser("card", help="write a pack's model card from its measured numbers")
     card.add_argument("pack")

@@ -5,6 +5,7 @@ import pytest
 
 from engine.geometry import reproject
 from engine.memory import MemoryConfig, PointMemory
+from engine.memory.points import BUILT, DREAMED, SEEN
 
 SIZE = (160, 120)
 
@@ -114,10 +115,10 @@ def test_dreamed_points_give_way_to_seen_ones_and_go_first():
     seen, dreamed = (np.full((120, 160, 3), colour, np.uint8) for colour in ([200, 0, 0], [0, 0, 200]))
     wall = np.full((120, 160), 100.0, np.float32)
     memory.add(seen, wall, pose)
-    memory.add(dreamed, wall + 2.0, pose, seen=False)            # the same wall, dreamed later
+    memory.add(dreamed, wall + 2.0, pose, kind=DREAMED)            # the same wall, dreamed later
     assert (memory.render(pose, SIZE)[0] == [200, 0, 0]).all()
     elsewhere = np.array([0.0, 5000.0, 41.0, 0.0, 0.0])
-    memory.add(dreamed, wall, elsewhere, seen=False)              # full: the dreamed points are forgotten first
+    memory.add(dreamed, wall, elsewhere, kind=DREAMED)              # full: the dreamed points are forgotten first
     assert (memory.render(pose, SIZE)[0] == [200, 0, 0]).all() and memory.render(elsewhere, SIZE)[1].mean() > 0.99
 
 
@@ -126,5 +127,24 @@ def test_a_dream_never_overwrites_what_was_seen():
     pose = np.array([0.0, 0.0, 41.0, 0.0, 0.0])
     wall = np.full((120, 160), 100.0, np.float32)
     memory.add(np.full((120, 160, 3), 200, np.uint8), wall, pose)
-    assert memory.add(np.zeros((120, 160, 3), np.uint8), wall, pose, seen=False) == 0      # every voxel was seen
+    assert memory.add(np.zeros((120, 160, 3), np.uint8), wall, pose, kind=DREAMED) == 0      # every voxel was seen
     assert (memory.render(pose, SIZE)[0] == 200).all()
+
+
+def test_built_points_sit_between_seen_and_dreamed_ones():
+    memory = PointMemory()
+    pose = np.array([0.0, 0.0, 41.0, 0.0, 0.0])
+    wall = np.full((120, 160), 100.0, np.float32)
+    red, green, blue = (np.full((120, 160, 3), colour, np.uint8) for colour in ([200, 0, 0], [0, 200, 0], [0, 0, 200]))
+    left = np.zeros((120, 160), bool)
+    left[:, :80] = True
+    memory.add(red, wall, pose, keep=left)                              # seen: the left half
+    assert memory.add(green, wall, pose, kind=BUILT) == 120 * 80        # built: only the right half is free
+    assert memory.add(blue, wall, pose, kind=DREAMED) == 0             # a dream gives way to both
+    frame, covered, _ = memory.render(pose, SIZE)
+    assert covered.all() and (frame[:, :80] == [200, 0, 0]).all() and (frame[:, 81:] == [0, 200, 0]).all()
+    assert sorted(np.unique(memory.kinds()).tolist()) == [SEEN, BUILT]
+    assert memory.forget(BUILT) == 120 * 80 and len(memory) == 120 * 80
+    frame, covered, _ = memory.render(pose, SIZE)
+    assert covered[:, :80].all() and not covered[:, 82:].any()
+    assert memory.add(blue, wall, pose, kind=DREAMED) == 120 * 80       # the index still finds the seen voxels

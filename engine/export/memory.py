@@ -1,8 +1,9 @@
 """A world memory for an existing pack (`dreamwalk pack memory`): the depth network as the pack's ``depth``
 graph (checked against PyTorch) and, in the manifest's ``memory``, how the camera moves under the actions
-(engine.geometry.MotionModel fitted on recordings with poses) and the memory's size. A session of such a
-pack lifts every frame it shows into a world memory and draws what it remembers at the camera's new pose
-(engine.runtime.memory).
+(engine.geometry.MotionModel fitted on recordings with poses), the memory's size and the world builder's
+settings. A session of such a pack continues its prompt into a surround from the picture's own pixels
+(engine.memory.builder), lifts every frame it shows into a world memory and draws what it remembers at the
+camera's new pose (engine.runtime.memory).
 
     dreamwalk pack memory assets/worlds/doom.dwpack --depth runs/depth/depth.safetensors \\
         --motion data/doom-depth --out runs/doom-memory.dwpack
@@ -23,6 +24,7 @@ from engine.errors import DreamwalkError
 from engine.export.graphs import export_graph
 from engine.geometry import MotionModel
 from engine.memory import MemoryConfig
+from engine.memory.builder import BuilderConfig
 from engine.models.checkpoint import load_depth_model
 from engine.pack import derive_pack, sha256
 
@@ -50,7 +52,8 @@ def fit_motion(recordings: str | Path) -> tuple[MotionModel, int]:
 
 
 def add_memory(pack: str | Path, depth_checkpoint: str | Path, recordings: str | Path, out: str | Path,
-               config: MemoryConfig | None = None) -> dict[str, Any]:
+               config: MemoryConfig | None = None, builder: BuilderConfig | None = None) -> dict[str, Any]:
+    """``builder`` None: a memory without the world builder (what the picture never showed is dreamed)."""
     import onnxruntime
 
     network, depth_meta = load_depth_model(depth_checkpoint)
@@ -74,7 +77,7 @@ def add_memory(pack: str | Path, depth_checkpoint: str | Path, recordings: str |
         manifest["graphs"]["depth"] = {"file": "depth.onnx", "sha256": sha256(folder / "depth.onnx")}
         manifest["memory"] = {
             "depth_size": list(size), "motion": motion.weights.round(6).tolist(), "motion_frames": frames,
-            "config": asdict(config),
+            "config": asdict(config), "builder": None if builder is None else asdict(builder),
             "depth_training": {key: depth_meta.get(key) for key in ("step", "samples", "trained_minutes",
                                                                     "hardware", "frames")},
         }

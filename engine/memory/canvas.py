@@ -73,6 +73,25 @@ void main() {
 """
 
 
+# The world builder's surround (engine.memory.builder): a mesh on a cylinder whose picture is laid by texture
+# coordinates, not projected from a pose.
+SURROUND_VERTEX = VERTEX.replace("in vec3 position;", "in vec3 position;\nin vec2 uv;\nout vec2 v_uv;").replace(
+    "v_world = position;", "v_world = position;\n    v_uv = uv;")
+SURROUND_FRAGMENT = """
+#version 330
+uniform sampler2D picture;
+uniform float stretched;
+in vec3 v_world;
+in float v_distance;
+in vec2 v_uv;
+out vec4 colour;
+void main() {
+    gl_FragDepth = (min(v_distance, FAR) / FAR + stretched) / 2.0;
+    colour = vec4(texture(picture, v_uv).rgb, 1.0 - 0.5 * stretched);
+}
+"""
+
+
 def _source(text: str) -> str:
     return text.replace("FAR", f"{FAR!r}")
 
@@ -91,10 +110,10 @@ class Surface:
 
 
 def picture_surface(picture: np.ndarray, depth: np.ndarray, pose: np.ndarray, field_of_view: float,
-                    jump: float = SURFACE_JUMP) -> Surface:
+                    jump: float = SURFACE_JUMP, cells: np.ndarray | None = None) -> Surface:
     """The mesh of a picture (any size) over its depth map (h, w) along the view axis, seen from ``pose``
     (engine.geometry's pinhole: one vertex per corner of a depth pixel, the corner's depth the mean of the
-    pixels around it)."""
+    pixels around it); ``cells`` (h, w) bool: only the depth pixels to mesh (all by default)."""
     from engine.geometry import camera_to_world
 
     height, width = depth.shape
@@ -109,23 +128,52 @@ def picture_surface(picture: np.ndarray, depth: np.ndarray, pose: np.ndarray, fi
     index = np.arange((height + 1) * (width + 1)).reshape(height + 1, width + 1)
     a, b, c, d = index[:-1, :-1], index[:-1, 1:], index[1:, :-1], index[1:, 1:]
     triangles = np.concatenate([np.stack([a, b, c], -1).reshape(-1, 3), np.stack([b, d, c], -1).reshape(-1, 3)])
+    if cells is not None:
+        triangles = triangles[np.concatenate([cells.reshape(-1), cells.reshape(-1)])]
     spans = forward[triangles]
     kept = (spans.min(1) > 0) & (spans.max(1) <= jump * spans.min(1))
     return Surface(positions, triangles[kept].astype(np.int32), triangles[~kept].astype(np.int32), picture,
                    np.asarray(pose, np.float64).copy(), field_of_view)
 
 
+@dataclass
+class SurroundSurface:
+    """A surround's built part as a mesh: vertices (N, 3) in the world with texture coordinates (N, 2) into
+    ``picture`` (H, W, 3) uint8, the triangles over one surface and those across a jump in depth."""
+    positions: np.ndarray
+    uvs: np.ndarray
+    triangles: np.ndarray
+    stretched: np.ndarray
+    picture: np.ndarray
+
+
+def grid_triangles(rows: int, columns: int, cells: np.ndarray, depth: np.ndarray,
+                   jump: float = SURFACE_JUMP) -> tuple[np.ndarray, np.ndarray]:
+    """Two triangles per cell of a (rows + 1) x (columns + 1) vertex grid where ``cells`` (rows, columns) is
+    set, split into those over one surface and those across a jump in ``depth`` (per vertex)."""
+    index = np.arange((rows + 1) * (columns + 1)).reshape(rows + 1, columns + 1)
+    a, b, c, d = index[:-1, :-1], index[:-1, 1:], index[1:, :-1], index[1:, 1:]
+    keep = np.concatenate([cells.reshape(-1), cells.reshape(-1)])
+    triangles = np.concatenate([np.stack([a, b, c], -1).reshape(-1, 3), np.stack([b, d, c], -1).reshape(-1, 3)])[keep]
+    spans = depth.reshape(-1)[triangles]
+    whole = (spans.min(1) > 0) & (spans.max(1) <= jump * spans.min(1))
+    return triangles[whole].astype(np.int32), triangles[~whole].astype(np.int32)
+
+
 class Canvas:
-    """Draws a picture's surface at camera poses through one OpenGL context (``create``; ``close`` when done)."""
+    """Draws pictures' surfaces at camera poses through one OpenGL context (``create``; ``close`` when done):
+    the prompt's, and the world builder's surround around it (engine.memory.builder), z-buffered together."""
 
     def __init__(self, context) -> None:
         import moderngl
 
         self.ctx = context
         self.program = context.program(vertex_shader=_source(VERTEX), fragment_shader=_source(FRAGMENT))
+        self.surround_program = context.program(vertex_shader=_source(SURROUND_VERTEX),
+                                                fragment_shader=_source(SURROUND_FRAGMENT))
         self.ctx.enable(moderngl.DEPTH_TEST)
         self._targets: dict[tuple[int, int], object] = {}
-        self._surface: dict | None = None
+        self._surfaces: list[dict] = []
 
     @classmethod
     def create(cls) -> tuple["Canvas | None", str]:
@@ -156,28 +204,40 @@ class Canvas:
 
     def set_surface(self, surface: Surface | None) -> None:
         """The picture to draw (None: nothing)."""
-        if self._surface is not None:
-            for part in self._surface.values():
-                part.release()
-        self._surface = None
-        if surface is None:
-            return
-        height, width = surface.picture.shape[:2]
+        self.set_surfaces([] if surface is None else [surface])
+
+    def set_surfaces(self, surfaces: list[Surface | SurroundSurface]) -> None:
+        """The pictures to draw: each from the pose it was seen from, or a surround by its coordinates."""
+        for parts in self._surfaces:
+            for name, part in parts.items():
+                if name != "program" and hasattr(part, "release"):
+                    part.release()
+        self._surfaces = [self._upload(surface) for surface in surfaces]
+
+    def _upload(self, surface: Surface | SurroundSurface) -> dict:
         import moderngl
 
+        height, width = surface.picture.shape[:2]
         texture = self.ctx.texture((width, height), 3, np.ascontiguousarray(surface.picture).tobytes())
         texture.build_mipmaps()
         texture.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
+        texture.repeat_x = texture.repeat_y = False
         positions = self.ctx.buffer(surface.positions.astype(np.float32).tobytes())
-        self._surface = {"texture": texture, "positions": positions}
-        self._origin = surface.pose, surface.field_of_view, width / height
+        parts: dict = {"texture": texture, "positions": positions}
+        if isinstance(surface, SurroundSurface):
+            parts["uvs"] = self.ctx.buffer(surface.uvs.astype(np.float32).tobytes())
+            program, attributes = self.surround_program, [(positions, "3f", "position"), (parts["uvs"], "2f", "uv")]
+        else:
+            parts["origin"] = (surface.pose, surface.field_of_view, width / height)
+            program, attributes = self.program, [(positions, "3f", "position")]
+        parts["program"] = program
         for name, triangles in (("whole", surface.triangles), ("stretched", surface.stretched)):
             if not len(triangles):
                 continue
             indices = self.ctx.buffer(triangles.astype(np.int32).tobytes())
-            self._surface[f"{name} indices"] = indices
-            self._surface[name] = self.ctx.vertex_array(self.program, [(positions, "3f", "position")],
-                                                        index_buffer=indices, index_element_size=4)
+            parts[f"{name} indices"] = indices
+            parts[name] = self.ctx.vertex_array(program, attributes, index_buffer=indices, index_element_size=4)
+        return parts
 
     def render(self, pose: np.ndarray, size: tuple[int, int], field_of_view: float, near: float = 2.0,
                stretched: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -192,27 +252,29 @@ class Canvas:
         target = self._target(size)
         target.use()
         target.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
-        program = self.program
-        program["eye"].value = tuple(float(v) for v in pose[:3])
-        angle = np.radians(float(pose[3]))
-        program["heading"].value = (float(np.cos(angle)), float(np.sin(angle)))
-        program["tilt"].value = float(np.tan(np.radians(float(pose[4]))))
-        program["focal"].value = float((width / 2) / np.tan(np.radians(field_of_view) / 2))
-        program["size"].value = (float(width), float(height))
-        program["near"].value = float(near)
-        if self._surface is not None:
-            self._surface["texture"].use(0)
-            origin, field_of_view, aspect = self._origin
-            program["origin"].value = tuple(float(v) for v in origin[:3])
-            angle = np.radians(float(origin[3]))
-            program["origin_heading"].value = (float(np.cos(angle)), float(np.sin(angle)))
-            program["origin_tilt"].value = float(np.tan(np.radians(float(origin[4]))))
-            half = 2 * np.tan(np.radians(field_of_view) / 2)
-            program["origin_scale"].value = (float(1 / half), float(aspect / half))
+        for program in (self.program, self.surround_program):
+            program["eye"].value = tuple(float(v) for v in pose[:3])
+            angle = np.radians(float(pose[3]))
+            program["heading"].value = (float(np.cos(angle)), float(np.sin(angle)))
+            program["tilt"].value = float(np.tan(np.radians(float(pose[4]))))
+            program["focal"].value = float((width / 2) / np.tan(np.radians(field_of_view) / 2))
+            program["size"].value = (float(width), float(height))
+            program["near"].value = float(near)
+        for parts in self._surfaces:
+            parts["texture"].use(0)
+            program = parts["program"]
+            if "origin" in parts:
+                origin, surface_field_of_view, aspect = parts["origin"]
+                program["origin"].value = tuple(float(v) for v in origin[:3])
+                angle = np.radians(float(origin[3]))
+                program["origin_heading"].value = (float(np.cos(angle)), float(np.sin(angle)))
+                program["origin_tilt"].value = float(np.tan(np.radians(float(origin[4]))))
+                half = 2 * np.tan(np.radians(surface_field_of_view) / 2)
+                program["origin_scale"].value = (float(1 / half), float(aspect / half))
             for name, value in (("whole", 0.0), ("stretched", 1.0)):
-                if name in self._surface:
+                if name in parts:
                     program["stretched"].value = value
-                    self._surface[name].render(moderngl.TRIANGLES)
+                    parts[name].render(moderngl.TRIANGLES)
             program["stretched"].value = 0.0
         colour = np.frombuffer(target.read(components=4), np.uint8).reshape(height, width, 4)
         return colour[..., :3], colour[..., 3] > (0 if stretched else 200)

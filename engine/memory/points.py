@@ -9,6 +9,11 @@ Rendering projects every point in front of the camera (the pinhole of engine.geo
 software renderer shears the view for pitch), keeps per pixel the nearest, and closes one-pixel holes from
 their neighbours (a surface seen from nearer than it was lifted spreads its points apart). The coverage
 mask says which pixels the memory knows; the rest is for the dream.
+
+Points are of three kinds, in this order of trust: *seen* (the prompt, a real frame), *built* (what the world
+builder continued from the picture's own pixels: engine.memory.builder) and *dreamed* (the network's frames).
+A point never overwrites one of a more trusted kind in its voxel, a render draws each kind only where the more
+trusted ones left the pixel empty, and the least trusted go first when the memory is full.
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ MIXERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0
 # buffer steps by 7 map units (engine.data.vizdoom_source.DEPTH_SCALE), and depth estimated from a picture
 # is off by a share of itself.
 DEPTH_ERROR, DEPTH_TOLERANCE = 8.0, 0.03
-DREAMED = 1 << 40                    # a dreamed point's stamp lies this far behind: older than anything seen
+# A point's kind is in its stamp (when it was last seen, in frames added): built and dreamed points lie this far
+# behind the clock, older than anything seen (and dreamed older than built), so eviction takes them first.
+SEEN, BUILT, DREAMED = 0, 1 << 40, 2 << 40
+KIND_SPAN = 1 << 40
 
 
 @dataclass
@@ -83,22 +91,33 @@ class PointMemory:
         cells = np.concatenate([np.floor(points / edges[:, None]), levels[:, None]], axis=1).astype(np.int64)
         return (cells.astype(np.uint64) * MIXERS).sum(axis=1, dtype=np.uint64).view(np.int64)
 
+    def kinds(self) -> np.ndarray:
+        """The kind (SEEN, BUILT or DREAMED) of each point held (count,)."""
+        return ((self.clock - self.stamps[: self.count]) // KIND_SPAN) * KIND_SPAN
+
     def add(self, frame: np.ndarray, depth: np.ndarray, pose: np.ndarray, keep: np.ndarray | None = None,
-            seen: bool = True) -> int:
+            kind: int = SEEN) -> int:
         """Lift a frame (H, W, 3) uint8 with its depth (H, W) along the view axis, seen from ``pose``, into the
-        memory; ``keep`` (H, W) bool leaves out pixels that are not the world (a weapon, a HUD). ``seen``
-        False: dreamed, not seen: such points give way to seen ones of the same surface however new, and
-        are forgotten first. Returns how many voxels it wrote."""
+        memory; ``keep`` (H, W) bool leaves out pixels that are not the world (a weapon, a HUD). ``kind``:
+        SEEN, BUILT or DREAMED: a point gives way to one of a more trusted kind in its voxel however new, and
+        the least trusted are forgotten first. Returns how many voxels it wrote."""
         config = self.config
-        self.clock += 1
-        stamp = self.clock if seen else self.clock - DREAMED
         valid = (depth > 0) & (depth < config.max_depth)
         if keep is not None:
             valid &= keep
         points = view_points(depth, np.asarray(pose, np.float64), config.field_of_view).astype(np.float32)
-        points, colours = points[valid.reshape(-1)], frame.reshape(-1, 3)[valid.reshape(-1)]
         focal = (depth.shape[1] / 2) / np.tan(np.radians(config.field_of_view) / 2)
-        keys = self.voxel_keys(points, depth[valid].astype(np.float32) / focal)
+        return self.add_points(points[valid.reshape(-1)], frame.reshape(-1, 3)[valid.reshape(-1)],
+                               depth[valid].astype(np.float32) / focal, kind)
+
+    def add_points(self, points: np.ndarray, colours: np.ndarray, footprints: np.ndarray, kind: int = SEEN) -> int:
+        """Put points (N, 3) in the world with their colours (N, 3) uint8 and footprints (N,) in map units (the
+        size of the pixel each was, which picks its voxel) into the memory as one frame of ``kind``; returns
+        how many voxels it wrote."""
+        self.clock += 1
+        stamp = self.clock - kind
+        points = np.asarray(points, np.float32)
+        keys = self.voxel_keys(points, np.asarray(footprints, np.float32))
         # One point per voxel from this frame: the last pixel that falls in it.
         reversed_keys = keys[::-1]
         keys, first = np.unique(reversed_keys, return_index=True)
@@ -109,10 +128,10 @@ class PointMemory:
         known[known] = self.sorted_keys[where[known]] == keys[known]
         slots = np.empty(len(keys), np.int64)
         slots[known] = self.slots_by_key[where[known]]
-        if not seen:                                          # a dream never overwrites what was seen
-            dreamt_over = known.copy()
-            dreamt_over[known] = self.stamps[slots[known]] > self.clock - DREAMED // 2
-            keep_voxels = ~dreamt_over
+        if kind != SEEN:                          # never over a more trusted kind (older stamps: less trusted)
+            trusted_over = known.copy()
+            trusted_over[known] = self.stamps[slots[known]] > self.clock - kind + KIND_SPAN // 2
+            keep_voxels = ~trusted_over
             keys, points, colours, known, slots = (keys[keep_voxels], points[keep_voxels], colours[keep_voxels],
                                                    known[keep_voxels], slots[keep_voxels])
         self.stamps[slots[known]] = stamp                   # seen again: not among the oldest to evict below
@@ -173,10 +192,10 @@ class PointMemory:
         frame = np.zeros((height, width, 3), np.uint8)
         depth = np.zeros((height, width), np.float32)
         covered = np.zeros((height, width), bool)
-        # What was seen first, its one-pixel gaps closed from its own neighbours; then what was dreamed, only
-        # on the pixels still empty.
-        was_seen = self.stamps[index] > self.clock - DREAMED // 2
-        for layer in (np.flatnonzero(was_seen), np.flatnonzero(~was_seen)):
+        # What was seen first, its one-pixel gaps closed from its own neighbours; then what was built, then what
+        # was dreamed, each only on the pixels still empty.
+        kind = (self.clock - self.stamps[index]) // KIND_SPAN
+        for layer in (np.flatnonzero(kind == 0), np.flatnonzero(kind == 1), np.flatnonzero(kind >= 2)):
             layer = layer[~covered.reshape(-1)[pixel[layer]]]
             if not len(layer):
                 continue
@@ -204,6 +223,19 @@ class PointMemory:
         np.minimum.at(newest, pixel[close], (age << bits) | order[close])
         return np.where(newest < np.iinfo(np.int64).max, newest & ((1 << bits) - 1), -1)
 
+    def forget(self, kind: int) -> int:
+        """Drop every point of ``kind`` (a surround replaced by a better one); returns how many went."""
+        kept = np.flatnonzero(self.kinds() != kind)
+        dropped = self.count - len(kept)
+        if dropped:
+            count = len(kept)
+            self.positions[:count], self.colours[:count] = self.positions[kept], self.colours[kept]
+            self.keys[:count], self.stamps[:count] = self.keys[kept], self.stamps[kept]
+            self.count = count
+            order = np.argsort(self.keys[:count], kind="stable")
+            self.sorted_keys, self.slots_by_key = self.keys[:count][order].copy(), order.astype(np.int64)
+        return dropped
+
     def snapshot(self) -> MemoryState:
         return MemoryState(self.positions[: self.count].copy(), self.colours[: self.count].copy(),
                            self.keys[: self.count].copy(), self.stamps[: self.count].copy(), self.sorted_keys.copy(),
@@ -220,7 +252,8 @@ class PointMemory:
 def close_holes(frame: np.ndarray, depth: np.ndarray, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Uncovered pixels with covered neighbours on both sides (left-right or up-down) take the nearer side's
     colour and depth: the one-pixel gaps between points spread apart by a nearer view, not the edges of what
-    was seen."""
+    was seen. On the frame's border, where there is one side only, an uncovered pixel takes its inner
+    neighbour's where that is covered (the view's edge sees its pixels half as wide as its centre)."""
     out_frame, out_depth, out_covered = frame.copy(), depth.copy(), covered.copy()
     for axis in (1, 0):
         before, after = np.roll(covered, 1, axis), np.roll(covered, -1, axis)
@@ -237,4 +270,10 @@ def close_holes(frame: np.ndarray, depth: np.ndarray, covered: np.ndarray) -> tu
         out_frame[hole] = np.where(take_before[hole][:, None], frame_before[hole], frame_after[hole])
         out_depth[hole] = np.where(take_before[hole], depth_before[hole], depth_after[hole])
         out_covered |= hole
+    for edge, inner in ((np.s_[:, 0], np.s_[:, 1]), (np.s_[:, -1], np.s_[:, -2]),
+                        (np.s_[0, :], np.s_[1, :]), (np.s_[-1, :], np.s_[-2, :])):
+        taken = ~out_covered[edge] & covered[inner]
+        if taken.any():
+            out_frame[edge][taken], out_depth[edge][taken] = frame[inner][taken], depth[inner][taken]
+            out_covered[edge][taken] = True
     return out_frame, out_depth, out_covered

@@ -11,6 +11,11 @@ Frames are lifted at Doom's own resolution at most (``lift_size``: 160x120 for a
 cost stays that of 19,200 pixels a frame whatever the window. Shown larger, with an OpenGL canvas
 (engine.memory.canvas), the prompt is drawn at its own resolution over its depth for the current camera, and
 the memory's and the dream's frame, upscaled, only where the picture does not reach.
+
+Where the pack asks for it (``memory.builder``), the world builder (engine.memory.builder, at play
+engine.runtime.building) continues the picture into a surround from its own pixels: lifted into the memory
+as built points (below what was seen, above what was dreamed) and, with a canvas, drawn at the display size
+beside the picture, so turning away from a picture shows more of the picture's world, not a dream of Doom.
 """
 
 from __future__ import annotations
@@ -24,12 +29,16 @@ from engine.config import from_dict
 from engine.data.windows import nearest
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
 from engine.memory import MemoryConfig, MemoryState, PointMemory
-from engine.memory.points import DREAMED
-from engine.memory.canvas import Canvas, picture_surface
+from engine.memory.builder import BuilderConfig, Correspondence, Cylinder, Surround, build_surround
+from engine.memory.points import BUILT, DREAMED, KIND_SPAN
+from engine.memory.canvas import Canvas, Surface, SurroundSurface, grid_triangles, picture_surface
+from engine.runtime.building import REFINED_AT, PlayBuilder, SurroundJob
 
 NEAR_WALLS = 64.0              # map units around the player where remembered walls are checked
 STILL = 1.0                    # map units from the prompt's pose within which it shows all its pixels
 LIFT_PIXELS = 160 * 120        # frames are lifted into the memory at most this large (Doom's own resolution)
+MESH_QUARTER = 64              # the surround's mesh on the canvas: this many cells a quarter turn
+TEXTURE_QUARTER = 640          # the surround's picture on the canvas: at most this many pixels a quarter turn
 
 
 class AreaResize:
@@ -73,6 +82,7 @@ class PlayMemoryState:
     pose: np.ndarray
     step: np.ndarray
     lifted: np.ndarray
+    frames: int = 0
 
 
 def lift_size(frame_size: tuple[int, int], most: int = LIFT_PIXELS) -> tuple[int, int]:
@@ -119,13 +129,21 @@ class PlayMemory:
         self.to_model = AreaResize(self.lift_size, self.model_size)
         self.canvas = canvas if self.lift_size != frame_size else None
         self.motion = MotionModel(np.asarray(settings["motion"]))
-        self.memory = PointMemory(from_dict(MemoryConfig, settings["config"]))
+        self.base_config = from_dict(MemoryConfig, settings["config"])
+        self.memory = PointMemory(self.base_config)
         self.pose = np.zeros(5)
         self.step_taken = np.zeros(2)
         self.lifted = np.zeros((*self.lift_size[::-1], 3), np.uint8)   # the last frame at the lift size
         self.settings = PictureSettings()
         self.prompt_depth = np.zeros(self.depth_size[::-1], np.float32)
         self._drawn: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None   # the last render: clock, pose
+        self.builder = PlayBuilder(from_dict(BuilderConfig, settings["builder"])) if settings.get("builder") else None
+        self._job: SurroundJob | None = None
+        self._picture: np.ndarray | None = None             # the prompt as drawn (its own resolution)
+        self._lifted_prompt: np.ndarray | None = None       # ... and at the lift size
+        self._picture_surface: Surface | None = None
+        self.frames = 0                                       # frames since the prompt (the builder's clock)
+        self.surround_stage = ""                              # "", "coarse" or "refined": what is in the world
 
     def estimate_depth(self, frame: np.ndarray) -> np.ndarray:
         """Depth (h, w) of a frame (h, w, 3) uint8 at the lift size, from the pack's depth graph at its own size."""
@@ -143,7 +161,11 @@ class PlayMemory:
         uint8 at any size (its own resolution: the canvas draws it as it is), read with ``settings``, its depth
         (h, w) estimated by the pack's depth graph unless given. Returns the picture at the display size."""
         self.settings = settings or PictureSettings()
-        config = replace(self.memory.config, field_of_view=self.settings.field_of_view)
+        config = replace(self.base_config, field_of_view=self.settings.field_of_view)
+        if self.builder is not None:         # room for the surround beside what the memory holds, and its points
+            # seen near the view's edges, where a pixel is half as wide as at the centre, closed up
+            config = replace(config, capacity=config.capacity + self._surround_points(config.field_of_view),
+                             fill_rounds=max(config.fill_rounds, 2))
         self.memory = PointMemory(config)
         self.pose, self.step_taken, self._drawn = np.zeros(5), np.zeros(2), None
         if depth is None:
@@ -151,13 +173,58 @@ class PlayMemory:
         self.prompt_depth = depth.astype(np.float32)
         self.lifted = to_uint8(AreaResize(picture.shape[1::-1], self.lift_size)(picture))
         self.memory.add(self.lifted, nearest(self.prompt_depth, self.lifted.shape[:2]), self.pose)
+        self._picture, self._lifted_prompt, self.frames, self.surround_stage = picture, self.lifted, 0, ""
         if self.canvas is not None:
-            self.canvas.set_surface(picture_surface(picture, self.prompt_depth, self.pose, config.field_of_view))
+            self._picture_surface = picture_surface(picture, self.prompt_depth, self.pose, config.field_of_view)
+            self.canvas.set_surface(self._picture_surface)
+        if self.builder is not None:
+            self._job = self.builder.start(picture, config.field_of_view)
+            self._build(self._job.coarse, "coarse")
         return to_uint8(AreaResize(picture.shape[1::-1], self.frame_size)(picture))
 
-    def resume(self, memory: MemoryState, pose: np.ndarray) -> np.ndarray:
-        """Go on from a memory kept in a scene, the camera at ``pose`` (after ``start`` with the scene's
-        picture): returns the view there at the display size, gaps filled from their neighbours."""
+    def _build(self, correspondence: Correspondence, stage: str) -> None:
+        """Put the surround of ``correspondence`` into the world in place of any before it: lifted into the
+        memory as built points at the lift size's scale and, with a canvas, drawn beside the picture."""
+        if self.surround_stage == stage:
+            return
+        picture, config = self._picture, self.memory.config
+        surround = build_surround(correspondence, self._lifted_prompt, self.prompt_depth,
+                                  self._quarter(self.lift_size[0], config.field_of_view), self.settings.eye_height)
+        kept = surround.built & (surround.distance > 0) & (surround.distance < config.max_depth)
+        self.memory.forget(BUILT)
+        self.memory.add_points(surround.points(np.zeros(5))[kept].astype(np.float32), surround.colour[kept],
+                               surround.footprints()[kept], kind=BUILT)
+        self._drawn, self.surround_stage = None, stage
+        if self.canvas is not None and self._picture_surface is not None:
+            texture = build_surround(correspondence, picture, self.prompt_depth,
+                                     min(TEXTURE_QUARTER, self._quarter(picture.shape[1], config.field_of_view)),
+                                     self.settings.eye_height)
+            mesh = build_surround(correspondence, picture, self.prompt_depth, MESH_QUARTER, self.settings.eye_height,
+                                  corners=True)
+            self.canvas.set_surfaces([self._picture_surface, surround_surface(texture, mesh)])
+
+    @staticmethod
+    def _quarter(width: int, field_of_view: float) -> int:
+        """Pixels a quarter turn on a cylinder as fine as a picture ``width`` pixels across at its centre."""
+        return max(8, round(width / 2 / np.tan(np.radians(field_of_view) / 2) * np.pi / 2))
+
+    def _surround_points(self, field_of_view: float) -> int:
+        cylinder = Cylinder(self._quarter(self.lift_size[0], field_of_view))
+        return cylinder.rows * cylinder.columns
+
+    def _keep_building(self) -> None:
+        """The builder's schedule, by frame: the refined surround from ``REFINED_AT`` on (waiting for it)."""
+        if self._job is None:
+            return
+        if self.frames >= REFINED_AT:
+            self._build(self.builder.refined(self._job), "refined")
+
+    def resume(self, memory: MemoryState, pose: np.ndarray, frames: int = 0) -> np.ndarray:
+        """Go on from a memory kept in a scene ``frames`` after its prompt, the camera at ``pose`` (after
+        ``start`` with the scene's picture): returns the view there at the display size, gaps filled from
+        their neighbours."""
+        self.frames = frames
+        self._keep_building()
         self.memory.restore(memory)
         self._drawn = None
         self.pose, self.step_taken = np.asarray(pose, np.float64).copy(), np.zeros(2)
@@ -172,10 +239,12 @@ class PlayMemory:
         held = memory.positions[: len(memory)]
         x, y = np.float32(self.pose[0]), np.float32(self.pose[1])
         near = held[(np.abs(held[:, 0] - x) < NEAR_WALLS) & (np.abs(held[:, 1] - y) < NEAR_WALLS)
-                    & (memory.stamps[: len(memory)] > memory.clock - DREAMED // 2)]
+                    & (memory.stamps[: len(memory)] > memory.clock - KIND_SPAN // 2)]
         # Heights above the floor: the eye is the picture's eye height above it.
         walls = wall_points(near, self.pose[2] + DOOM_EYE_HEIGHT - self.settings.eye_height) if len(near) else None
         self.pose, self.step_taken = self.motion.step(self.pose, self.step_taken, raw_action, walls)
+        self.frames += 1
+        self._keep_building()
         return self.pose
 
     def guess(self) -> np.ndarray:
@@ -201,7 +270,7 @@ class PlayMemory:
         remembered, covered = self._render()
         self.lifted = np.where(covered[..., None], remembered, resize(dreamed, self.lift_size))
         if not covered.all():
-            self.memory.add(self.lifted, self.estimate_depth(self.lifted), self.pose, keep=~covered, seen=False)
+            self.memory.add(self.lifted, self.estimate_depth(self.lifted), self.pose, keep=~covered, kind=DREAMED)
         return self._display()
 
     def _display(self) -> np.ndarray:
@@ -222,11 +291,31 @@ class PlayMemory:
         if self.canvas is not None:
             self.canvas.close()
             self.canvas = None
+        if self.builder is not None:
+            self.builder.close()
 
     def snapshot(self) -> PlayMemoryState:
-        return PlayMemoryState(self.memory.snapshot(), self.pose.copy(), self.step_taken.copy(), self.lifted.copy())
+        return PlayMemoryState(self.memory.snapshot(), self.pose.copy(), self.step_taken.copy(), self.lifted.copy(),
+                               self.frames)
 
     def restore(self, state: PlayMemoryState) -> None:
+        """Back to a moment: the memory as it was then, and the surround of that moment on the canvas."""
+        if self._job is not None and state.frames < REFINED_AT and self.surround_stage == "refined":
+            self._build(self._job.coarse, "coarse")
+        self.frames = state.frames
+        self._keep_building()
         self.memory.restore(state.memory)
         self._drawn = None
         self.pose, self.step_taken, self.lifted = state.pose.copy(), state.step.copy(), state.lifted.copy()
+
+
+def surround_surface(texture: Surround, mesh: Surround) -> SurroundSurface:
+    """The canvas's mesh of a surround's built part: ``mesh`` (distances per corner) coarser than its picture
+    (``texture``, any size), triangles only over built cells."""
+    cylinder = mesh.cylinder
+    positions = mesh.points(np.zeros(5), corners=True).reshape(-1, 3).astype(np.float32)
+    columns, rows = np.meshgrid(np.arange(cylinder.columns + 1) / cylinder.columns,
+                                np.arange(cylinder.rows + 1) / cylinder.rows)
+    uvs = np.stack([columns, rows], -1).reshape(-1, 2).astype(np.float32)
+    whole, stretched = grid_triangles(cylinder.rows, cylinder.columns, mesh.built, mesh.distance)
+    return SurroundSurface(positions, uvs, whole, stretched, np.ascontiguousarray(texture.colour))

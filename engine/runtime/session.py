@@ -263,10 +263,10 @@ class WorldSession:
         frame = self.reset(scene.picture, seed=scene.seed, settings=read_settings(scene.settings), depth=scene.depth)
         self._source = scene.source
         if self.memory is not None and scene.memory is not None:
-            frame = self.memory.resume(scene.memory, scene.pose)
+            frame = self.memory.resume(scene.memory, scene.pose, scene.frames)
             self._rollout = self.new_rollout(scene.seed)
             self._rollout.prime(self.encode(self.memory.model_frame()))
-            self._frame = frame
+            self._frame, self.frames = frame, scene.frames
         return frame.copy()
 
     @property

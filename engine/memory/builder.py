@@ -1,0 +1,274 @@
+"""The world builder: what the picture never showed, continued from the picture's own pixels.
+
+At the start the picture is continued into a *surround*: a cylinder around the start pose, a whole turn
+across and as high and low as the view can pitch (Doom shears the view for pitch, so the heights a view can
+see are tangents of elevation: the cylinder's rows). The picture is laid on it where it was seen, and
+PatchMatch (Barnes et al. 2009, via patchmatch-cython) fills the rest from the picture's own patches, so
+palette and brushwork carry over; the seam where the cylinder closes is filled again with it rolled half a
+turn, so the surround has no edge.
+
+The solver's result is a *correspondence*: for each pixel of the cylinder, the picture pixel it copies
+(``Correspondence``). It is found at a small size and applied at any size: every built pixel is a picture
+pixel, as sharp as the picture at 160x120 and at 640x480 alike. Depth travels with the colour through the
+same correspondence (as distance across the floor), bounded below the horizon by the floor plane at the
+picture's eye height: the floor goes on as a floor, it does not stand up as a wall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.geometry import DOOM_PITCH_RANGE
+
+VIEW_ASPECT = 3 / 4                    # the camera's height over its width (the display's 4:3)
+# Tangents of elevation the camera can see at the edge of its pitch range (its centre column's top and bottom).
+UP = float(np.tan(np.radians(DOOM_PITCH_RANGE[1]))) + VIEW_ASPECT
+DOWN = float(np.tan(np.radians(-DOOM_PITCH_RANGE[0]))) + VIEW_ASPECT
+
+
+@dataclass
+class BuilderConfig:
+    coarse_width: int = 32             # cylinder pixels a quarter turn where the first, quick surround is solved
+    width: int = 96                    # ... and where the refined one is
+    patch_size: int = 7
+    seam: int = 12                     # columns either side of where the cylinder closes, solved again rolled
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Cylinder:
+    """A cylinder around the camera, ``width`` pixels a quarter turn: column 0 starts half a turn left of the
+    picture's centre; a row is a tangent of elevation (``horizon`` rows above the horizon, positive up)."""
+    width: int
+
+    @property
+    def columns(self) -> int:
+        return 4 * self.width
+
+    @property
+    def focal(self) -> float:
+        return self.columns / (2 * np.pi)           # pixels a radian of turn, and a unit of tangent
+
+    @property
+    def horizon(self) -> int:
+        return int(np.ceil(UP * self.focal))
+
+    @property
+    def rows(self) -> int:
+        return self.horizon + int(np.ceil(DOWN * self.focal))
+
+    def directions(self, corners: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Each pixel's centre (or with ``corners``, each pixel corner's) azimuth in radians (right of the
+        picture's centre positive) and tangent of elevation: two (rows, columns) arrays."""
+        shift = 0.0 if corners else 0.5
+        columns = np.arange(self.columns + (1 if corners else 0)) + shift
+        rows = np.arange(self.rows + (1 if corners else 0)) + shift
+        return np.meshgrid(columns / self.focal - np.pi, (self.horizon - rows) / self.focal)
+
+    def position(self, azimuth: np.ndarray, tangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(column, row) in pixels (a pixel i spans [i, i + 1)) of directions."""
+        return (np.mod(azimuth + np.pi, 2 * np.pi) * self.focal, self.horizon - tangent * self.focal)
+
+
+@dataclass(frozen=True)
+class PictureView:
+    """Where a picture (``size`` (width, height) pixels, ``field_of_view`` degrees across) lies around the
+    camera that took it (engine.geometry's pinhole, pitch 0)."""
+    size: tuple[int, int]
+    field_of_view: float
+
+    @property
+    def focal(self) -> float:
+        return self.size[0] / 2 / np.tan(np.radians(self.field_of_view) / 2)
+
+    def pixel(self, azimuth: np.ndarray, tangent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y) in the picture's pixels of directions, and whether each lies in the picture."""
+        ahead = np.abs(azimuth) < np.pi / 2 - 1e-3
+        x = self.focal * np.tan(np.where(ahead, azimuth, 0.0))
+        y = -tangent * np.hypot(self.focal, x)
+        x, y = x + self.size[0] / 2, y + self.size[1] / 2
+        inside = ahead & (x >= 0) & (x < self.size[0]) & (y >= 0) & (y < self.size[1])
+        return x, y, inside
+
+
+@dataclass
+class Correspondence:
+    """For each pixel of ``cylinder``, the cylinder pixel it copies, ``source`` (rows, columns, 2) as (column,
+    row): a pixel of the picture's own (``view``, the picture as solved), pixels of the picture themselves."""
+    cylinder: Cylinder
+    view: PictureView
+    source: np.ndarray
+
+    def picture_pixels(self, cylinder: Cylinder, size: tuple[int, int],
+                       corners: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each pixel (or corner) of ``cylinder``, the pixel (x, y) of the picture at ``size`` it copies
+        (float, nearest: floor), and which are the picture's own (the rest are built)."""
+        solved = self.cylinder
+        azimuth, tangent = cylinder.directions(corners)
+        column, row = solved.position(azimuth, tangent)
+        cell_column = np.clip(np.floor(column).astype(np.int64), 0, solved.columns - 1)
+        cell_row = np.clip(np.floor(row).astype(np.int64), 0, solved.rows - 1)
+        source = self.source[cell_row, cell_column]                    # (..., 2) solved pixels copied
+        # The same place within the source pixel as within the solved pixel: sharp at any size.
+        source_column = source[..., 0] + (column - cell_column)
+        source_row = source[..., 1] + (row - cell_row)
+        view = PictureView(size, self.view.field_of_view)
+        x, y, _ = view.pixel(source_column / solved.focal - np.pi, (solved.horizon - source_row) / solved.focal)
+        _, _, own = view.pixel(azimuth, tangent)
+        return x, y, own
+
+
+def _solve(image: np.ndarray, mask: np.ndarray, patch_size: int, seed: int,
+           nnf: np.ndarray | None = None) -> np.ndarray:
+    """PatchMatch from coarse to fine over ``image`` (H, W, C) float32 where ``mask`` (H, W) is to fill:
+    the nearest-neighbour field (H, W, 2) as (column, row) of the source patch centre for every pixel.
+    ``nnf``: a field to start from (a coarser solve, scaled up) instead of a pyramid of its own."""
+    from patchmatch_cython import CythonSolver
+    from patchmatch_cython.imageops import (build_query_patch_centers, build_valid_patch_centers, downsample,
+                                            resize_image, sanitize_nnf, upsample)
+
+    height, width = mask.shape
+    half = patch_size // 2
+    levels = 0 if nnf is not None else max(0, int(np.floor(np.log2(min(height, width) / patch_size))))
+    mask_float = mask.astype(np.float32)
+    previous = None
+    for level in range(levels + 1):
+        level_height, level_width = height >> (levels - level), width >> (levels - level)
+        level_image = downsample(image, level_height, level_width)
+        level_mask = downsample(mask_float, level_height, level_width).squeeze(-1) > 0
+        if previous is not None:                         # the hole starts from the coarser level's fill
+            level_image[level_mask] = resize_image(previous, level_height, level_width)[level_mask]
+        if nnf is not None:
+            nnf = sanitize_nnf(upsample(nnf, level_height, level_width),
+                               build_query_patch_centers(level_mask, half),
+                               build_valid_patch_centers(level_mask, half), rng=np.random.default_rng(seed))
+        solver = CythonSolver(level_image, level_mask, patch_size)
+        previous = solver(iterations=2 * (level + 2) + 1, randomize_nnf=nnf is None, nnf=nnf, seed=seed,
+                          em_loops=2 if level < levels else 1)
+        nnf = np.asarray(solver.nnf)
+    return nnf
+
+
+def solve_surround(picture: np.ndarray, field_of_view: float, width: int, config: BuilderConfig,
+                   start: Correspondence | None = None) -> Correspondence:
+    """The correspondence of a surround around ``picture`` (h, w, 3) uint8 seen with ``field_of_view``,
+    solved on a cylinder ``width`` pixels a quarter turn (from ``start``, a coarser solve, where given).
+
+    Up and down matter: a sky goes on above, a floor below. So the rows the picture spans are filled first,
+    round the whole turn, from the picture; then what lies above from the top of that band only, and what lies
+    below from its bottom (a guide by where the patches may come from)."""
+    cylinder = Cylinder(width)
+    # The picture at about the cylinder's own scale: a pixel of one is a pixel of the other at the centre.
+    scale = cylinder.focal / PictureView((picture.shape[1], picture.shape[0]), field_of_view).focal
+    size = (max(2, round(picture.shape[1] * scale)), max(2, round(picture.shape[0] * scale)))
+    small = _area(picture, size)
+    view = PictureView(size, field_of_view)
+    x, y, known = view.pixel(*cylinder.directions())
+    image = np.where(known[..., None], small[np.clip(y.astype(np.int64), 0, size[1] - 1),
+                                             np.clip(x.astype(np.int64), 0, size[0] - 1)], 0).astype(np.float32)
+    rows, columns = np.indices(known.shape)
+    mapped = np.stack([columns, rows], -1)
+    initial = None
+    if start is not None:                   # the coarse solve's correspondence, as source pixels of this one
+        x0, y0, _ = start.picture_pixels(cylinder, size)
+        initial = np.stack(cylinder.position(*_directions_of(view, x0, y0)), -1).astype(np.int32)
+    spanned = np.flatnonzero(known.any(axis=1))
+    top, bottom = int(spanned[0]), int(spanned[-1]) + 1
+    guide = max(config.patch_size, (bottom - top) * 2 // 5)          # rows of the band the caps copy from
+    _fill_rows(image, known, mapped, slice(top, bottom), slice(top, bottom), config, initial)
+    # The band's first and last rows are where its patches ran out: the caps fill them again.
+    margin = config.patch_size // 2 + 1
+    top, bottom = top + margin, bottom - margin
+    built = ~view.pixel(*cylinder.directions())[2]
+    known[top - margin:top] &= ~built[top - margin:top]
+    known[bottom:bottom + margin] &= ~built[bottom:bottom + margin]
+    for hole_rows, source_rows in ((slice(0, top), slice(top, top + guide)),
+                                   (slice(bottom, cylinder.rows), slice(bottom - guide, bottom))):
+        _fill_rows(image, known, mapped, hole_rows, source_rows, config, initial)
+    return Correspondence(cylinder, view, mapped.astype(np.int32))
+
+
+def _fill_rows(image: np.ndarray, known: np.ndarray, mapped: np.ndarray, hole_rows: slice, source_rows: slice,
+               config: BuilderConfig, initial: np.ndarray | None) -> None:
+    """Fill the unknown pixels of ``hole_rows`` from the known ones of ``source_rows`` (next to or the same
+    rows; the image, what is known and each pixel's source position change in place), seamless round."""
+    rows = slice(min(hole_rows.start, source_rows.start), max(hole_rows.stop, source_rows.stop))
+    hole = ~known[rows]
+    start = None if initial is None else initial[rows] - np.array([0, rows.start])
+    nnf = _solve(image[rows], hole, config.patch_size, config.seed, start) + np.array([0, rows.start])
+    region_mapped = np.where(hole[..., None], mapped[nnf[..., 1], nnf[..., 0]], mapped[rows])
+    if config.seam:                         # where the cylinder closes: solved again, rolled half a turn
+        half = known.shape[1] // 2
+        band = np.zeros_like(hole)
+        band[:, half - config.seam:half + config.seam] = True
+        band &= np.roll(hole, half, axis=1)
+        rolled = np.roll(image[region_mapped[..., 1], region_mapped[..., 0]], half, axis=1)
+        seam = _solve(rolled.astype(np.float32), band, config.patch_size, config.seed + 1)
+        rolled_mapped = np.roll(region_mapped, half, axis=1)
+        rolled_mapped[band] = rolled_mapped[seam[..., 1], seam[..., 0]][band]
+        region_mapped = np.roll(rolled_mapped, -half, axis=1)
+    mapped[rows][hole] = region_mapped[hole]
+    image[rows][hole] = image[region_mapped[..., 1], region_mapped[..., 0]][hole]
+    known[rows] |= hole
+
+
+def _directions_of(view: PictureView, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Azimuth and tangent of elevation of picture pixels (x, y) (the inverse of ``PictureView.pixel``)."""
+    across = x - view.size[0] / 2
+    return np.arctan2(across, view.focal), -(y - view.size[1] / 2) / np.hypot(view.focal, across)
+
+
+def _area(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    if picture.shape[1::-1] == tuple(size):
+        return picture
+    return np.asarray(Image.fromarray(picture).resize(size, Image.BOX))
+
+
+@dataclass
+class Surround:
+    """The surround on ``cylinder``: colour (rows, columns, 3) uint8, distance across the floor from the
+    start (rows, columns) float32, and which pixels were built (the rest are the picture's own)."""
+    cylinder: Cylinder
+    colour: np.ndarray
+    distance: np.ndarray
+    built: np.ndarray
+
+    def points(self, start: np.ndarray, corners: bool = False) -> np.ndarray:
+        """Where each pixel's centre (or corner: ``distance`` then has a row and a column more) lies in the
+        world (rows, columns, 3), seen from the start pose (x, y, z, heading, pitch)."""
+        azimuth, tangent = self.cylinder.directions(corners)
+        heading = np.radians(start[3]) - azimuth                     # turning right lowers the heading
+        distance = self.distance.astype(np.float64)
+        return np.stack([start[0] + distance * np.cos(heading), start[1] + distance * np.sin(heading),
+                         start[2] + distance * tangent], -1)
+
+    def footprints(self) -> np.ndarray:
+        """The memory's voxel size for each pixel (rows, columns): half the pixel's size in the world, so that
+        neighbours on a surface slanted to the voxel grid (a cylinder goes round it) never share a voxel."""
+        _, tangent = self.cylinder.directions()
+        return (self.distance * np.hypot(1.0, tangent) / self.cylinder.focal / 2).astype(np.float32)
+
+
+def build_surround(correspondence: Correspondence, picture: np.ndarray, depth: np.ndarray, width: int,
+                   eye_height: float, corners: bool = False) -> Surround:
+    """The surround on a cylinder ``width`` pixels a quarter turn, from the picture (any size) and its depth
+    (any size, along the picture's view axis); with ``corners``, colour per pixel and distance per corner."""
+    cylinder = Cylinder(width)
+    size = (picture.shape[1], picture.shape[0])
+    x, y, own = correspondence.picture_pixels(cylinder, size)
+    colour = picture[np.clip(y.astype(np.int64), 0, size[1] - 1), np.clip(x.astype(np.int64), 0, size[0] - 1)]
+    x, y, _ = correspondence.picture_pixels(cylinder, size, corners)
+    _, tangent = cylinder.directions(corners)
+    depth_size = (depth.shape[1], depth.shape[0])
+    along = depth[np.clip((y / size[1] * depth_size[1]).astype(np.int64), 0, depth_size[1] - 1),
+                  np.clip((x / size[0] * depth_size[0]).astype(np.int64), 0, depth_size[0] - 1)]
+    # Depth along the picture's view axis -> distance across the floor of the pixel copied.
+    across = (x - size[0] / 2) / PictureView(size, correspondence.view.field_of_view).focal
+    distance = along * np.hypot(1.0, across)
+    with np.errstate(divide="ignore"):
+        floor = np.where(tangent < 0, eye_height / -tangent, np.inf)
+    return Surround(cylinder, colour, np.minimum(distance, floor).astype(np.float32), ~own)

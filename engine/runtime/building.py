@@ -1,0 +1,95 @@
+"""The world builder at play (engine.memory.builder): a surround around the prompt, built coarse before the
+first frame and refined in a process of its own while the world plays.
+
+What a frame shows depends only on the picture, the actions and the seed, never on how fast the machine is:
+the refined surround enters the world at a fixed frame (``REFINED_AT``), and a step that reaches that frame
+before the builder is done waits for it (the wait is part of that frame's time). Replays, scenes,
+walkthrough renders, evaluation and an agent stepping as fast as it can all see the world a player sees.
+
+PatchMatch holds Python's lock while it runs (patchmatch-cython), so the refinement runs in a worker process
+(engine.memory.worker), started when the world opens so that its start-up overlaps the loading; where none
+can be started, the refinement runs at that frame in the player.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.memory.builder import BuilderConfig, Correspondence, Cylinder, PictureView, solve_surround
+from engine.memory.worker import read_answer, read_message, request, worker_command, write_message
+from engine.runtime.providers import warn
+
+REFINED_AT = 48                  # the frame from which the refined surround is in the world (2.7 s at 17.5/s)
+SOLVE_SCALE = 4                  # the picture goes to the solver at this many times the refined solve's scale
+@dataclass
+class SurroundJob:
+    """One prompt's surround: the coarse correspondence (ready at once) and the refined one (when asked)."""
+    coarse: Correspondence
+    picture: np.ndarray                     # what the refinement solves from
+    field_of_view: float
+    done: Correspondence | None = None
+
+
+class PlayBuilder:
+    def __init__(self, config: BuilderConfig) -> None:
+        self.config = config
+        self._worker: subprocess.Popen | None = None
+        self._pending: list[SurroundJob] = []           # sent, answers not read yet (they come in order)
+        try:
+            self._worker = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        except OSError as error:
+            warn(f"the world builder refines in the player's own process ({error.strerror or error})")
+
+    def start(self, picture: np.ndarray, field_of_view: float) -> SurroundJob:
+        """The coarse surround of ``picture`` (H, W, 3) uint8 now, its refinement sent to the worker."""
+        # The refined solve reads the picture at about its own scale: send it a few times that, not more.
+        scale = SOLVE_SCALE * Cylinder(self.config.width).focal / PictureView(picture.shape[1::-1], field_of_view).focal
+        size = (max(2, round(picture.shape[1] * scale)), max(2, round(picture.shape[0] * scale)))
+        small = picture if scale >= 1 else _area(picture, size)
+        job = SurroundJob(solve_surround(small, field_of_view, self.config.coarse_width, self.config), small,
+                          field_of_view)
+        if self._worker is not None:
+            try:
+                write_message(self._worker.stdin, request(small, field_of_view, self.config, job.coarse))
+                self._pending.append(job)
+            except OSError:
+                self._lost()
+        return job
+
+    def refined(self, job: SurroundJob) -> Correspondence:
+        """The refined surround (waits for the worker; solves here where there is none)."""
+        while job.done is None and job in self._pending and self._worker is not None:
+            answer, answered = read_message(self._worker.stdout), self._pending.pop(0)
+            if answer is None:
+                self._lost()
+                break
+            answered.done = read_answer(answer)
+        if job.done is None:
+            job.done = solve_surround(job.picture, job.field_of_view, self.config.width, self.config, job.coarse)
+        return job.done
+
+    def _lost(self) -> None:
+        warn("the world builder's worker stopped; the player refines surrounds itself")
+        self.close()
+
+    def close(self) -> None:
+        worker, self._worker, self._pending = self._worker, None, []
+        if worker is not None:
+            for stream in (worker.stdin, worker.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            try:
+                worker.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+def _area(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(picture).resize(size, Image.BOX))
