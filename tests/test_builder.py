@@ -139,7 +139,8 @@ def test_the_surround_enters_at_a_fixed_frame_with_or_without_the_worker(monkeyp
 def test_the_canvas_draws_the_surround_at_the_display_size():
     memory = play_memory((640, 480))
     memory.start(painting())
-    shown = turn(memory, 9.0, 20)[-1]                              # half a turn: only the surround is there
+    shown = turn(memory, 9.0, 60)[-1]               # half a turn (and a whole one): only the refined surround
+    assert memory.surround_stage == "refined" and 60 > building.REFINED_AT
     assert dreamed_share(shown) == 0.0
     lifted = np.asarray(Image.fromarray(memory.lifted).resize((640, 480), Image.BILINEAR))
     assert sharpness(shown[None])[0] > 1.2 * sharpness(lifted[None])[0]    # drawn, not the lift upscaled

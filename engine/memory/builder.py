@@ -63,13 +63,14 @@ class Cylinder:
         """Each pixel's centre (or with ``corners``, each pixel corner's) azimuth in radians (right of the
         picture's centre positive) and tangent of elevation: two (rows, columns) arrays."""
         shift = 0.0 if corners else 0.5
-        columns = np.arange(self.columns + (1 if corners else 0)) + shift
-        rows = np.arange(self.rows + (1 if corners else 0)) + shift
-        return np.meshgrid(columns / self.focal - np.pi, (self.horizon - rows) / self.focal)
+        columns = (np.arange(self.columns + (1 if corners else 0)) + shift) / self.focal - np.pi
+        rows = (self.horizon - (np.arange(self.rows + (1 if corners else 0)) + shift)) / self.focal
+        return np.meshgrid(columns.astype(np.float32), rows.astype(np.float32))
 
     def position(self, azimuth: np.ndarray, tangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(column, row) in pixels (a pixel i spans [i, i + 1)) of directions."""
-        return (np.mod(azimuth + np.pi, 2 * np.pi) * self.focal, self.horizon - tangent * self.focal)
+        focal = np.float32(self.focal)
+        return (np.mod(azimuth + np.float32(np.pi), np.float32(2 * np.pi)) * focal, self.horizon - tangent * focal)
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,12 @@ class PictureView:
 
     def pixel(self, azimuth: np.ndarray, tangent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, y) in the picture's pixels of directions, and whether each lies in the picture."""
-        ahead = np.abs(azimuth) < np.pi / 2 - 1e-3
-        x = self.focal * np.tan(np.where(ahead, azimuth, 0.0))
-        y = -tangent * np.hypot(self.focal, x)
-        x, y = x + self.size[0] / 2, y + self.size[1] / 2
+        azimuth, tangent = np.asarray(azimuth, np.float32), np.asarray(tangent, np.float32)
+        ahead = np.abs(azimuth) < np.float32(np.pi / 2 - 1e-3)
+        x = np.float32(self.focal) * np.tan(np.where(ahead, azimuth, np.float32(0)))
+        y = -tangent * np.hypot(np.float32(self.focal), x)
+        x += np.float32(self.size[0] / 2)
+        y += np.float32(self.size[1] / 2)
         inside = ahead & (x >= 0) & (x < self.size[0]) & (y >= 0) & (y < self.size[1])
         return x, y, inside
 
@@ -115,7 +118,8 @@ class Correspondence:
         source_column = source[..., 0] + (column - cell_column)
         source_row = source[..., 1] + (row - cell_row)
         view = PictureView(size, self.view.field_of_view)
-        x, y, _ = view.pixel(source_column / solved.focal - np.pi, (solved.horizon - source_row) / solved.focal)
+        focal = np.float32(solved.focal)
+        x, y, _ = view.pixel(source_column / focal - np.float32(np.pi), (solved.horizon - source_row) / focal)
         _, _, own = view.pixel(azimuth, tangent)
         return x, y, own
 
@@ -254,14 +258,17 @@ class Surround:
 
 
 def build_surround(correspondence: Correspondence, picture: np.ndarray, depth: np.ndarray, width: int,
-                   eye_height: float, corners: bool = False) -> Surround:
+                   eye_height: float, corners: bool = False, colour_only: bool = False) -> Surround:
     """The surround on a cylinder ``width`` pixels a quarter turn, from the picture (any size) and its depth
     (any size, along the picture's view axis); with ``corners``, colour per pixel and distance per corner."""
     cylinder = Cylinder(width)
     size = (picture.shape[1], picture.shape[0])
     x, y, own = correspondence.picture_pixels(cylinder, size)
     colour = picture[np.clip(y.astype(np.int64), 0, size[1] - 1), np.clip(x.astype(np.int64), 0, size[0] - 1)]
-    x, y, _ = correspondence.picture_pixels(cylinder, size, corners)
+    if colour_only:
+        return Surround(cylinder, colour, np.zeros((0, 0), np.float32), ~own)
+    if corners:
+        x, y, _ = correspondence.picture_pixels(cylinder, size, corners)
     _, tangent = cylinder.directions(corners)
     depth_size = (depth.shape[1], depth.shape[0])
     along = depth[np.clip((y / size[1] * depth_size[1]).astype(np.int64), 0, depth_size[1] - 1),
@@ -272,3 +279,30 @@ def build_surround(correspondence: Correspondence, picture: np.ndarray, depth: n
     with np.errstate(divide="ignore"):
         floor = np.where(tangent < 0, eye_height / -tangent, np.inf)
     return Surround(cylinder, colour, np.minimum(distance, floor).astype(np.float32), ~own)
+
+
+@dataclass
+class PlaySizes:
+    """Pixels a quarter turn of the surrounds a player needs: the memory's points (``lift``) and, with a
+    canvas, the canvas's picture (``texture``) and mesh (``mesh``; 0: no canvas)."""
+    lift: int
+    texture: int = 0
+    mesh: int = 0
+
+
+@dataclass
+class PlaySurround:
+    points: Surround                   # colour and distance per pixel, lifted as built points
+    texture: Surround | None = None    # colour only, at the canvas's size
+    mesh: Surround | None = None       # distance per corner and which cells are built
+
+
+def build_for_play(correspondence: Correspondence, picture: np.ndarray, lifted: np.ndarray, depth: np.ndarray,
+                   eye_height: float, sizes: PlaySizes) -> PlaySurround:
+    """What a player puts in the world of a correspondence: the memory's surround from the prompt at the
+    lift size (``lifted``), the canvas's from the prompt at its own (``picture``)."""
+    points = build_surround(correspondence, lifted, depth, sizes.lift, eye_height)
+    if not sizes.texture:
+        return PlaySurround(points)
+    return PlaySurround(points, build_surround(correspondence, picture, depth, sizes.texture, eye_height, colour_only=True),
+                        build_surround(correspondence, picture, depth, sizes.mesh, eye_height, corners=True))

@@ -6,31 +6,37 @@ the refined surround enters the world at a fixed frame (``REFINED_AT``), and a s
 before the builder is done waits for it (the wait is part of that frame's time). Replays, scenes,
 walkthrough renders, evaluation and an agent stepping as fast as it can all see the world a player sees.
 
-PatchMatch holds Python's lock while it runs (patchmatch-cython), so the refinement runs in a worker process
-(engine.memory.worker), started when the world opens so that its start-up overlaps the loading; where none
-can be started, the refinement runs at that frame in the player.
+PatchMatch holds Python's lock while it runs (patchmatch-cython), so the refinement, and building what the
+player puts in its world from it, run in a worker process (engine.memory.worker), started when the world
+opens so that its start-up overlaps the loading; where none can be started, they run at that frame in the
+player.
 """
 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.memory.builder import BuilderConfig, Correspondence, Cylinder, PictureView, solve_surround
-from engine.memory.worker import read_answer, read_message, request, worker_command, write_message
+from engine.memory.builder import (BuilderConfig, Cylinder, PictureView, PlaySizes, PlaySurround, build_for_play,
+                                   solve_surround)
+from engine.memory.worker import Refinement, read_message, read_surround, worker_command, write_message
 from engine.runtime.providers import warn
 
 REFINED_AT = 48                  # the frame from which the refined surround is in the world (2.7 s at 17.5/s)
 SOLVE_SCALE = 4                  # the picture goes to the solver at this many times the refined solve's scale
+
+
 @dataclass
 class SurroundJob:
-    """One prompt's surround: the coarse correspondence (ready at once) and the refined one (when asked)."""
-    coarse: Correspondence
-    picture: np.ndarray                     # what the refinement solves from
-    field_of_view: float
-    done: Correspondence | None = None
+    """One prompt's surround: the coarse one (ready at once) and the refined one (when asked for)."""
+    coarse: PlaySurround
+    refinement: Refinement
+    asked: float = 0.0                     # when the refinement was sent (perf_counter)
+    done: PlaySurround | None = None
+    timings: dict[str, float] = field(default_factory=dict)   # seconds: coarse, refined (solve), waited
 
 
 class PlayBuilder:
@@ -43,32 +49,45 @@ class PlayBuilder:
         except OSError as error:
             warn(f"the world builder refines in the player's own process ({error.strerror or error})")
 
-    def start(self, picture: np.ndarray, field_of_view: float) -> SurroundJob:
-        """The coarse surround of ``picture`` (H, W, 3) uint8 now, its refinement sent to the worker."""
+    def start(self, picture: np.ndarray, lifted: np.ndarray, depth: np.ndarray, eye_height: float,
+              field_of_view: float, coarse_sizes: PlaySizes, refined_sizes: PlaySizes) -> SurroundJob:
+        """The coarse surround of ``picture`` (H, W, 3) uint8 now (built from it and from ``lifted``, the
+        picture at the lift size, with ``depth``), its refinement sent to the worker."""
+        began = time.perf_counter()
         # The refined solve reads the picture at about its own scale: send it a few times that, not more.
-        scale = SOLVE_SCALE * Cylinder(self.config.width).focal / PictureView(picture.shape[1::-1], field_of_view).focal
-        size = (max(2, round(picture.shape[1] * scale)), max(2, round(picture.shape[0] * scale)))
-        small = picture if scale >= 1 else _area(picture, size)
-        job = SurroundJob(solve_surround(small, field_of_view, self.config.coarse_width, self.config), small,
-                          field_of_view)
+        scale = SOLVE_SCALE * Cylinder(self.config.width).focal / PictureView(picture.shape[1::-1],
+                                                                              field_of_view).focal
+        solve_picture = picture if scale >= 1 else _area(picture, (max(2, round(picture.shape[1] * scale)),
+                                                                   max(2, round(picture.shape[0] * scale))))
+        coarse = solve_surround(solve_picture, field_of_view, self.config.coarse_width, self.config)
+        refinement = Refinement(solve_picture, picture, lifted, depth, eye_height, field_of_view, self.config,
+                                coarse, refined_sizes)
+        job = SurroundJob(build_for_play(coarse, picture, lifted, depth, eye_height, coarse_sizes), refinement)
+        job.timings["coarse"] = time.perf_counter() - began
         if self._worker is not None:
             try:
-                write_message(self._worker.stdin, request(small, field_of_view, self.config, job.coarse))
+                write_message(self._worker.stdin, refinement.message())
+                job.asked = time.perf_counter()
                 self._pending.append(job)
             except OSError:
                 self._lost()
         return job
 
-    def refined(self, job: SurroundJob) -> Correspondence:
-        """The refined surround (waits for the worker; solves here where there is none)."""
+    def refined(self, job: SurroundJob) -> PlaySurround:
+        """The refined surround (waits for the worker; builds it here where there is none)."""
+        began = time.perf_counter()
         while job.done is None and job in self._pending and self._worker is not None:
             answer, answered = read_message(self._worker.stdout), self._pending.pop(0)
             if answer is None:
                 self._lost()
                 break
-            answered.done = read_answer(answer)
+            answered.done = read_surround(answer)
+            answered.timings["refined"] = float(answer["seconds"])
         if job.done is None:
-            job.done = solve_surround(job.picture, job.field_of_view, self.config.width, self.config, job.coarse)
+            solved = time.perf_counter()
+            job.done = job.refinement.run()
+            job.timings["refined"] = time.perf_counter() - solved
+        job.timings.setdefault("waited", time.perf_counter() - began)
         return job.done
 
     def _lost(self) -> None:

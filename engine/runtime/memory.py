@@ -29,7 +29,7 @@ from engine.config import from_dict
 from engine.data.windows import nearest
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
 from engine.memory import MemoryConfig, MemoryState, PointMemory
-from engine.memory.builder import BuilderConfig, Correspondence, Cylinder, Surround, build_surround
+from engine.memory.builder import BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround
 from engine.memory.points import BUILT, DREAMED, KIND_SPAN
 from engine.memory.canvas import Canvas, Surface, SurroundSurface, grid_triangles, picture_surface
 from engine.runtime.building import REFINED_AT, PlayBuilder, SurroundJob
@@ -39,6 +39,7 @@ STILL = 1.0                    # map units from the prompt's pose within which i
 LIFT_PIXELS = 160 * 120        # frames are lifted into the memory at most this large (Doom's own resolution)
 MESH_QUARTER = 64              # the surround's mesh on the canvas: this many cells a quarter turn
 TEXTURE_QUARTER = 640          # the surround's picture on the canvas: at most this many pixels a quarter turn
+COARSE_TEXTURE_QUARTER = 160   # ... while the surround is the coarse one (built before the first frame)
 
 
 class AreaResize:
@@ -139,8 +140,6 @@ class PlayMemory:
         self._drawn: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None   # the last render: clock, pose
         self.builder = PlayBuilder(from_dict(BuilderConfig, settings["builder"])) if settings.get("builder") else None
         self._job: SurroundJob | None = None
-        self._picture: np.ndarray | None = None             # the prompt as drawn (its own resolution)
-        self._lifted_prompt: np.ndarray | None = None       # ... and at the lift size
         self._picture_surface: Surface | None = None
         self.frames = 0                                       # frames since the prompt (the builder's clock)
         self.surround_stage = ""                              # "", "coarse" or "refined": what is in the world
@@ -173,35 +172,33 @@ class PlayMemory:
         self.prompt_depth = depth.astype(np.float32)
         self.lifted = to_uint8(AreaResize(picture.shape[1::-1], self.lift_size)(picture))
         self.memory.add(self.lifted, nearest(self.prompt_depth, self.lifted.shape[:2]), self.pose)
-        self._picture, self._lifted_prompt, self.frames, self.surround_stage = picture, self.lifted, 0, ""
+        self.frames, self.surround_stage = 0, ""
         if self.canvas is not None:
             self._picture_surface = picture_surface(picture, self.prompt_depth, self.pose, config.field_of_view)
             self.canvas.set_surface(self._picture_surface)
         if self.builder is not None:
-            self._job = self.builder.start(picture, config.field_of_view)
+            lift_quarter = self._quarter(self.lift_size[0], config.field_of_view)
+            texture_quarter = self._quarter(picture.shape[1], config.field_of_view) if self.canvas is not None else 0
+            sizes = [PlaySizes(lift_quarter, min(most, texture_quarter), MESH_QUARTER if texture_quarter else 0)
+                     for most in (COARSE_TEXTURE_QUARTER, TEXTURE_QUARTER)]
+            self._job = self.builder.start(picture, self.lifted, self.prompt_depth, self.settings.eye_height,
+                                           config.field_of_view, *sizes)
             self._build(self._job.coarse, "coarse")
         return to_uint8(AreaResize(picture.shape[1::-1], self.frame_size)(picture))
 
-    def _build(self, correspondence: Correspondence, stage: str) -> None:
-        """Put the surround of ``correspondence`` into the world in place of any before it: lifted into the
-        memory as built points at the lift size's scale and, with a canvas, drawn beside the picture."""
+    def _build(self, surround: PlaySurround, stage: str) -> None:
+        """Put a surround into the world in place of any before it: lifted into the memory as built points
+        and, with a canvas, drawn beside the picture."""
         if self.surround_stage == stage:
             return
-        picture, config = self._picture, self.memory.config
-        surround = build_surround(correspondence, self._lifted_prompt, self.prompt_depth,
-                                  self._quarter(self.lift_size[0], config.field_of_view), self.settings.eye_height)
-        kept = surround.built & (surround.distance > 0) & (surround.distance < config.max_depth)
+        points, config = surround.points, self.memory.config
+        kept = points.built & (points.distance > 0) & (points.distance < config.max_depth)
         self.memory.forget(BUILT)
-        self.memory.add_points(surround.points(np.zeros(5))[kept].astype(np.float32), surround.colour[kept],
-                               surround.footprints()[kept], kind=BUILT)
+        self.memory.add_points(points.points(np.zeros(5))[kept].astype(np.float32), points.colour[kept],
+                               points.footprints()[kept], kind=BUILT)
         self._drawn, self.surround_stage = None, stage
-        if self.canvas is not None and self._picture_surface is not None:
-            texture = build_surround(correspondence, picture, self.prompt_depth,
-                                     min(TEXTURE_QUARTER, self._quarter(picture.shape[1], config.field_of_view)),
-                                     self.settings.eye_height)
-            mesh = build_surround(correspondence, picture, self.prompt_depth, MESH_QUARTER, self.settings.eye_height,
-                                  corners=True)
-            self.canvas.set_surfaces([self._picture_surface, surround_surface(texture, mesh)])
+        if self.canvas is not None and self._picture_surface is not None and surround.texture is not None:
+            self.canvas.set_surfaces([self._picture_surface, surround_surface(surround.texture, surround.mesh)])
 
     @staticmethod
     def _quarter(width: int, field_of_view: float) -> int:
@@ -211,6 +208,12 @@ class PlayMemory:
     def _surround_points(self, field_of_view: float) -> int:
         cylinder = Cylinder(self._quarter(self.lift_size[0], field_of_view))
         return cylinder.rows * cylinder.columns
+
+    @property
+    def surround_timings(self) -> dict[str, float]:
+        """Seconds the builder took for this prompt: ``coarse`` (before the first frame), ``refined`` (in
+        the worker) and ``waited`` (by the frame that took it in; 0 where it was ready)."""
+        return {} if self._job is None else dict(self._job.timings)
 
     def _keep_building(self) -> None:
         """The builder's schedule, by frame: the refined surround from ``REFINED_AT`` on (waiting for it)."""
