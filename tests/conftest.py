@@ -1,4 +1,9 @@
 import os
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
 
 # Headless everywhere: Qt offscreen, SDL without a display, MiniWorld through EGL.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -152,7 +157,92 @@ def wait_until(condition, seconds=60.0):
 
 
 def import_world(window, path):
-    """Import a world pack in the launcher and wait for its importer's answer; whether the pack was imported."""
+    """Import a world pack in the launcher and wait for its importer's answer; whether the pack was imported.
+    The picture being opened answers first, so that its message does not follow the import's."""
+    wait_until(lambda: not window.loading)
+    problems = []
+    window.importer.imported.connect(lambda _, problem: problems.append(problem))
     window.import_world_file(path)
-    wait_until(lambda: not window.imports_pending)
-    return window.status.text() == f"imported {path.name}"
+    wait_until(lambda: problems and not window.imports_pending)
+    return problems == [""]
+
+
+# --- the app: launcher and player ---------------------------------------------------------------------------
+NO_GPU_LINE = "No usable NVIDIA GPU found; running on the CPU"
+needs_xvfb = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (apt install xvfb)")
+
+
+@pytest.fixture
+def launcher(tmp_path, monkeypatch):
+    """The launcher with real widgets (Qt offscreen), shown at its usual size, its settings and data in
+    ``tmp_path``: (window, app)."""
+    monkeypatch.setenv("DREAMWALK_CONFIG", str(tmp_path / "config"))
+    monkeypatch.setenv("DREAMWALK_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    from PySide6.QtWidgets import QApplication
+
+    from app.launcher import Launcher
+
+    app = QApplication.instance() or QApplication([])
+    window = Launcher()
+    window.settings.recordings_folder = str(tmp_path / "clips")
+    window.resize(1200, 720)
+    window.show()
+    yield window, app
+    window.close()
+
+
+@pytest.fixture
+def prompt(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "prompt.png"
+    Image.new("RGB", (320, 240), (150, 90, 40)).save(path)
+    return path
+
+
+def key(code, down=True):
+    """Post a key press (or release) to pygame's queue, as SDL would."""
+    import pygame
+
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN if down else pygame.KEYUP, key=code, mod=0,
+                                         unicode="", scancode=0))
+
+
+def press(player, code):
+    key(code)
+    key(code, down=False)
+    player.handle_events()
+
+
+def png_header(path, width, height):
+    """A PNG that claims width x height: only its header, so opening it must refuse, not decode."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return path
+
+
+def bare_env(tmp_path, **extra):
+    """The environment of a user's terminal with no display at all (a server, a container, ssh)."""
+    drop = ("SDL_VIDEODRIVER", "QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    return {**env, "DREAMWALK_CONFIG": str(tmp_path / "config"), "DREAMWALK_DATA": str(tmp_path / "data"),
+            "PYTHONPATH": str(ROOT), **extra}
+
+
+def run_main(*args, env, timeout=300):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def cuda_really_works(tiny_pack):
+    from engine.pack import open_pack
+    from engine.runtime.providers import choose_provider
+
+    pack = open_pack(tiny_pack)
+    try:
+        return choose_provider("cuda", pack.graph_path("decoder"))[0] == "CUDAExecutionProvider"
+    finally:
+        pack.close()

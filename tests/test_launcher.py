@@ -1,29 +1,20 @@
-"""The Qt launcher with real widgets (offscreen), a real world pack and a real player process."""
+"""The Qt launcher with real widgets (offscreen) and real clicks and key presses (QTest), a real world pack and
+a real player process."""
 
 import io
 import json
-import struct
+import shutil
+import sys
 import time
-import zlib
 from pathlib import Path
 
+import pygame
 import pytest
+from PIL import Image
 
-
-@pytest.fixture
-def launcher(tmp_path, monkeypatch):
-    monkeypatch.setenv("DREAMWALK_CONFIG", str(tmp_path / "config"))
-    monkeypatch.setenv("DREAMWALK_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    from PySide6.QtWidgets import QApplication
-
-    from app.launcher import Launcher
-
-    app = QApplication.instance() or QApplication([])
-    window = Launcher()
-    window.settings.recordings_folder = str(tmp_path / "clips")
-    yield window, app
-    window.close()
+from app.controls import action_from_input
+from app.player import Player, PlayerOptions
+from conftest import NO_GPU_LINE, ROOT, cuda_really_works, import_world, key, png_header, wait_until
 
 
 def choose(window, path):
@@ -40,8 +31,6 @@ def choose(window, path):
 
 def test_import_choose_and_preview(launcher, tiny_pack, tmp_path):
     from PIL import Image
-
-    from conftest import import_world
 
     window, _ = launcher
     broken = tmp_path / "broken.dwpack"
@@ -69,17 +58,16 @@ def test_importing_a_world_verifies_it_off_the_qt_thread(launcher, tiny_pack, mo
     import threading
 
     import engine.pack.format as pack_format
-    from conftest import wait_until
-
     window, _ = launcher
+    wait_until(lambda: not window.loading)                     # the first picture has answered
     hashed_on, real_sha256 = [], pack_format.sha256
     monkeypatch.setattr(pack_format, "sha256", lambda path: hashed_on.append(threading.current_thread()) or
                         real_sha256(path))
     window.import_world_file(tiny_pack)
     assert window.imports_pending == 1 and window.status.text() == "importing tiny.dwpack..."
+    assert hashed_on == []                                     # the Qt thread goes on at once
     wait_until(lambda: not window.imports_pending)
     assert hashed_on and threading.main_thread() not in hashed_on
-    assert window.status.text() == "imported tiny.dwpack"
     assert "tiny (yours)" in [window.worlds.item(row).text() for row in range(window.worlds.count())]
 
 
@@ -97,8 +85,6 @@ def test_device_line_names_the_provider_and_graphs_play_would_use(launcher, tiny
 
 def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_path):
     from PIL import Image
-
-    from conftest import import_world
 
     window, app = launcher
     assert import_world(window, tiny_pack)
@@ -122,15 +108,6 @@ def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_pat
     assert saved["guidance_scale"] == 1.5 and saved["recent_images"][0] == str(image) and saved["dream_idle"]
 
 
-def huge_png_header(path: Path, width: int, height: int) -> None:
-    """A PNG that claims width x height (only its header: opening it must refuse, not allocate)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-                     + chunk(b"IEND", b""))
-
-
 @pytest.mark.parametrize("kind, message", [
     ("text", "not an image"), ("truncated", "damaged or truncated"), ("huge", "too large"), ("missing", "no image at"),
 ])
@@ -149,7 +126,7 @@ def test_bad_prompt_images_are_a_message_in_the_launcher(launcher, tmp_path, kin
         Image.new("RGB", (300, 200), (1, 2, 3)).save(buffer, format="PNG")
         path.write_bytes(buffer.getvalue()[:200])
     elif kind == "huge":
-        huge_png_header(path, 20000, 20000)
+        png_header(path, 20000, 20000)
     choose(window, path)
     assert message in window.status.text()
     assert window.prompt == str(good)                          # the last good choice stays
@@ -158,7 +135,7 @@ def test_bad_prompt_images_are_a_message_in_the_launcher(launcher, tmp_path, kin
 @pytest.mark.parametrize("kind", ["cmyk", "16bit", "rgba", "gif"])
 def test_unusual_prompt_images_open_in_the_launcher(launcher, tmp_path, kind):
     """(Pictures under 32 pixels on a side, such as conftest's 1x1 "tiny" and 40x30 "gif", are refused:
-    tests/test_app_fixes.py.)"""
+    tests/test_images.py.)"""
     from PIL import Image
 
     from conftest import prompt_image
@@ -195,20 +172,6 @@ def test_choosing_a_world_reads_its_manifest_without_unpacking_it(launcher, tiny
 
 
 # --- the world's reading of the picture, scenes, and the reading's player options ---------------------------
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def wait_until(condition, seconds=60.0):
-    from PySide6.QtWidgets import QApplication
-
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        QApplication.processEvents()
-        time.sleep(0.01)
-    assert condition()
-
-
 def moving_frame(window, index):
     return window.reading_frames[index].toImage()
 
@@ -299,3 +262,240 @@ def test_the_player_refuses_a_reading_out_of_range(capsys):
     with pytest.raises(SystemExit):
         main(["--scene", "x.dwscene", "--fov", "100"])             # a scene keeps its own reading
     assert "a scene keeps its own reading" in capsys.readouterr().err
+
+
+# --- clicks in the gallery, the recordings and the key table (QTest) -----------------------------------------
+def settle(app, window, seconds=30.0):
+    """Let the launcher's worker threads answer: the picture being opened, the device probe."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if not getattr(window, "loading", None) and not window.probe_thread.isRunning() and not window.imports_pending:
+            app.processEvents()
+            return
+        time.sleep(0.01)
+    raise AssertionError("the launcher's workers did not answer")
+
+
+def click(widget, item_rect, double=False):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    where = (widget.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, item_rect.center())
+    QTest.mouseClick(*where)
+    if double:
+        QTest.mouseDClick(*where)          # Qt's item views take a double click on the item pressed just before
+
+
+def gallery_path(window):
+    from PySide6.QtCore import Qt
+
+    item = window.gallery.currentItem()
+    return item.data(Qt.UserRole) if item is not None and item.isSelected() else None
+
+
+# --- the highlighted thumbnail is what Play starts, and a refused picture leaves it --------------------------
+def test_the_highlighted_thumbnail_is_always_what_play_starts(launcher, tiny_pack, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QFileDialog
+
+    window, app = launcher
+    settle(app, window)
+    first = window.gallery.item(0)
+    bundled = first.data(Qt.UserRole)
+
+    def agree():
+        settle(app, window)
+        assert gallery_path(window) == window.prompt
+        assert window.play_arguments()[window.play_arguments().index("--play") + 1] == window.prompt
+
+    click(window.gallery, window.gallery.visualItemRect(first))
+    agree()
+    assert window.prompt == bundled
+    opened = tmp_path / "opened.png"
+    Image.new("RGB", (200, 150), (10, 200, 30)).save(opened)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(opened), ""))
+    window.open_image()
+    agree()                                                   # the opened picture is highlighted, not doom-map01
+    assert window.prompt == str(opened)
+    click(window.gallery, window.gallery.visualItemRect(window.gallery.item(
+        [r for r in range(window.gallery.count()) if window.gallery.item(r).data(Qt.UserRole) == bundled][0])))
+    agree()
+    assert window.prompt == bundled                           # back to the bundled one with one click
+    (tmp_path / "notes.png").write_text("a shopping list")
+    window.choose_prompt(str(tmp_path / "notes.png"))
+    agree()                                                   # refused: the highlight stays on what Play starts
+    assert "not an image" in window.status.text() and window.prompt == bundled
+    image = QImage(120, 90, QImage.Format.Format_RGB888)
+    image.fill(Qt.GlobalColor.red)
+    app.clipboard().setImage(image)
+    window.paste_image()
+    agree()
+    assert Path(window.prompt).parent == tmp_path / "data" / "pasted"
+    row = [r for r in range(window.gallery.count()) if window.gallery.item(r).data(Qt.UserRole) == bundled][0]
+    click(window.gallery, window.gallery.visualItemRect(window.gallery.item(row)))
+    agree()
+    assert window.prompt == bundled
+
+
+def test_clicking_a_picture_that_is_refused_keeps_the_highlight_on_what_play_starts(launcher, tmp_path):
+    from PySide6.QtCore import Qt
+
+    window, app = launcher
+    settle(app, window)
+    started = window.prompt                                   # the first thumbnail, chosen at start
+    assert started and gallery_path(window) == started
+    broken = tmp_path / "broken.png"
+    broken.write_text("not a picture")
+    window.settings.recent_images = [str(broken)]
+    window.refresh_prompts()
+    assert window.gallery.item(0).data(Qt.UserRole) == str(broken) and gallery_path(window) == started
+    for _ in range(2):                                        # and again: refused again, with the reason
+        window.say("")
+        click(window.gallery, window.gallery.visualItemRect(window.gallery.item(0)))
+        settle(app, window)
+        assert window.prompt == started and gallery_path(window) == started
+        assert "broken.png is not an image" in window.status.text()
+
+
+def test_tiny_and_huge_pictures_are_a_message_in_the_launcher(launcher, tmp_path):
+    window, app = launcher
+    good = tmp_path / "good.png"
+    Image.new("RGB", (64, 48), (9, 9, 9)).save(good)
+    window.choose_prompt(str(good))
+    settle(app, window)
+    Image.new("RGB", (1, 1), (0, 0, 255)).save(tmp_path / "dot.png")
+    window.choose_prompt(str(tmp_path / "dot.png"))
+    settle(app, window)
+    assert "dot.png is only 1x1 pixels" in window.status.text() and window.prompt == str(good)
+    window.choose_prompt(str(png_header(tmp_path / "huge.png", 10000, 10000)))
+    settle(app, window, seconds=1.0)
+    assert "huge.png is too large: 10000x10000 pixels" in window.status.text() and window.prompt == str(good)
+
+
+# --- the player's recordings ---------------------------------------------------------------------------------
+def test_the_launcher_says_where_the_player_saved(launcher, tiny_pack, tmp_path):
+    from app.settings import readable_folder
+
+    window, app = launcher
+    assert import_world(window, tiny_pack)
+    window.worlds.setCurrentRow([r for r in range(window.worlds.count())
+                                 if window.worlds.item(r).text() == "tiny (yours)"][0])
+    image = tmp_path / "prompt.png"
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(image)
+    window.choose_prompt(str(image))
+    settle(app, window)
+    clip = tmp_path / "clips" / "run.mp4"
+    window.play(["--frames", "3", "--agent", "random", "--record", str(clip)])
+    assert window.process.waitForFinished(120_000)
+    app.processEvents()
+    assert window.process.exitCode() == 0, window.log.toPlainText()
+    assert f"saved 1 file in {readable_folder(tmp_path / 'clips')}" in window.status.text()
+    assert "run.mp4" in window.status.text()
+    assert window.recordings.item(0).text().startswith("run.mp4")
+
+
+def test_double_clicking_a_recording_opens_it(launcher, tmp_path, monkeypatch):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QPushButton
+
+    window, app = launcher
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "walk.mp4").write_bytes(b"\0" * 1000)
+    window.refresh_recordings()
+    assert "Recordings in" in window.recordings_label.text()
+    click(window.recordings, window.recordings.visualItemRect(window.recordings.item(0)), double=True)
+    assert opened == [QUrl.fromLocalFile(str(folder / "walk.mp4"))]
+    shutil.rmtree(folder)                                      # before the first clip the folder does not exist
+    button = [b for b in window.findChildren(QPushButton) if b.text() == "Open recordings folder"][0]
+    button.click()
+    assert opened[-1] == QUrl.fromLocalFile(str(folder)) and folder.is_dir()
+
+
+# --- settings: no sampler steps, the devices this system has, the keys ---------------------------------------
+def test_no_sampler_steps_in_the_launcher(tmp_path, monkeypatch, tiny_pack):
+    """An old settings file's steps are not passed on: the distilled world plays best at its own 1 step."""
+    import json
+
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from app.launcher import Launcher
+
+    monkeypatch.setenv("DREAMWALK_CONFIG", str(tmp_path / "config"))
+    monkeypatch.setenv("DREAMWALK_DATA", str(tmp_path / "data"))
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "settings.json").write_text(json.dumps({"steps": 4, "guidance_scale": 1.5}))
+    QApplication.instance() or QApplication([])
+    window = Launcher()
+    try:
+        window.prompt, window.world = str(ROOT / "assets" / "prompts" / "doom-map01.png"), tiny_pack
+        arguments = window.play_arguments()
+        assert "--steps" not in arguments and arguments[arguments.index("--guidance") + 1] == "1.5"
+        assert not any("steps" in label.text().lower() for label in window.findChildren(QLabel))
+    finally:
+        window.close()
+    assert "steps" not in json.loads((tmp_path / "config" / "settings.json").read_text())
+
+
+def test_the_launcher_offers_this_systems_devices_and_says_when_cuda_cannot_run(launcher, tiny_pack):
+    from engine.runtime.providers import device_choices
+
+    window, app = launcher
+    assert import_world(window, tiny_pack)
+    settle(app, window)
+    offered = [window.device.itemText(i) for i in range(window.device.count())]
+    assert offered == device_choices()
+    if sys.platform.startswith("linux"):
+        assert "directml" not in offered and "coreml" not in offered
+    if "cuda" in offered and not cuda_really_works(tiny_pack):
+        window.device.setCurrentText("cuda")
+        assert window.device_info.text() == NO_GPU_LINE
+    window.device.setCurrentText("auto")
+    assert window.device_info.text().startswith("auto uses CPU")
+
+
+def test_keys_edited_in_the_launcher_drive_the_player(launcher, tmp_path, tiny_pack, prompt):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from app.hud import help_entries
+    from app.settings import load_settings
+
+    window, app = launcher
+    table = window.keys
+    rows = {table.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(table.rowCount())}
+    assert table.item(rows["crouch"], 1).text() == "Ctrl" and table.item(rows["forward"], 1).text() == "W"
+
+    def rebind(action, qt_key):
+        click(table, table.visualItemRect(table.item(rows[action], 1)), double=True)
+        assert "press a key" in table.item(rows[action], 1).text()
+        QTest.keyClick(table, qt_key)
+
+    rebind("forward", Qt.Key.Key_I)
+    assert window.settings.bindings["forward"] == ["i"] and table.item(rows["forward"], 1).text() == "I"
+    rebind("backward", Qt.Key.Key_Up)                                  # look up's key: refused, with the reason
+    assert window.settings.bindings["backward"] == ["s"] and "already controls look up" in window.status.text()
+    rebind("jump", Qt.Key.Key_R)                                       # the player's restart key
+    assert window.settings.bindings["jump"] == ["space"] and "restart" in window.status.text()
+    rebind("use", Qt.Key.Key_Escape)                                   # Esc cancels
+    assert window.settings.bindings["use"] == ["e"]
+    rebind("sprint", Qt.Key.Key_Alt)
+    assert window.settings.bindings["sprint"] == ["left alt", "right alt"]
+    window.close()
+    controls = load_settings()[0].controls()
+    assert action_from_input({"i"}, set(), (0, 0), controls)["forward"]
+    assert action_from_input({"right alt"}, set(), (0, 0), controls)["sprint"]
+    assert not action_from_input({"w"}, set(), (0, 0), controls)["forward"]
+    assert help_entries(controls)[0] == ("IASD", "move")
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu"), controls)
+    key(pygame.K_i)
+    player.handle_events()
+    assert player.next_action()["forward"]
+    player.close()
+    table.restore_defaults()
+    assert window.settings.bindings["forward"] == ["w"]

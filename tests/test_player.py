@@ -4,6 +4,10 @@ import os
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 
+import subprocess
+import sys
+from pathlib import Path
+
 import av
 import numpy as np
 import pygame
@@ -11,6 +15,7 @@ import pytest
 
 from app.controls import ControlSettings, action_from_input
 from app.player import Player, PlayerOptions
+from conftest import ROOT, bare_env, key, needs_xvfb, press
 
 
 def test_controls_map_keys_and_mouse_to_actions():
@@ -25,22 +30,9 @@ def test_controls_map_keys_and_mouse_to_actions():
     assert action_from_input({"up"}, set(), (0, 0), rebound)["forward"]
 
 
-def key(code, down=True):
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN if down else pygame.KEYUP, key=code, mod=0,
-                                         unicode="", scancode=0))
-
-
 def frames_of(path):
     with av.open(str(path)) as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
-
-
-@pytest.fixture
-def prompt(tmp_path):
-    from PIL import Image
-    path = tmp_path / "prompt.png"
-    Image.new("RGB", (320, 240), (150, 90, 40)).save(path)
-    return path
 
 
 def test_scripted_keys_and_mouse_record_a_clip_that_replays(tiny_pack, prompt, tmp_path):
@@ -191,3 +183,114 @@ def test_a_world_with_a_memory_is_shown_as_large_as_this_machine_keeps_up_with(m
     assert "showing 160x120: this machine cannot dream 640x480" in capsys.readouterr().err
     assert player.message.startswith("showing 160x120")
     player.session.close()
+
+
+# --- F1's help fits the window; F11 and back -----------------------------------------------------------------
+@pytest.mark.parametrize("scale, size", [(16, None), (8, None), (8, (200, 150))])
+def test_the_help_fits_any_window(tiny_pack, prompt, scale, size):
+    """The tiny world at 16x is the default world's window (512x384); 8x and 200x150 are small ones. Every key of
+    the help shows inside the window, on one page at the default size, turned by F1 in a small window."""
+    from app.hud import help_entries
+
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", scale=scale))
+    if size:
+        player.window = pygame.display.set_mode(size, pygame.RESIZABLE)
+    width, height = player.window.get_size()
+    press(player, pygame.K_F1)
+    seen, pages = [], 0
+    while player.show_help and pages < 10:
+        player.draw()
+        pages += 1
+        assert player.help_drawn
+        for text, rect in player.help_drawn:
+            assert rect.left >= 0 and rect.top >= 0 and rect.right <= width and rect.bottom <= height, (text, rect)
+        seen += [text for text, _ in player.help_drawn]
+        press(player, pygame.K_F1)
+    player.close()
+    wanted = {text for entry in help_entries(player.controls)[:-1] for text in entry}
+    assert wanted <= set(seen) and "restart" in seen
+    if (width, height) == (512, 384):
+        assert pages == 1
+
+
+def test_leaving_fullscreen_gives_back_the_window_size(tiny_pack, prompt):
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", scale=8))
+    player.window = pygame.display.set_mode((300, 250), pygame.RESIZABLE)     # as if the user resized it
+    press(player, pygame.K_F11)
+    player.draw()
+    assert pygame.display.is_fullscreen() and player.window.get_size() == pygame.display.get_desktop_sizes()[0]
+    press(player, pygame.K_F11)
+    player.draw()
+    assert not pygame.display.is_fullscreen() and player.window.get_size() == (300, 250)
+    assert pygame.display.get_surface() is player.window                      # the player draws into the window
+    player.close()
+
+
+@needs_xvfb
+def test_leaving_fullscreen_under_x11(tiny_pack, prompt, tmp_path):
+    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        display = f":{server.stdout.readline().strip()}"
+        script = ("import sys, pygame; from app.player import Player, PlayerOptions\n"
+                  "p = Player(PlayerOptions(prompt=sys.argv[1], world=sys.argv[2], device='cpu', scale=8))\n"
+                  "sizes = [pygame.display.get_window_size()]\n"
+                  "for _ in range(2):\n"
+                  "    p.toggle_fullscreen(); [pygame.event.pump() for _ in range(20)]; p.draw()\n"
+                  "    sizes.append(pygame.display.get_window_size())\n"
+                  "print(sizes); p.close()\n")
+        run = subprocess.run([sys.executable, "-c", script, str(prompt), str(tiny_pack)], capture_output=True,
+                             text=True, env=bare_env(tmp_path, DISPLAY=display), timeout=120, cwd=ROOT)
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[(256, 192), (1280, 900), (256, 192)]"
+
+
+# --- saved clips, screenshots and scenes say where -----------------------------------------------------------
+def test_saved_clips_and_screenshots_name_their_folder(tiny_pack, prompt, tmp_path, capsys):
+    from app.settings import readable_folder
+
+    output = tmp_path / "my clips"
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", agent="random",
+                                  output_folder=str(output)))
+    press(player, pygame.K_F10)
+    assert player.recorder is not None and str(output) in player.message
+    for _ in range(4):
+        player.advance(player.next_action())
+    press(player, pygame.K_F10)
+    clip = next(output.glob("*.mp4"))
+    assert player.message.startswith(f"saved clip {clip.name}")
+    assert player.message.endswith(f"in {readable_folder(output)}")
+    press(player, pygame.K_F12)
+    shot = next(output.glob("*.png"))
+    assert player.message == f"saved screenshot {shot.name} in {readable_folder(output)}"
+    player.draw()                                 # a long message wraps inside the window instead of running off it
+    player.close()
+    printed = capsys.readouterr().out.splitlines()
+    assert f"dreamwalk: saved clip {clip.resolve()}" in printed
+    assert f"dreamwalk: saved screenshot {shot.resolve()}" in printed
+    assert readable_folder(Path.home() / "Videos" / "Dreamwalk") == str(Path("~/Videos/Dreamwalk"))
+
+
+def test_f6_keeps_the_scene_where_it_says(tiny_pack, prompt, tmp_path, capsys):
+    """F6 saves the moment as a scene in the output folder and says where; the scene opens again (a world
+    without a memory keeps the picture and seed); F6 cannot be bound to a control."""
+    from app.controls import DEFAULT_BINDINGS, binding_problem
+    from app.settings import readable_folder
+    from engine.runtime.scene import open_scene
+
+    output = tmp_path / "scenes"
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(tiny_pack), device="cpu", agent="random",
+                                  output_folder=str(output), seed=5))
+    for _ in range(3):
+        player.advance(player.next_action())
+    press(player, pygame.K_F6)
+    scene = next(output.glob("*.dwscene"))
+    assert player.message == f"saved scene {scene.name} in {readable_folder(output)}"
+    kept = open_scene(scene)
+    assert kept.seed == 5 and kept.source == prompt.name and kept.memory is None and kept.frames == 3
+    player.close()
+    assert f"dreamwalk: saved scene {scene.resolve()}" in capsys.readouterr().out.splitlines()
+    assert binding_problem(dict(DEFAULT_BINDINGS), "jump", ["f6"]) == "F6 is the player's keep the scene key; choose another key"

@@ -550,3 +550,14 @@ def test_a_world_is_shown_at_the_display_size_asked(tiny_pack):
         assert world.step({"turn": 5.0}).shape == (72, 96, 3)
     with pytest.raises(DreamwalkError, match="is not one a window can show"):
         WorldSession.open(tiny_pack, device="cpu", display_size=(0, 10))
+
+
+def test_only_devices_this_system_can_have_are_offered():
+    from engine.runtime.providers import device_choices
+
+    everything = ["CUDAExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider"]
+    assert device_choices(everything, "linux") == ["auto", "cpu", "cuda"]
+    assert device_choices(everything, "win32") == ["auto", "cpu", "cuda", "directml"]
+    assert device_choices(everything, "darwin") == ["auto", "cpu", "cuda", "coreml"]
+    assert device_choices(["CPUExecutionProvider"], "linux") == ["auto", "cpu"]
+    assert device_choices(["DmlExecutionProvider", "CPUExecutionProvider"], "linux") == ["auto", "cpu"]

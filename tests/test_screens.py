@@ -3,7 +3,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import needs_xvfb
+
 ROOT = Path(__file__).resolve().parents[1]
-needs_xvfb = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (apt install xvfb)")
 
 
 @pytest.fixture(scope="module")
