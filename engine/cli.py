@@ -405,6 +405,10 @@ def _bench(args: argparse.Namespace) -> int:
               f"({row['network_evaluations_per_frame']:>2} "
               f"evaluations/frame): median {row['median_ms']:6.1f} ms, p99 {row['p99_ms']:6.1f} ms, "
               f"{row['fps']:6.1f} frames/s; first frame {row['first_frame_s']:.2f} s after open")
+        if row["surround_s"]:
+            timings = row["surround_s"]
+            print(f"  surround: coarse {timings['coarse']:.2f} s before the first frame, refined in "
+                  f"{timings.get('refined', 0):.2f} s beside play, waited for {timings.get('waited', 0):.2f} s")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

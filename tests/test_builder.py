@@ -146,3 +146,18 @@ def test_the_canvas_draws_the_surround_at_the_display_size():
     assert sharpness(shown[None])[0] > 1.2 * sharpness(lifted[None])[0]    # drawn, not the lift upscaled
     assert sharpness(shown[None])[0] > 0.75 * sharpness(painting()[None])[0]   # as sharp as the picture
     memory.close()
+
+
+@pytest.mark.timeout(180)
+def test_prompts_left_before_their_surround_is_refined_hold_nothing_up():
+    """A prompt left before its refinement was taken in (its answer never read) neither blocks the next
+    prompt's nor delays it: the worker starts afresh."""
+    memory = play_memory()
+    for name in ("other-pencil-sketch.png", "other-photo-courtyard.jpg", "doom-map01.png"):
+        memory.start(painting(name))
+        turn(memory, 9.0, 5)
+    memory.start(painting())
+    turn(memory, 9.0, building.REFINED_AT)
+    assert memory.surround_stage == "refined" and memory.builder._worker is not None
+    assert set(memory.surround_timings) == {"coarse", "refined", "waited"}
+    memory.close()

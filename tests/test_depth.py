@@ -204,4 +204,12 @@ def test_revisits_measure_a_world_at_its_display_size_and_from_pictures(memory_p
     castle = report["pictures"]["other-painted-castle.png"]
     assert castle["turn_back_vs_picture"] > 30                    # the memory holds the picture: it comes back
     assert 0.8 < castle["sharpness_back"] < 1.2
+    # Half a turn away, never seen: the world builder's surround keeps the picture's palette and contrast, as
+    # near the picture as a plain PatchMatch fill; built coarse at once and refined by the worker.
+    for stage in ("first_half", "half"):
+        assert castle[f"{stage}_colour_distance"] < 0.5 and 0.6 < castle[f"{stage}_contrast"] < 1.5
+    assert castle["half_colour_distance"] < castle["plain_synthesis_half_colour_distance"] + 0.15
+    assert 0 < castle["surround_coarse_seconds"] < 5 and castle["surround_refined_seconds"] > 0
+    turn = report["protocols"]["full_turn"]                       # and from a Doom frame, the builder alone
+    assert 0.3 < turn["builder_half_contrast"] < 3 and 0 <= turn["builder_half_colour_distance"] < 1
     assert (tmp_path / "out" / "pictures.png").exists() and (tmp_path / "out" / "full_turn.png").exists()

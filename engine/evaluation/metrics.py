@@ -1,4 +1,5 @@
-"""Frame metrics on uint8 frames (..., H, W, 3): PSNR, SSIM, sharpness."""
+"""Frame metrics on uint8 frames (..., H, W, 3): PSNR, SSIM, sharpness, contrast; and how far one picture's
+colours and texture are from another's (histogram distances that need no downloaded network)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,31 @@ def horizontal_shift(before: np.ndarray, after: np.ndarray, limit: int = 8) -> f
         x, y = a[lo:hi], b[lo + shift:hi + shift]
         scores.append(float((x * y).sum() / (np.linalg.norm(x) * np.linalg.norm(y) + 1e-9)))
     return float(np.arange(-limit, limit + 1)[int(np.argmax(scores))])
+
+
+def colour_distance(a: np.ndarray, b: np.ndarray, bins: int = 8) -> float:
+    """How far the colours of picture ``a`` are from those of ``b`` ((H, W, 3) uint8, any sizes): the total
+    variation distance between their joint RGB histograms (``bins`` a channel): 0 the same palette in the same
+    shares, 1 no colour in common."""
+    def histogram(picture: np.ndarray) -> np.ndarray:
+        cells = (picture.reshape(-1, 3).astype(np.int64) * bins) // 256
+        counts = np.bincount((cells[:, 0] * bins + cells[:, 1]) * bins + cells[:, 2], minlength=bins ** 3)
+        return counts / counts.sum()
+
+    return float(np.abs(histogram(a) - histogram(b)).sum() / 2)
+
+
+def texture_distance(a: np.ndarray, b: np.ndarray, orientations: int = 8, magnitudes: int = 8) -> float:
+    """How far the texture of picture ``a`` is from that of ``b`` ((H, W, 3) uint8, any sizes): the total
+    variation distance between their histograms of luma gradients, by orientation and magnitude (log bins);
+    brushwork, hatching and pixel-art edges each have their own."""
+    def histogram(picture: np.ndarray) -> np.ndarray:
+        luma = picture.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+        across, down = np.diff(luma, axis=1)[:-1], np.diff(luma, axis=0)[:, :-1]
+        angle = np.mod(np.arctan2(down, across), np.pi)
+        orientation = np.minimum((angle / np.pi * orientations).astype(np.int64), orientations - 1)
+        size = np.clip(np.log2(1 + np.hypot(across, down)).astype(np.int64), 0, magnitudes - 1)
+        counts = np.bincount((size * orientations + orientation).reshape(-1), minlength=orientations * magnitudes)
+        return counts / counts.sum()
+
+    return float(np.abs(histogram(a) - histogram(b)).sum() / 2)

@@ -19,9 +19,13 @@ protocol plays the same actions in ViZDoom and in the world, from the same promp
 With a folder of pictures (``--prompts``), the world also turns a whole turn and walks out and back from each
 one that is not a Doom frame (paintings, sketches, photos): does the picture come back, and as sharp.
 
-Beside the world, two references bound every number: ViZDoom itself (what a perfect world returns to: monsters
-and lights move, so not always the prompt) and the memory alone (engine.memory: the prompt lifted by its true
-depth and drawn at the true poses, uncovered pixels filled from their neighbours, no network). Everything is
+Beside the world, references bound every number: ViZDoom itself (what a perfect world returns to: monsters
+and lights move, so not always the prompt), the memory alone (engine.memory: the prompt lifted by its true
+depth and drawn at the true poses, uncovered pixels filled from their neighbours, no network) and, on a whole
+turn, the builder alone (the same, with the prompt continued into a surround from its own pixels:
+engine.memory.builder). Half a turn away the view was never seen: it is measured against the real view there
+(contrast and sharpness ratios, colour and texture distances); from pictures, against the picture, beside a
+plain PatchMatch fill of a cylinder around the picture (no depth, no network). Everything is
 compared at the world's frame size on the view above the weapon (the upper three quarters: the weapon is
 drawn fixed on the screen, it is not part of the world, and the memory does not hold it).
 """
@@ -39,10 +43,12 @@ from engine.actions import Action
 from engine.data.policies import make_policy
 from engine.data.sources import open_place, parse_places
 from engine.data.windows import area_resize
-from engine.evaluation.metrics import contrast, horizontal_shift, psnr, sharpness
+from engine.evaluation.metrics import colour_distance, contrast, horizontal_shift, psnr, sharpness, texture_distance
 from engine.evaluation.probe import ProbePolicy
-from engine.geometry import fill_gaps
-from engine.memory import PointMemory
+from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, fill_gaps
+from engine.memory import MemoryConfig, PointMemory
+from engine.memory.builder import BuilderConfig, build_surround, solve_surround
+from engine.memory.points import BUILT
 
 FULL_TURN, TURN_STEP = 40, 9.0
 WALK = 16
@@ -50,6 +56,7 @@ OPEN_FLOOR = 300.0                    # map units of floor ahead a walk start mu
 RESPONSE_TURN = 8.0
 SETTLE = 20                           # still frames before the prompt: a player who stops slides on for ~16
 MINUTE, BLOCK = 1050, 150             # a minute of play, looked at in blocks of this many frames
+REFERENCE_SIZE = (160, 120)           # the plain synthesis reference is solved at most at this size a picture
 
 
 def protocols() -> dict[str, list[Action]]:
@@ -171,6 +178,50 @@ def play_memory(frames: np.ndarray, depths: list[np.ndarray], poses: list[np.nda
     return fill_gaps(rendered, ~np.stack([covered for _, covered, _ in drawn]))
 
 
+def play_builder(frames: np.ndarray, depths: list[np.ndarray], poses: list[np.ndarray]) -> np.ndarray:
+    """The builder alone: as ``play_memory``, with the prompt continued into a surround from its own pixels
+    (coarse, then refined, as a player gets it) lifted as built points around the prompt's pose."""
+    height, width = frames.shape[1:3]
+    keep = np.zeros((height, width), bool)
+    keep[: height * 3 // 4] = True
+    config = BuilderConfig()
+    coarse = solve_surround(frames[0], DOOM_FIELD_OF_VIEW, config.coarse_width, config)
+    refined = solve_surround(frames[0], DOOM_FIELD_OF_VIEW, config.width, config, coarse)
+    quarter = round(width / 2 / np.tan(np.radians(DOOM_FIELD_OF_VIEW) / 2) * np.pi / 2)
+    surround = build_surround(refined, frames[0], depths[0], quarter, DOOM_EYE_HEIGHT)
+    built = surround.built & (surround.distance > 0)
+    memory = PointMemory(MemoryConfig(capacity=150_000 + built.size, fill_rounds=2))
+    memory.add(frames[0], depths[0], poses[0], keep)
+    memory.add_points(surround.points(poses[0])[built].astype(np.float32), surround.colour[built],
+                      surround.footprints()[built], kind=BUILT)
+    drawn = [memory.render(pose, (width, height)) for pose in poses]
+    rendered = np.stack([frame for frame, _, _ in drawn])
+    return fill_gaps(rendered, ~np.stack([covered for _, covered, _ in drawn]))
+
+
+def plain_synthesis(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The reference for a view half a turn from a picture: a plain PatchMatch fill (patchmatch-cython) of a
+    cylinder four pictures wide at ``size`` each, the picture in the second place, no depth, no network;
+    the quarter opposite the picture."""
+    from patchmatch_cython import inpaint_pyramid
+    from PIL import Image
+
+    width, height = size
+    strip = np.zeros((height, 4 * width, 3), np.uint8)
+    strip[:, width:2 * width] = np.asarray(Image.fromarray(picture).resize(size, Image.BOX))
+    hole = np.ones((height, 4 * width), bool)
+    hole[:, width:2 * width] = False
+    return inpaint_pyramid(strip, hole, patch_size=7, seed=0)[:, 3 * width:]
+
+
+def half_turn_measures(view: np.ndarray, reference: np.ndarray) -> dict[str, float]:
+    """A view never seen (half a turn from the prompt) against what it should look like: contrast and
+    sharpness ratios, colour and texture distances."""
+    return {"contrast": float(contrast(view[None])[0] / max(contrast(reference[None])[0], 1e-9)),
+            "sharpness": float(sharpness(view[None])[0] / max(sharpness(reference[None])[0], 1e-9)),
+            "colour_distance": colour_distance(view, reference), "texture_distance": texture_distance(view, reference)}
+
+
 def perfect_dream(real: np.ndarray, model_size: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
     """The reference that bounds a minute of play shown larger than the networks dream: the real frames at
     the networks' frame size, shown at ``size`` (bilinear, as the player upscales a dream). Where the memory
@@ -203,6 +254,10 @@ def measure(name: str, frames: dict[str, np.ndarray]) -> dict[str, float]:
             out[f"{who}_vs_prompt"] = float(psnr(seen[-1], seen[0]))
             if who != "real":
                 out[f"{who}_vs_real_end"] = float(psnr(seen[-1], real[-1]))
+            if name == "full_turn" and who != "real":                  # half a turn away: never seen
+                half = FULL_TURN // 2
+                out.update({f"{who}_half_{key}": value
+                            for key, value in half_turn_measures(seen[half], real[half]).items()})
         elif name == "second_turn":
             out[f"{who}_second_vs_first"] = float(psnr(seen[FULL_TURN + 1:], seen[1: FULL_TURN + 1]).mean())
         elif name == "walk_out_back" and who != "real":
@@ -281,6 +336,8 @@ def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
                 frames = {"real": area_resize(real, config.size)}
                 if name != "minute":                          # the prompt alone says nothing of a minute
                     frames["memory"] = area_resize(play_memory(real, depths, poses), config.size)
+                if name == "full_turn":
+                    frames["builder"] = area_resize(play_builder(real, depths, poses), config.size)
                 elif session is not None and session.model_size != tuple(config.size):
                     frames["perfect_dream"] = perfect_dream(real, session.model_size, config.size)
                 if session is not None:
@@ -318,8 +375,12 @@ def picture_revisits(session: Any, folder: Path) -> tuple[dict[str, Any], np.nda
     and a walk out and back, at the world's display size. Per picture: the view back at the start against the
     picture (PSNR; for the walk, on the frame of the way back where the camera is nearest the start, and how
     far that is), and the shown frame's sharpness as a share of the picture's on a turn's first 4 frames and
-    on the return. Also a sheet: each picture, a turn's 2nd, 10th, 20th, 30th frames and the return, then
-    the walk's furthest frame and its return."""
+    on the return; half a turn away (never seen) against the picture, the world's view and the plain
+    synthesis reference's. Also a sheet: each picture, a turn's 2nd, 10th, 20th, 30th frames and the
+    return, half a turn away again, the reference's view there, then the walk's furthest frame and its
+    return."""
+    from PIL import Image
+
     pictures = sorted(path for path in folder.iterdir()
                       if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") and not path.name.startswith("doom"))
     right = Action(turn=TURN_STEP)
@@ -328,7 +389,9 @@ def picture_revisits(session: Any, folder: Path) -> tuple[dict[str, Any], np.nda
     rows = []
     for path in pictures:
         picture = session.reset(path)
-        turn = np.stack([picture] + [session.step(right) for _ in range(FULL_TURN)])
+        # A whole turn and half another: half a turn away as a player turning at once sees it, and again
+        # later (with the world builder: its coarse surround, then its refined one).
+        turn = np.stack([picture] + [session.step(right) for _ in range(FULL_TURN + FULL_TURN // 2)])
         session.reset(path)
         walked, gaps = [picture], []
         for action in walk:
@@ -337,14 +400,29 @@ def picture_revisits(session: Any, folder: Path) -> tuple[dict[str, Any], np.nda
         # Back at the start: Doom's momentum carries a walk on, so the frame of the way back nearest to it.
         back = WALK + int(np.argmin(gaps[WALK:])) + 1 if session.pose is not None else 2 * WALK
         own = float(sharpness(picture[None])[0])
+        half = FULL_TURN // 2
+        # The reference at most at Doom's own size (a fill four 640x480 pictures wide takes a minute), each
+        # view measured against the picture at its own size.
+        reference_size = min(session.frame_size, REFERENCE_SIZE)
+        own_picture = np.asarray(Image.open(path).convert("RGB"))
+        reference = plain_synthesis(own_picture, reference_size)
         results[path.name] = {
-            "turn_back_vs_picture": float(psnr(turn[-1], picture)),
+            "turn_back_vs_picture": float(psnr(turn[FULL_TURN], picture)),
             "walk_back_vs_picture": float(psnr(walked[back], picture)),
             "walk_back_from_start": float(gaps[back - 1]),
             "sharpness_first_4": float(sharpness(turn[1:5]).mean() / own),
-            "sharpness_back": float(sharpness(turn[-1:])[0] / own),
+            "sharpness_back": float(sharpness(turn[FULL_TURN][None])[0] / own),
+            **{f"first_half_{key}": value for key, value in half_turn_measures(turn[half], picture).items()},
+            **{f"half_{key}": value for key, value in half_turn_measures(turn[-1], picture).items()},
+            **{f"plain_synthesis_half_{key}": value for key, value in half_turn_measures(
+                reference, np.asarray(Image.fromarray(own_picture).resize(reference_size, Image.BOX))).items()},
         }
-        rows.append(np.concatenate([turn[i] for i in (0, 2, 10, 20, 30, FULL_TURN)] + [walked[WALK], walked[back]], 1))
+        if session.memory is not None:
+            results[path.name].update({f"surround_{key}_seconds": value
+                                       for key, value in session.memory.surround_timings.items()})
+        rows.append(np.concatenate([turn[i] for i in (0, 2, 10, 20, 30, FULL_TURN, -1)]
+                                   + [np.asarray(Image.fromarray(reference).resize(session.frame_size))]
+                                   + [walked[WALK], walked[back]], 1))
     sheet = np.concatenate(rows, axis=0) if rows else np.zeros((1, 1, 3), np.uint8)
     return results, sheet
 

@@ -2,7 +2,8 @@
 step count.
 
 For each setting: time from ``WorldSession.open`` to the first dreamed frame, then the median and p99
-time per frame and frames per second over ``frames`` steps of a scripted walk-and-turn. With ``rounds``
+time per frame and frames per second over ``frames`` steps of a scripted walk-and-turn (and for a world
+with the builder, when its surround was ready). With ``rounds``
 above 1 the settings instead take turns, round after round (each round opens the world, dreams 30 frames
 to warm up, then times ``frames`` steps), so the CPU's drift during a run falls on every setting alike:
 the way to compare two settings whose difference is smaller than that drift.
@@ -103,7 +104,10 @@ def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
                 "network_evaluations_per_frame": evaluations, "first_frame_s": first_frame,
                 "median_ms": 1000 * statistics.median(times), "p99_ms": 1000 * float(np.percentile(times, 99)),
                 "fps": 1.0 / statistics.median(times), "frames": frames, "size": list(session.frame_size),
-                "memory": session.memory is not None}
+                "memory": session.memory is not None,
+                # The world builder's seconds for the prompt: before the first frame, in its worker, and
+                # waited for by the frame that took the refined surround in (0: it was ready).
+                "surround_s": {} if session.memory is None else session.memory.surround_timings}
     finally:
         session.close()
 

@@ -43,7 +43,10 @@ class PlayBuilder:
     def __init__(self, config: BuilderConfig) -> None:
         self.config = config
         self._worker: subprocess.Popen | None = None
-        self._pending: list[SurroundJob] = []           # sent, answers not read yet (they come in order)
+        self._pending: SurroundJob | None = None        # sent, its answer not read yet
+        self._spawn()
+
+    def _spawn(self) -> None:
         try:
             self._worker = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         except OSError as error:
@@ -64,11 +67,16 @@ class PlayBuilder:
                                 coarse, refined_sizes)
         job = SurroundJob(build_for_play(coarse, picture, lifted, depth, eye_height, coarse_sizes), refinement)
         job.timings["coarse"] = time.perf_counter() - began
+        if self._pending is not None and self._worker is not None:
+            # A prompt left before its surround was refined: that solve is of no use and would hold up this
+            # one (and its answer, never read, would fill the pipe): a new worker instead.
+            self.close()
+            self._spawn()
         if self._worker is not None:
             try:
                 write_message(self._worker.stdin, refinement.message())
                 job.asked = time.perf_counter()
-                self._pending.append(job)
+                self._pending = job
             except OSError:
                 self._lost()
         return job
@@ -76,13 +84,13 @@ class PlayBuilder:
     def refined(self, job: SurroundJob) -> PlaySurround:
         """The refined surround (waits for the worker; builds it here where there is none)."""
         began = time.perf_counter()
-        while job.done is None and job in self._pending and self._worker is not None:
-            answer, answered = read_message(self._worker.stdout), self._pending.pop(0)
+        if job.done is None and job is self._pending and self._worker is not None:
+            answer, self._pending = read_message(self._worker.stdout), None
             if answer is None:
                 self._lost()
-                break
-            answered.done = read_surround(answer)
-            answered.timings["refined"] = float(answer["seconds"])
+            else:
+                job.done = read_surround(answer)
+                job.timings["refined"] = float(answer["seconds"])
         if job.done is None:
             solved = time.perf_counter()
             job.done = job.refinement.run()
@@ -95,8 +103,10 @@ class PlayBuilder:
         self.close()
 
     def close(self) -> None:
-        worker, self._worker, self._pending = self._worker, None, []
+        worker, busy, self._worker, self._pending = self._worker, self._pending is not None, None, None
         if worker is not None:
+            if busy:                               # a solve nobody will read: not worth waiting for
+                worker.kill()
             for stream in (worker.stdin, worker.stdout):
                 try:
                     stream.close()
@@ -106,6 +116,7 @@ class PlayBuilder:
                 worker.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 worker.kill()
+                worker.wait()
 
 
 def _area(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -142,6 +142,7 @@ class PlayMemory:
         self._job: SurroundJob | None = None
         self._picture_surface: Surface | None = None
         self.frames = 0                                       # frames since the prompt (the builder's clock)
+        self._palette: tuple[np.ndarray, np.ndarray] | None = None     # the prompt's colour mean and spread
         self.surround_stage = ""                              # "", "coarse" or "refined": what is in the world
 
     def estimate_depth(self, frame: np.ndarray) -> np.ndarray:
@@ -173,6 +174,8 @@ class PlayMemory:
         self.lifted = to_uint8(AreaResize(picture.shape[1::-1], self.lift_size)(picture))
         self.memory.add(self.lifted, nearest(self.prompt_depth, self.lifted.shape[:2]), self.pose)
         self.frames, self.surround_stage = 0, ""
+        # With the builder the world is the picture's: what is dreamed takes the picture's palette first.
+        self._palette = None if self.builder is None else colour_statistics(self.lifted)
         if self.canvas is not None:
             self._picture_surface = picture_surface(picture, self.prompt_depth, self.pose, config.field_of_view)
             self.canvas.set_surface(self._picture_surface)
@@ -271,7 +274,10 @@ class PlayMemory:
         where it holds something, the dream elsewhere; the dream's part is lifted into the memory. With a
         canvas, the prompt's own pixels over that, at the display size."""
         remembered, covered = self._render()
-        self.lifted = np.where(covered[..., None], remembered, resize(dreamed, self.lift_size))
+        dreamed = resize(dreamed, self.lift_size)
+        if self._palette is not None and not covered.all():
+            dreamed = match_colours(dreamed, self._palette)
+        self.lifted = np.where(covered[..., None], remembered, dreamed)
         if not covered.all():
             self.memory.add(self.lifted, self.estimate_depth(self.lifted), self.pose, keep=~covered, kind=DREAMED)
         return self._display()
@@ -310,6 +316,21 @@ class PlayMemory:
         self.memory.restore(state.memory)
         self._drawn = None
         self.pose, self.step_taken, self.lifted = state.pose.copy(), state.step.copy(), state.lifted.copy()
+
+
+def colour_statistics(picture: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each colour channel of a picture (H, W, 3)."""
+    pixels = picture.reshape(-1, 3).astype(np.float32)
+    return pixels.mean(0), pixels.std(0)
+
+
+def match_colours(frame: np.ndarray, palette: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """A frame (H, W, 3) uint8 with each channel's mean and spread moved to ``palette``'s (Reinhard et al.
+    2001's transfer, per RGB channel): a Doom-coloured dream of a painting's world in the painting's colours."""
+    mean, spread = colour_statistics(frame)
+    target_mean, target_spread = palette
+    scaled = (frame.astype(np.float32) - mean) * (target_spread / np.maximum(spread, 1.0)) + target_mean
+    return to_uint8(scaled)
 
 
 def surround_surface(texture: Surround, mesh: Surround) -> SurroundSurface:
