@@ -56,8 +56,18 @@ def turn(memory, degrees: float, frames: int) -> list[np.ndarray]:
     return shown
 
 
-def dreamed_share(frame: np.ndarray) -> float:
-    return float(np.all(frame == DREAM, axis=-1).mean())
+def dreamed_share(memory: PlayMemory) -> float:
+    """The share of the view at the memory's pose that shows neither what was seen nor what was built."""
+    _, kinds, _ = memory.memory.render_kinds(memory.pose, memory.lift_size)
+    return float(((kinds < 0) | (kinds == 2)).mean())
+
+
+def turn_shares(memory, degrees: float, frames: int) -> tuple[list[np.ndarray], list[float]]:
+    shown, shares = [], []
+    for _ in range(frames):
+        shown += turn(memory, degrees, 1)
+        shares.append(dreamed_share(memory))
+    return shown, shares
 
 
 def test_the_surround_is_the_pictures_own_pixels_sky_above_and_closed_round():
@@ -98,9 +108,9 @@ def test_turning_from_a_painting_shows_the_surround_not_the_dream():
     memory = play_memory()
     memory.start(painting())
     assert memory.surround_stage == "coarse" and set(np.unique(memory.memory.kinds())) == {SEEN, BUILT}
-    shown = turn(memory, 9.0, building.REFINED_AT)                 # more than a whole turn, refined at its end
+    shown, shares = turn_shares(memory, 9.0, building.REFINED_AT)  # more than a whole turn, refined at its end
     assert memory.surround_stage == "refined"
-    assert max(dreamed_share(frame) for frame in shown) < 0.005
+    assert max(shares) < 0.005
     half = shown[19]                                               # half a turn away: the picture's own colours
     assert np.abs(half.reshape(-1, 3).mean(0) - painting().reshape(-1, 3).mean(0)).max() < 40
     memory.close()
@@ -109,7 +119,8 @@ def test_turning_from_a_painting_shows_the_surround_not_the_dream():
 def test_without_the_builder_the_unseen_is_dreamed():
     memory = play_memory(builder=False)
     memory.start(painting())
-    assert dreamed_share(turn(memory, 9.0, 20)[-1]) > 0.9
+    turn(memory, 9.0, 20)
+    assert dreamed_share(memory) > 0.9
     memory.close()
 
 
@@ -141,7 +152,7 @@ def test_the_canvas_draws_the_surround_at_the_display_size():
     memory.start(painting())
     shown = turn(memory, 9.0, 60)[-1]               # half a turn (and a whole one): only the refined surround
     assert memory.surround_stage == "refined" and 60 > building.REFINED_AT
-    assert dreamed_share(shown) == 0.0
+    assert dreamed_share(memory) < 0.005
     lifted = np.asarray(Image.fromarray(memory.lifted).resize((640, 480), Image.BILINEAR))
     assert sharpness(shown[None])[0] > 1.2 * sharpness(lifted[None])[0]    # drawn, not the lift upscaled
     assert sharpness(shown[None])[0] > 0.75 * sharpness(painting()[None])[0]   # as sharp as the picture
@@ -161,3 +172,41 @@ def test_prompts_left_before_their_surround_is_refined_hold_nothing_up():
     assert memory.surround_stage == "refined" and memory.builder._worker is not None
     assert set(memory.surround_timings) == {"coarse", "refined", "waited"}
     memory.close()
+
+
+class PillarDepth(FloorDepth):
+    """As FloorDepth, with a pillar 60 units away across the middle fifth of the picture."""
+
+    def run(self, outputs, feeds):
+        depth = super().run(outputs, feeds)[0].copy()
+        width = depth.shape[-1]
+        depth[..., width * 2 // 5: width * 3 // 5] = 60.0
+        return [depth]
+
+
+def test_what_walking_opens_up_is_built_from_the_view_within_a_few_frames(monkeypatch):
+    """Stepping aside opens up what the pillar hid; the builder fills it from the view's own pixels every
+    FILL_EVERY frames, so at most that many frames of it are the dream's."""
+    from engine.runtime import memory as runtime_memory
+
+    weights = np.zeros((10, 2))
+    weights[KEYS.index("right") - KEYS.index("forward") + 2] = [0.0, 6.0]      # strafing right: 6 units a frame
+    shares, every = {}, runtime_memory.FILL_EVERY
+    for fill_every in (every, 10**9):
+        monkeypatch.setattr(runtime_memory, "FILL_EVERY", fill_every)
+        manifest = {"memory": {"depth_size": [64, 48], "motion": weights.tolist(), "config": asdict(MemoryConfig()),
+                               "builder": asdict(BuilderConfig())}}
+        memory = PlayMemory(PillarDepth(), manifest, (160, 120), (64, 48), None)
+        memory.start(painting())
+        action = np.zeros(len(KEYS), np.float32)
+        action[KEYS.index("right")] = 1
+        shares[fill_every] = []
+        for _ in range(24):
+            memory.advance(action)
+            memory.show(np.broadcast_to(DREAM, (48, 64, 3)).copy())
+            shares[fill_every].append(dreamed_share(memory))
+        assert memory.pose[1] < -100                                  # it moved aside
+        memory.close()
+    built, dreamed = shares[every], shares[10**9]
+    assert max(dreamed) > 0.05                                        # the pillar hid that much
+    assert max(built) < 0.5 * max(dreamed) and built[-1] < 0.02

@@ -29,6 +29,8 @@ from engine.models.checkpoint import load_depth_model
 from engine.pack import derive_pack, sha256
 
 DEPTH_TOLERANCE = 1e-3         # relative, on depth in map units
+MEMORY_NOTE = "; it remembers what it showed (a 3D memory of the place)"
+BUILDER_NOTE = " and builds what your picture never showed from the picture's own pixels"
 
 
 class DepthGraph(nn.Module):
@@ -82,6 +84,8 @@ def add_memory(pack: str | Path, depth_checkpoint: str | Path, recordings: str |
                                                                     "hardware", "frames")},
         }
         manifest["parity"]["depth_max_relative_difference"] = found["difference"] = difference
+        manifest["description"] = manifest["description"].split(MEMORY_NOTE)[0] + MEMORY_NOTE + (
+            "" if builder is None else BUILDER_NOTE)
 
     derive_pack(pack, out, change)
     return {"out": str(out), "depth_difference": found["difference"], "motion_frames": frames}

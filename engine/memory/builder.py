@@ -306,3 +306,28 @@ def build_for_play(correspondence: Correspondence, picture: np.ndarray, lifted: 
         return PlaySurround(points)
     return PlaySurround(points, build_surround(correspondence, picture, depth, sizes.texture, eye_height, colour_only=True),
                         build_surround(correspondence, picture, depth, sizes.mesh, eye_height, corners=True))
+
+
+def fill_view(frame: np.ndarray, depth: np.ndarray, holes: np.ndarray, config: BuilderConfig,
+              width: int = 80, patch_size: int = 5) -> tuple[np.ndarray, np.ndarray] | None:
+    """Building as you go: the ``holes`` (H, W) bool of a view (``frame`` (H, W, 3) uint8 with its ``depth``)
+    filled from the view's own other pixels, colour and depth together (a hole behind an edge takes the
+    depth of what it copies, as 3D photos fill behind depth edges). PatchMatch solves at ``width`` pixels
+    across and its correspondence is applied at the view's size. None where nothing can be filled."""
+    height = max(patch_size, round(holes.shape[0] * width / holes.shape[1]))
+    small_holes = _area((holes * 255).astype(np.uint8), (width, height)) > 0
+    if not small_holes.any() or small_holes.mean() > 0.7:          # nothing to fill, or too little to copy
+        return None
+    nnf = _solve(_area(frame, (width, height)).astype(np.float32), small_holes, patch_size, config.seed)
+    rows, columns = np.nonzero(holes)
+    scale_y, scale_x = height / holes.shape[0], width / holes.shape[1]
+    cell_y, cell_x = (rows + 0.5) * scale_y, (columns + 0.5) * scale_x
+    block_y = np.minimum(cell_y.astype(np.int64), height - 1)
+    block_x = np.minimum(cell_x.astype(np.int64), width - 1)
+    source = nnf[block_y, block_x]                                   # (N, 2): (column, row) copied, small
+    source_x = np.clip(((source[:, 0] + cell_x - block_x) / scale_x).astype(np.int64), 0, holes.shape[1] - 1)
+    source_y = np.clip(((source[:, 1] + cell_y - block_y) / scale_y).astype(np.int64), 0, holes.shape[0] - 1)
+    colour, filled_depth = frame.copy(), depth.copy()
+    colour[rows, columns] = frame[source_y, source_x]
+    filled_depth[rows, columns] = depth[source_y, source_x]
+    return colour, filled_depth

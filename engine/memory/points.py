@@ -168,6 +168,12 @@ class PointMemory:
     def render(self, pose: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The memory seen from ``pose`` at ``size`` (width, height): the frame (H, W, 3) uint8, which pixels
         it covers (H, W) bool, and their depth along the view axis (H, W) float32 (0 where uncovered)."""
+        frame, kinds, depth = self.render_kinds(pose, size)
+        return frame, kinds >= 0, depth
+
+    def render_kinds(self, pose: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As ``render``, with the kind of point each pixel shows (H, W) int8 in place of the coverage: 0 seen,
+        1 built, 2 dreamed, -1 nothing."""
         width, height = size
         config = self.config
         focal = (width / 2) / np.tan(np.radians(config.field_of_view) / 2)
@@ -192,10 +198,12 @@ class PointMemory:
         frame = np.zeros((height, width, 3), np.uint8)
         depth = np.zeros((height, width), np.float32)
         covered = np.zeros((height, width), bool)
+        kinds = np.full((height, width), -1, np.int8)
         # What was seen first, its one-pixel gaps closed from its own neighbours; then what was built, then what
         # was dreamed, each only on the pixels still empty.
         kind = (self.clock - self.stamps[index]) // KIND_SPAN
-        for layer in (np.flatnonzero(kind == 0), np.flatnonzero(kind == 1), np.flatnonzero(kind >= 2)):
+        for number, layer in enumerate((np.flatnonzero(kind == 0), np.flatnonzero(kind == 1),
+                                        np.flatnonzero(kind >= 2))):
             layer = layer[~covered.reshape(-1)[pixel[layer]]]
             if not len(layer):
                 continue
@@ -206,7 +214,8 @@ class PointMemory:
             covered.reshape(-1)[found] = True
             for _ in range(config.fill_rounds):
                 frame, depth, covered = close_holes(frame, depth, covered)
-        return frame, covered, depth
+            kinds[covered & (kinds < 0)] = number
+        return frame, kinds, depth
 
     def _nearest_newest(self, pixel: np.ndarray, distance: np.ndarray, index: np.ndarray, pixels: int) -> np.ndarray:
         """Per pixel, which of the landing points (by position in ``pixel``) is drawn, -1 for none: of the points

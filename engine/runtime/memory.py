@@ -29,7 +29,7 @@ from engine.config import from_dict
 from engine.data.windows import nearest
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
 from engine.memory import MemoryConfig, MemoryState, PointMemory
-from engine.memory.builder import BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround
+from engine.memory.builder import BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround, fill_view
 from engine.memory.points import BUILT, DREAMED, KIND_SPAN
 from engine.memory.canvas import Canvas, Surface, SurroundSurface, grid_triangles, picture_surface
 from engine.runtime.building import REFINED_AT, PlayBuilder, SurroundJob
@@ -40,6 +40,8 @@ LIFT_PIXELS = 160 * 120        # frames are lifted into the memory at most this 
 MESH_QUARTER = 64              # the surround's mesh on the canvas: this many cells a quarter turn
 TEXTURE_QUARTER = 640          # the surround's picture on the canvas: at most this many pixels a quarter turn
 COARSE_TEXTURE_QUARTER = 160   # ... while the surround is the coarse one (built before the first frame)
+FILL_EVERY = 4                 # building as you go: a view's unbuilt pixels are built every this many frames
+FILL_SHARE = 0.02              # ... where they are at least this share of the view
 
 
 class AreaResize:
@@ -263,16 +265,36 @@ class PlayMemory:
     def _render(self) -> tuple[np.ndarray, np.ndarray]:
         """The memory at the current pose at the lift size and what it covers, drawn once for the pose and
         what the memory holds."""
+        remembered, kinds, _ = self._render_kinds()
+        return remembered, kinds >= 0
+
+    def _render_kinds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         drawn = self._drawn
         if drawn is None or drawn[0] != self.memory.clock or not np.array_equal(drawn[1], self.pose):
-            remembered, covered, _ = self.memory.render(self.pose, self.lift_size)
-            self._drawn = drawn = (self.memory.clock, self.pose.copy(), remembered, covered)
-        return drawn[2], drawn[3]
+            self._drawn = drawn = (self.memory.clock, self.pose.copy(), *self.memory.render_kinds(self.pose,
+                                                                                                self.lift_size))
+        return drawn[2], drawn[3], drawn[4]
+
+    def _build_as_you_go(self) -> None:
+        """Every ``FILL_EVERY`` frames, what the view shows that was never seen or built (the dream's pixels,
+        or nothing) built from the view's own seen and built pixels and lifted as built points: the dream
+        fills a place opened by walking only until then."""
+        if self.builder is None or self.frames % FILL_EVERY:
+            return
+        remembered, kinds, depth = self._render_kinds()
+        holes = (kinds < 0) | (kinds == 2)
+        if holes.mean() < FILL_SHARE:
+            return
+        filled = fill_view(remembered, depth, holes, self.builder.config)
+        if filled is not None:
+            colour, filled_depth = filled
+            self.memory.add(colour, filled_depth, self.pose, keep=holes & (filled_depth > 0), kind=BUILT)
 
     def show(self, dreamed: np.ndarray) -> np.ndarray:
         """The frame at the current pose at the display size, from the dream (any size, uint8): the memory
         where it holds something, the dream elsewhere; the dream's part is lifted into the memory. With a
         canvas, the prompt's own pixels over that, at the display size."""
+        self._build_as_you_go()
         remembered, covered = self._render()
         dreamed = resize(dreamed, self.lift_size)
         if self._palette is not None and not covered.all():
