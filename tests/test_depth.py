@@ -179,6 +179,7 @@ def test_a_kept_scene_plays_the_same_frames_again(memory_pack, tmp_path):
             world.start_scene(scene)
 
 
+@pytest.mark.slow                     # a minute or more on a CPU
 def test_revisits_measure_a_world_at_its_display_size_and_from_pictures(memory_pack, tmp_path, monkeypatch):
     """eval --revisits --size --prompts: the world shown at 160x120 against ViZDoom at that size, blocks of a
     long varied walk against the real frames, and a whole turn and a walk out and back from a picture that is

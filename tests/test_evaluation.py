@@ -41,6 +41,7 @@ def test_probe_is_strong_and_varied():
     assert (raw[:, -1] != 0).any()
 
 
+@pytest.mark.slow                     # a minute or more on a CPU
 def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     config = EvalConfig(world=str(world_run / "dynamics.safetensors"), maps="MAP21", windows_per_map=2, horizon=16,
                         sampling=SamplerConfig("heun", 2, 1.0), guidance_sweep=[1.0, 2.0], long_rollout=100, long_prompts=2,

@@ -137,6 +137,7 @@ def test_torchrun_two_processes_end_with_identical_weights(episodes, tmp_path):
     assert meta["world_size"] == 2 and meta["samples"] == 4 * 4 * 2
 
 
+@pytest.mark.slow                     # a minute or more on a CPU
 def test_distilled_student_learns_the_teacher_in_one_step(world_run, tmp_path):
     """The student is trained towards the teacher's guided multi-step samples; its loss must fall."""
     from engine.config import apply_overrides
