@@ -137,6 +137,9 @@ def _solve(image: np.ndarray, mask: np.ndarray, patch_size: int, seed: int,
     half = patch_size // 2
     levels = 0 if nnf is not None else max(0, int(np.floor(np.log2(min(height, width) / patch_size))))
     mask_float = mask.astype(np.float32)
+    # A level where every pixel touches the hole has nothing to copy from: start from a finer one.
+    while levels and (downsample(mask_float, height >> levels, width >> levels) > 0).all():
+        levels -= 1
     previous = None
     for level in range(levels + 1):
         level_height, level_width = height >> (levels - level), width >> (levels - level)
@@ -317,6 +320,11 @@ def fill_view(frame: np.ndarray, depth: np.ndarray, holes: np.ndarray, config: B
     height = max(patch_size, round(holes.shape[0] * width / holes.shape[1]))
     small_holes = _area((holes * 255).astype(np.uint8), (width, height)) > 0
     if not small_holes.any() or small_holes.mean() > 0.7:          # nothing to fill, or too little to copy
+        return None
+    # Sources need a whole patch of known pixels: with none, there is nothing to build from.
+    known = ~small_holes
+    whole = np.lib.stride_tricks.sliding_window_view(known, (patch_size, patch_size)).all(axis=(-2, -1))
+    if not whole.any():
         return None
     nnf = _solve(_area(frame, (width, height)).astype(np.float32), small_holes, patch_size, config.seed)
     rows, columns = np.nonzero(holes)

@@ -47,6 +47,7 @@ class MemoryConfig:
     near: float = 2.0                    # points nearer than this to the camera are not drawn
     max_depth: float = 1500.0            # depths beyond (or at 0: the buffer's nothing) are not lifted
     fill_rounds: int = 1                 # rounds of closing one-pixel holes in a render
+    coarse_levels: int = 0               # then filling larger ones from renders this many halvings smaller
 
 
 @dataclass
@@ -215,7 +216,39 @@ class PointMemory:
             for _ in range(config.fill_rounds):
                 frame, depth, covered = close_holes(frame, depth, covered)
             kinds[covered & (kinds < 0)] = number
+        if config.coarse_levels and not covered.all():
+            trusted = np.flatnonzero(kind <= 1)
+            self._fill_coarse(x[index[trusted]], y[index[trusted]], distance[trusted], index[trusted],
+                              kind[trusted], frame, depth, kinds, covered)
         return frame, kinds, depth
+
+    def _fill_coarse(self, x: np.ndarray, y: np.ndarray, distance: np.ndarray, index: np.ndarray, kind: np.ndarray,
+                     frame: np.ndarray, depth: np.ndarray, kinds: np.ndarray, covered: np.ndarray) -> None:
+        """Pixels left empty between the points of a surface seen from nearer than it was lifted (its points
+        spread apart by 2 to 4 pixels) take the nearest point of a render at half, then a quarter of the size
+        (the "pull" of pull-push point rendering, Grossman & Dally 1998), in place. What was seen or built
+        only: a hole the dream is for stays one."""
+        height, width = covered.shape
+        for level in range(1, self.config.coarse_levels + 1):
+            factor = 1 << level
+            coarse_width, coarse_height = -(-width // factor), -(-height // factor)
+            pixel = (y / factor).astype(np.int32) * coarse_width + (x / factor).astype(np.int32)
+            bits = int(len(pixel)).bit_length()
+            nearest = np.full(coarse_width * coarse_height, np.iinfo(np.int64).max, np.int64)
+            key = (np.minimum(distance * 16, (1 << 30) - 1).astype(np.int64) << bits) | np.arange(len(pixel))
+            np.minimum.at(nearest, pixel, key)
+            found = nearest < np.iinfo(np.int64).max
+            picked = (nearest & ((1 << bits) - 1)).reshape(coarse_height, coarse_width)
+            rows, columns = np.nonzero(~covered & found.reshape(coarse_height, coarse_width)[
+                np.arange(height)[:, None] // factor, np.arange(width)[None, :] // factor])
+            if len(rows):
+                chosen = picked[rows // factor, columns // factor]
+                frame[rows, columns] = self.colours[index[chosen]]
+                depth[rows, columns] = distance[chosen]
+                kinds[rows, columns] = kind[chosen]
+                covered[rows, columns] = True
+            if covered.all():
+                return
 
     def _nearest_newest(self, pixel: np.ndarray, distance: np.ndarray, index: np.ndarray, pixels: int) -> np.ndarray:
         """Per pixel, which of the landing points (by position in ``pixel``) is drawn, -1 for none: of the points

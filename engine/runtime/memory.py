@@ -40,8 +40,10 @@ LIFT_PIXELS = 160 * 120        # frames are lifted into the memory at most this 
 MESH_QUARTER = 64              # the surround's mesh on the canvas: this many cells a quarter turn
 TEXTURE_QUARTER = 640          # the surround's picture on the canvas: at most this many pixels a quarter turn
 COARSE_TEXTURE_QUARTER = 160   # ... while the surround is the coarse one (built before the first frame)
-FILL_EVERY = 4                 # building as you go: a view's unbuilt pixels are built every this many frames
-FILL_SHARE = 0.02              # ... where they are at least this share of the view
+FILL_EVERY = 8                 # building as you go: a view's unbuilt pixels are built every this many frames
+FILL_SHARE = 0.03              # ... where they are at least this share of the view
+FILL_WIDTH = 48                # ... by PatchMatch at this many pixels across (about 10 ms on one core)
+SPECKS = 0.01                  # a view this little of which is uncovered is closed from neighbours, not dreamed
 
 
 class AreaResize:
@@ -144,6 +146,7 @@ class PlayMemory:
         self._job: SurroundJob | None = None
         self._picture_surface: Surface | None = None
         self.frames = 0                                       # frames since the prompt (the builder's clock)
+        self._built_at = -1                                   # the frame the view was last built as you go
         self._palette: tuple[np.ndarray, np.ndarray] | None = None     # the prompt's colour mean and spread
         self.surround_stage = ""                              # "", "coarse" or "refined": what is in the world
 
@@ -165,9 +168,9 @@ class PlayMemory:
         self.settings = settings or PictureSettings()
         config = replace(self.base_config, field_of_view=self.settings.field_of_view)
         if self.builder is not None:         # room for the surround beside what the memory holds, and its points
-            # seen near the view's edges, where a pixel is half as wide as at the centre, closed up
+            # seen near the view's edges (a pixel half as wide as at the centre) or from nearer, closed up
             config = replace(config, capacity=config.capacity + self._surround_points(config.field_of_view),
-                             fill_rounds=max(config.fill_rounds, 2))
+                             fill_rounds=max(config.fill_rounds, 2), coarse_levels=max(config.coarse_levels, 2))
         self.memory = PointMemory(config)
         self.pose, self.step_taken, self._drawn = np.zeros(5), np.zeros(2), None
         if depth is None:
@@ -175,7 +178,7 @@ class PlayMemory:
         self.prompt_depth = depth.astype(np.float32)
         self.lifted = to_uint8(AreaResize(picture.shape[1::-1], self.lift_size)(picture))
         self.memory.add(self.lifted, nearest(self.prompt_depth, self.lifted.shape[:2]), self.pose)
-        self.frames, self.surround_stage = 0, ""
+        self.frames, self.surround_stage, self._built_at = 0, "", -1
         # With the builder the world is the picture's: what is dreamed takes the picture's palette first.
         self._palette = None if self.builder is None else colour_statistics(self.lifted)
         if self.canvas is not None:
@@ -231,7 +234,7 @@ class PlayMemory:
         """Go on from a memory kept in a scene ``frames`` after its prompt, the camera at ``pose`` (after
         ``start`` with the scene's picture): returns the view there at the display size, gaps filled from
         their neighbours."""
-        self.frames = frames
+        self.frames, self._built_at = frames, -1
         self._keep_building()
         self.memory.restore(memory)
         self._drawn = None
@@ -241,13 +244,14 @@ class PlayMemory:
         return self._display()
 
     def advance(self, raw_action: np.ndarray) -> np.ndarray:
-        """The camera's pose after the raw action (12,): its motion, stopped by walls seen nearby (what was
-        only dreamed does not stop it: the depth read from a dream is not a wall to trust)."""
+        """The camera's pose after the raw action (12,): its motion, stopped by walls seen or built nearby
+        (the builder's walls are the picture's world: walking through them would leave it for a void; what
+        was only dreamed does not stop it: the depth read from a dream is not a wall to trust)."""
         memory = self.memory
         held = memory.positions[: len(memory)]
         x, y = np.float32(self.pose[0]), np.float32(self.pose[1])
         near = held[(np.abs(held[:, 0] - x) < NEAR_WALLS) & (np.abs(held[:, 1] - y) < NEAR_WALLS)
-                    & (memory.stamps[: len(memory)] > memory.clock - KIND_SPAN // 2)]
+                    & (memory.stamps[: len(memory)] > memory.clock - BUILT - KIND_SPAN // 2)]
         # Heights above the floor: the eye is the picture's eye height above it.
         walls = wall_points(near, self.pose[2] + DOOM_EYE_HEIGHT - self.settings.eye_height) if len(near) else None
         self.pose, self.step_taken = self.motion.step(self.pose, self.step_taken, raw_action, walls)
@@ -279,29 +283,48 @@ class PlayMemory:
         """Every ``FILL_EVERY`` frames, what the view shows that was never seen or built (the dream's pixels,
         or nothing) built from the view's own seen and built pixels and lifted as built points: the dream
         fills a place opened by walking only until then."""
-        if self.builder is None or self.frames % FILL_EVERY:
+        if self.builder is None or self.frames % FILL_EVERY or self._built_at == self.frames:
             return
+        self._built_at = self.frames
         remembered, kinds, depth = self._render_kinds()
         holes = (kinds < 0) | (kinds == 2)
         if holes.mean() < FILL_SHARE:
             return
-        filled = fill_view(remembered, depth, holes, self.builder.config)
+        filled = fill_view(remembered, depth, holes, self.builder.config, FILL_WIDTH)
         if filled is not None:
             colour, filled_depth = filled
             self.memory.add(colour, filled_depth, self.pose, keep=holes & (filled_depth > 0), kind=BUILT)
 
-    def show(self, dreamed: np.ndarray) -> np.ndarray:
-        """The frame at the current pose at the display size, from the dream (any size, uint8): the memory
-        where it holds something, the dream elsewhere; the dream's part is lifted into the memory. With a
-        canvas, the prompt's own pixels over that, at the display size."""
+    def needs_dream(self) -> bool:
+        """Whether the view at the current pose has pixels neither remembered nor built (after this frame's
+        building): only then does ``show`` need the dream (a world whose builder covers the view skips
+        decoding it)."""
+        self._build_as_you_go()
+        return not self._covered()
+
+    def _covered(self) -> bool:
+        """Whether the view at the current pose is covered (with the builder: but for specks under
+        ``SPECKS`` of it, which neighbouring pixels close)."""
+        covered = self._render()[1]
+        return bool(covered.all() or (self.builder is not None and 1 - covered.mean() < SPECKS))
+
+    def show(self, dreamed: np.ndarray | None) -> np.ndarray:
+        """The frame at the current pose at the display size, from the dream (any size, uint8; None where
+        ``needs_dream`` said so): the memory where it holds something, the dream elsewhere; the dream's
+        part is lifted into the memory. With a canvas, the prompt's own pixels over that, at the display
+        size."""
         self._build_as_you_go()
         remembered, covered = self._render()
+        if self._covered():
+            self.lifted = remembered if covered.all() else fill_gaps(remembered[None], ~covered[None])[0]
+            return self._display()
+        if dreamed is None:
+            raise ValueError("the view has pixels only the dream can fill: pass the dreamed frame")
         dreamed = resize(dreamed, self.lift_size)
         if self._palette is not None and not covered.all():
             dreamed = match_colours(dreamed, self._palette)
         self.lifted = np.where(covered[..., None], remembered, dreamed)
-        if not covered.all():
-            self.memory.add(self.lifted, self.estimate_depth(self.lifted), self.pose, keep=~covered, kind=DREAMED)
+        self.memory.add(self.lifted, self.estimate_depth(self.lifted), self.pose, keep=~covered, kind=DREAMED)
         return self._display()
 
     def _display(self) -> np.ndarray:
@@ -333,7 +356,7 @@ class PlayMemory:
         """Back to a moment: the memory as it was then, and the surround of that moment on the canvas."""
         if self._job is not None and state.frames < REFINED_AT and self.surround_stage == "refined":
             self._build(self._job.coarse, "coarse")
-        self.frames = state.frames
+        self.frames, self._built_at = state.frames, -1
         self._keep_building()
         self.memory.restore(state.memory)
         self._drawn = None

@@ -293,7 +293,8 @@ class WorldSession:
         else:               # the memory shows what it holds at the new pose; the dream the rest; the model sees that
             self.memory.advance(actions_to_array([action])[0])
             anchor = self.encode(self.memory.guess()) if self.memory_anchors else None
-            self._frame = self.memory.show(self.decode(self._rollout.predict(encoded, anchor)))
+            latent = self._rollout.predict(encoded, anchor)
+            self._frame = self.memory.show(self.decode(latent) if self.memory.needs_dream() else None)
             self._rollout.observe(self.encode(self.memory.model_frame()), encoded, anchor)
         self.frames += 1
         return self._frame.copy()
