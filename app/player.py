@@ -23,6 +23,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import argparse
 import atexit
+import json
 import shutil
 import sys
 import tempfile
@@ -37,7 +38,7 @@ import numpy as np
 from app.controls import ControlSettings, action_from_input
 from app.hud import BLACK, HELP_SHADE, MARGIN, WHITE, help_entries, lay_out_help, page_box, wrap_text
 from app.recorder import ClipRecorder, RecordingError
-from app.settings import readable_folder
+from app.settings import config_folder, readable_folder
 from engine.errors import DreamwalkError
 from engine.runtime.memory import PictureSettings
 from engine.runtime.walkthrough import read_action_log
@@ -48,6 +49,7 @@ MESSAGE_SECONDS = 6.0
 HUD_FONT_SIZE = 22
 DISPLAY_SIZES = ((640, 480), (320, 240), (160, 120))   # worlds with a memory: the first this machine keeps up with
 KEEP_UP = 0.8                 # of a frame's time, the most a dreamed frame may take
+DISPLAY_SIZES_FILE = "display-sizes.json"    # the size measured for each world on this machine (config folder)
 WIDEST = 1280                 # pixels: the widest window (and recorded clip) a frame is scaled to
 
 
@@ -111,11 +113,14 @@ class Player:
                 raise
 
         sizes = [options.size] if options.size or not has_memory(options.world) else list(DISPLAY_SIZES)
-        for size in sizes:
+        known = remembered_size(options.world, options.device) if len(sizes) > 1 else None
+        for size in [known] if known else sizes:
             start(size)
-            if size == sizes[-1] or keeps_up(self.session):
+            if known or size == sizes[-1] or keeps_up(self.session):
                 break
             self.session.close()
+        if len(sizes) > 1 and not known:         # measured once per machine and world, not at every start
+            remember_size(options.world, options.device, self.session.frame_size)
         stepped_down = ""
         if len(sizes) > 1 and self.session.frame_size != sizes[0]:
             stepped_down = (f"showing {self.session.frame_size[0]}x{self.session.frame_size[1]}: this machine cannot "
@@ -535,6 +540,54 @@ def has_memory(world: str | None) -> bool:
         return path is not None and "memory" in read_pack_manifest(path)
     except DreamwalkError:
         return False                              # opening it says what is wrong
+
+
+def _size_key(world: str | None, device: str) -> str:
+    """Which machine, device and world a display size was measured for."""
+    import platform
+
+    from engine.runtime.session import bundled_worlds
+
+    path = Path(world) if world else next(iter(bundled_worlds()), Path("none"))
+    try:
+        stamp = f"{path.resolve()}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
+    except OSError:
+        stamp = str(path)
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{stamp}|{cpu}|{os.cpu_count()}|{device}"
+
+
+def remembered_size(world: str | None, device: str) -> tuple[int, int] | None:
+    """The display size this machine was measured to keep up with for this world (None: not measured yet)."""
+    try:
+        known = json.loads((config_folder() / DISPLAY_SIZES_FILE).read_text(encoding="utf-8"))
+        width, height = known[_size_key(world, device)]
+        return (int(width), int(height)) if (int(width), int(height)) in DISPLAY_SIZES else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember_size(world: str | None, device: str, size: tuple[int, int]) -> None:
+    """Keep the display size measured here (a later start opens the world at it at once)."""
+    path = config_folder() / DISPLAY_SIZES_FILE
+    try:
+        known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        known = known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        known = {}
+    known[_size_key(world, device)] = list(size)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.partial")
+        temporary.write_text(json.dumps(known, indent=1), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass                                  # not kept: the next start measures again
 
 
 def keeps_up(session: Any, frames: int = 8) -> bool:

@@ -172,6 +172,13 @@ NO_GPU_LINE = "No usable NVIDIA GPU found; running on the CPU"
 needs_xvfb = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (apt install xvfb)")
 
 
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path, monkeypatch):
+    """Every test keeps its settings and data (the player's measured display sizes among them) to itself."""
+    monkeypatch.setenv("DREAMWALK_CONFIG", str(tmp_path / "config"))
+    monkeypatch.setenv("DREAMWALK_DATA", str(tmp_path / "data"))
+
+
 @pytest.fixture
 def launcher(tmp_path, monkeypatch):
     """The launcher with real widgets (Qt offscreen), shown at its usual size, its settings and data in

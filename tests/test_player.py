@@ -176,6 +176,15 @@ def test_a_world_with_a_memory_is_shown_as_large_as_this_machine_keeps_up_with(m
     assert player.session.frame_size == (640, 480) and player.session.frames == 0
     assert np.allclose(player.session.pose, 0.0) and player.options.scale == 1
     player.session.close()
+    # Measured once for this machine and world: the next start opens at that size at once, probing nothing.
+    keeps_up = player_module.keeps_up
+    monkeypatch.setattr(player_module, "keeps_up", lambda session: pytest.fail("probed again"))
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(memory_pack), device="cpu",
+                                  output_folder=str(tmp_path)))
+    assert player.session.frame_size == (640, 480)
+    player.session.close()
+    monkeypatch.setattr(player_module, "keeps_up", keeps_up)
+    monkeypatch.setenv("DREAMWALK_CONFIG", str(tmp_path / "another-machine"))
     monkeypatch.setattr(player_module, "KEEP_UP", 0.0)
     player = Player(PlayerOptions(prompt=str(prompt), world=str(memory_pack), device="cpu",
                                   output_folder=str(tmp_path)))
