@@ -44,6 +44,7 @@ class SessionState:
     frame: np.ndarray
     frames: int
     memory: PlayMemoryState | None = None
+    resting: bool = False
 
 
 def choose_precision(precision: str, provider: str, has_fp16: bool, has_int8: bool = False) -> str:
@@ -142,6 +143,7 @@ class WorldSession:
         self._picture: np.ndarray | None = None        # drawn and kept in scenes
         self._source, self._seed_used = "", seed
         self.frames = 0
+        self._resting = False          # the network skipped frames the memory and the builder covered
 
     @classmethod
     def open(cls, path: str | Path | None = None, device: str = "auto", seed: int = 0, steps: int | None = None,
@@ -237,7 +239,7 @@ class WorldSession:
         else:                                       # kept as it is, read again only if a scene is kept
             self._picture = None
             shown = prompt if self.frame_size == self.model_size else load_prompt(image, self.frame_size)
-        self._frame, self.frames = shown, 0
+        self._frame, self.frames, self._resting = shown, 0, False
         return shown.copy()
 
     def scene(self) -> Scene:
@@ -291,11 +293,20 @@ class WorldSession:
         if self.memory is None:
             self._frame = resize(self.decode(self._rollout.step(encoded)), self.frame_size)
         else:               # the memory shows what it holds at the new pose; the dream the rest; the model sees that
+            previous = self.memory.model_frame()
             self.memory.advance(actions_to_array([action])[0])
-            anchor = self.encode(self.memory.guess()) if self.memory_anchors else None
-            latent = self._rollout.predict(encoded, anchor)
-            self._frame = self.memory.show(self.decode(latent) if self.memory.needs_dream() else None)
-            self._rollout.observe(self.encode(self.memory.model_frame()), encoded, anchor)
+            if not self.memory_anchors and not self.memory.needs_dream():
+                # What was seen and built covers the view: the network rests, and dreams on from the frame
+                # before the next one it is needed for.
+                self._frame, self._resting = self.memory.show(None), True
+            else:
+                if self._resting:
+                    self._rollout.prime(self.encode(previous))
+                    self._resting = False
+                anchor = self.encode(self.memory.guess()) if self.memory_anchors else None
+                latent = self._rollout.predict(encoded, anchor)
+                self._frame = self.memory.show(self.decode(latent) if self.memory.needs_dream() else None)
+                self._rollout.observe(self.encode(self.memory.model_frame()), encoded, anchor)
         self.frames += 1
         return self._frame.copy()
 
@@ -303,7 +314,7 @@ class WorldSession:
         if self._rollout is None or self._frame is None:
             raise DreamwalkError("nothing to snapshot before reset(image)")
         return SessionState(self._rollout.snapshot(), self._frame.copy(), self.frames,
-                            None if self.memory is None else self.memory.snapshot())
+                            None if self.memory is None else self.memory.snapshot(), self._resting)
 
     def restore(self, state: SessionState) -> np.ndarray:
         if self._rollout is None:
@@ -311,7 +322,7 @@ class WorldSession:
         self._rollout.restore(state.rollout)
         if self.memory is not None and state.memory is not None:
             self.memory.restore(state.memory)
-        self._frame, self.frames = state.frame.copy(), state.frames
+        self._frame, self.frames, self._resting = state.frame.copy(), state.frames, state.resting
         return self._frame.copy()
 
     def close(self) -> None:
