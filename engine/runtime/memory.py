@@ -244,17 +244,23 @@ class PlayMemory:
         return self._display()
 
     def advance(self, raw_action: np.ndarray) -> np.ndarray:
-        """The camera's pose after the raw action (12,): its motion, stopped by walls seen or built nearby
-        (the builder's walls are the picture's world: walking through them would leave it for a void; what
-        was only dreamed does not stop it: the depth read from a dream is not a wall to trust)."""
+        """The camera's pose after the raw action (12,): its motion, stopped by walls seen nearby, and by walls
+        built nearby while it moves away from the start (the builder's walls hold the picture's world in:
+        walking out through them would leave it for a void; they never stop the way back, where a guess of
+        the builder's would trap the player). What was only dreamed does not stop it: the depth read from a
+        dream is not a wall to trust."""
         memory = self.memory
         held = memory.positions[: len(memory)]
         x, y = np.float32(self.pose[0]), np.float32(self.pose[1])
-        near = held[(np.abs(held[:, 0] - x) < NEAR_WALLS) & (np.abs(held[:, 1] - y) < NEAR_WALLS)
-                    & (memory.stamps[: len(memory)] > memory.clock - BUILT - KIND_SPAN // 2)]
-        # Heights above the floor: the eye is the picture's eye height above it.
-        walls = wall_points(near, self.pose[2] + DOOM_EYE_HEIGHT - self.settings.eye_height) if len(near) else None
-        self.pose, self.step_taken = self.motion.step(self.pose, self.step_taken, raw_action, walls)
+        around = (np.abs(held[:, 0] - x) < NEAR_WALLS) & (np.abs(held[:, 1] - y) < NEAR_WALLS)
+        age = memory.clock - memory.stamps[: len(memory)]
+        floor = self.pose[2] + DOOM_EYE_HEIGHT - self.settings.eye_height     # the eye is eye height above it
+        seen = wall_points(held[around & (age < KIND_SPAN // 2)], floor)
+        pose, step = self.motion.step(self.pose, self.step_taken, raw_action, seen if len(seen) else None)
+        if self.builder is not None and np.hypot(*pose[:2]) > np.hypot(*self.pose[:2]):
+            walls = wall_points(held[around & (age < BUILT + KIND_SPAN // 2)], floor)
+            pose, step = self.motion.step(self.pose, self.step_taken, raw_action, walls if len(walls) else None)
+        self.pose, self.step_taken = pose, step
         self.frames += 1
         self._keep_building()
         return self.pose
