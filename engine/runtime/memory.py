@@ -33,10 +33,12 @@ from engine.memory.builder import BuilderConfig, Cylinder, PlaySizes, PlaySurrou
 from engine.memory.points import BUILT, DREAMED, KIND_SPAN
 from engine.memory.canvas import Canvas, Surface, SurroundSurface, grid_triangles, picture_surface
 from engine.runtime.building import REFINED_AT, PlayBuilder, SurroundJob
+from engine.runtime.images import load_prompt
 
 NEAR_WALLS = 64.0              # map units around the player where remembered walls are checked
 STILL = 1.0                    # map units from the prompt's pose within which it shows all its pixels
 LIFT_PIXELS = 160 * 120        # frames are lifted into the memory at most this large (Doom's own resolution)
+SURFACE_SIZE = (1280, 960)     # a prompt's own pixels are kept up to this size
 MESH_QUARTER = 64              # the surround's mesh on the canvas: this many cells a quarter turn
 TEXTURE_QUARTER = 640          # the surround's picture on the canvas: at most this many pixels a quarter turn
 COARSE_TEXTURE_QUARTER = 160   # ... while the surround is the coarse one (built before the first frame)
@@ -99,6 +101,12 @@ def lift_size(frame_size: tuple[int, int], most: int = LIFT_PIXELS) -> tuple[int
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def surface_size(frame_size: tuple[int, int], most: tuple[int, int] = SURFACE_SIZE) -> tuple[int, int]:
+    """The size a prompt is drawn from at play: the display's shape, as large as fits ``most``."""
+    scale = min(most[0] / frame_size[0], most[1] / frame_size[1])
+    return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
+
+
 def to_uint8(frame: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(frame), 0, 255).astype(np.uint8)
 
@@ -146,6 +154,7 @@ class PlayMemory:
         self._job: SurroundJob | None = None
         self._picture_surface: Surface | None = None
         self.frames = 0                                       # frames since the prompt (the builder's clock)
+        self._picture: np.ndarray | None = None               # the prompt at its own resolution
         self._built_at = -1                                   # the frame the view was last built as you go
         self._palette: tuple[np.ndarray, np.ndarray] | None = None     # the prompt's colour mean and spread
         self.surround_stage = ""                              # "", "coarse" or "refined": what is in the world
@@ -160,12 +169,36 @@ class PlayMemory:
         depth = read_depth(self.depth_graph, picture)
         return depth if shape is None else nearest(depth, shape)
 
+    # The session's view of the world (engine.runtime.view.WorldView).
+
+    def begin(self, image: Any, prompt: np.ndarray, settings: PictureSettings | None,
+              depth: np.ndarray | None) -> np.ndarray:
+        """``start`` from the prompt image as given, read at its own resolution (up to SURFACE_SIZE)."""
+        self._picture = load_prompt(image, surface_size(self.frame_size))
+        return self.start(self._picture, settings, depth)
+
+    @property
+    def camera(self) -> np.ndarray | None:
+        return self.pose.copy()
+
+    def covers(self) -> bool:
+        return not self.needs_dream()
+
+    def observed(self) -> np.ndarray | None:
+        return self.model_frame()
+
+    def picture(self) -> np.ndarray:
+        return self._picture
+
+    def kept(self) -> tuple[np.ndarray | None, np.ndarray, Any]:
+        return self.prompt_depth.copy(), self.pose.copy(), self.memory.snapshot()
+
     def start(self, picture: np.ndarray, settings: PictureSettings | None = None,
               depth: np.ndarray | None = None) -> np.ndarray:
         """An empty memory, the camera at the start pose, and the prompt lifted into it: ``picture`` (H, W, 3)
         uint8 at any size (its own resolution: the canvas draws it as it is), read with ``settings``, its depth
         (h, w) estimated by the pack's depth graph unless given. Returns the picture at the display size."""
-        self.settings = settings or PictureSettings()
+        self.settings, self._picture = settings or PictureSettings(), picture
         config = replace(self.base_config, field_of_view=self.settings.field_of_view)
         if self.builder is not None:         # room for the surround beside what the memory holds, and its points
             # seen near the view's edges (a pixel half as wide as at the centre) or from nearer, closed up

@@ -22,14 +22,14 @@ from engine.pack import OpenedPack, open_pack
 from engine.pack.binding import BINDING_DEVICES, BoundRollout
 from engine.runtime.images import load_prompt
 from engine.memory.canvas import Canvas
-from engine.runtime.memory import PictureSettings, PlayMemory, PlayMemoryState, lift_size, resize
+from engine.runtime.memory import PictureSettings, PlayMemory, PlayMemoryState, lift_size
 from engine.runtime.scene import Scene, read_settings, settings_dict
+from engine.runtime.view import open_view
 from engine.runtime.providers import choose_provider, warn
 from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
 
 DEFAULT_WORLDS = Path(__file__).resolve().parents[2] / "assets" / "worlds"
 DEFAULT_WORLD = "doom.dwpack"         # the default among the bundled worlds; the others follow by name
-SURFACE_SIZE = (1280, 960)            # a prompt's own pixels are kept up to this size (worlds with a memory)
 
 
 def bundled_worlds(folder: Path = DEFAULT_WORLDS) -> list[Path]:
@@ -73,12 +73,6 @@ def choose_binding(io_binding: bool | None, provider: str, has_slide: bool) -> b
     if io_binding and provider not in BINDING_DEVICES:
         raise DreamwalkError(f"I/O binding is not available on {provider}")
     return io_binding
-
-
-def surface_size(frame_size: tuple[int, int], most: tuple[int, int] = SURFACE_SIZE) -> tuple[int, int]:
-    """The size a prompt is drawn from at play: the display's shape, as large as fits ``most``."""
-    scale = min(most[0] / frame_size[0], most[1] / frame_size[1])
-    return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
 
 
 class WorldSession:
@@ -137,10 +131,9 @@ class WorldSession:
                 if canvas is None:
                     warn(f"the picture is shown from the memory, upscaled: {why}")
             self.memory = PlayMemory(self._graphs["depth"], self.manifest, self.frame_size, self.model_size, canvas)
+        self.view = open_view(self.memory, self.frame_size, self.model_size)     # what the world shows
         self._rollout: CachedRollout | None = None
         self._frame: np.ndarray | None = None
-        self._image: Any = None                         # the prompt as given, and (worlds with a memory) as
-        self._picture: np.ndarray | None = None        # drawn and kept in scenes
         self._source, self._seed_used = "", seed
         self.frames = 0
         self._resting = False          # the network skipped frames the memory and the builder covered
@@ -232,13 +225,7 @@ class WorldSession:
         self._rollout = self.new_rollout(self._seed_used)
         self._rollout.prime(self.encode(prompt))
         self._source = Path(image).name if isinstance(image, (str, Path)) else ""
-        self._image = image
-        if self.memory is not None:                 # the picture at its own resolution, drawn from the start
-            self._picture = load_prompt(image, surface_size(self.frame_size))
-            shown = self.memory.start(self._picture, settings, depth)
-        else:                                       # kept as it is, read again only if a scene is kept
-            self._picture = None
-            shown = prompt if self.frame_size == self.model_size else load_prompt(image, self.frame_size)
+        shown = self.view.begin(image, prompt, settings, depth)
         self._frame, self.frames, self._resting = shown, 0, False
         return shown.copy()
 
@@ -247,14 +234,10 @@ class WorldSession:
         settings, the seed, and for worlds with a memory the camera's pose and all it remembers."""
         if self._rollout is None:
             raise DreamwalkError("nothing to keep before reset(image)")
-        memory = self.memory
-        picture = self._picture if self._picture is not None else load_prompt(self._image, surface_size(self.frame_size))
-        return Scene(picture=picture, world=str(self.manifest["name"]), seed=int(self._seed_used),
-                     depth=None if memory is None else memory.prompt_depth.copy(),
-                     settings=settings_dict(memory.settings if memory is not None else PictureSettings()),
-                     pose=np.zeros(5) if memory is None else memory.pose.copy(),
-                     memory=None if memory is None else memory.memory.snapshot(), source=self._source,
-                     frames=self.frames)
+        depth, pose, memory = self.view.kept()
+        return Scene(picture=self.view.picture(), world=str(self.manifest["name"]), seed=int(self._seed_used),
+                     depth=depth, settings=settings_dict(self.view.settings), pose=pose, memory=memory,
+                     source=self._source, frames=self.frames)
 
     def start_scene(self, scene: Scene) -> np.ndarray:
         """Go on from a kept scene (engine.runtime.scene.open_scene): its picture, depth, settings and seed,
@@ -264,18 +247,18 @@ class WorldSession:
                                  "open it with that world")
         frame = self.reset(scene.picture, seed=scene.seed, settings=read_settings(scene.settings), depth=scene.depth)
         self._source = scene.source
-        if self.memory is not None and scene.memory is not None:
-            frame = self.memory.resume(scene.memory, scene.pose, scene.frames)
+        resumed = None if scene.memory is None else self.view.resume(scene.memory, scene.pose, scene.frames)
+        if resumed is not None:                     # the camera where it was, the network from its view there
             self._rollout = self.new_rollout(scene.seed)
-            self._rollout.prime(self.encode(self.memory.model_frame()))
-            self._frame, self.frames = frame, scene.frames
+            self._rollout.prime(self.encode(self.view.observed()))
+            frame, self._frame, self.frames = resumed, resumed, scene.frames
         return frame.copy()
 
     @property
     def pose(self) -> np.ndarray | None:
         """The dreamed camera's (x, y, z, yaw, pitch) in the world's units, the prompt's pose being 0 (worlds
         with a memory; None before reset and for worlds without one)."""
-        return None if self.memory is None or self._rollout is None else self.memory.pose.copy()
+        return None if self._rollout is None else self.view.camera
 
     def step(self, action: Action | Mapping[str, Any]) -> np.ndarray:
         """Dream the frame that follows ``action``."""
@@ -290,45 +273,42 @@ class WorldSession:
         if untrained:
             action = Action(**{k: v for k, v in action.to_dict().items() if k not in untrained})
         encoded = encode_action(action, self.turn_range, self.look_range)
-        if self.memory is None:
-            self._frame = resize(self.decode(self._rollout.step(encoded)), self.frame_size)
-        else:               # the memory shows what it holds at the new pose; the dream the rest; the model sees that
-            previous = self.memory.model_frame()
-            self.memory.advance(actions_to_array([action])[0])
-            if not self.memory_anchors and not self.memory.needs_dream():
-                # What was seen and built covers the view: the network rests, and dreams on from the frame
-                # before the next one it is needed for.
-                self._frame, self._resting = self.memory.show(None), True
-            else:
-                if self._resting:
-                    self._rollout.prime(self.encode(previous))
-                    self._resting = False
-                anchor = self.encode(self.memory.guess()) if self.memory_anchors else None
-                latent = self._rollout.predict(encoded, anchor)
-                self._frame = self.memory.show(self.decode(latent) if self.memory.needs_dream() else None)
-                self._rollout.observe(self.encode(self.memory.model_frame()), encoded, anchor)
+        previous = self.view.observed()
+        self.view.advance(actions_to_array([action])[0])
+        if not self.memory_anchors and self.view.covers():
+            # What was seen and built covers the view: the network rests, and dreams on from the frame
+            # before the next one it is needed for.
+            self._frame, self._resting = self.view.show(None), True
+        else:
+            if self._resting:
+                self._rollout.prime(self.encode(previous))
+                self._resting = False
+            anchor = self.encode(self.view.guess()) if self.memory_anchors else None
+            latent = self._rollout.predict(encoded, anchor)
+            self._frame = self.view.show(self.decode(latent) if self.view.needs_dream() else None)
+            observed = self.view.observed()            # what the view showed, where it is not the dream itself
+            self._rollout.observe(latent if observed is None else self.encode(observed), encoded, anchor)
         self.frames += 1
         return self._frame.copy()
 
     def snapshot(self) -> SessionState:
         if self._rollout is None or self._frame is None:
             raise DreamwalkError("nothing to snapshot before reset(image)")
-        return SessionState(self._rollout.snapshot(), self._frame.copy(), self.frames,
-                            None if self.memory is None else self.memory.snapshot(), self._resting)
+        return SessionState(self._rollout.snapshot(), self._frame.copy(), self.frames, self.view.snapshot(),
+                            self._resting)
 
     def restore(self, state: SessionState) -> np.ndarray:
         if self._rollout is None:
             raise DreamwalkError("call reset(image) before restore()")
         self._rollout.restore(state.rollout)
-        if self.memory is not None and state.memory is not None:
-            self.memory.restore(state.memory)
+        if state.memory is not None:
+            self.view.restore(state.memory)
         self._frame, self.frames, self._resting = state.frame.copy(), state.frames, state.resting
         return self._frame.copy()
 
     def close(self) -> None:
         self._graphs = {}
-        if self.memory is not None:
-            self.memory.close()
+        self.view.close()
         self._pack.close()
 
     def __enter__(self) -> "WorldSession":
