@@ -83,15 +83,19 @@ def test_device_line_names_the_provider_and_graphs_play_would_use(launcher, tiny
     assert describe_devices(said[0], "auto").startswith("auto uses CPU fp32")    # the tiny pack has no int8 graph
 
 
-def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_path):
-    from PIL import Image
-
-    window, app = launcher
+def tiny_world_and_a_blue_prompt(window, tiny_pack, tmp_path) -> Path:
+    """The tiny world imported and selected; a blue 64x48 prompt written to ``tmp_path`` (its path)."""
     assert import_world(window, tiny_pack)
     window.worlds.setCurrentRow([r for r in range(window.worlds.count())
                                  if window.worlds.item(r).text() == "tiny (yours)"][0])
     image = tmp_path / "prompt.png"
     Image.new("RGB", (64, 48), (20, 120, 200)).save(image)
+    return image
+
+
+def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_path):
+    window, app = launcher
+    image = tiny_world_and_a_blue_prompt(window, tiny_pack, tmp_path)
     choose(window, image)
     window.guidance.setValue(1.5)
     assert "--dream-idle" not in window.play_arguments()
@@ -379,11 +383,7 @@ def test_the_launcher_says_where_the_player_saved(launcher, tiny_pack, tmp_path)
     from app.settings import readable_folder
 
     window, app = launcher
-    assert import_world(window, tiny_pack)
-    window.worlds.setCurrentRow([r for r in range(window.worlds.count())
-                                 if window.worlds.item(r).text() == "tiny (yours)"][0])
-    image = tmp_path / "prompt.png"
-    Image.new("RGB", (64, 48), (20, 120, 200)).save(image)
+    image = tiny_world_and_a_blue_prompt(window, tiny_pack, tmp_path)
     window.choose_prompt(str(image))
     settle(app, window)
     clip = tmp_path / "clips" / "run.mp4"

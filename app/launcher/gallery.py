@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, QThread
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (QApplication, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from app.launcher.paths import PROMPTS
 from app.launcher.tiles import TILE, fit, to_pixmap
-from app.launcher.workers import PromptLoader, SceneCheck
+from app.launcher.workers import PromptLoader, SceneCheck, worker_thread
 from app.settings import data_folder
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
@@ -131,16 +131,12 @@ class GalleryPanel:
             self.choose_prompt(urls[0])
 
     def start_prompt_loader(self) -> None:
-        self.loader_thread = QThread(self)
-        self.loader = PromptLoader()
-        self.loader.moveToThread(self.loader_thread)
+        self.loader, self.scene_check = PromptLoader(), SceneCheck()
         self.load_prompt.connect(self.loader.load)
         self.loader.loaded.connect(self.prompt_loaded)
-        self.scene_check = SceneCheck()
-        self.scene_check.moveToThread(self.loader_thread)
         self.check_scene.connect(self.scene_check.check)
         self.scene_check.checked.connect(self.scene_checked)
-        self.loader_thread.start()
+        self.loader_thread = worker_thread(self, self.loader, self.scene_check)
 
     def choose_prompt(self, path: str) -> None:
         """Open ``path`` as the prompt, in the loader's thread; until it is decoded (or refused) Play waits."""

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from PySide6.QtCore import Qt, QThread, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QWidget
 
 from app.launcher.tiles import TILE, fit, to_pixmap
-from app.launcher.workers import ReadingWorker
+from app.launcher.workers import ReadingWorker, worker_thread
 from engine.runtime.memory import PictureSettings
 from engine.runtime.scene import SETTING_RANGES
 
@@ -103,12 +103,10 @@ class ReadingPanel:
         return controls
 
     def start_reading_worker(self) -> None:
-        self.reading_thread = QThread(self)
         self.reading_worker = ReadingWorker()
-        self.reading_worker.moveToThread(self.reading_thread)
         self.compute_reading.connect(self.reading_worker.compute)
         self.reading_worker.ready.connect(self.reading_ready)
-        self.reading_thread.start()
+        self.reading_thread = worker_thread(self, self.reading_worker)
 
     def show_reading_available(self, available: bool) -> None:
         """The reading's tiles and controls for a world with depth; its one line, controls disabled, without."""

@@ -8,10 +8,20 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 if TYPE_CHECKING:
     from engine.runtime.memory import PictureSettings
+
+
+def worker_thread(parent: QObject, *workers: QObject) -> QThread:
+    """A started thread of ``parent``'s that ``workers`` live in: their slots, reached by queued signals, run
+    there, never on the Qt thread."""
+    thread = QThread(parent)
+    for worker in workers:
+        worker.moveToThread(thread)
+    thread.start()
+    return thread
 
 
 class DeviceProbe(QObject):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
                                QWidget)
 
 from app.launcher.paths import BUNDLED_WORLDS, user_worlds
-from app.launcher.workers import WorldImporter
+from app.launcher.workers import WorldImporter, worker_thread
 
 
 def metrics_summary(metrics: dict) -> str:
@@ -56,12 +56,10 @@ class WorldPanel:
         return self.world_frame_size
 
     def start_world_importer(self) -> None:
-        self.import_thread = QThread(self)
         self.importer = WorldImporter()
-        self.importer.moveToThread(self.import_thread)
         self.import_pack.connect(self.importer.import_pack)
         self.importer.imported.connect(self.world_imported)
-        self.import_thread.start()
+        self.import_thread = worker_thread(self, self.importer)
 
     def refresh_worlds(self) -> None:
         from engine.runtime.session import bundled_worlds
