@@ -372,7 +372,8 @@ def bench_config(args: argparse.Namespace) -> "BenchConfig":
     except ValueError:
         raise DreamwalkError(f"--steps takes a comma list of step counts, not {args.steps!r}") from None
     return BenchConfig(args.pack, args.device.split(","), steps, args.frames, args.precision.split(","),
-                       [choices[x] for x in args.io_binding.split(",")], args.rounds, display_size(args.size))
+                       [choices[x] for x in args.io_binding.split(",")], args.rounds, display_size(args.size),
+                       args.prompt)
 
 
 def display_size(text: str | None) -> tuple[int, int] | None:
@@ -690,6 +691,8 @@ def add_bench(commands: Any) -> None:
     benchmark.add_argument("--io-binding", default="auto", help="comma list: auto, on, off (the key/value cache "
                            "kept in device memory; auto: on CUDA)")
     benchmark.add_argument("--size", help="frames shown at WIDTHxHEIGHT (default: the world's own size)")
+    benchmark.add_argument("--prompt", help="start from this picture (default: a noise picture; a world that "
+                           "builds what the picture never showed is best benched from a real one)")
     benchmark.add_argument("--rounds", type=int, default=1, help="above 1: the settings take turns, round after "
                            "round, so the CPU's drift falls on all of them (each round opens the world anew)")
     benchmark.add_argument("--check", action="store_true", help="instead: check the runtime on --device (cuda; cpu "

@@ -34,14 +34,18 @@ class BenchConfig:
     io_bindings: list[bool | None] = field(default_factory=lambda: [None])   # None: on for CUDA
     rounds: int = 1
     display_size: tuple[int, int] | None = None   # frames shown at this size (None: the world's own)
+    prompt: str | None = None                 # start from this picture (None: the same noise every time); a
+                                              # world that builds what a picture never showed is benched on one
 
 
 def scripted_action(index: int) -> dict[str, Any]:
     return {"forward": index % 40 < 30, "turn": 6.0 if index % 80 < 40 else -6.0, "sprint": index % 100 < 20}
 
 
-def bench_prompt() -> np.ndarray:
-    """A full-size noise picture: every bench starts from the same one."""
+def bench_prompt(path: str | None = None) -> np.ndarray | str:
+    """The picture a bench starts from: ``path``, or a full-size noise picture (the same every time)."""
+    if path is not None:
+        return path
     return np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
 
 
@@ -85,12 +89,12 @@ def alternating_rounds(arms: dict[str, Callable[[], list[float]]], rounds: int) 
 
 def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
                   precision: str = "auto", io_binding: bool | None = None,
-                  display_size: tuple[int, int] | None = None) -> dict[str, Any]:
+                  display_size: tuple[int, int] | None = None, prompt: str | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     session = WorldSession.open(pack, device=device, steps=steps, precision=precision, io_binding=io_binding,
                                 display_size=display_size)
     try:
-        session.reset(bench_prompt())
+        session.reset(bench_prompt(prompt))
         session.step(scripted_action(0))
         first_frame = time.perf_counter() - started
         times = step_times(session, 1, frames)
@@ -121,11 +125,11 @@ def bench(pack: str | Path, devices: list[str], steps: list[int | None], frames:
 
 
 def one_round(pack: str | Path | None, device: str, steps: int | None, precision: str, io_binding: bool | None,
-              frames: int, display_size: tuple[int, int] | None = None) -> list[float]:
+              frames: int, display_size: tuple[int, int] | None = None, prompt: str | None = None) -> list[float]:
     """Milliseconds per frame of one round: the world opened afresh, 30 frames to warm up, then ``frames``."""
     with WorldSession.open(pack, device=device, steps=steps, precision=precision, io_binding=io_binding,
                            display_size=display_size) as session:
-        session.reset(bench_prompt())
+        session.reset(bench_prompt(prompt))
         return round_times(session, frames)
 
 
@@ -134,11 +138,12 @@ def run_bench(config: BenchConfig) -> list[dict[str, Any]]:
     settings = [(device, step, precision, binding) for device in config.devices for precision in config.precisions
                 for binding in config.io_bindings for step in config.steps]
     if config.rounds <= 1:
-        return [bench_setting(config.pack, device, step, config.frames, precision, binding, config.display_size)
+        return [bench_setting(config.pack, device, step, config.frames, precision, binding, config.display_size,
+                              config.prompt)
                 for device, step, precision, binding in settings]
     arms = {f"{device} {precision} {'auto' if binding is None else ('bound' if binding else 'host')} "
             f"steps {step or 'pack'}": partial(one_round, config.pack, device, step, precision, binding, config.frames,
-                                                    config.display_size)
+                                                    config.display_size, config.prompt)
             for device, step, precision, binding in settings}
     results = alternating_rounds(arms, config.rounds)
     return [{"setting": arm, "rounds": config.rounds, "frames": config.frames, **result}
