@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("collect", "autoencoder", "dynamics", "distill", "decoder", "export", "eval", "bench")
+STAGES = ("collect", "autoencoder", "dynamics", "distill", "decoder", "export", "eval", "bench", "memory")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ class Recipe:
     description: str
     pack: str                             # file name in assets/worlds/
     license: str = "model weights MIT"
+    # The world memory and its builder (dreamwalk pack memory): recordings with depth and poses to train the
+    # depth network and fit the camera's motion on (collect arguments; None: a world without a memory).
+    depth_collection: list[str] | None = None
 
 
 # Anchor noise keeps long rollouts from adding up their own errors (docs/research/teacher.md).
@@ -107,6 +110,10 @@ WORLDS = {
         name="Doom (Freedoom 2)",
         description="Rooms dreamed from Freedoom 2 MAP01-MAP20 by a world model {trained}: soft and short-memoried",
         pack="doom.dwpack",
+        # The shipped world remembers and builds (docs/research/memory.md, docs/research/builder.md): 40,000
+        # frames with depth and without the weapon, a 35-minute depth network.
+        depth_collection=["--source", "vizdoom", "--maps", "MAP01-MAP20", "--frames", "40000", "--depth",
+                          "--hide-weapon"],
         license="BSD-3-Clause (Freedoom assets); model weights MIT"),
     # Rooms and mazes: 60,000 frames of the explore policy and 30,000 of the random one (varied actions).
     "miniworld": Recipe(
@@ -234,9 +241,18 @@ def main() -> None:
     if "bench" in stages and not (run / "bench.json").exists():
         dreamwalk("bench", str(pack), "--device", "cpu", "--steps", "1,2,4", "--frames", "1000",
                   "--precision", "fp32,int8", "--json", str(run / "bench.json"))
+    remembering = run / f"memory-{recipe.pack}"
+    if "memory" in stages and recipe.depth_collection and not remembering.exists():
+        depth_data = data / "depth"
+        dreamwalk("collect", *recipe.depth_collection, "--out", str(depth_data))
+        dreamwalk("train", "depth", "--data", str(depth_data), "--preset", "default", "--out", str(run / "depth"),
+                  "--set", "train.max_minutes=35", *overrides("depth", args.set))
+        dreamwalk("pack", "memory", str(pack), "--depth", str(run / "depth" / "depth.safetensors"),
+                  "--motion", str(depth_data), "--out", str(remembering))
     if args.ship:
-        shutil.copyfile(pack, ROOT / "assets" / "worlds" / recipe.pack)
-        print(f"shipped {pack} -> assets/worlds/{recipe.pack}")
+        shipped = remembering if remembering.exists() else pack       # with its memory and builder where made
+        shutil.copyfile(shipped, ROOT / "assets" / "worlds" / recipe.pack)
+        print(f"shipped {shipped} -> assets/worlds/{recipe.pack}")
 
 
 if __name__ == "__main__":
