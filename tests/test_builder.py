@@ -210,3 +210,27 @@ def test_what_walking_opens_up_is_built_from_the_view_within_a_few_frames(monkey
     built, dreamed = shares[every], shares[10**9]
     assert dreamed[-1] > 0.05                                         # the pillar hid that much
     assert built[-1] < 0.02 and np.mean(built) < 0.6 * np.mean(dreamed)
+
+
+def test_a_scene_remembering_more_than_the_world_holds_is_thinned_to_fit(capsys):
+    """A scene's memory from a world whose memory holds more: the points nearest to where it was kept stay,
+    one line says so, nothing crashes."""
+    from engine.memory import PointMemory
+
+    manifest = {"memory": {"depth_size": [64, 48], "motion": np.zeros((10, 2)).tolist(),
+                           "config": asdict(MemoryConfig(capacity=20_000)), "builder": None}}
+    memory = PlayMemory(FloorDepth(), manifest, (160, 120), (64, 48), None)
+    memory.start(painting())
+    larger = PointMemory(MemoryConfig(capacity=40_000))
+    wall = np.full((120, 160), 100.0, np.float32)
+    near, far = np.array([0.0, 0.0, 0.0, 0.0, 0.0]), np.array([5000.0, 0.0, 0.0, 0.0, 0.0])
+    larger.add(np.full((120, 160, 3), 200, np.uint8), wall, near)
+    larger.add(np.full((120, 160, 3), 50, np.uint8), wall, far)
+    assert len(larger) == 38_400
+    memory.resume(larger.snapshot(), near, 0)
+    assert len(memory.memory) == 20_000 and "more than this world's memory holds (20,000)" in capsys.readouterr().err
+    held = memory.memory.positions[: len(memory.memory)]
+    assert (held[:, 0] < 1000).sum() == 19_200                      # all of the near wall, the rest from the far one
+    frame, covered, _ = memory.memory.render(near, (160, 120))
+    assert covered.all() and (frame == 200).all()
+    memory.close()

@@ -215,6 +215,16 @@ def test_log_headers(action_log, tmp_path):
         read_log_header(no_rate)
 
 
+def test_a_log_line_that_is_not_a_frame_is_an_error_naming_its_line(action_log, tmp_path):
+    lines = action_log.read_text().splitlines()
+    for bad, why in (('{"frame": 1}', "is not a frame"), ('{"action": {}}', "is not a frame"),
+                     ("[1, 2]", "is not a frame"), ("{broken", "is not JSON")):
+        log = tmp_path / "bad.actions.jsonl"
+        log.write_text("\n".join([lines[0], lines[1], bad, *lines[2:]]) + "\n")
+        with pytest.raises(DreamwalkError, match=f"^line 3 of the action log {log} {why}"):
+            read_action_log(log)
+
+
 def test_the_player_reads_logs_with_the_engine_reader():
     import app.player
 

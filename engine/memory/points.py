@@ -291,6 +291,19 @@ class PointMemory:
         self.count, self.clock = count, state.clock
 
 
+def fit_memory(state: MemoryState, capacity: int, pose: np.ndarray) -> MemoryState:
+    """A kept memory thinned to ``capacity`` points, those nearest to ``pose`` (x, y) kept (a scene made in a
+    world whose memory holds more); as it is where it fits."""
+    if state.count <= capacity:
+        return state
+    distance = np.hypot(state.positions[:, 0] - np.float32(pose[0]), state.positions[:, 1] - np.float32(pose[1]))
+    kept = np.sort(np.argpartition(distance, capacity - 1)[:capacity])
+    keys = state.keys[kept]
+    order = np.argsort(keys, kind="stable")
+    return MemoryState(state.positions[kept].copy(), state.colours[kept].copy(), keys.copy(), state.stamps[kept].copy(),
+                       keys[order].copy(), order.astype(np.int64), capacity, state.clock)
+
+
 def close_holes(frame: np.ndarray, depth: np.ndarray, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Uncovered pixels with covered neighbours on both sides (left-right or up-down) take the nearer side's
     colour and depth: the one-pixel gaps between points spread apart by a nearer view, not the edges of what

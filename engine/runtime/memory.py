@@ -30,10 +30,11 @@ from engine.data.windows import nearest
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
 from engine.memory import MemoryConfig, MemoryState, PointMemory
 from engine.memory.builder import BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround, fill_view
-from engine.memory.points import BUILT, DREAMED, KIND_SPAN
+from engine.memory.points import BUILT, DREAMED, KIND_SPAN, fit_memory
 from engine.memory.canvas import Canvas, Surface, SurroundSurface, grid_triangles, picture_surface
 from engine.runtime.building import REFINED_AT, PlayBuilder, SurroundJob
 from engine.runtime.images import load_prompt
+from engine.runtime.providers import warn
 
 NEAR_WALLS = 64.0              # map units around the player where remembered walls are checked
 STILL = 1.0                    # map units from the prompt's pose within which it shows all its pixels
@@ -269,6 +270,11 @@ class PlayMemory:
         their neighbours."""
         self.frames, self._built_at = frames, -1
         self._keep_building()
+        capacity = self.memory.config.capacity
+        if memory.count > capacity:
+            warn(f"this scene remembers {memory.count:,} points, more than this world's memory holds "
+                 f"({capacity:,}): the farthest from where it was kept are left out")
+            memory = fit_memory(memory, capacity, pose)
         self.memory.restore(memory)
         self._drawn = None
         self.pose, self.step_taken = np.asarray(pose, np.float64).copy(), np.zeros(2)

@@ -67,15 +67,27 @@ def read_log_header(path: str | Path) -> dict[str, Any]:
 
 
 def read_action_log(path: str | Path) -> list[dict[str, Any]]:
-    """The actions of a clip's log, in order, one per dreamed frame."""
+    """The actions of a clip's log, in order, one per dreamed frame. A line that is not JSON, or not a frame
+    (an object with "frame" and "action"), is one error naming its line in the file."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-        records = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError) as error:
         raise DreamwalkError(f"cannot read the action log {path}: {error}") from error
-    if not records or records[0].get("dreamwalk_actions") != 1:
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DreamwalkError(f"line {number} of the action log {path} is not JSON ({error.msg})") from None
+        if records and not (isinstance(record, dict) and "frame" in record and "action" in record):
+            raise DreamwalkError(f"line {number} of the action log {path} is not a frame (an object with "
+                                 "\"frame\" and \"action\")")
+        records.append(record)
+    if not records or not isinstance(records[0], dict) or records[0].get("dreamwalk_actions") != 1:
         raise DreamwalkError(f"{path} is not a Dreamwalk action log")
-    return [record["action"] for record in records[1:] if record.get("action") is not None]
+    return [record["action"] for record in records[1:] if record["action"] is not None]
 
 
 def check_video_size(size: Sequence[int]) -> None:
