@@ -348,7 +348,8 @@ def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
                 if name == "minute":
                     rows[-1]["host_mib"] = host_memory_mib()
                 if name == "full_turn":
-                    strips.append(np.concatenate([frames[who][index] for who in frames for index in (0, -1)], axis=1))
+                    strips.append(np.concatenate([frames[who][index] for who in frames
+                                                  for index in (0, FULL_TURN // 2, -1)], axis=1))
             report["protocols"][name] = summarise(name, rows) if rows else {"starts": 0}
         if session is not None and config.prompts:
             report["pictures"], sheet = picture_revisits(session, Path(config.prompts))
