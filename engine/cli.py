@@ -231,7 +231,17 @@ def _revisits(args: argparse.Namespace) -> int:
         raise DreamwalkError(f"no world pack at {args.world}")
     config = RevisitConfig(world=args.world, maps=args.maps or "MAP21-MAP24", starts_per_map=args.windows_per_map,
                            seed=args.seed, out=args.out, display_size=display_size(args.size), prompts=args.prompts)
-    report = evaluate_revisits(config)
+    from tqdm import tqdm
+
+    with tqdm(total=0, unit="start", desc="revisits", dynamic_ncols=True) as bar:
+        def progress(protocol: str, done: int, starts: int) -> None:
+            if done == 0:                          # a new protocol: its own count of starts
+                bar.reset(total=starts)
+                bar.set_description(f"revisits {protocol}")
+            bar.n = done
+            bar.refresh()
+
+        report = evaluate_revisits(config, progress)
     print("\n".join(revisit_lines(report)))
     (Path(config.out) / "revisits.json").write_text(json.dumps(report, indent=1))
     print(f"wrote {config.out}/revisits.json, full_turn.png")

@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -312,7 +312,10 @@ def summarise(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
+def evaluate_revisits(config: RevisitConfig,
+                      progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+    """Every protocol from every start (``progress(protocol, starts done, starts)`` after each), then the
+    pictures; the report (written by the caller) and, in ``config.out``, the strips."""
     session = None
     if config.world:
         from engine.runtime.session import WorldSession
@@ -329,7 +332,10 @@ def evaluate_revisits(config: RevisitConfig) -> dict[str, Any]:
         for name in config.names:
             rows = []
             # A minute from every start would be most of the evaluation: one start a map.
-            for start in (starts[:: config.starts_per_map] if name == "minute" else starts):
+            chosen = starts[:: config.starts_per_map] if name == "minute" else starts
+            for done, start in enumerate(chosen):
+                if progress is not None:
+                    progress(name, done, len(chosen))
                 real, depths, poses, playable = play_real(start, name, all_actions[name])
                 if not playable:
                     continue
