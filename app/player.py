@@ -38,7 +38,7 @@ import numpy as np
 from app.controls import ControlSettings, action_from_input
 from app.hud import BLACK, HELP_SHADE, MARGIN, WHITE, help_entries, lay_out_help, page_box, wrap_text
 from app.recorder import ClipRecorder, RecordingError
-from app.settings import config_folder, readable_folder
+from app.settings import config_folder, readable_folder, write_json
 from engine.errors import DreamwalkError
 from engine.runtime.memory import PictureSettings
 from engine.runtime.walkthrough import read_action_log
@@ -582,10 +582,7 @@ def remember_size(world: str | None, device: str, size: tuple[int, int]) -> None
         known = {}
     known[_size_key(world, device)] = list(size)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.partial")
-        temporary.write_text(json.dumps(known, indent=1), encoding="utf-8")
-        os.replace(temporary, path)
+        write_json(path, known)
     except OSError:
         pass                                  # not kept: the next start measures again
 

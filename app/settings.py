@@ -78,8 +78,12 @@ def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
-    path = path or settings_path()
+    write_json(path or settings_path(), asdict(settings))
+
+
+def write_json(path: Path, value: object) -> None:
+    """``value`` as JSON at ``path``, whole or not at all (written beside it, then moved over it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(json.dumps(asdict(settings), indent=1), encoding="utf-8")
+    temporary.write_text(json.dumps(value, indent=1), encoding="utf-8")
     os.replace(temporary, path)

@@ -47,7 +47,7 @@ from engine.evaluation.metrics import colour_distance, contrast, horizontal_shif
 from engine.evaluation.probe import ProbePolicy
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, fill_gaps
 from engine.memory import MemoryConfig, PointMemory
-from engine.memory.builder import BuilderConfig, build_surround, solve_surround
+from engine.memory.builder import BuilderConfig, build_surround, matching_width, solve_surround
 from engine.memory.points import BUILT
 
 FULL_TURN, TURN_STEP = 40, 9.0
@@ -187,8 +187,8 @@ def play_builder(frames: np.ndarray, depths: list[np.ndarray], poses: list[np.nd
     config = BuilderConfig()
     coarse = solve_surround(frames[0], DOOM_FIELD_OF_VIEW, config.coarse_width, config)
     refined = solve_surround(frames[0], DOOM_FIELD_OF_VIEW, config.width, config, coarse)
-    quarter = round(width / 2 / np.tan(np.radians(DOOM_FIELD_OF_VIEW) / 2) * np.pi / 2)
-    surround = build_surround(refined, frames[0], depths[0], quarter, DOOM_EYE_HEIGHT)
+    surround = build_surround(refined, frames[0], depths[0], matching_width(width, DOOM_FIELD_OF_VIEW),
+                              DOOM_EYE_HEIGHT)
     built = surround.built & (surround.distance > 0)
     memory = PointMemory(MemoryConfig(capacity=150_000 + built.size, fill_rounds=2))
     memory.add(frames[0], depths[0], poses[0], keep)

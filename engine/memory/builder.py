@@ -73,6 +73,12 @@ class Cylinder:
         return (np.mod(azimuth + np.float32(np.pi), np.float32(2 * np.pi)) * focal, self.horizon - tangent * focal)
 
 
+def matching_width(picture_width: int, field_of_view: float) -> int:
+    """Pixels a quarter turn of a cylinder as fine as a picture ``picture_width`` pixels across, seen with
+    ``field_of_view``, is at its centre."""
+    return max(8, round(picture_width / 2 / np.tan(np.radians(field_of_view) / 2) * np.pi / 2))
+
+
 @dataclass(frozen=True)
 class PictureView:
     """Where a picture (``size`` (width, height) pixels, ``field_of_view`` degrees across) lies around the
@@ -170,7 +176,7 @@ def solve_surround(picture: np.ndarray, field_of_view: float, width: int, config
     # The picture at about the cylinder's own scale: a pixel of one is a pixel of the other at the centre.
     scale = cylinder.focal / PictureView((picture.shape[1], picture.shape[0]), field_of_view).focal
     size = (max(2, round(picture.shape[1] * scale)), max(2, round(picture.shape[0] * scale)))
-    small = _area(picture, size)
+    small = box_resize(picture, size)
     view = PictureView(size, field_of_view)
     x, y, known = view.pixel(*cylinder.directions())
     image = np.where(known[..., None], small[np.clip(y.astype(np.int64), 0, size[1] - 1),
@@ -227,7 +233,8 @@ def _directions_of(view: PictureView, x: np.ndarray, y: np.ndarray) -> tuple[np.
     return np.arctan2(across, view.focal), -(y - view.size[1] / 2) / np.hypot(view.focal, across)
 
 
-def _area(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def box_resize(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A picture (H, W, C) uint8 at ``size`` (width, height) by box (area) averaging; as it is where equal."""
     from PIL import Image
 
     if picture.shape[1::-1] == tuple(size):
@@ -318,7 +325,7 @@ def fill_view(frame: np.ndarray, depth: np.ndarray, holes: np.ndarray, config: B
     depth of what it copies, as 3D photos fill behind depth edges). PatchMatch solves at ``width`` pixels
     across and its correspondence is applied at the view's size. None where nothing can be filled."""
     height = max(patch_size, round(holes.shape[0] * width / holes.shape[1]))
-    small_holes = _area((holes * 255).astype(np.uint8), (width, height)) > 0
+    small_holes = box_resize((holes * 255).astype(np.uint8), (width, height)) > 0
     if not small_holes.any() or small_holes.mean() > 0.7:          # nothing to fill, or too little to copy
         return None
     # Sources need a whole patch of known pixels: with none, there is nothing to build from.
@@ -326,7 +333,7 @@ def fill_view(frame: np.ndarray, depth: np.ndarray, holes: np.ndarray, config: B
     whole = np.lib.stride_tricks.sliding_window_view(known, (patch_size, patch_size)).all(axis=(-2, -1))
     if not whole.any():
         return None
-    nnf = _solve(_area(frame, (width, height)).astype(np.float32), small_holes, patch_size, config.seed)
+    nnf = _solve(box_resize(frame, (width, height)).astype(np.float32), small_holes, patch_size, config.seed)
     rows, columns = np.nonzero(holes)
     scale_y, scale_x = height / holes.shape[0], width / holes.shape[1]
     cell_y, cell_x = (rows + 0.5) * scale_y, (columns + 0.5) * scale_x

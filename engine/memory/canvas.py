@@ -110,10 +110,10 @@ class Surface:
 
 
 def picture_surface(picture: np.ndarray, depth: np.ndarray, pose: np.ndarray, field_of_view: float,
-                    jump: float = SURFACE_JUMP, cells: np.ndarray | None = None) -> Surface:
+                    jump: float = SURFACE_JUMP) -> Surface:
     """The mesh of a picture (any size) over its depth map (h, w) along the view axis, seen from ``pose``
     (engine.geometry's pinhole: one vertex per corner of a depth pixel, the corner's depth the mean of the
-    pixels around it); ``cells`` (h, w) bool: only the depth pixels to mesh (all by default)."""
+    pixels around it)."""
     from engine.geometry import camera_to_world
 
     height, width = depth.shape
@@ -125,15 +125,8 @@ def picture_surface(picture: np.ndarray, depth: np.ndarray, pose: np.ndarray, fi
     right = columns.reshape(-1) / focal * forward
     up = -(rows.reshape(-1) / focal - np.tan(np.radians(pose[4]))) * forward
     positions = camera_to_world(np.asarray(pose, np.float64), forward, right, up).astype(np.float32)
-    index = np.arange((height + 1) * (width + 1)).reshape(height + 1, width + 1)
-    a, b, c, d = index[:-1, :-1], index[:-1, 1:], index[1:, :-1], index[1:, 1:]
-    triangles = np.concatenate([np.stack([a, b, c], -1).reshape(-1, 3), np.stack([b, d, c], -1).reshape(-1, 3)])
-    if cells is not None:
-        triangles = triangles[np.concatenate([cells.reshape(-1), cells.reshape(-1)])]
-    spans = forward[triangles]
-    kept = (spans.min(1) > 0) & (spans.max(1) <= jump * spans.min(1))
-    return Surface(positions, triangles[kept].astype(np.int32), triangles[~kept].astype(np.int32), picture,
-                   np.asarray(pose, np.float64).copy(), field_of_view)
+    whole, stretched = grid_triangles(height, width, np.ones((height, width), bool), forward, jump)
+    return Surface(positions, whole, stretched, picture, np.asarray(pose, np.float64).copy(), field_of_view)
 
 
 @dataclass

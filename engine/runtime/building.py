@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.memory.builder import (BuilderConfig, Cylinder, PictureView, PlaySizes, PlaySurround, build_for_play,
-                                   solve_surround)
+from engine.memory.builder import (BuilderConfig, Cylinder, PictureView, PlaySizes, PlaySurround, box_resize,
+                                   build_for_play, solve_surround)
 from engine.memory.worker import Refinement, read_message, read_surround, worker_command, write_message
 from engine.runtime.providers import warn
 
@@ -34,7 +34,6 @@ class SurroundJob:
     """One prompt's surround: the coarse one (ready at once) and the refined one (when asked for)."""
     coarse: PlaySurround
     refinement: Refinement
-    asked: float = 0.0                     # when the refinement was sent (perf_counter)
     done: PlaySurround | None = None
     timings: dict[str, float] = field(default_factory=dict)   # seconds: coarse, refined (solve), waited
 
@@ -60,8 +59,8 @@ class PlayBuilder:
         # The refined solve reads the picture at about its own scale: send it a few times that, not more.
         scale = SOLVE_SCALE * Cylinder(self.config.width).focal / PictureView(picture.shape[1::-1],
                                                                               field_of_view).focal
-        solve_picture = picture if scale >= 1 else _area(picture, (max(2, round(picture.shape[1] * scale)),
-                                                                   max(2, round(picture.shape[0] * scale))))
+        solve_picture = picture if scale >= 1 else box_resize(picture, (max(2, round(picture.shape[1] * scale)),
+                                                                        max(2, round(picture.shape[0] * scale))))
         coarse = solve_surround(solve_picture, field_of_view, self.config.coarse_width, self.config)
         refinement = Refinement(solve_picture, picture, lifted, depth, eye_height, field_of_view, self.config,
                                 coarse, refined_sizes)
@@ -75,7 +74,6 @@ class PlayBuilder:
         if self._worker is not None:
             try:
                 write_message(self._worker.stdin, refinement.message())
-                job.asked = time.perf_counter()
                 self._pending = job
             except OSError:
                 self._lost()
@@ -117,9 +115,3 @@ class PlayBuilder:
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
-
-
-def _area(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(picture).resize(size, Image.BOX))

@@ -29,7 +29,8 @@ from engine.config import from_dict
 from engine.data.windows import nearest
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
 from engine.memory import MemoryConfig, MemoryState, PointMemory
-from engine.memory.builder import BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround, fill_view
+from engine.memory.builder import (BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround, fill_view,
+                                   matching_width)
 from engine.memory.points import BUILT, DREAMED, KIND_SPAN, fit_memory
 from engine.memory.canvas import Canvas, Surface, SurroundSurface, grid_triangles, picture_surface
 from engine.runtime.building import REFINED_AT, PlayBuilder, SurroundJob
@@ -219,8 +220,8 @@ class PlayMemory:
             self._picture_surface = picture_surface(picture, self.prompt_depth, self.pose, config.field_of_view)
             self.canvas.set_surface(self._picture_surface)
         if self.builder is not None:
-            lift_quarter = self._quarter(self.lift_size[0], config.field_of_view)
-            texture_quarter = self._quarter(picture.shape[1], config.field_of_view) if self.canvas is not None else 0
+            lift_quarter = matching_width(self.lift_size[0], config.field_of_view)
+            texture_quarter = matching_width(picture.shape[1], config.field_of_view) if self.canvas is not None else 0
             sizes = [PlaySizes(lift_quarter, min(most, texture_quarter), MESH_QUARTER if texture_quarter else 0)
                      for most in (COARSE_TEXTURE_QUARTER, TEXTURE_QUARTER)]
             self._job = self.builder.start(picture, self.lifted, self.prompt_depth, self.settings.eye_height,
@@ -242,13 +243,8 @@ class PlayMemory:
         if self.canvas is not None and self._picture_surface is not None and surround.texture is not None:
             self.canvas.set_surfaces([self._picture_surface, surround_surface(surround.texture, surround.mesh)])
 
-    @staticmethod
-    def _quarter(width: int, field_of_view: float) -> int:
-        """Pixels a quarter turn on a cylinder as fine as a picture ``width`` pixels across at its centre."""
-        return max(8, round(width / 2 / np.tan(np.radians(field_of_view) / 2) * np.pi / 2))
-
     def _surround_points(self, field_of_view: float) -> int:
-        cylinder = Cylinder(self._quarter(self.lift_size[0], field_of_view))
+        cylinder = Cylinder(matching_width(self.lift_size[0], field_of_view))
         return cylinder.rows * cylinder.columns
 
     @property
@@ -366,7 +362,7 @@ class PlayMemory:
         if dreamed is None:
             raise ValueError("the view has pixels only the dream can fill: pass the dreamed frame")
         dreamed = resize(dreamed, self.lift_size)
-        if self._palette is not None and not covered.all():
+        if self._palette is not None:
             dreamed = match_colours(dreamed, self._palette)
         self.lifted = np.where(covered[..., None], remembered, dreamed)
         self.memory.add(self.lifted, self.estimate_depth(self.lifted), self.pose, keep=~covered, kind=DREAMED)

@@ -273,7 +273,7 @@ class WorldSession:
         if untrained:
             action = Action(**{k: v for k, v in action.to_dict().items() if k not in untrained})
         encoded = encode_action(action, self.turn_range, self.look_range)
-        previous = self.view.observed()
+        previous = self.view.observed() if self._resting else None     # what the network goes on from
         self.view.advance(actions_to_array([action])[0])
         if not self.memory_anchors and self.view.covers():
             # What was seen and built covers the view: the network rests, and dreams on from the frame
