@@ -13,6 +13,7 @@ from engine.errors import DreamwalkError
 MIN_SIDE = 32                  # pixels: below this a picture holds too little to start a world from
 MAX_MEGAPIXELS = 50            # above this decoding takes seconds and gigabytes; a 48 MP phone photo still opens
 DRAFT_FACTOR = 16              # a large JPEG is decoded at a reduced scale still >= 16x the frame: same result, fast
+BACKGROUND = (0, 0, 0)         # RGB under a transparent picture's see-through parts
 
 
 class ImageError(DreamwalkError):
@@ -88,6 +89,17 @@ def _open(path: str | Path) -> Any:
     return opened
 
 
+def flatten_transparency(picture: Any) -> Any:
+    """A PIL picture with transparency (an alpha channel, or a palette's transparent colour) laid on BACKGROUND,
+    as RGBA; any other picture as it is. Play and the launcher's thumbnails both show a transparent picture so."""
+    from PIL import Image
+
+    if picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info):
+        rgba = picture.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, (*BACKGROUND, 255)), rgba)
+    return picture
+
+
 def _to_rgb(picture: Any, size: tuple[int, int]) -> Any:
     from PIL import Image, ImageOps
 
@@ -97,11 +109,7 @@ def _to_rgb(picture: Any, size: tuple[int, int]) -> Any:
     if picture.mode in ("I;16", "I;16B", "I;16L", "I"):
         array = np.asarray(picture, dtype=np.float64)
         picture = Image.fromarray((255 * array / max(float(array.max()), 1.0)).astype(np.uint8))
-    if picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info):
-        rgba = picture.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
-        picture = Image.alpha_composite(background, rgba)
-    picture = picture.convert("RGB")
+    picture = flatten_transparency(picture).convert("RGB")
     width, height = size
     # Crop the centre to the frame's aspect, then average areas down (BOX: every source pixel counts).
     return ImageOps.fit(picture, (width, height), method=Image.BOX, centering=(0.5, 0.5))
