@@ -205,8 +205,26 @@ def test_bad_packs_fail_with_one_clear_reason(tiny_pack, tmp_path):
         with pytest.raises(PackError, match=message):
             open_pack(damaged_copy(tiny_pack, tmp_path / str(index), edit))
     wrong_shape = damaged_copy(tiny_pack, tmp_path / "shape", manifest_edit(lambda m: m["latent"].update(height=7)))
-    with pytest.raises(DreamwalkError, match="the pack is inconsistent"):
-        WorldSession.open(wrong_shape, device="cpu")
+    with pytest.raises(DreamwalkError, match="the pack is inconsistent"):    # by the first frame at the latest
+        with WorldSession.open(wrong_shape, device="cpu") as session:
+            session.reset(np.zeros((48, 64, 3), np.uint8))
+
+
+def test_a_world_plays_extracting_only_the_graphs_it_runs_each_checked(tiny_pack, tmp_path):
+    """A player opens a zip pack without inflating every graph: each is extracted when first used and checked
+    against its sha256 then; a damaged one is one line by the first frame."""
+    with WorldSession.open(tiny_pack, device="cpu") as session:
+        session.reset(np.full((48, 64, 3), 90, np.uint8))
+        extracted = sorted(path.name for path in session._pack.folder.iterdir())
+        assert extracted == ["decoder.onnx", "dynamics.onnx", "encoder.onnx", "slide.onnx"]
+    damaged = tmp_path / "damaged.dwpack"
+    with zipfile.ZipFile(tiny_pack) as source, zipfile.ZipFile(damaged, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            target.writestr(member, data[:-1] + bytes([data[-1] ^ 1]) if member.filename == "decoder.onnx" else data)
+    with pytest.raises(PackError, match=r"checksum mismatch for the decoder graph \(decoder.onnx\)"):
+        with WorldSession.open(damaged, device="cpu") as session:
+            session.reset(np.full((48, 64, 3), 90, np.uint8))
 
 
 def test_hostile_archives_extract_nothing(tmp_path):

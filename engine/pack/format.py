@@ -203,17 +203,23 @@ def read_model_card(pack: str | Path) -> str | None:
 
 
 class OpenedPack:
-    """A verified pack folder; for a zip pack, a private extraction removed on close()."""
+    """A verified pack folder; for a zip pack, a private extraction removed on close(). A pack opened with
+    ``graphs_on_demand`` extracts (and verifies) each graph only when ``graph_path`` first asks for it."""
 
-    def __init__(self, folder: Path, manifest: dict[str, Any], temporary: bool) -> None:
-        self.folder, self.manifest, self._temporary = folder, manifest, temporary
+    def __init__(self, folder: Path, manifest: dict[str, Any], temporary: bool,
+                 archive: Path | None = None) -> None:
+        self.folder, self.manifest, self._temporary, self._archive = folder, manifest, temporary, archive
 
     def graph_path(self, name: str, precision: str = "fp32") -> Path:
         """The graph's file in ``precision`` where the pack has it, else its fp32 file (an int8 pack keeps
         its encoder and decoder in fp32)."""
         graph = self.manifest["graphs"][name]
         variant = graph.get(precision) if precision in VARIANTS else None
-        return self.folder / (variant["file"] if variant else graph["file"])
+        entry = variant or graph
+        path = self.folder / entry["file"]
+        if self._archive is not None and not path.exists():
+            _extract_graph(self._archive, entry, path, name)
+        return path
 
     @property
     def has_fp16(self) -> bool:
@@ -229,8 +235,10 @@ class OpenedPack:
             self._temporary = False
 
 
-def open_pack(path: str | Path) -> OpenedPack:
-    """Open and verify a pack file or folder. Raises PackError with one clear reason."""
+def open_pack(path: str | Path, graphs_on_demand: bool = False) -> OpenedPack:
+    """Open and verify a pack file or folder. Raises PackError with one clear reason. ``graphs_on_demand``
+    (a zip pack): check the archive and its manifest now, and extract and verify each graph when it is first
+    used (a player on a CPU never inflates the fp32 dynamics graph it does not run)."""
     path = Path(path)
     if not path.exists():
         raise PackError(f"no world pack at {path}")
@@ -238,6 +246,16 @@ def open_pack(path: str | Path) -> OpenedPack:
         return OpenedPack(path, verify_folder(path), temporary=False)
     if not zipfile.is_zipfile(path):
         raise PackError(f"{path.name} is not a world pack (not a zip archive)")
+    if graphs_on_demand:
+        manifest = read_pack_manifest(path)
+        members = _checked_members(path)
+        files = {str(graph.get("file", "")) for graph in manifest["graphs"].values()}
+        files |= {str(graph[variant].get("file", "")) for graph in manifest["graphs"].values()
+                  for variant in VARIANTS if isinstance(graph.get(variant), dict)}
+        missing = sorted(files - {member.filename for member in members})
+        if missing:
+            raise PackError(f"{path.name} is missing the graph file {missing[0]!r}: the pack is damaged")
+        return OpenedPack(Path(tempfile.mkdtemp(prefix="dreamwalk-world-")), manifest, True, archive=path)
     folder = Path(tempfile.mkdtemp(prefix="dreamwalk-world-"))
     try:
         _extract(path, folder)
@@ -247,23 +265,56 @@ def open_pack(path: str | Path) -> OpenedPack:
         raise
 
 
-def _extract(archive_path: Path, folder: Path) -> None:
+def _checked_members(archive_path: Path) -> list[zipfile.ZipInfo]:
+    """The archive's file members, when it inflates to a bounded size and each is a regular file with a
+    plain name."""
     try:
         with zipfile.ZipFile(archive_path) as archive:
             members = archive.infolist()
-            total = sum(member.file_size for member in members)
-            packed = max(sum(member.compress_size for member in members), 1)
-            if total > MAX_INFLATED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
-                raise PackError(f"{archive_path.name} would inflate to {total:,} bytes from {packed:,}: refused")
+    except (zipfile.BadZipFile, OSError) as error:
+        raise PackError(f"{archive_path.name} is a damaged world pack: {error}") from error
+    total = sum(member.file_size for member in members)
+    packed = max(sum(member.compress_size for member in members), 1)
+    if total > MAX_INFLATED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
+        raise PackError(f"{archive_path.name} would inflate to {total:,} bytes from {packed:,}: refused")
+    files = []
+    for member in members:
+        name = PurePosixPath(member.filename)
+        if member.is_dir():
+            continue
+        if name.is_absolute() or ".." in name.parts or "\\" in member.filename or len(name.parts) != 1:
+            raise PackError(f"{archive_path.name} holds a member with an unsafe path: {member.filename!r}")
+        if (member.external_attr >> 16) & 0o170000 not in (0, 0o100000):
+            raise PackError(f"{archive_path.name} holds a member that is not a regular file: {member.filename!r}")
+        files.append(member)
+    return files
+
+
+def _extract_graph(archive_path: Path, entry: dict[str, Any], path: Path, name: str) -> None:
+    """One graph's member of the archive written to ``path`` when it matches the manifest's sha256."""
+    digest = hashlib.sha256()
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with (zipfile.ZipFile(archive_path) as archive, archive.open(str(entry["file"])) as source,
+              open(partial, "wb") as target):
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+                target.write(block)
+    except (zipfile.BadZipFile, zlib.error, OSError, KeyError) as error:
+        partial.unlink(missing_ok=True)
+        raise PackError(f"{archive_path.name} is a damaged world pack: {error}") from error
+    if digest.hexdigest() != entry.get("sha256"):
+        partial.unlink(missing_ok=True)
+        raise PackError(f"checksum mismatch for the {name} graph ({entry['file']}): the pack is damaged or was edited")
+    partial.replace(path)
+
+
+def _extract(archive_path: Path, folder: Path) -> None:
+    members = _checked_members(archive_path)
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
             for member in members:
-                name = PurePosixPath(member.filename)
-                if member.is_dir():
-                    continue
-                if name.is_absolute() or ".." in name.parts or "\\" in member.filename or len(name.parts) != 1:
-                    raise PackError(f"{archive_path.name} holds a member with an unsafe path: {member.filename!r}")
-                if (member.external_attr >> 16) & 0o170000 not in (0, 0o100000):
-                    raise PackError(f"{archive_path.name} holds a member that is not a regular file: {member.filename!r}")
-                with archive.open(member) as source, open(folder / name.name, "wb") as target:
+                with archive.open(member) as source, open(folder / member.filename, "wb") as target:
                     shutil.copyfileobj(source, target)
     except (zipfile.BadZipFile, zlib.error, OSError) as error:
         raise PackError(f"{archive_path.name} is a damaged world pack: {error}") from error

@@ -20,6 +20,7 @@ from engine.config import LAST_WITH_RETIRED
 from engine.errors import DreamwalkError
 from engine.pack import OpenedPack, open_pack
 from engine.pack.binding import BINDING_DEVICES, BoundRollout
+from engine.runtime.graphs import GraphLoader
 from engine.runtime.images import load_prompt
 from engine.memory.canvas import Canvas
 from engine.runtime.memory import PictureSettings, PlayMemory, PlayMemoryState, lift_size
@@ -30,6 +31,11 @@ from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
 
 DEFAULT_WORLDS = Path(__file__).resolve().parents[2] / "assets" / "worlds"
 DEFAULT_WORLD = "doom.dwpack"         # the default among the bundled worlds; the others follow by name
+
+
+def takes_two_frames(dynamics: Any) -> bool:
+    """Whether a dynamics graph takes a free number of frames per pass (packs exported since it could)."""
+    return isinstance(dynamics.get_inputs()[0].shape[0], str)
 
 
 def bundled_worlds(folder: Path = DEFAULT_WORLDS) -> list[Path]:
@@ -102,14 +108,17 @@ class WorldSession:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = [self.provider] + ([] if self.provider == "CPUExecutionProvider" else ["CPUExecutionProvider"])
         self.precision = choose_precision(precision, self.provider, pack.has_fp16, pack.has_int8)
+        # Made in a thread while the world starts, the depth graph first: the picture's depth is read first.
+        names = [name for name in ("depth", "encoder", "decoder", "slide", "dynamics")   # slide, depth: in newer
+                 if name in pack.manifest["graphs"]]                                   # packs, fp32
+        self._graphs = GraphLoader(names, lambda name: self._load_graph(name, options, providers))
         try:
-            names = [name for name in ("encoder", "decoder", "dynamics", "slide", "depth")   # slide, depth: in newer
-                     if name in pack.manifest["graphs"]]                                   # packs, fp32
-            self._graphs = {name: onnxruntime.InferenceSession(str(pack.graph_path(name, self.precision)), options,
-                                                               providers=providers) for name in names}
-        except Exception as error:  # onnxruntime's own exception types
-            raise DreamwalkError(f"the world's graphs do not load: {str(error).splitlines()[0]}") from error
-        self._check_shapes()
+            self._start(io_binding, steps, guidance_scale, seed)
+        except BaseException:
+            self._graphs.close()
+            raise
+
+    def _start(self, io_binding: bool | None, steps: int | None, guidance_scale: float | None, seed: int) -> None:
         self.io_binding = choose_binding(io_binding, self.provider, "slide" in self._graphs)
         sampler = self.manifest["sampler"]
         self.settings = SamplerSettings.from_manifest(sampler, steps, guidance_scale)
@@ -152,15 +161,29 @@ class WorldSession:
             if not packs:
                 raise DreamwalkError(f"no default world in {DEFAULT_WORLDS}; pass the path of a world pack")
             path = packs[0]
-        pack = open_pack(path)
+        pack = open_pack(path, graphs_on_demand=True)
         try:
             return cls(pack, device, seed, steps, guidance_scale, precision, io_binding, display_size)
         except BaseException:
             pack.close()
             raise
 
-    def _check_shapes(self) -> None:
-        """Each graph's declared inputs must fit the manifest before anything runs."""
+    def _load_graph(self, name: str, options: Any, providers: list[str]) -> Any:
+        """One graph's ONNX Runtime session, its declared inputs checked against the manifest."""
+        import onnxruntime
+
+        try:
+            graph = onnxruntime.InferenceSession(str(self._pack.graph_path(name, self.precision)), options,
+                                                 providers=providers)
+        except DreamwalkError:
+            raise
+        except Exception as error:  # onnxruntime's own exception types
+            raise DreamwalkError(f"the world's graphs do not load: {str(error).splitlines()[0]}") from error
+        self._check_shapes(name, graph)
+        return graph
+
+    def _check_shapes(self, name: str, graph: Any) -> None:
+        """A graph's declared inputs must fit the manifest before anything runs."""
         width, height = self.model_size
         latent = self.manifest["latent"]
         latent_shape = [1, latent["channels"], latent["height"], latent["width"]]
@@ -168,26 +191,21 @@ class WorldSession:
             "encoder": {"frame": [1, 3, height, width]},
             "decoder": {"latent": latent_shape},
             "dynamics": {"noisy": latent_shape, "anchor": latent_shape, "past_keys": self.manifest["cache"]["shape"]},
-        }
-        for graph, inputs in expected.items():
-            declared = {i.name: i.shape for i in self._graphs[graph].get_inputs()}
-            if graph == "dynamics" and self._takes_two_frames():     # a free number of frames per pass
-                declared = {name: [1, *shape[1:]] if name in ("noisy", "anchor") else shape
-                            for name, shape in declared.items()}
-            for name, shape in inputs.items():
-                if declared.get(name) != shape:
-                    raise DreamwalkError(f"the {graph} graph takes {name} of shape {declared.get(name)}, "
-                                         f"but the manifest says {shape}: the pack is inconsistent")
-
-    def _takes_two_frames(self) -> bool:
-        """Packs exported since the dynamics graph could take two frames in one pass."""
-        return isinstance(self._graphs["dynamics"].get_inputs()[0].shape[0], str)
+        }.get(name, {})
+        declared = {i.name: i.shape for i in graph.get_inputs()}
+        if name == "dynamics" and takes_two_frames(graph):     # a free number of frames per pass
+            declared = {name: [1, *shape[1:]] if name in ("noisy", "anchor") else shape
+                        for name, shape in declared.items()}
+        for input_name, shape in expected.items():
+            if declared.get(input_name) != shape:
+                raise DreamwalkError(f"the {name} graph takes {input_name} of shape {declared.get(input_name)}, "
+                                     f"but the manifest says {shape}: the pack is inconsistent")
 
     @property
     def folds(self) -> bool:
         """Whether a frame's cache pass rides along with the next frame's (engine.pack.rollout): where
         the graph takes two frames, and not with I/O binding, whose rollout runs the cache pass alone."""
-        return self._takes_two_frames() and not self.io_binding
+        return takes_two_frames(self._graphs["dynamics"]) and not self.io_binding
 
     def _dynamics(self, **inputs: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(self._graphs["dynamics"].run(None, inputs))
@@ -222,10 +240,11 @@ class WorldSession:
         memory): how the picture is read as a place, and its depth instead of the depth network's."""
         prompt = load_prompt(image, self.model_size)
         self._seed_used = self._seed if seed is None else seed
+        shown = self.view.begin(image, prompt, settings, depth)    # while the networks' graphs are made
         self._rollout = self.new_rollout(self._seed_used)
         self._rollout.prime(self.encode(prompt))
+        self._graphs.wait()
         self._source = Path(image).name if isinstance(image, (str, Path)) else ""
-        shown = self.view.begin(image, prompt, settings, depth)
         self._frame, self.frames, self._resting = shown, 0, False
         return shown.copy()
 
@@ -307,7 +326,7 @@ class WorldSession:
         return self._frame.copy()
 
     def close(self) -> None:
-        self._graphs = {}
+        self._graphs.close()
         self.view.close()
         self._pack.close()
 
