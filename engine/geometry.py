@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.actions import KEYS
+from engine.images import to_uint8
 
 DOOM_FIELD_OF_VIEW = 90.0
 DOOM_PITCH_RANGE = (-32.0, 56.0)        # degrees down / up the recordings' pitch stays within
@@ -261,4 +262,4 @@ def fill_gaps(frames: np.ndarray, empty: np.ndarray, rounds: int = 64) -> np.nda
         grow = empty & (count[..., 0] > 0)
         out[grow] = (total / np.maximum(count, 1))[grow]
         empty = empty & ~grow
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return to_uint8(out)

@@ -1,11 +1,15 @@
-"""The engine's layers (docs/architecture.md): no module imports from a higher layer, and there is no cycle."""
+"""The engine's layers (docs/architecture.md): no module imports from a higher layer, and there is no cycle;
+play loads nothing of the data layer."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Lower number, lower layer; a module may import its own layer or lower ones.
-LAYERS = {"engine.actions": 0, "engine.config": 0, "engine.errors": 0, "engine.geometry": 0, "engine.interrupts": 0,
+LAYERS = {"engine.actions": 0, "engine.config": 0, "engine.errors": 0, "engine.geometry": 0, "engine.images": 0,
+          "engine.interrupts": 0,
           "engine.data": 1, "engine.memory": 1, "engine.models": 2, "engine.training": 3, "engine.pack": 4, "engine.export": 5,
           "engine.runtime": 6, "engine.evaluation": 7, "engine.env": 8, "engine.cli": 8, "app": 9}
 
@@ -77,3 +81,19 @@ def test_no_import_cycle_between_modules():
         return seen
 
     assert sorted(module for module in edges if module in reachable(module)) == []
+
+
+def loaded_modules(module: str) -> set[str]:
+    """The modules a fresh interpreter loads to import ``module`` (``python -X importtime``)."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    return {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_play_loads_nothing_of_the_data_layer():
+    """Play shares its image arithmetic with training through engine.images, not through engine.data: the
+    runtime and the player start without the simulators' modules."""
+    for module in ("engine.runtime", "app.player"):
+        loaded = loaded_modules(module)
+        assert {module, "engine.images", "engine.runtime.session"} <= loaded
+        assert sorted(name for name in loaded if name == "engine.data" or name.startswith("engine.data.")) == []

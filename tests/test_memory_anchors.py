@@ -12,7 +12,7 @@ def test_the_memory_view_of_a_frame_is_nearer_to_it_than_the_frame_before(memory
     before where it holds nothing) is nearer the frame than the frame before is; lifted only 8 frames late
     it covers less; shaken poses cost some of it."""
     from engine.data.episodes import read_episodes
-    from engine.data.windows import area_resize
+    from engine.images import area_resize
     from engine.evaluation.metrics import psnr
     from engine.training.memory_anchors import memory_views
 

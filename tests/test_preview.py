@@ -9,8 +9,9 @@ import pytest
 
 from engine.errors import DreamwalkError
 from engine.evaluation.metrics import psnr
+from engine.images import AreaResize, to_uint8
 from engine.runtime.images import load_prompt
-from engine.runtime.memory import AreaResize, PictureSettings
+from engine.runtime.memory import PictureSettings
 from engine.runtime.preview import NO_DEPTH, PicturePreview
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +60,7 @@ def test_the_depth_image_spans_its_colours_past_stray_pixels():
 def test_parallax_starts_at_the_picture_and_sways(preview, picture):
     frames = preview.parallax(picture, PictureSettings(), SIZE, frames=24)
     assert len(frames) == 24 and all(frame.shape == (240, 320, 3) and frame.dtype == np.uint8 for frame in frames)
-    expected = np.clip(np.rint(AreaResize(picture.shape[1::-1], SIZE)(picture)), 0, 255).astype(np.uint8)
+    expected = to_uint8(AreaResize(picture.shape[1::-1], SIZE)(picture))
     assert float(psnr(frames[0][None], expected[None])[0]) > 30          # the start pose shows the picture
     # A quarter loop, from the start pose to the camera furthest left: every view differs from the one before.
     for before, after in zip(frames[:6], frames[1:7]):

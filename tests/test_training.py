@@ -243,7 +243,7 @@ def test_batches_are_windows_of_one_episode_with_their_actions():
 
 
 def test_resize_on_the_device_matches_area_resize():
-    from engine.data.windows import area_resize
+    from engine.images import area_resize
     from engine.models.autoencoder import frames_to_tensor
     from engine.training.latents import resized_images
 

@@ -1,31 +1,9 @@
 import numpy as np
 import pytest
-from PIL import Image
 
 from engine.actions import actions_to_array
-from engine.data import Split, WindowStream, area_resize, window_dataset
+from engine.data import Split, WindowStream, window_dataset
 from engine.data.shards import write_shard
-
-
-def test_area_resize_averages_exactly_the_covered_area():
-    """160x120 -> 64x48 is a 2.5x step: each output pixel covers 2.5 x 2.5 input pixels, partly."""
-    rng = np.random.default_rng(0)
-    frames = rng.integers(0, 255, (3, 120, 160, 3), dtype=np.uint8)
-    ours = area_resize(frames, (64, 48))
-    assert ours.shape == (3, 48, 64, 3) and ours.dtype == np.uint8
-    # Reference: split every pixel into 2x2 so the step is a whole 5x5 block, then take block means.
-    doubled = frames.repeat(2, axis=1).repeat(2, axis=2).astype(float)
-    reference = doubled.reshape(3, 48, 5, 64, 5, 3).mean(axis=(2, 4))
-    assert np.abs(reference - ours).max() <= 0.5 + 1e-3
-    # Pillow's BOX filter weighs by pixel centres, not covered area: close, but not the same.
-    pillow = np.asarray(Image.fromarray(frames[0]).resize((64, 48), Image.BOX)).astype(float)
-    assert np.abs(pillow - reference[0]).mean() > 1.0
-
-
-def test_area_resize_by_two_is_the_block_mean():
-    frame = np.arange(4 * 4 * 3, dtype=np.uint8).reshape(4, 4, 3) * 5
-    expected = frame.reshape(2, 2, 2, 2, 3).astype(float).mean(axis=(1, 3))
-    np.testing.assert_array_equal(area_resize(frame, (2, 2)), np.rint(expected).astype(np.uint8))
 
 
 @pytest.fixture

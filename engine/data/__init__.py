@@ -6,7 +6,7 @@
 from engine.data.episodes import Episode, read_episodes
 from engine.data.source import Source
 from engine.data.sources import SOURCE_NAMES, open_source
-from engine.data.windows import Split, WindowStream, area_resize, window_dataset
+from engine.data.windows import Split, WindowStream, window_dataset
 
-__all__ = ["Episode", "SOURCE_NAMES", "Source", "Split", "WindowStream", "area_resize", "open_source",
+__all__ = ["Episode", "SOURCE_NAMES", "Source", "Split", "WindowStream", "open_source",
            "read_episodes", "window_dataset"]

@@ -5,41 +5,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from engine.data.shards import list_shards, read_meta, read_shard
-
-
-@lru_cache(maxsize=32)
-def area_weights(source: int, target: int) -> np.ndarray:
-    """(target, source) matrix: each output pixel averages the input pixels it covers, by covered area."""
-    scale = source / target
-    edges = np.arange(target + 1) * scale                      # output pixel edges in input coordinates
-    starts, ends = edges[:-1, None], edges[1:, None]
-    pixel = np.arange(source)[None, :]
-    overlap = np.clip(np.minimum(ends, pixel + 1) - np.maximum(starts, pixel), 0.0, None)
-    return (overlap / scale).astype(np.float32)
-
-
-def area_resize(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize (..., H, W, 3) uint8 frames to ``size`` = (width, height) by area averaging."""
-    frames = np.asarray(frames)
-    width, height = size
-    if frames.shape[-3:-1] == (height, width):
-        return frames
-    rows = area_weights(frames.shape[-3], height)              # (h, H)
-    cols = area_weights(frames.shape[-2], width)               # (w, W)
-    flat = frames.reshape(-1, *frames.shape[-3:])               # (N, H, W, 3)
-    out = np.empty((len(flat), height, width, 3), np.uint8)
-    for start in range(0, len(flat), 256):                      # bounded float32 working memory
-        chunk = flat[start:start + 256].astype(np.float32)
-        resized = np.einsum("hH,nHWc,wW->nhwc", rows, chunk, cols, optimize=True)
-        out[start:start + 256] = np.clip(np.rint(resized), 0, 255)
-    return out.reshape(*frames.shape[:-3], height, width, 3)
+from engine.images import area_resize
 
 
 @dataclass
@@ -149,10 +121,3 @@ def window_dataset(path: str | Path, length: int, size: tuple[int, int] | None =
 
     return WindowDataset()
 
-
-def nearest(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(h, w, ...) at ``shape`` (rows, columns), each taking its nearest source pixel: how a depth map at the
-    depth graph's size is laid over a frame."""
-    rows = np.arange(shape[0]) * array.shape[0] // shape[0]
-    columns = np.arange(shape[1]) * array.shape[1] // shape[1]
-    return array[rows][:, columns]

@@ -38,7 +38,7 @@ import torch
 from engine.actions import KEYS, Action, encode
 from engine.data.policies import make_policy
 from engine.data.sources import open_place, parse_places
-from engine.data.windows import area_resize
+from engine.images import area_resize
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
 from engine.evaluation.probe import ProbePolicy
 from engine.geometry import turned_prompts

@@ -42,7 +42,7 @@ import numpy as np
 from engine.actions import Action
 from engine.data.policies import make_policy
 from engine.data.sources import open_place, parse_places
-from engine.data.windows import area_resize
+from engine.images import area_resize
 from engine.evaluation.metrics import colour_distance, contrast, horizontal_shift, psnr, sharpness, texture_distance
 from engine.evaluation.probe import ProbePolicy
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, fill_gaps
@@ -226,7 +226,7 @@ def perfect_dream(real: np.ndarray, model_size: tuple[int, int], size: tuple[int
     """The reference that bounds a minute of play shown larger than the networks dream: the real frames at
     the networks' frame size, shown at ``size`` (bilinear, as the player upscales a dream). Where the memory
     holds nothing, no world of that frame size shows more detail than this."""
-    from engine.runtime.memory import resize
+    from engine.images import bilinear_resize as resize
 
     return np.stack([resize(frame, size) for frame in area_resize(real, model_size)])
 

@@ -18,6 +18,7 @@ from engine.actions import KEYS
 from engine.errors import DreamwalkError
 from engine.export.export import INT8_TOLERANCE, onnx_step
 from engine.export.graphs import to_int8
+from engine.images import to_signed
 from engine.pack import derive_pack, sha256
 from engine.pack.rollout import CachedRollout, SamplerSettings
 
@@ -37,7 +38,7 @@ def rollout_latents(folder: Path, manifest: dict[str, Any], dynamics_file: str, 
     prompt = np.clip(127.5 + 38 * rng.standard_normal((height, width, 3)), 0, 255).astype(np.uint8)
     actions = rng.uniform(-1, 1, (frames, len(KEYS))).astype(np.float32)     # keys, then turn and look
     actions[:, :-2] = actions[:, :-2] > 0
-    frame = (prompt.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+    frame = to_signed(prompt).transpose(2, 0, 1)[None]                            # (1, 3, h, w)
     latent = graph(manifest["graphs"]["encoder"]["file"]).run(None, {"frame": frame})[0]
     settings = SamplerSettings.from_manifest(manifest["sampler"])
     cache = manifest["cache"]

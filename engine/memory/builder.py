@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.geometry import DOOM_PITCH_RANGE
+from engine.images import box_resize
 
 VIEW_ASPECT = 3 / 4                    # the camera's height over its width (the display's 4:3)
 # Tangents of elevation the camera can see at the edge of its pitch range (its centre column's top and bottom).
@@ -231,15 +232,6 @@ def _directions_of(view: PictureView, x: np.ndarray, y: np.ndarray) -> tuple[np.
     """Azimuth and tangent of elevation of picture pixels (x, y) (the inverse of ``PictureView.pixel``)."""
     across = x - view.size[0] / 2
     return np.arctan2(across, view.focal), -(y - view.size[1] / 2) / np.hypot(view.focal, across)
-
-
-def box_resize(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A picture (H, W, C) uint8 at ``size`` (width, height) by box (area) averaging; as it is where equal."""
-    from PIL import Image
-
-    if picture.shape[1::-1] == tuple(size):
-        return picture
-    return np.asarray(Image.fromarray(picture).resize(size, Image.BOX))
 
 
 @dataclass

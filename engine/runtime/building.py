@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.memory.builder import (BuilderConfig, Cylinder, PictureView, PlaySizes, PlaySurround, box_resize,
+from engine.images import box_resize
+from engine.memory.builder import (BuilderConfig, Cylinder, PictureView, PlaySizes, PlaySurround,
                                    build_for_play, solve_surround)
 from engine.memory.worker import Refinement, read_message, read_surround, worker_command, write_message
 from engine.runtime.providers import warn

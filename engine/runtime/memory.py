@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from engine.config import from_dict
-from engine.data.windows import nearest
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
+from engine.images import AreaResize, bilinear_resize, nearest, to_signed, to_uint8
 from engine.memory import MemoryConfig, MemoryState, PointMemory
 from engine.memory.builder import (BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround, fill_view,
                                    matching_width)
@@ -48,33 +48,6 @@ FILL_EVERY = 8                 # building as you go: a view's unbuilt pixels are
 FILL_SHARE = 0.03              # ... where they are at least this share of the view
 FILL_WIDTH = 48                # ... by PatchMatch at this many pixels across (about 10 ms on one core)
 SPECKS = 0.01                  # a view this little of which is uncovered is closed from neighbours, not dreamed
-
-
-class AreaResize:
-    """Area-averaging resize between two fixed sizes (engine.data.windows.area_resize's result) from running
-    sums along each axis: no matrix product, whose threads would fight the networks' for the cores."""
-
-    def __init__(self, source: tuple[int, int], target: tuple[int, int]) -> None:
-        self.axes = [self._edges(source[1], target[1]), self._edges(source[0], target[0])]
-
-    @staticmethod
-    def _edges(inputs: int, outputs: int) -> tuple[np.ndarray, np.ndarray, float]:
-        edges = np.linspace(0, inputs, outputs + 1)
-        whole = np.minimum(np.floor(edges).astype(np.int64), inputs - 1)
-        return whole, (edges - whole).astype(np.float32), inputs / outputs
-
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
-        """(H, W, C) -> (h, w, C) float32."""
-        out = frame.astype(np.float32)
-        for axis, (whole, part, width) in enumerate(self.axes):
-            running = np.cumsum(out, axis=axis)
-            before = np.concatenate([np.zeros_like(np.take(running, [0], axis=axis)), running], axis=axis)
-            shape = [1, 1, 1]
-            shape[axis] = len(part)
-            # The running sum at each (fractional) edge, then the difference between neighbouring edges.
-            at_edges = np.take(before, whole, axis=axis) + part.reshape(shape) * np.take(out, whole, axis=axis)
-            out = np.diff(at_edges, axis=axis) / width
-        return out
 
 
 @dataclass
@@ -109,23 +82,10 @@ def surface_size(frame_size: tuple[int, int], most: tuple[int, int] = SURFACE_SI
     return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
 
 
-def to_uint8(frame: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(frame), 0, 255).astype(np.uint8)
-
-
 def read_depth(graph: Any, picture: np.ndarray) -> np.ndarray:
     """A depth graph's reading (h, w) float32, map units, of a picture (h, w, 3) at its input size (values 0-255)."""
-    tensor = (np.rint(picture) / 127.5 - 1.0).transpose(2, 0, 1)[None].astype(np.float32)
+    tensor = to_signed(np.rint(picture)).transpose(2, 0, 1)[None]                      # (1, 3, h, w)
     return graph.run(None, {"picture": tensor})[0][0, 0].astype(np.float32)
-
-
-def resize(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A frame (h, w, 3) uint8 at ``size`` (width, height), bilinear; as it is when equal."""
-    if frame.shape[1::-1] == tuple(size):
-        return frame
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
 
 
 class PlayMemory:
@@ -361,7 +321,7 @@ class PlayMemory:
             return self._display()
         if dreamed is None:
             raise ValueError("the view has pixels only the dream can fill: pass the dreamed frame")
-        dreamed = resize(dreamed, self.lift_size)
+        dreamed = bilinear_resize(dreamed, self.lift_size)
         if self._palette is not None:
             dreamed = match_colours(dreamed, self._palette)
         self.lifted = np.where(covered[..., None], remembered, dreamed)
@@ -370,13 +330,13 @@ class PlayMemory:
 
     def _display(self) -> np.ndarray:
         if self.canvas is None:
-            return resize(self.lifted, self.frame_size)
+            return bilinear_resize(self.lifted, self.frame_size)
         still = bool(np.hypot(*self.pose[:2]) < STILL and abs(self.pose[2]) < STILL)    # where the prompt was seen
         picture, drawn = self.canvas.render(self.pose, self.frame_size, self.memory.config.field_of_view,
                                             stretched=still)
         if drawn.all():                                    # the picture fills the view: nothing to upscale
             return picture.copy()
-        return np.where(drawn[..., None], picture, resize(self.lifted, self.frame_size))
+        return np.where(drawn[..., None], picture, bilinear_resize(self.lifted, self.frame_size))
 
     def model_frame(self) -> np.ndarray:
         """The last frame shown, at the networks' size (area averaged from the lift size), uint8."""

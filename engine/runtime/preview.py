@@ -21,8 +21,9 @@ import numpy as np
 from engine.config import from_dict
 from engine.errors import DreamwalkError
 from engine.geometry import fill_gaps
+from engine.images import AreaResize, bilinear_resize, nearest, to_uint8
 from engine.memory import MemoryConfig, PointMemory
-from engine.runtime.memory import AreaResize, PictureSettings, nearest, read_depth, resize, to_uint8
+from engine.runtime.memory import PictureSettings, read_depth
 
 NO_DEPTH = "this world has no depth network: no depth preview"
 SWAY = 12.0                 # map units the camera moves to each side of the start pose
@@ -127,7 +128,7 @@ def fill_from_coarse(view: np.ndarray, covered: np.ndarray, scale: int = GAP_SCA
     weight = down(covered[..., None].astype(np.float32))                            # (h/s, w/s, 1)
     colour = down(view * covered[..., None]) / np.maximum(weight, 1e-6)             # (h/s, w/s, 3)
     coarse = fill_gaps(to_uint8(colour)[None], (weight[..., 0] < 1e-3)[None])[0]
-    return np.where(covered[..., None], view, resize(coarse, (width, height)))
+    return np.where(covered[..., None], view, bilinear_resize(coarse, (width, height)))
 
 
 def _same(kept: np.ndarray, picture: np.ndarray) -> bool:

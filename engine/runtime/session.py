@@ -18,6 +18,7 @@ import numpy as np
 from engine.actions import KEYS, Action, actions_to_array, encode_action
 from engine.config import LAST_WITH_RETIRED
 from engine.errors import DreamwalkError
+from engine.images import to_signed
 from engine.pack import OpenedPack, open_pack
 from engine.pack.binding import BINDING_DEVICES, BoundRollout
 from engine.runtime.graphs import GraphLoader
@@ -215,7 +216,7 @@ class WorldSession:
 
     def encode(self, frame: np.ndarray) -> np.ndarray:
         """The latent (1, C, h, w) of a (h, w, 3) uint8 frame of the world's size."""
-        tensor = (frame.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+        tensor = to_signed(frame).transpose(2, 0, 1)[None]                          # (1, 3, h, w)
         return self._graphs["encoder"].run(None, {"frame": tensor})[0]
 
     def decode(self, latent: np.ndarray) -> np.ndarray:

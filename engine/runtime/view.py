@@ -13,8 +13,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from engine.images import bilinear_resize
 from engine.runtime.images import load_prompt
-from engine.runtime.memory import PictureSettings, PlayMemory, resize, surface_size
+from engine.runtime.memory import PictureSettings, PlayMemory, surface_size
 
 
 class WorldView(Protocol):
@@ -92,7 +93,7 @@ class FlatView:
         raise RuntimeError("a world without a memory has no view to dream from")
 
     def show(self, dreamed: np.ndarray | None) -> np.ndarray:
-        return resize(dreamed, self.frame_size)
+        return bilinear_resize(dreamed, self.frame_size)
 
     def observed(self) -> np.ndarray | None:
         return None

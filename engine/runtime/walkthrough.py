@@ -25,6 +25,7 @@ import numpy as np
 
 from engine.actions import Action
 from engine.errors import ActionError, DreamwalkError
+from engine.images import bilinear_resize
 
 LOG_VERSION = 1
 SHEET_FRAMES, SHEET_COLUMNS, SHEET_WIDTH = 12, 4, 320     # a contact sheet: frames, per row, pixels wide
@@ -165,7 +166,7 @@ def write_sheet(frames: list[np.ndarray], path: Path, columns: int = SHEET_COLUM
     from PIL import Image
 
     height = round(width * frames[0].shape[0] / frames[0].shape[1])
-    tiles = [np.asarray(Image.fromarray(frame).resize((width, height), Image.BILINEAR)) for frame in frames]
+    tiles = [bilinear_resize(frame, (width, height)) for frame in frames]
     tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % columns)
     rows = [np.concatenate(tiles[i: i + columns], axis=1) for i in range(0, len(tiles), columns)]
     try:

@@ -18,8 +18,8 @@ from torch.nn import functional as F
 
 from engine.config import to_dict
 from engine.data.shards import list_shards, read_depth, read_shard
-from engine.data.windows import area_resize, area_weights
 from engine.errors import DataError
+from engine.images import area_resize, area_weights
 from engine.models.checkpoint import save_checkpoint
 from engine.models.depth import DepthConfig, DepthNet, depth_errors
 from engine.training.loop import TrainConfig, train

@@ -18,7 +18,7 @@ from torch import nn
 
 from engine.actions import encode
 from engine.data.shards import list_shards, read_shard
-from engine.data.windows import area_weights
+from engine.images import area_weights
 from engine.models.autoencoder import frames_to_tensor
 from engine.models.checkpoint import file_digest, load_autoencoder
 from engine.training.loop import fast_bf16

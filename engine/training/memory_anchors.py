@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from engine.data.shards import list_shards, read_shard
-from engine.data.windows import area_resize, nearest
 from engine.errors import DataError
+from engine.images import area_resize, nearest, to_signed
 from engine.memory import PointMemory
 from engine.models.checkpoint import file_digest, load_autoencoder, load_depth_model
 from engine.training.latents import encode_frames, training_device
@@ -37,7 +37,7 @@ def estimated_depth(network: torch.nn.Module, frames: np.ndarray) -> np.ndarray:
     """The depth network's reading (T, H, W) float32, map units, of frames (T, H, W, 3) uint8, as play reads
     a frame: area-averaged to the network's size, the result laid over the frame by nearest pixel."""
     size = (network.config.width, network.config.height)
-    small = torch.from_numpy(area_resize(frames, size).astype(np.float32) / 127.5 - 1.0).permute(0, 3, 1, 2)
+    small = torch.from_numpy(to_signed(area_resize(frames, size))).permute(0, 3, 1, 2)       # (T, 3, h, w)
     depth = torch.cat([network(small[start:start + 256]) for start in range(0, len(small), 256)])[:, 0].numpy()
     return np.stack([nearest(one, frames.shape[1:3]) for one in depth]).astype(np.float32)
 
