@@ -7,7 +7,13 @@ from typing import Any, Callable
 
 from app.controls import ControlSettings, key_label
 
-HELP_FONT_SIZES = (22, 20, 18, 16, 14)   # the largest that fits; below 14 pygame's font is hard to read
+HUD_FONT_SIZE = 22            # the status line's font in a window BASE_HEIGHT pixels high; larger in larger ones
+HELP_FONT_SIZES = (22, 20, 18, 16, 14)   # the largest that fits (larger in larger windows); below 14 hard to read
+BASE_HEIGHT = 480             # window pixels high at which the text is drawn at its own size
+LARGEST_SCALE = 2.5           # the text grows with the window up to this many times its own size
+DEVICE_WORDS = {"CPUExecutionProvider": "the CPU", "CUDAExecutionProvider": "the GPU (CUDA)",
+                "TensorrtExecutionProvider": "the GPU (TensorRT)", "DmlExecutionProvider": "the graphics card",
+                "CoreMLExecutionProvider": "the Mac's Neural Engine (CoreML)"}
 HELP_COLUMNS = 3              # at most, side by side
 MARGIN = 8                    # pixels between the window's edge and the text
 KEY_GAP, COLUMN_GAP = 8, 18   # pixels after a key's name, between help columns
@@ -15,6 +21,28 @@ WHITE, KEY_YELLOW, BLACK = (255, 255, 255), (255, 220, 90), (0, 0, 0)
 HELP_SHADE = (0, 0, 0, 170)   # behind the help, so it reads over any frame
 
 Page = list[tuple[str, Any, tuple[int, int]]]      # (text, rendered text, top-left in the window)
+
+
+def text_scale(window_size: tuple[int, int]) -> float:
+    """How much larger than its own size the text is drawn in a window of ``window_size``."""
+    return min(max(1.0, window_size[1] / BASE_HEIGHT), LARGEST_SCALE)
+
+
+def hud_font_size(window_size: tuple[int, int]) -> int:
+    return round(HUD_FONT_SIZE * text_scale(window_size))
+
+
+def status_line(fps: float, step_ms: float | None, provider: str, recording_seconds: float | None = None,
+                state: str = "") -> str:
+    """The status line in plain words: how fast frames come (nothing before the first is dreamed), what dreams
+    them, a clip being recorded and what the world is doing (paused, holding still, rewinding)."""
+    parts = [f"{fps:.0f} frames/s, {step_ms:.0f} ms each" if step_ms is not None and fps > 0 else "starting"]
+    parts.append(f"dreamed on {DEVICE_WORDS.get(provider, provider.replace('ExecutionProvider', ''))}")
+    if recording_seconds is not None:
+        parts.append(f"recording {recording_seconds:.1f} s")
+    if state:
+        parts.append(state)
+    return "  ·  ".join(parts)
 
 
 def help_entries(controls: ControlSettings) -> list[tuple[str, str]]:
@@ -43,7 +71,8 @@ def lay_out_help(entries: list[tuple[str, str]], font_of: Callable[[int], Any], 
     import pygame
 
     area = pygame.Rect(MARGIN, top, window_size[0] - 2 * MARGIN, window_size[1] - top - MARGIN)
-    for size in HELP_FONT_SIZES:
+    scale = text_scale(window_size)
+    for size in sorted({round(size * scale) for size in HELP_FONT_SIZES} | set(HELP_FONT_SIZES), reverse=True):
         for columns in range(1, HELP_COLUMNS + 1):
             page = help_page(entries, font_of(size), columns, top)
             if area.contains(page_box(page)):

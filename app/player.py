@@ -29,26 +29,28 @@ import sys
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from app.controls import ControlSettings, action_from_input
-from app.hud import BLACK, HELP_SHADE, MARGIN, WHITE, help_entries, lay_out_help, page_box, wrap_text
+from app.hud import (BLACK, HELP_SHADE, MARGIN, WHITE, help_entries, hud_font_size, lay_out_help, page_box,
+                     status_line, wrap_text)
 from app.recorder import ClipRecorder, RecordingError
-from app.settings import config_folder, readable_folder, write_json
+from app.settings import config_folder, readable_folder
 from engine.errors import DreamwalkError
+from engine.files import write_json
 from engine.runtime.memory import PictureSettings
-from engine.runtime.walkthrough import read_action_log
+from engine.runtime.action_log import read_action_log
 
 REWIND_SECONDS = 4.0
 SNAPSHOT_EVERY = 4            # frames between rewind points (a snapshot holds the whole key/value cache)
 MESSAGE_SECONDS = 6.0
-HUD_FONT_SIZE = 22
 DISPLAY_SIZES = ((640, 480), (320, 240), (160, 120))   # worlds with a memory: the first this machine keeps up with
 KEEP_UP = 0.8                 # of a frame's time, the most a dreamed frame may take
+WARM_UP, WATCHED = 8, 40      # dreamed frames: left out, then timed to see whether a display size keeps up
 DISPLAY_SIZES_FILE = "display-sizes.json"    # the size measured for each world on this machine (config folder)
 WIDEST = 1280                 # pixels: the widest window (and recorded clip) a frame is scaled to
 
@@ -77,6 +79,20 @@ class PlayerOptions:
 
 
 @dataclass
+class SizeWatch:
+    """The first dreamed frames' times at a display size: it keeps up where their median is within KEEP_UP of
+    the world's frame time (the first WARM_UP left out: the graphs warm up, the surround is refined)."""
+    times: list[float] = field(default_factory=list)
+
+    def add(self, step_ms: float, fps: float) -> bool | None:
+        """True or False once WATCHED frames are timed; None before."""
+        self.times.append(step_ms)
+        if len(self.times) < WARM_UP + WATCHED:
+            return None
+        return sorted(self.times[WARM_UP:])[WATCHED // 2] <= 1000 * KEEP_UP / fps
+
+
+@dataclass
 class HistoryEntry:
     frame: np.ndarray
     state: Any | None
@@ -86,7 +102,6 @@ class Player:
     def __init__(self, options: PlayerOptions, controls: ControlSettings | None = None) -> None:
         import pygame
 
-        from engine.runtime import WorldSession
         from engine.runtime.images import check_prompt_file
         from engine.runtime.providers import fallback_line
 
@@ -101,32 +116,13 @@ class Player:
             check_prompt_file(options.prompt)         # a picture it cannot use is refused before the world loads
         prepare_display(headless=options.agent is not None and options.frames > 0)
 
-        def start(size: tuple[int, int] | None) -> None:
-            self.session = WorldSession.open(options.world, device=options.device, steps=options.steps,
-                                             guidance_scale=options.guidance_scale, seed=options.seed,
-                                             precision=options.precision, display_size=size)
-            try:
-                self.frame = (self.session.start_scene(scene) if scene is not None
-                              else self.session.reset(options.prompt, settings=options.settings))
-            except BaseException:
-                self.session.close()
-                raise
-
-        sizes = [options.size] if options.size or not has_memory(options.world) else list(DISPLAY_SIZES)
-        known = remembered_size(options.world, options.device) if len(sizes) > 1 else None
-        for size in [known] if known else sizes:
-            start(size)
-            if known or size == sizes[-1] or keeps_up(self.session):
-                break
-            self.session.close()
-        if len(sizes) > 1 and not known:         # measured once per machine and world, not at every start
-            remember_size(options.world, options.device, self.session.frame_size)
-        stepped_down = ""
-        if len(sizes) > 1 and self.session.frame_size != sizes[0]:
-            stepped_down = (f"showing {self.session.frame_size[0]}x{self.session.frame_size[1]}: this machine cannot "
-                            f"dream {sizes[0][0]}x{sizes[0][1]} at the world's {self.session.fps:g} frames/s "
-                            "(--size chooses)")
-            print(f"dreamwalk: {stepped_down}", file=sys.stderr)
+        self.scene = self.scene_at_start = scene
+        # A world with a memory is shown at the size this machine was found to keep up with, else at the
+        # largest, watched over its first frames and stepped down while it plays where it cannot keep up.
+        any_size = has_memory(options.world)
+        size = options.size or (remembered_size(options.world, options.device) or DISPLAY_SIZES[0] if any_size else None)
+        self.size_watch = SizeWatch() if size in DISPLAY_SIZES and not options.size else None
+        self.session = self.open_session(size)
         # Window pixels per frame pixel: about 512 wide by default, and never wider than WIDEST (a scale meant
         # for 64x48 frames would make a 640x480 display five thousand pixels wide).
         widest = max(1, WIDEST // self.session.frame_size[0])
@@ -135,7 +131,7 @@ class Player:
         self.open_window()
         self.windowed_size: tuple[int, int] | None = None     # the window's size while fullscreen, to go back to
         self.fonts: dict[int, Any] = {}
-        self.font = self.font_of(HUD_FONT_SIZE)
+        self.font = self.font_of(hud_font_size(self.window.get_size()))
         self.help_page = 0
         self.help_cache: tuple[Any, list] | None = None
         self.help_drawn: list[tuple[str, Any]] = []   # the help's last page on screen: (text, pygame.Rect)
@@ -156,13 +152,51 @@ class Player:
         self.shown = 0                            # frames advanced: dreamed or held
         self.holding = False
         self.message, self.message_until = "", 0.0
-        if stepped_down:
-            self.say(stepped_down)
         note = fallback_line(options.device, self.session.provider)
         if note:
             self.say(note)                          # the session printed it too, for the launcher's log
         if options.record:
             self._start_recording(Path(options.record))
+
+    def open_session(self, size: tuple[int, int] | None) -> Any:
+        """The world opened at the display ``size`` and started from the scene or the prompt."""
+        from engine.runtime import WorldSession
+
+        options = self.options
+        session = WorldSession.open(options.world, device=options.device, steps=options.steps,
+                                    guidance_scale=options.guidance_scale, seed=options.seed,
+                                    precision=options.precision, display_size=size)
+        try:
+            self.frame = (session.start_scene(self.scene) if self.scene is not None
+                          else session.reset(options.prompt, settings=options.settings))
+        except BaseException:
+            session.close()
+            raise
+        return session
+
+    def watch_size(self) -> None:
+        """Whether the display size keeps up, once its first frames are timed: kept for the next start where it
+        does; where it does not, the world goes on from this moment at the next smaller size."""
+        verdict = self.size_watch.add(self.step_ms, self.session.fps)
+        if verdict is None:
+            return
+        size = self.session.frame_size
+        if verdict or size == DISPLAY_SIZES[-1] or self.recorder is not None:
+            self.size_watch = None                      # a clip being recorded keeps its size
+            remember_size(self.options.world, self.options.device, size)
+            return
+        smaller = DISPLAY_SIZES[DISPLAY_SIZES.index(size) + 1]
+        self.scene = self.session.scene()
+        old, self.session = self.session, self.open_session(smaller)
+        old.close()
+        self.prompt_state, self.bookmark = None, None    # moments of the world as it was shown before
+        self.history.clear()
+        self.size_watch = SizeWatch()
+        remember_size(self.options.world, self.options.device, smaller)
+        line = (f"showing {smaller[0]}x{smaller[1]}: this machine cannot dream {size[0]}x{size[1]} at the "
+                f"world's {self.session.fps:g} frames/s (the launcher's display size chooses)")
+        print(f"dreamwalk: {line}", file=sys.stderr)
+        self.say(line)
 
     def open_window(self) -> None:
         import pygame
@@ -256,6 +290,8 @@ class Player:
             self.frame = self.session.step(action)
             self.step_ms = 1000 * (time.perf_counter() - started)
             self.dreamed += 1
+            if self.size_watch is not None:
+                self.watch_size()
             state = self.session.snapshot() if self.session.frames % SNAPSHOT_EVERY == 0 else None
             self.history.append(HistoryEntry(self.frame, state))
         if self.recorder is not None:
@@ -294,6 +330,11 @@ class Player:
         self.history.clear()
 
     def restart(self) -> None:
+        if self.prompt_state is None:                  # the world was opened again since it started
+            self.scene = self.scene_at_start
+            self.session.close()
+            self.session = self.open_session(self.session.frame_size)
+            self.prompt_state = self.session.snapshot()
         self.frame = self.session.restore(self.prompt_state)
         self.history.clear()
 
@@ -419,18 +460,12 @@ class Player:
         pygame.display.flip()
 
     def draw_hud(self) -> None:
-        fps = self.clock.get_fps()
-        provider = self.session.provider.replace("ExecutionProvider", "")
-        step = f"{self.step_ms:5.1f}" if self.dreamed else "    -"          # nothing dreamed yet: no time to show
-        status = f"{fps:4.1f} fps  {step} ms/frame  {provider} {self.session.precision}"
-        if self.recorder is not None:
-            status += f"  REC {self.recorder.frames / self.session.fps:5.1f} s"
-        if self.paused:
-            status += "  PAUSED"
-        elif self.holding:
-            status += "  STILL"
-        if self.rewinding:
-            status += "  REWIND"
+        self.font = self.font_of(hud_font_size(self.window.get_size()))
+        state = ("paused (P goes on)" if self.paused else "rewinding" if self.rewinding
+                 else "holding still: nothing touched" if self.holding else "")
+        recording = self.recorder.frames / self.session.fps if self.recorder is not None else None
+        status = status_line(self.clock.get_fps(), self.step_ms if self.dreamed else None, self.session.provider,
+                             recording, state)
         lines = [status]
         if time.monotonic() < self.message_until:
             lines.append(self.message)
@@ -585,19 +620,6 @@ def remember_size(world: str | None, device: str, size: tuple[int, int]) -> None
         write_json(path, known)
     except OSError:
         pass                                  # not kept: the next start measures again
-
-
-def keeps_up(session: Any, frames: int = 8) -> bool:
-    """Whether the session dreams fast enough for its frame rate with room to spare (a turn, timed after two
-    warm-up frames, then undone: the world starts where it was)."""
-    moment = session.snapshot()
-    times = []
-    for index in range(frames + 2):
-        started = time.perf_counter()
-        session.step({"turn": 4.0, "forward": index % 2 == 0})
-        times.append(time.perf_counter() - started)
-    session.restore(moment)
-    return sorted(times[2:])[frames // 2] <= KEEP_UP / session.fps
 
 
 def display_size_argument(text: str) -> tuple[int, int]:

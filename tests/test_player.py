@@ -166,32 +166,50 @@ def test_full_disk_while_recording_keeps_a_playable_clip(tiny_pack, tmp_path, sm
 
 def test_a_world_with_a_memory_is_shown_as_large_as_this_machine_keeps_up_with(memory_pack, prompt, tmp_path,
                                                                                   monkeypatch, capsys):
-    """No --size: 640x480 where a dreamed frame takes under 0.8 of the world's frame time; where even that is
-    too slow (the bar lowered here to nothing), 160x120 and one line saying why; the world starts from the
-    prompt either way (the timing turns are undone)."""
+    """No --size: the world opens at 640x480 at once (nothing timed before the first frame); its first dreamed
+    frames are timed, and where they cannot keep up (the bar lowered here to nothing) the world goes on from
+    where it is at the next smaller size, with one line saying why; the size found is kept, and the next start
+    opens at it at once."""
     import app.player as player_module
 
+    monkeypatch.setattr(player_module, "KEEP_UP", 0.0)
     player = Player(PlayerOptions(prompt=str(prompt), world=str(memory_pack), device="cpu",
                                   output_folder=str(tmp_path)))
     assert player.session.frame_size == (640, 480) and player.session.frames == 0
     assert np.allclose(player.session.pose, 0.0) and player.options.scale == 1
-    player.session.close()
-    # Measured once for this machine and world: the next start opens at that size at once, probing nothing.
-    keeps_up = player_module.keeps_up
-    monkeypatch.setattr(player_module, "keeps_up", lambda session: pytest.fail("probed again"))
-    player = Player(PlayerOptions(prompt=str(prompt), world=str(memory_pack), device="cpu",
-                                  output_folder=str(tmp_path)))
+    for _ in range(player_module.WARM_UP + player_module.WATCHED - 1):
+        player.advance({"forward": True, "turn": 2.0})
     assert player.session.frame_size == (640, 480)
-    player.session.close()
-    monkeypatch.setattr(player_module, "keeps_up", keeps_up)
-    monkeypatch.setenv("DREAMWALK_CONFIG", str(tmp_path / "another-machine"))
-    monkeypatch.setattr(player_module, "KEEP_UP", 0.0)
+    player.advance({"forward": True, "turn": 2.0})
+    assert player.session.frame_size == (320, 240) and player.frame.shape == (240, 320, 3)
+    assert np.allclose(player.session.pose, player.scene.pose) and abs(player.session.pose[3]) > 90   # on from there
+    assert "showing 320x240: this machine cannot dream 640x480" in capsys.readouterr().err
+    assert player.message.startswith("showing 320x240")
+    player.restart()                                                   # back to the prompt, at the new size
+    assert np.allclose(player.session.pose, 0.0) and player.session.frame_size == (320, 240)
+    player.close()
     player = Player(PlayerOptions(prompt=str(prompt), world=str(memory_pack), device="cpu",
                                   output_folder=str(tmp_path)))
-    assert player.session.frame_size == (160, 120) and np.allclose(player.session.pose, 0.0)
-    assert "showing 160x120: this machine cannot dream 640x480" in capsys.readouterr().err
-    assert player.message.startswith("showing 160x120")
-    player.session.close()
+    assert player.session.frame_size == (320, 240)
+    player.close()
+    monkeypatch.setattr(player_module, "KEEP_UP", 100.0)             # a machine that keeps up: the size kept
+    monkeypatch.setenv("DREAMWALK_CONFIG", str(tmp_path / "another-machine"))
+    player = Player(PlayerOptions(prompt=str(prompt), world=str(memory_pack), device="cpu",
+                                  output_folder=str(tmp_path)))
+    for _ in range(player_module.WARM_UP + player_module.WATCHED):
+        player.advance({"forward": True})
+    assert player.session.frame_size == (640, 480) and player.size_watch is None
+    player.close()
+    assert player_module.remembered_size(str(memory_pack), "cpu") == (640, 480)
+
+
+def test_the_status_line_speaks_plainly_and_grows_with_the_window():
+    from app.hud import hud_font_size, status_line
+
+    assert status_line(0.0, None, "CPUExecutionProvider") == "starting  ·  dreamed on the CPU"
+    assert (status_line(17.46, 31.6, "CUDAExecutionProvider", 3.04, "paused (P goes on)")
+            == "17 frames/s, 32 ms each  ·  dreamed on the GPU (CUDA)  ·  recording 3.0 s  ·  paused (P goes on)")
+    assert hud_font_size((512, 384)) == 22 and hud_font_size((1920, 1080)) == 50 and hud_font_size((3840, 2160)) == 55
 
 
 # --- F1's help fits the window; F11 and back -----------------------------------------------------------------
