@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from app.controls import DEFAULT_BINDINGS, ControlSettings
+from engine.files import write_json
 
 APP_NAME = "Dreamwalk"
 
@@ -79,11 +80,3 @@ def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     write_json(path or settings_path(), asdict(settings))
-
-
-def write_json(path: Path, value: object) -> None:
-    """``value`` as JSON at ``path``, whole or not at all (written beside it, then moved over it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(json.dumps(value, indent=1), encoding="utf-8")
-    os.replace(temporary, path)

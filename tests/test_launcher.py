@@ -60,8 +60,8 @@ def test_importing_a_world_verifies_it_off_the_qt_thread(launcher, tiny_pack, mo
     import engine.pack.format as pack_format
     window, _ = launcher
     wait_until(lambda: not window.loading)                     # the first picture has answered
-    hashed_on, real_sha256 = [], pack_format.sha256
-    monkeypatch.setattr(pack_format, "sha256", lambda path: hashed_on.append(threading.current_thread()) or
+    hashed_on, real_sha256 = [], pack_format.file_sha256
+    monkeypatch.setattr(pack_format, "file_sha256", lambda path: hashed_on.append(threading.current_thread()) or
                         real_sha256(path))
     window.import_world_file(tiny_pack)
     assert window.imports_pending == 1 and window.status.text() == "importing tiny.dwpack..."
@@ -166,7 +166,7 @@ def test_choosing_a_world_reads_its_manifest_without_unpacking_it(launcher, tiny
         raise AssertionError("the launcher extracted a pack to show it")
 
     monkeypatch.setattr(pack_format, "_extract", no_extraction)
-    monkeypatch.setattr(pack_format, "sha256", no_extraction)
+    monkeypatch.setattr(pack_format, "file_sha256", no_extraction)
     window.choose_world(tiny_pack)
     assert window.world == tiny_pack and "<b>tiny</b>" in window.details.text()
     broken = tiny_pack.parent / "not-a-pack.dwpack"

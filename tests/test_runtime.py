@@ -346,7 +346,7 @@ def test_agent_example_writes_a_clip(tiny_pack, tmp_path):
 
 def test_bench_reports_frame_times(tiny_pack, tmp_path):
     out = tmp_path / "bench.json"
-    result = subprocess.run([sys.executable, "-m", "engine.cli", "bench", str(tiny_pack), "--device", "cpu",
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "bench", "run", str(tiny_pack), "--device", "cpu",
                              "--steps", "1,2", "--frames", "20", "--io-binding", "off,on", "--json", str(out)],
                             capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             timeout=120)
@@ -361,7 +361,8 @@ def test_bench_reports_frame_times(tiny_pack, tmp_path):
     for row in rows:
         assert 0 < row["median_ms"] <= row["p99_ms"] and row["fps"] == pytest.approx(1000 / row["median_ms"])
         assert 0 < row["first_frame_s"] < 30
-    refused = subprocess.run([sys.executable, "-m", "engine.cli", "bench", str(tiny_pack), "--io-binding", "maybe"],
+    refused = subprocess.run([sys.executable, "-m", "engine.cli", "bench", "run", str(tiny_pack), "--io-binding",
+                              "maybe"],
                              capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                              timeout=120)
     assert refused.returncode != 0 and "--io-binding takes a comma list" in refused.stderr
@@ -544,14 +545,14 @@ def test_a_pack_with_an_action_warp_graph_is_refused_in_one_line(tiny_pack, tmp_
     import shutil
     import zipfile
 
-    from engine.pack import sha256
+    from engine.files import file_sha256
 
     folder = tmp_path / "warp-world"
     with zipfile.ZipFile(tiny_pack) as archive:
         archive.extractall(folder)
     shutil.copyfile(folder / "slide.onnx", folder / "warp.onnx")
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["graphs"]["warp"] = {"file": "warp.onnx", "sha256": sha256(folder / "warp.onnx")}
+    manifest["graphs"]["warp"] = {"file": "warp.onnx", "sha256": file_sha256(folder / "warp.onnx")}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     open_pack(folder).close()
     with pytest.raises(DreamwalkError, match=r"action warp graph, which this version of Dreamwalk no longer plays; "

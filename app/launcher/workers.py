@@ -112,16 +112,15 @@ class WorldImporter(QObject):
 
     def import_pack(self, path: str, folder: str) -> None:
         from engine.errors import DreamwalkError
+        from engine.files import replacing
         from engine.pack import open_pack
 
         source = Path(path)
         try:
             open_pack(source).close()
             target = Path(folder) / source.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.partial")
-            shutil.copyfile(source, partial)
-            partial.replace(target)
+            with replacing(target) as partial:
+                shutil.copyfile(source, partial)
         except (DreamwalkError, OSError) as error:
             self.imported.emit(path, str(error))
             return

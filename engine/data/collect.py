@@ -9,7 +9,6 @@ rest, which is how an interrupted collection resumes.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from engine.data.shards import NO_SPACE_ERRNOS, SHARD_SUFFIX, read_meta, write_s
 from engine.data.source import Source
 from engine.data.sources import SOURCE_NAMES, open_place
 from engine.errors import DataError
+from engine.files import write_json
 
 PLAN_FILE = "collection.json"
 
@@ -86,12 +86,9 @@ def prepare_folder(out: Path, plan: CollectPlan) -> None:
             raise DataError(f"{out} holds a collection with other settings ({', '.join(different)}); "
                             f"use another --out or the same settings to continue it")
         return
-    temporary = plan_path.with_name(f".{PLAN_FILE}.partial")
     try:
-        temporary.write_text(json.dumps(plan.identity(), indent=1))
-        os.replace(temporary, plan_path)
+        write_json(plan_path, plan.identity())
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise DataError(f"cannot write to {out}: {error.strerror or error}") from error
 
 

@@ -13,6 +13,7 @@ from engine.data.episodes import read_episodes
 from engine.data.shards import NO_SPACE_ERRNOS, list_shards, read_meta, read_shard
 from engine.data.stats import action_statistics
 from engine.errors import DataError
+from engine.files import replacing
 
 
 def dataset_info(folder: Path, verify: bool = False) -> dict[str, Any]:
@@ -137,15 +138,12 @@ def preview_clip(folder: Path, out: Path, frames: int = 600, scale: int = 4, epi
 
 
 def _save(write, out: Path) -> None:
-    """Write to a temporary name beside ``out`` and rename, with one clear error when the disk refuses."""
+    """``write(path)`` whole or not at all (engine.files.replacing), with one clear error when the disk refuses."""
     out = Path(out)
-    temporary = out.with_name(f".{out.stem}.partial{out.suffix}")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write(temporary)
-        temporary.replace(out)
+        with replacing(out) as temporary:
+            write(temporary)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         if error.errno in NO_SPACE_ERRNOS:
             raise DataError(f"out of disk space writing {out}") from error
         reason = error.strerror or errno.errorcode.get(error.errno or 0, str(error))

@@ -21,6 +21,7 @@ os.environ.setdefault("PYGLET_HEADLESS", "True")
 
 from engine.data.policies import make_policy
 from engine.data.sources import open_source
+from engine.files import write_text
 
 SIZE = (640, 480)
 # (map, seed, caption): one view each, chosen by detail from a short explore-policy walk.
@@ -189,5 +190,5 @@ def render_prompts(out: Path, frames: int = 240) -> dict[str, str]:
         image.save(out / name, **({"quality": 90} if name.endswith(".jpg") else {"optimize": True}))
         captions[name] = caption
         print(name, caption)
-    (out / "captions.json").write_text(json.dumps(captions, indent=1) + "\n")
+    write_text(out / "captions.json", json.dumps(captions, indent=1) + "\n")
     return captions

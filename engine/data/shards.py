@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import io
 import json
-import os
 import zipfile
 import zlib
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 
 from engine.actions import ACTION_DIM
 from engine.errors import DataError
+from engine.files import replacing
 
 SHARD_SUFFIX = ".npz"
 FORMAT_VERSION = 1
@@ -55,28 +55,20 @@ def write_shard(path: Path, frames: np.ndarray, actions: np.ndarray, poses: np.n
         raise ValueError(f"depth must be {frames.shape[:3]}, got {np.shape(depth)}")
     meta = {**meta, "format_version": FORMAT_VERSION, "frames": len(frames),
             "height": int(frames.shape[1]), "width": int(frames.shape[2])}
-    temporary = path.with_name(f".{path.name}.partial")
     try:
-        with open(temporary, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-                archive.writestr("meta.json", json.dumps(meta, indent=1))
-                archive.writestr("actions.npy", _npy_bytes(actions))
-                if poses is not None:
-                    archive.writestr("poses.npy", _npy_bytes(np.asarray(poses, dtype=np.float32)))
-                archive.writestr("frames.npy", _npy_bytes(frames))
-                if depth is not None:
-                    archive.writestr("depth.npy", _npy_bytes(np.asarray(depth, dtype=np.float16)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        with (replacing(path) as temporary,
+              zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive):
+            archive.writestr("meta.json", json.dumps(meta, indent=1))
+            archive.writestr("actions.npy", _npy_bytes(actions))
+            if poses is not None:
+                archive.writestr("poses.npy", _npy_bytes(np.asarray(poses, dtype=np.float32)))
+            archive.writestr("frames.npy", _npy_bytes(frames))
+            if depth is not None:
+                archive.writestr("depth.npy", _npy_bytes(np.asarray(depth, dtype=np.float16)))
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         if error.errno in NO_SPACE_ERRNOS:
             raise DataError(f"out of disk space writing {path}; finished shards are kept") from error
         raise DataError(f"cannot write {path}: {error.strerror or error}") from error
-    except BaseException:
-        temporary.unlink(missing_ok=True)   # Ctrl-C mid-write: no half shard left behind
-        raise
     return path
 
 

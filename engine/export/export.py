@@ -18,9 +18,10 @@ import torch
 
 from engine.actions import KEYS
 from engine.errors import DreamwalkError
+from engine.files import file_sha256
 from engine.export.graphs import (FRAME_AXES, CacheSlideGraph, DecoderGraph, DynamicsStepGraph, EncoderGraph,
                                   cache_shape, dynamics_example, export_graph, to_fp16, to_int8)
-from engine.pack import FORMAT_VERSION, sha256, write_pack
+from engine.pack import FORMAT_VERSION, write_pack
 from engine.models.sampling import SamplerConfig
 from engine.pack.binding import BoundRollout
 from engine.pack.rollout import CachedRollout, SamplerSettings
@@ -77,7 +78,7 @@ class ExportConfig:
     description: str = ""
     license: str = ""
     sampling: SamplerConfig = field(default_factory=SamplerConfig)    # None fields: the checkpoint's own
-    metrics: dict[str, Any] = field(default_factory=dict)            # a `dreamwalk eval` report to carry
+    metrics: dict[str, Any] = field(default_factory=dict)            # a `dreamwalk eval world` report to carry
     autoencoder: str = ""                    # a sharpened decoder of the same encoder (default: the model's)
     fp16: bool = False                       # also fp16 graphs (GPU providers)
     int8: bool = False                       # also an int8 dynamics graph (CPUs)
@@ -197,9 +198,9 @@ def build_manifest(folder: Path, config: ExportConfig, meta: dict[str, Any], den
                     "sigma_min": settings.sigma_min, "sigma_max": settings.sigma_max,
                     "prior_sigma": settings.prior_sigma, "context_sigma": settings.context_sigma,
                     "predict_change": settings.predict_change},
-        "graphs": {graph: {"file": f"{graph}.onnx", "sha256": sha256(folder / f"{graph}.onnx"),
+        "graphs": {graph: {"file": f"{graph}.onnx", "sha256": file_sha256(folder / f"{graph}.onnx"),
                            **{variant: {"file": f"{graph}.{variant}.onnx",
-                                        "sha256": sha256(folder / f"{graph}.{variant}.onnx")}
+                                        "sha256": file_sha256(folder / f"{graph}.{variant}.onnx")}
                               for variant, names in variants.items() if graph in names}}
                    for graph in ("encoder", "decoder", "dynamics", "slide")},
         "distilled": meta.get("distilled"),

@@ -18,8 +18,9 @@ from engine.actions import KEYS
 from engine.errors import DreamwalkError
 from engine.export.export import INT8_TOLERANCE, onnx_step
 from engine.export.graphs import to_int8
+from engine.files import file_sha256
 from engine.images import to_signed
-from engine.pack import derive_pack, sha256
+from engine.pack import derive_pack
 from engine.pack.rollout import CachedRollout, SamplerSettings
 
 
@@ -61,7 +62,7 @@ def add_int8(pack: str | Path, out: str | Path, frames: int = 24) -> float:
         if not difference <= INT8_TOLERANCE:
             raise DreamwalkError(f"the int8 dynamics graph drifts from the fp32 one by {difference:.2e} over a "
                                  f"{frames}-frame rollout (limit {INT8_TOLERANCE:g}); nothing was written")
-        dynamics["int8"] = {"file": quantized.name, "sha256": sha256(quantized)}
+        dynamics["int8"] = {"file": quantized.name, "sha256": file_sha256(quantized)}
         manifest["parity"]["int8_max_abs_latent_difference"] = found["difference"] = difference
 
     derive_pack(pack, out, change)

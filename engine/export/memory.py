@@ -21,12 +21,13 @@ from torch import nn
 
 from engine.data import read_episodes
 from engine.errors import DreamwalkError
+from engine.files import file_sha256
 from engine.export.graphs import export_graph
 from engine.geometry import MotionModel
 from engine.memory import MemoryConfig
 from engine.memory.builder import BuilderConfig
 from engine.models.checkpoint import load_depth_model
-from engine.pack import derive_pack, sha256
+from engine.pack import derive_pack
 
 DEPTH_TOLERANCE = 1e-3         # relative, on depth in map units
 MEMORY_NOTE = "; it remembers what it showed (a 3D memory of the place)"
@@ -76,7 +77,7 @@ def add_memory(pack: str | Path, depth_checkpoint: str | Path, recordings: str |
         if not difference <= DEPTH_TOLERANCE:
             raise DreamwalkError(f"the depth graph disagrees with PyTorch by {difference:.1e} (relative); "
                                  "nothing was written")
-        manifest["graphs"]["depth"] = {"file": "depth.onnx", "sha256": sha256(folder / "depth.onnx")}
+        manifest["graphs"]["depth"] = {"file": "depth.onnx", "sha256": file_sha256(folder / "depth.onnx")}
         manifest["memory"] = {
             "depth_size": list(size), "motion": motion.weights.round(6).tolist(), "motion_frames": frames,
             "config": asdict(config), "builder": None if builder is None else asdict(builder),

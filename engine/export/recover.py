@@ -2,7 +2,7 @@
 
 A pack is the one artifact of a world that outlives its training run (checkpoints stay out of git, and a
 fresh checkout has none). Recovering the dynamics model and the autoencoder from it lets the shipped world
-be evaluated with ``dreamwalk eval``, fine-tuned (``--set init=``) or used as a teacher again.
+be evaluated with ``dreamwalk eval world``, fine-tuned (``--set init=``) or used as a teacher again.
 
 How: the exporter keeps every weight as an ONNX initializer, but under names of its own ("onnx::MatMul_12")
 and sometimes transposed or reshaped. So a network of the pack's config is filled with distinct random
@@ -24,9 +24,10 @@ import torch
 from torch import nn
 
 from engine.errors import DreamwalkError
+from engine.files import file_sha256
 from engine.export.graphs import (FRAME_AXES, DecoderGraph, DynamicsStepGraph, EncoderGraph,
                                   dynamics_example, export_graph)
-from engine.pack import open_pack, sha256
+from engine.pack import open_pack
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig
 from engine.models.denoiser import Denoiser
 from engine.models.dynamics import DynamicsTransformer
@@ -192,7 +193,7 @@ def recover_world(pack: str | Path, out: str | Path) -> dict[str, Any]:
             dyn_difference = _rebuild(denoiser, dyn_graphs, dyn_paths, dyn_feeds, "dynamics", folder)
 
         out.mkdir(parents=True, exist_ok=True)
-        recovered_from = {"pack": Path(pack).name, "pack_sha256": sha256(Path(pack)) if Path(pack).is_file()
+        recovered_from = {"pack": Path(pack).name, "pack_sha256": file_sha256(Path(pack)) if Path(pack).is_file()
                           else None}
         ae_meta = {"kind": "autoencoder", "config": {"model": to_dict(autoencoder.config),
                                                      "data": training.get("data", "")},

@@ -4,9 +4,7 @@ autoencoder it was trained over."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from safetensors.torch import load_file, save_file
 
 from engine.config import from_dict
 from engine.errors import DataError
+from engine.files import file_sha256, replacing
 from engine.models.autoencoder import Autoencoder, AutoencoderConfig
 from engine.models.denoiser import Denoiser, DiffusionConfig
 from engine.models.depth import DepthConfig, DepthNet
@@ -24,15 +23,11 @@ from engine.models.dynamics import DynamicsConfig, DynamicsTransformer
 
 def save_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
     """Write tensors + JSON metadata to ``path`` atomically (a crash leaves the previous checkpoint)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
     contiguous = {name: tensor.detach().contiguous().cpu() for name, tensor in tensors.items()}
     try:
-        save_file(contiguous, str(temporary), metadata={"dreamwalk": json.dumps(meta)})
-        os.replace(temporary, path)
+        with replacing(path) as temporary:
+            save_file(contiguous, str(temporary), metadata={"dreamwalk": json.dumps(meta)})
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise DataError(f"cannot write checkpoint {path}: {error.strerror or error}") from error
 
 
@@ -72,11 +67,7 @@ def load_kind(path: str | Path, kind: str) -> tuple[dict[str, torch.Tensor], dic
 
 def file_digest(path: Path) -> str:
     """A short tag of a file's contents (names the latent cache of one autoencoder)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return file_sha256(path)[:16]
 
 
 def load_autoencoder(path: str | Path) -> tuple[Autoencoder, dict[str, Any]]:

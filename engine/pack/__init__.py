@@ -6,8 +6,8 @@ import this package and neither imports the other."""
 from engine.pack.format import (FORMAT_VERSION, GRAPHS, MODEL_CARD, PACK_SUFFIX, VARIANTS, OpenedPack, PackError,
                                 derive_pack,
                                 embed_metrics, embed_model_card, open_pack, read_manifest, read_model_card, read_pack_manifest,
-                                sha256, verify_folder, write_pack)
+                                verify_folder, write_pack)
 
 __all__ = ["FORMAT_VERSION", "GRAPHS", "MODEL_CARD", "PACK_SUFFIX", "VARIANTS", "OpenedPack", "PackError", "derive_pack",
-           "embed_metrics", "embed_model_card", "open_pack", "read_manifest", "read_model_card", "read_pack_manifest", "sha256",
+           "embed_metrics", "embed_model_card", "open_pack", "read_manifest", "read_model_card", "read_pack_manifest",
            "verify_folder", "write_pack"]

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 from engine.errors import DreamwalkError
+from engine.files import file_sha256, replacing
 
 FORMAT_VERSION = 1
 PACK_SUFFIX = ".dwpack"
@@ -33,14 +34,6 @@ class PackError(DreamwalkError):
     """A world pack that cannot be opened: the message says what is wrong with it."""
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_pack(folder: Path, out: Path) -> Path:
     """Zip a pack folder (manifest.json + graphs) into one file, written atomically."""
     folder, out = Path(folder), Path(out)
@@ -50,15 +43,9 @@ def write_pack(folder: Path, out: Path) -> Path:
               if graph.get(variant)]
     if manifest.get("model_card"):
         names.append(manifest["model_card"]["file"])
-    temporary = out.with_name(f".{out.name}.partial")
-    try:
-        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in names:
-                archive.write(folder / name, arcname=name)
-        temporary.replace(out)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with replacing(out) as temporary, zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            archive.write(folder / name, arcname=name)
     return out
 
 
@@ -132,12 +119,12 @@ def verify_folder(folder: Path) -> dict[str, Any]:
             raise PackError(f"graph {name} points outside the pack: {file!r}")
         if not path.is_file():
             raise PackError(f"the pack is missing its {name} graph ({file})")
-        if sha256(path) != graph.get("sha256"):
+        if file_sha256(path) != graph.get("sha256"):
             raise PackError(f"checksum mismatch for the {name} graph ({file}): the pack is damaged or was edited")
     card = manifest.get("model_card")
     if card:
         path = (folder / str(card.get("file", ""))).resolve()
-        if folder not in path.parents or not path.is_file() or sha256(path) != card.get("sha256"):
+        if folder not in path.parents or not path.is_file() or file_sha256(path) != card.get("sha256"):
             raise PackError("the pack's model card is missing, outside it or does not match its checksum")
     return manifest
 
@@ -170,7 +157,6 @@ def derive_pack(pack: str | Path, out: str | Path, change: Callable[[Path, dict[
             manifest = json.loads((folder / "manifest.json").read_text())
             change(folder, manifest)
             (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
             write_pack(folder, Path(out))
     finally:
         opened.close()
@@ -181,7 +167,7 @@ def embed_model_card(pack: str | Path, card: str | Path) -> None:
     checksum."""
     def change(folder: Path, manifest: dict[str, Any]) -> None:
         shutil.copyfile(card, folder / MODEL_CARD)
-        manifest["model_card"] = {"file": MODEL_CARD, "sha256": sha256(folder / MODEL_CARD)}
+        manifest["model_card"] = {"file": MODEL_CARD, "sha256": file_sha256(folder / MODEL_CARD)}
 
     _rewrite(pack, change, "copy the card into it and name it in manifest.json instead")
 
@@ -293,20 +279,18 @@ def _checked_members(archive_path: Path) -> list[zipfile.ZipInfo]:
 def _extract_graph(archive_path: Path, entry: dict[str, Any], path: Path, name: str) -> None:
     """One graph's member of the archive written to ``path`` when it matches the manifest's sha256."""
     digest = hashlib.sha256()
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        with (zipfile.ZipFile(archive_path) as archive, archive.open(str(entry["file"])) as source,
-              open(partial, "wb") as target):
-            for block in iter(lambda: source.read(1 << 20), b""):
-                digest.update(block)
-                target.write(block)
+        with replacing(path, durable=False) as partial:          # the pack's private extraction
+            with (zipfile.ZipFile(archive_path) as archive, archive.open(str(entry["file"])) as source,
+                  open(partial, "wb") as target):
+                for block in iter(lambda: source.read(1 << 20), b""):
+                    digest.update(block)
+                    target.write(block)
+            if digest.hexdigest() != entry.get("sha256"):
+                raise PackError(f"checksum mismatch for the {name} graph ({entry['file']}): the pack is damaged "
+                                "or was edited")
     except (zipfile.BadZipFile, zlib.error, OSError, KeyError) as error:
-        partial.unlink(missing_ok=True)
         raise PackError(f"{archive_path.name} is a damaged world pack: {error}") from error
-    if digest.hexdigest() != entry.get("sha256"):
-        partial.unlink(missing_ok=True)
-        raise PackError(f"checksum mismatch for the {name} graph ({entry['file']}): the pack is damaged or was edited")
-    partial.replace(path)
 
 
 def _extract(archive_path: Path, folder: Path) -> None:

@@ -1,11 +1,11 @@
 """The runtime on a GPU, checked in one command.
 
-    dreamwalk bench [PACK] --device cuda --check --json gpu-runtime.json
+    dreamwalk bench check [PACK] --device cuda --json gpu-runtime.json
 
 Does ONNX Runtime's CUDA provider really run the pack (``device="cuda"``, after ``engine.runtime.providers``
 loads the CUDA libraries pip installed), with the key/value cache bound in device memory; do its latents
 agree with the CPU's over a rollout (bound and unbound); does snapshot/restore replay on the GPU; how fast
-does it play (``dreamwalk bench``'s measurement, bound and unbound, and the CPU beside it); and do host and
+does it play (``dreamwalk bench run``'s measurement, bound and unbound, and the CPU beside it); and do host and
 GPU memory stay flat over 1,000 steps. Where the CUDA provider does not run, it tries once more after
 ``import torch`` (PyTorch loads its own CUDA libraries) and says which worked. Everything goes to ``--out``
 as it is measured, so a call cut short keeps what was done. Exit status 1 when the provider never ran.
@@ -19,6 +19,8 @@ import os
 import subprocess
 import time
 from pathlib import Path
+
+from engine.files import write_json
 
 CHECKED_FRAMES = (1, 4, 16, 64)
 
@@ -97,8 +99,7 @@ def check_device(pack_path: str | Path, out: Path, device: str = "cuda", frames:
 
     def save(**found) -> None:
         report.update(found)
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(report, indent=1))
+        write_json(out, report)
         print(json.dumps(found), flush=True)
 
     wanted = ALIASES.get(device, device)

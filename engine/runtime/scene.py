@@ -20,8 +20,6 @@ import errno
 import io
 import json
 import math
-import os
-import secrets
 import warnings
 import zipfile
 import zlib
@@ -32,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import DreamwalkError
+from engine.files import replacing
 from engine.memory import MemoryState
 from engine.runtime.images import ImageError, check_picture_size
 from engine.runtime.memory import PictureSettings
@@ -96,39 +95,26 @@ class Scene:
 
 
 def save_scene(path: str | Path, scene: Scene) -> None:
-    """Write ``scene`` to ``path`` (NAME.dwscene): into a hidden file in the same folder, synced to the disk,
-    then renamed over ``path``; on any failure the hidden file is removed and an existing scene is untouched."""
+    """Write ``scene`` to ``path`` (NAME.dwscene), whole or not at all (engine.files.replacing): on any failure
+    an existing scene is untouched."""
     path = Path(path)
     try:
         _check_scene(scene)
     except _Invalid as error:
         raise SceneError(f"cannot save the scene to {path}: {error}") from None
-    temporary: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-        # os.open with mode 0o666: the scene gets the permissions the umask gives any new file.
-        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
-            with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr("scene.json", json.dumps(_scene_json(scene), indent=1))
-                archive.writestr("picture.png", _png_bytes(scene.picture))
-                if scene.depth is not None:
-                    _write_array(archive, "depth.npy", scene.depth)
-                if scene.memory is not None:
-                    for member, name in MEMORY_MEMBERS.items():
-                        _write_array(archive, member, getattr(scene.memory, name))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-        temporary = None
-        _sync_folder(path.parent)
+        with replacing(path) as temporary, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("scene.json", json.dumps(_scene_json(scene), indent=1))
+            archive.writestr("picture.png", _png_bytes(scene.picture))
+            if scene.depth is not None:
+                _write_array(archive, "depth.npy", scene.depth)
+            if scene.memory is not None:
+                for member, name in MEMORY_MEMBERS.items():
+                    _write_array(archive, member, getattr(scene.memory, name))
     except OSError as error:
         full = error.errno == errno.ENOSPC
         reason = "the disk is full" if full else (error.strerror or str(error))
         raise SceneError(f"cannot save the scene to {path}: {reason}") from error
-    finally:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
 
 
 def open_scene(path: str | Path) -> Scene:
@@ -411,20 +397,6 @@ def _png_bytes(picture: np.ndarray) -> bytes:
 def _write_array(archive: zipfile.ZipFile, member: str, array: np.ndarray) -> None:
     with archive.open(member, "w") as stream:
         np.save(stream, np.ascontiguousarray(array), allow_pickle=False)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); where a folder cannot be opened, the rename stands unsynced."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def _starts_like_a_zip(path: Path) -> bool:

@@ -25,6 +25,7 @@ import numpy as np
 
 from engine.actions import Action
 from engine.errors import ActionError, DreamwalkError
+from engine.files import write_text
 from engine.images import bilinear_resize
 
 LOG_VERSION = 1
@@ -154,7 +155,7 @@ def render_walkthrough(session: Any, start: Callable[[], np.ndarray], actions: S
             write_sheet(kept, Path(sheet))
         if poses:
             try:
-                poses_path.write_text(json.dumps(poses))
+                write_text(poses_path, json.dumps(poses))
             except OSError as error:
                 raise DreamwalkError(f"cannot write the camera path to {poses_path}: "
                                      f"{error.strerror or error}") from error

@@ -18,6 +18,7 @@ from torch import nn
 
 from engine.actions import encode
 from engine.data.shards import list_shards, read_shard
+from engine.files import replacing
 from engine.images import area_weights
 from engine.models.autoencoder import frames_to_tensor
 from engine.models.checkpoint import file_digest, load_autoencoder
@@ -88,8 +89,6 @@ def encode_shards(autoencoder_path: str | Path, data: str | Path, cache: Path) -
             pending[index] = None
             latents = encode_frames(autoencoder, frames, device, chunk)
             encoded = encode(actions, meta.get("turn_range", 15.0), meta.get("look_range", 5.0))
-            temporary = target.with_name(f".{target.name}.partial")
-            with open(temporary, "wb") as handle:
+            with replacing(target) as temporary, open(temporary, "wb") as handle:
                 np.savez(handle, latents=latents.half().numpy(), actions=encoded, meta=np.array(json.dumps(meta)))
-            temporary.replace(target)
     return outputs

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from engine.config import ConfigError
+from engine.files import write_text
 from engine.interrupts import stop_on_signals
 from engine.models.checkpoint import load_checkpoint, save_checkpoint
 from engine.training.checkpoint import EMA, load_optimizer, optimizer_tensors, prefixed, unprefixed
@@ -231,7 +232,7 @@ def train(task: Task, config: TrainConfig, resolved_config: dict[str, Any], quie
     save()
     if world_size > 1:
         # Each rank leaves a digest of its final weights: DDP keeps them identical, and this shows it.
-        (out / f"weights-rank{rank}.sha256").write_text(weights_digest(model))
+        write_text(out / f"weights-rank{rank}.sha256", weights_digest(model))
         torch.distributed.barrier()
     return {"step": progress.step, "samples": progress.samples, "trained_minutes": progress.trained_seconds / 60,
             "interrupted": interrupted, "ema": ema.model, "hardware": hardware(device, world_size)}

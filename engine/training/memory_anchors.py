@@ -22,6 +22,7 @@ import torch
 
 from engine.data.shards import list_shards, read_shard
 from engine.errors import DataError
+from engine.files import replacing
 from engine.images import area_resize, nearest, to_signed
 from engine.memory import PointMemory
 from engine.models.checkpoint import file_digest, load_autoencoder, load_depth_model
@@ -97,8 +98,6 @@ def encode_anchors(autoencoder_path: str | Path, depth_path: str | Path, data: s
         jobs = [(shard, index, str(depth_path), seed) for index, shard, _ in missing]
         for (_, _, target), views in zip(missing, pool.map(episode_anchors, jobs)):
             anchors = encode_frames(autoencoder, views, device)      # as encode_shards encodes the frames
-            temporary = target.with_name(f".{target.name}.partial")
-            with open(temporary, "wb") as handle:
+            with replacing(target) as temporary, open(temporary, "wb") as handle:
                 np.savez(handle, anchors=anchors.half().numpy())
-            temporary.replace(target)
     return outputs
