@@ -1,14 +1,13 @@
 """Clip recording: H.264 MP4 at the world's frame rate, upscaled, with the action log beside it.
 
 The MP4 is fragmented (a self-contained fragment every keyframe), so a crash, a kill or a full disk
-leaves a file that plays up to the last fragment written; the action log is one JSON line per frame,
-flushed as it goes. ``--replay LOG`` feeds a log's actions back from its first frame.
+leaves a file that plays up to the last fragment written; the action log (engine.runtime.action_log) is one
+JSON line per frame, flushed as it goes. ``--agent replay:LOG`` feeds a log's actions back from its first frame.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import DreamwalkError
+from engine.runtime.action_log import ActionLogWriter, log_path
 from engine.runtime.walkthrough import VideoWriter
 
 
@@ -28,17 +28,15 @@ class ClipRecorder:
         import av
 
         self.path = Path(path)
-        self.log_path = self.path.with_suffix(".actions.jsonl")
+        self.log_path = log_path(self.path)
         self.scale = scale
         size = (frame_size[0] * scale, frame_size[1] * scale)
-        self._log = None
+        self._log: ActionLogWriter | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._video = VideoWriter(self.path, size, Fraction(fps).limit_denominator(1000), "recording stopped",
                                       RecordingError)
-            self._log = open(self.log_path, "w", encoding="utf-8")
-            self._log.write(json.dumps({"dreamwalk_actions": 1, "fps": fps, **meta}) + "\n")
-            self._log.flush()
+            self._log = ActionLogWriter(self.log_path, fps, meta)
         except (OSError, av.error.FFmpegError) as error:
             raise RecordingError(f"cannot record to {self.path}: {getattr(error, 'strerror', None) or error}") from error
 
@@ -56,12 +54,8 @@ class ClipRecorder:
         except RecordingError:
             self._log.close()
             raise
-        record = {"frame": index, "action": action}
-        if pose is not None:
-            record["pose"] = [float(value) for value in pose]
         try:
-            self._log.write(json.dumps(record) + "\n")
-            self._log.flush()
+            self._log.write(index, action, pose)
         except OSError as error:
             self.close()
             full = error.errno == errno.ENOSPC
@@ -70,5 +64,5 @@ class ClipRecorder:
 
     def close(self) -> None:
         self._video.close()
-        if self._log is not None and not self._log.closed:
+        if self._log is not None:
             self._log.close()

@@ -484,8 +484,8 @@ def _render(args: argparse.Namespace) -> int:
 
     from engine.runtime.images import check_prompt_file
     from engine.runtime.session import WorldSession
-    from engine.runtime.walkthrough import (check_video_size, read_action_log, read_log_header, render_walkthrough,
-                                            resolve_world)
+    from engine.runtime.action_log import read_action_log, read_log_header
+    from engine.runtime.walkthrough import check_video_size, render_walkthrough, resolve_world
 
     log, out = Path(args.log), Path(args.out)
     header = read_log_header(log)

@@ -12,7 +12,8 @@ from engine.cli import main
 from engine.errors import DreamwalkError
 from engine.pack import read_pack_manifest
 from engine.runtime.session import DEFAULT_WORLDS, WorldSession
-from engine.runtime.walkthrough import read_action_log, read_log_header, render_walkthrough
+from engine.runtime.action_log import read_action_log, read_log_header
+from engine.runtime.walkthrough import render_walkthrough
 
 ACTIONS = [{"forward": True}] * 4 + [{"turn": 6.0}] * 4 + [{"forward": True, "left": True}] * 4
 
@@ -223,6 +224,44 @@ def test_a_log_line_that_is_not_a_frame_is_an_error_naming_its_line(action_log, 
         log.write_text("\n".join([lines[0], lines[1], bad, *lines[2:]]) + "\n")
         with pytest.raises(DreamwalkError, match=f"^line 3 of the action log {log} {why}"):
             read_action_log(log)
+
+
+def test_a_log_written_line_by_line_reads_back_with_its_poses(tmp_path):
+    from engine.runtime.action_log import ActionLogWriter, log_path
+
+    path = log_path(tmp_path / "walk.mp4")
+    assert path == tmp_path / "walk.actions.jsonl"
+    writer = ActionLogWriter(path, 17.5, {"world": "tiny", "prompt": "p.png", "seed": 2})
+    writer.write(0, None, np.zeros(5))
+    writer.write(1, {"turn": 9.0}, np.array([1.0, 2.0, 41.0, 9.0, 0.0]))
+    assert [json.loads(line) for line in path.read_text().splitlines()] == [   # flushed while it is open
+        {"dreamwalk_actions": 1, "fps": 17.5, "world": "tiny", "prompt": "p.png", "seed": 2},
+        {"frame": 0, "action": None, "pose": [0.0] * 5},
+        {"frame": 1, "action": {"turn": 9.0}, "pose": [1.0, 2.0, 41.0, 9.0, 0.0]}]
+    writer.close()
+    assert read_action_log(path) == [{"turn": 9.0}] and read_log_header(path)["seed"] == 2
+
+
+def test_logs_written_before_still_read():
+    """The log shipped with the builder's results, and a replay's bare header (its version and frame rate)."""
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "docs" / "results" / "builder" / "turn-and-walk.actions.jsonl"
+    header = read_log_header(shipped)
+    assert (header["world"], header["fps"], header["seed"]) == ("Doom (Freedoom 2)", 17.5, 0)
+    actions = read_action_log(shipped)
+    assert len(actions) == 92 and actions[0] == {"turn": 9.0} and actions[-1] == {"forward": True}
+
+
+def test_a_newer_log_is_refused_by_the_replay_too(tmp_path):
+    newer = tmp_path / "newer.actions.jsonl"
+    newer.write_text(json.dumps({"dreamwalk_actions": 2, "fps": 10}) + "\n" + json.dumps({"frame": 1, "action": {}}))
+    with pytest.raises(DreamwalkError, match=r"was written by a newer Dreamwalk \(action log format 2; this version "
+                                             r"reads 1\)$"):
+        read_action_log(newer)
+    bare = tmp_path / "bare.actions.jsonl"
+    bare.write_text(json.dumps({"dreamwalk_actions": 1, "fps": 10}) + "\n" + json.dumps({"frame": 1, "action": {}}))
+    assert read_action_log(bare) == [{}]
 
 
 def test_the_player_reads_logs_with_the_engine_reader():

@@ -1,12 +1,8 @@
-"""Walkthroughs: a clip's action log played again through a world, offline, into an MP4.
+"""Walkthroughs: a clip's action log (engine.runtime.action_log) played again through a world, offline, into
+an MP4.
 
-A clip recorded in the player writes ``CLIP.actions.jsonl`` beside it: a header line
-
-    {"dreamwalk_actions": 1, "fps": F, "world": NAME, "prompt": PATH, "seed": S}   (and "scene": PATH if any)
-
-then one line per frame, ``{"frame": i, "action": {...}}``, the action null for the first frame. Rendering
-replays those actions from the same start at any size and frame rate: the same camera path over the same
-seconds, sharper than the window showed it. The MP4 is fragmented like the player's clips, so an
+Rendering replays the log's actions from the same start at any size and frame rate: the same camera path over
+the same seconds, sharper than the window showed it. The MP4 is fragmented like the player's clips, so an
 interrupted render keeps a playable file of every frame written.
 """
 
@@ -14,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import signal
 from contextlib import contextmanager
 from fractions import Fraction
@@ -28,68 +23,7 @@ from engine.errors import ActionError, DreamwalkError
 from engine.files import write_text
 from engine.images import bilinear_resize
 
-LOG_VERSION = 1
 SHEET_FRAMES, SHEET_COLUMNS, SHEET_WIDTH = 12, 4, 320     # a contact sheet: frames, per row, pixels wide
-
-
-def read_log_header(path: str | Path) -> dict[str, Any]:
-    """The header line of an action log, checked: ``fps`` (a positive number), ``world``, ``prompt`` and
-    ``seed``, and ``scene`` where the clip started from one."""
-    path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as log:
-            first = log.readline(2**16)
-    except FileNotFoundError:
-        raise DreamwalkError(f"no action log at {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DreamwalkError(f"cannot read the action log {path}: {error}") from error
-    try:
-        header = json.loads(first)
-    except json.JSONDecodeError:
-        header = None
-    if not isinstance(header, dict) or not isinstance(header.get("dreamwalk_actions"), int):
-        raise DreamwalkError(f"{path} is not a Dreamwalk action log")
-    if header["dreamwalk_actions"] > LOG_VERSION:
-        raise DreamwalkError(f"{path} was written by a newer Dreamwalk (action log format "
-                             f"{header['dreamwalk_actions']}; this version reads {LOG_VERSION})")
-    if header["dreamwalk_actions"] != LOG_VERSION:
-        raise DreamwalkError(f"{path} is not a Dreamwalk action log")
-    fps = header.get("fps")
-    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (math.isfinite(fps) and fps > 0):
-        raise DreamwalkError(f"the action log {path} has no valid frame rate in its header (fps: {fps!r})")
-    for key in ("world", "prompt"):
-        if not isinstance(header.get(key), str):
-            raise DreamwalkError(f"the action log {path} has no valid {key} in its header ({key}: {header.get(key)!r})")
-    seed = header.get("seed")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise DreamwalkError(f"the action log {path} has no valid seed in its header (seed: {seed!r})")
-    if "scene" in header and not isinstance(header["scene"], str):
-        raise DreamwalkError(f"the action log {path} has no valid scene in its header (scene: {header['scene']!r})")
-    return header
-
-
-def read_action_log(path: str | Path) -> list[dict[str, Any]]:
-    """The actions of a clip's log, in order, one per dreamed frame. A line that is not JSON, or not a frame
-    (an object with "frame" and "action"), is one error naming its line in the file."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DreamwalkError(f"cannot read the action log {path}: {error}") from error
-    records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DreamwalkError(f"line {number} of the action log {path} is not JSON ({error.msg})") from None
-        if records and not (isinstance(record, dict) and "frame" in record and "action" in record):
-            raise DreamwalkError(f"line {number} of the action log {path} is not a frame (an object with "
-                                 "\"frame\" and \"action\")")
-        records.append(record)
-    if not records or not isinstance(records[0], dict) or records[0].get("dreamwalk_actions") != 1:
-        raise DreamwalkError(f"{path} is not a Dreamwalk action log")
-    return [record["action"] for record in records[1:] if record["action"] is not None]
 
 
 def check_video_size(size: Sequence[int]) -> None:
