@@ -42,7 +42,7 @@ from app.recorder import ClipRecorder, RecordingError
 from app.settings import config_folder, readable_folder
 from engine.errors import DreamwalkError
 from engine.files import write_json
-from engine.runtime.memory import PictureSettings
+from engine.runtime.picture_settings import SETTING_RANGES, PictureSettings
 from engine.runtime.action_log import read_action_log
 
 REWIND_SECONDS = 4.0
@@ -646,8 +646,6 @@ def number_in(low: float, high: float):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.runtime.scene import SETTING_RANGES
-
     parser = argparse.ArgumentParser(prog="main.py", description="The player: play a world from a prompt image.")
     start = parser.add_mutually_exclusive_group(required=True)
     start.add_argument("--play", metavar="IMAGE", help="prompt image (PNG, JPEG, WebP, ...; 32 pixels to 50 megapixels)")

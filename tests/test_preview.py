@@ -11,7 +11,7 @@ from engine.errors import DreamwalkError
 from engine.evaluation.metrics import psnr
 from engine.images import AreaResize, to_uint8
 from engine.runtime.images import load_prompt
-from engine.runtime.memory import PictureSettings
+from engine.runtime.picture_settings import PictureSettings
 from engine.runtime.preview import NO_DEPTH, PicturePreview
 
 ROOT = Path(__file__).resolve().parents[1]

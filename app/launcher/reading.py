@@ -12,8 +12,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLay
 
 from app.launcher.tiles import TILE, fit, to_pixmap
 from app.launcher.workers import ReadingWorker, worker_thread
-from engine.runtime.memory import PictureSettings
-from engine.runtime.scene import SETTING_RANGES
+from engine.runtime.picture_settings import SETTING_RANGES, PictureSettings
 
 READING_WIDTH = 320                         # the moving preview is computed this wide, at the world's aspect
 READING_FPS = 12

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal
 
 if TYPE_CHECKING:
-    from engine.runtime.memory import PictureSettings
+    from engine.runtime.picture_settings import PictureSettings
 
 
 def worker_thread(parent: QObject, *workers: QObject) -> QThread:

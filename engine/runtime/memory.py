@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from engine.config import from_dict
-from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, MotionModel, fill_gaps, wall_points
+from engine.geometry import DOOM_EYE_HEIGHT, MotionModel, fill_gaps, wall_points
 from engine.images import AreaResize, bilinear_resize, nearest, to_signed, to_uint8
 from engine.memory import MemoryConfig, MemoryState, PointMemory
 from engine.memory.builder import (BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround, fill_view,
@@ -35,6 +35,7 @@ from engine.memory.points import BUILT, DREAMED, KIND_SPAN, fit_memory
 from engine.memory.canvas import Canvas, Surface, SurroundSurface, grid_triangles, picture_surface
 from engine.runtime.building import REFINED_AT, PlayBuilder, SurroundJob
 from engine.runtime.images import load_prompt
+from engine.runtime.picture_settings import PictureSettings
 from engine.runtime.providers import warn
 
 NEAR_WALLS = 64.0              # map units around the player where remembered walls are checked
@@ -48,14 +49,6 @@ FILL_EVERY = 8                 # building as you go: a view's unbuilt pixels are
 FILL_SHARE = 0.03              # ... where they are at least this share of the view
 FILL_WIDTH = 48                # ... by PatchMatch at this many pixels across (about 10 ms on one core)
 SPECKS = 0.01                  # a view this little of which is uncovered is closed from neighbours, not dreamed
-
-
-@dataclass
-class PictureSettings:
-    """How a prompt picture is read as a place (an artist's controls; kept in scenes)."""
-    depth_scale: float = 1.0                      # the estimated depth is multiplied by this
-    eye_height: float = DOOM_EYE_HEIGHT           # map units from the eye down to the floor in the picture
-    field_of_view: float = DOOM_FIELD_OF_VIEW     # degrees across the picture's width (and the camera's)
 
 
 @dataclass

@@ -23,7 +23,8 @@ from engine.errors import DreamwalkError
 from engine.geometry import fill_gaps
 from engine.images import AreaResize, bilinear_resize, nearest, to_uint8
 from engine.memory import MemoryConfig, PointMemory
-from engine.runtime.memory import PictureSettings, read_depth
+from engine.runtime.memory import read_depth
+from engine.runtime.picture_settings import PictureSettings
 
 NO_DEPTH = "this world has no depth network: no depth preview"
 SWAY = 12.0                 # map units the camera moves to each side of the start pose

@@ -23,7 +23,7 @@ import math
 import warnings
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from engine.errors import DreamwalkError
 from engine.files import replacing
 from engine.memory import MemoryState
 from engine.runtime.images import ImageError, check_picture_size
-from engine.runtime.memory import PictureSettings
+from engine.runtime.picture_settings import PictureSettings, read_settings, settings_dict
 
 SCENE_VERSION = 1
 MAX_MEMBER_BYTES = 512 * 2**20       # uncompressed, per member: a 50-megapixel depth map is 200 MB
@@ -52,7 +52,6 @@ MEMORY_ARRAYS: dict[str, tuple[np.dtype, tuple[int, ...]]] = {
 MEMORY_MEMBERS = {f"memory/{name}.npy": name for name in MEMORY_ARRAYS}
 MEMBERS = {"scene.json", "picture.png", "depth.npy", *MEMORY_MEMBERS}
 JSON_KEYS = {"dreamwalk_scene", "world", "seed", "settings", "pose", "source", "frames", "memory", "picture", "depth"}
-SETTING_RANGES = {"depth_scale": (0.1, 10.0), "eye_height": (1.0, 500.0), "field_of_view": (30.0, 150.0)}
 
 
 class SceneError(DreamwalkError):
@@ -63,22 +62,12 @@ class _Invalid(ValueError):
     """A value of a scene that is wrong; its message names the member and what is wrong with it."""
 
 
-def read_settings(values: Any) -> PictureSettings:
-    """An artist's settings from a dict of numbers; missing keys take their defaults, unknown keys and values
-    out of range are refused (a ValueError naming the setting)."""
-    if not isinstance(values, dict):
-        raise _Invalid("settings must be an object of numbers")
-    for key, value in values.items():
-        if key not in SETTING_RANGES:
-            raise _Invalid(f"settings has an unknown key {key!r}")
-        low, high = SETTING_RANGES[key]
-        if not _is_number(value) or not low <= value <= high:
-            raise _Invalid(f"settings {key} must be a number from {low:g} to {high:g}, not {value!r}")
-    return PictureSettings(**{key: float(value) for key, value in values.items()})
-
-
-def settings_dict(settings: PictureSettings) -> dict[str, float]:
-    return {key: float(value) for key, value in asdict(settings).items()}
+def _check_settings(values: Any) -> None:
+    """Refuse (_Invalid) settings a world cannot read a picture with."""
+    try:
+        read_settings(values)
+    except ValueError as error:
+        raise _Invalid(str(error)) from None
 
 
 @dataclass
@@ -205,7 +194,7 @@ def _check_header(header: dict[str, Any]) -> None:
     for key in ("seed", "frames"):
         if not _is_int(header[key]) or header[key] < 0:
             raise _Invalid(f"{key} must be a whole number 0 or more, not {header[key]!r}")
-    read_settings(header["settings"])
+    _check_settings(header["settings"])
     pose = header["pose"]
     if not isinstance(pose, list) or len(pose) != 5 or not all(_is_number(x) and math.isfinite(x) for x in pose):
         raise _Invalid(f"pose must be 5 finite numbers (x, y, z, yaw, pitch), not {pose!r}")
@@ -323,7 +312,7 @@ def _check_scene(scene: Scene) -> None:
         value = getattr(scene, key)
         if not _is_int(value) or value < 0:
             raise _Invalid(f"{key} must be a whole number 0 or more, not {value!r}")
-    read_settings(scene.settings)
+    _check_settings(scene.settings)
     pose = np.asarray(scene.pose)
     if pose.shape != (5,) or not np.issubdtype(pose.dtype, np.number) or not np.isfinite(pose).all():
         raise _Invalid(f"the pose must be 5 finite numbers (x, y, z, yaw, pitch), not {_describe(scene.pose)}")

@@ -24,8 +24,9 @@ from engine.pack.binding import BINDING_DEVICES, BoundRollout
 from engine.runtime.graphs import GraphLoader
 from engine.runtime.images import load_prompt
 from engine.memory.canvas import Canvas
-from engine.runtime.memory import PictureSettings, PlayMemory, PlayMemoryState, lift_size
-from engine.runtime.scene import Scene, read_settings, settings_dict
+from engine.runtime.memory import PlayMemory, PlayMemoryState, lift_size
+from engine.runtime.picture_settings import PictureSettings, read_settings, settings_dict
+from engine.runtime.scene import Scene
 from engine.runtime.view import open_view
 from engine.runtime.providers import choose_provider, warn
 from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings

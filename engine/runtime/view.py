@@ -15,7 +15,8 @@ import numpy as np
 
 from engine.images import bilinear_resize
 from engine.runtime.images import load_prompt
-from engine.runtime.memory import PictureSettings, PlayMemory, surface_size
+from engine.runtime.memory import PlayMemory, surface_size
+from engine.runtime.picture_settings import PictureSettings
 
 
 class WorldView(Protocol):
