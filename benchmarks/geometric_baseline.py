@@ -39,7 +39,7 @@ from engine.actions import KEYS
 from engine.data.sources import parse_places
 from engine.evaluation.evaluate import HORIZONS, at_horizons, record_probe_windows, standard_errors
 from engine.evaluation.metrics import psnr, sharpness
-from engine.data.windows import area_resize
+from engine.images import area_resize
 from engine.evaluation.motion import dead_reckoned, motion_model, starting_momentum
 from engine.geometry import fill_gaps, reproject, rotate_latents, rotate_view, turned_prompts
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.data.episodes import read_episodes
-from engine.data.windows import area_resize
+from engine.images import area_resize
 from engine.evaluation.metrics import psnr
 from engine.models.checkpoint import load_depth_model
 from engine.training.memory_anchors import estimated_depth, memory_views

@@ -24,7 +24,7 @@ import torch
 
 
 from engine.data.sources import open_place
-from engine.data.windows import area_resize
+from engine.images import area_resize
 from engine.evaluation.evaluate import (EvalConfig, WorldModel, record_probe_windows,
                                         standing_still)
 from engine.evaluation.metrics import psnr
