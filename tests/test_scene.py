@@ -282,3 +282,24 @@ def test_a_scene_that_could_not_be_opened_again_is_not_saved(tmp_path):
                                          r"float32, not \(15, 20\) float64$"):
         save_scene(tmp_path / "odd.dwscene", scene)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_picture_settings_are_read_within_one_set_of_ranges():
+    """Scenes, the player's options and the launcher's controls read the picture's settings with these ranges."""
+    from dataclasses import fields
+
+    from engine.runtime.picture_settings import SETTING_RANGES, PictureSettings, read_settings, settings_dict
+
+    defaults = PictureSettings()
+    assert read_settings({}) == defaults
+    assert settings_dict(defaults) == {"depth_scale": 1.0, "eye_height": 41.0, "field_of_view": 90.0}
+    assert list(SETTING_RANGES) == [field.name for field in fields(PictureSettings)]
+    assert all(low <= getattr(defaults, name) <= high for name, (low, high) in SETTING_RANGES.items())
+    assert read_settings({"eye_height": np.float32(48), "field_of_view": 150}) == PictureSettings(eye_height=48.0,
+                                                                                                  field_of_view=150.0)
+    for values, message in (({"field_of_view": 200}, "settings field_of_view must be a number from 30 to 150, not 200"),
+                            ({"depth_scale": True}, "settings depth_scale must be a number from 0.1 to 10, not True"),
+                            ({"tilt": 1.0}, "settings has an unknown key 'tilt'"),
+                            ([1.0], "settings must be an object of numbers")):
+        with pytest.raises(ValueError, match=f"^{message}$"):
+            read_settings(values)
