@@ -515,7 +515,7 @@ class Player:
             actions = iter(read_action_log(agent.split(":", 1)[1]))
             return lambda: next(actions, {})
         if agent in ("random", "explore"):
-            from engine.data.policies import make_policy
+            from engine.policies import make_policy
 
             policy = make_policy(agent, self.options.seed, self.session.turn_range, self.session.look_range)
             return lambda: policy.act(self.frame).to_dict()

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.data import open_source
-from engine.data.policies import make_policy
 from engine.evaluation.metrics import psnr
 from engine.memory import PointMemory
+from engine.policies import make_policy
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from engine.actions import actions_to_array
 from engine.data.collect import play
-from engine.data.policies import make_policy
 from engine.data.sources import open_source
 from engine.data.stats import action_statistics, coverage_cells, wall_press_share
+from engine.policies import make_policy
 
 
 def run(policy_name: str, map_name: str, frames: int, seed: int, hands_off: float = 0.5) -> dict:

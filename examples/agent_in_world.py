@@ -16,8 +16,8 @@ import av
 import numpy as np
 
 from engine.actions import BUTTON_KEYS
-from engine.data.policies import make_policy
 from engine.env import DreamwalkEnv
+from engine.policies import make_policy
 
 
 def main() -> None:

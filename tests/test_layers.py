@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Lower number, lower layer; a module may import its own layer or lower ones.
 LAYERS = {"engine.actions": 0, "engine.config": 0, "engine.errors": 0, "engine.files": 0, "engine.geometry": 0,
           "engine.images": 0,
-          "engine.interrupts": 0,
+          "engine.interrupts": 0, "engine.policies": 0,
           "engine.data": 1, "engine.memory": 1, "engine.models": 2, "engine.training": 3, "engine.pack": 4, "engine.export": 5,
           "engine.runtime": 6, "engine.evaluation": 7, "engine.env": 8, "engine.cli": 8, "app": 9}
 
@@ -92,9 +92,14 @@ def loaded_modules(module: str) -> set[str]:
 
 
 def test_play_loads_nothing_of_the_data_layer():
-    """Play shares its image arithmetic with training through engine.images, not through engine.data: the
-    runtime and the player start without the simulators' modules."""
+    """Play shares its image arithmetic with training through engine.images, and its agents' policies through
+    engine.policies, not through engine.data: the runtime and the player start without the simulators'
+    modules, and no play module imports them later either."""
     for module in ("engine.runtime", "app.player"):
         loaded = loaded_modules(module)
         assert {module, "engine.images", "engine.runtime.session"} <= loaded
         assert sorted(name for name in loaded if name == "engine.data" or name.startswith("engine.data.")) == []
+    play = [f"{module} -> {name}" for module, names in imports().items() for name in names
+            if (layer_of(module) in ("engine.runtime", "engine.memory", "engine.pack") or module == "app.player")
+            and layer_of(name) == "engine.data"]
+    assert "engine.policies" in imports()["app.player"] and play == []

@@ -4,9 +4,9 @@ import pytest
 from engine.actions import actions_to_array
 from engine.data import open_source
 from engine.data.collect import play
-from engine.data.policies import make_policy
 from engine.data.stats import action_statistics, coverage_cells
 from engine.errors import DataError
+from engine.policies import make_policy
 
 
 def run_policy(policy_name, seed, frames, map_name="MAP01"):

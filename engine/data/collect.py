@@ -18,12 +18,12 @@ from typing import Callable
 import numpy as np
 
 from engine.actions import KEYS, Action, actions_to_array
-from engine.data.policies import Policy, make_policy
 from engine.data.shards import NO_SPACE_ERRNOS, SHARD_SUFFIX, read_meta, write_shard
 from engine.data.source import Source
 from engine.data.sources import SOURCE_NAMES, open_place
 from engine.errors import DataError
 from engine.files import write_json
+from engine.policies import Policy, make_policy
 
 PLAN_FILE = "collection.json"
 

@@ -19,9 +19,9 @@ from PIL import Image, ImageDraw, ImageFilter
 
 os.environ.setdefault("PYGLET_HEADLESS", "True")
 
-from engine.data.policies import make_policy
 from engine.data.sources import open_source
 from engine.files import write_text
+from engine.policies import make_policy
 
 SIZE = (640, 480)
 # (map, seed, caption): one view each, chosen by detail from a short explore-policy walk.

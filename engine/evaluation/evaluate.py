@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from engine.actions import KEYS, Action, encode
-from engine.data.policies import make_policy
+from engine.policies import make_policy
 from engine.data.sources import open_place, parse_places
 from engine.images import area_resize
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim

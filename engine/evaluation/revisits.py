@@ -40,7 +40,7 @@ from typing import Any, Callable
 import numpy as np
 
 from engine.actions import Action
-from engine.data.policies import make_policy
+from engine.policies import make_policy
 from engine.data.sources import open_place, parse_places
 from engine.images import area_resize
 from engine.evaluation.metrics import colour_distance, contrast, horizontal_shift, psnr, sharpness, texture_distance

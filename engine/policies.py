@@ -1,4 +1,4 @@
-"""Recording policies: who holds the controller while a simulator is recorded.
+"""Policies: who holds the controller while a simulator is recorded, and the player's agents (``--agent``).
 
 The action mix is what teaches a world model to obey the controls (a prototype trained on data that
 pressed forward 86% of the time with small turns learned to ignore actions), so ``explore`` plays like
