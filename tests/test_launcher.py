@@ -112,6 +112,30 @@ def test_play_runs_the_player_as_a_separate_process(launcher, tiny_pack, tmp_pat
     assert saved["guidance_scale"] == 1.5 and saved["recent_images"][0] == str(image) and saved["dream_idle"]
 
 
+def test_the_players_python_warnings_stay_out_of_the_log_and_its_errors_stay_in(launcher, tmp_path):
+    """pygame warns (a RuntimeWarning) when the player toggles fullscreen: a note for programmers, not for the
+    log an artist reads. An error's traceback stays whole; a line may reach the launcher in two pieces."""
+    window, app = launcher
+    settle(app, window)                                        # the first picture's message comes first
+    player = tmp_path / "player.py"
+    player.write_text(
+        "import sys, time, warnings\n"
+        "print('dreamwalk: opening the world', flush=True)\n"
+        "warnings.warn('Could not toggle fullscreen', RuntimeWarning)\n"
+        "sys.stderr.write('display.py:81: UserWarning: half of a warn'); sys.stderr.flush(); time.sleep(0.3)\n"
+        "sys.stderr.write('ing\\n  pygame.display.set_mode(size)\\n'); sys.stderr.flush()\n"
+        "print('dreamwalk: saved clip /tmp/walk.mp4', flush=True)\n"
+        "raise ValueError('the graph cannot run')\n")
+    window.start_player([str(player)])
+    assert window.process.waitForFinished(30_000)
+    app.processEvents()
+    assert window.log.toPlainText().splitlines() == [
+        "dreamwalk: opening the world", "dreamwalk: saved clip /tmp/walk.mp4",
+        "Traceback (most recent call last):", f'  File "{player}", line 7, in <module>',
+        "    raise ValueError('the graph cannot run')", "ValueError: the graph cannot run"]
+    assert window.saved == [Path("/tmp/walk.mp4")] and "stopped with an error (exit 1)" in window.status.text()
+
+
 @pytest.mark.parametrize("kind, message", [
     ("text", "not an image"), ("truncated", "damaged or truncated"), ("huge", "too large"), ("missing", "no image at"),
 ])

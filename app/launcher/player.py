@@ -1,8 +1,10 @@
 """The player panel: the player as a separate process (QProcess) started from a picture or a kept scene, its
-output streamed into the log, and the clips and screenshots it saved."""
+output streamed into the log (Python's warnings left out), and the clips and screenshots it saved."""
 
 from __future__ import annotations
 
+import codecs
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from app.settings import readable_folder, save_settings
 
 RECORDING_SUFFIXES = {".mp4", ".png"}       # the player's clips and screenshots
 SAVED_PREFIX = "dreamwalk: saved "          # the player's line for each clip or screenshot it saves
+# Python's warnings ("player.py:12: RuntimeWarning: ..."), such as pygame's after a fullscreen toggle: a
+# library's note to its programmers, left out of the log the artist reads (the player's own errors stay).
+WARNING_LINE = re.compile(r"^\S.*:\d+: \w*Warning: ")
 
 
 class PlayerPanel:
@@ -111,6 +116,8 @@ class PlayerPanel:
     def start_player(self, arguments: list[str]) -> None:
         save_settings(self.collect_settings(), self.settings_file)      # the player reads the keys from there
         self.saved = []
+        self.output_decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.output_rest, self.in_warning = "", False
         self.process = QProcess(self)
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         self.process.readyReadStandardOutput.connect(self.show_output)
@@ -119,17 +126,29 @@ class PlayerPanel:
         self.play_button.setEnabled(False)
         self.say("starting the player...")
 
-    def show_output(self) -> None:
-        text = bytes(self.process.readAllStandardOutput()).decode(errors="replace").strip()
+    def show_output(self, last: bool = False) -> None:
+        """The player's output, whole lines at a time (a line may come in two reads), into the log, without
+        Python's warnings; a line saying a file was saved is remembered and said. ``last``: the exit, so the
+        line still open is whole too."""
+        text = self.output_rest + self.output_decoder.decode(bytes(self.process.readAllStandardOutput()), final=last)
+        lines = text.replace("\r\n", "\n").split("\n")
+        self.output_rest = "" if last else lines.pop()
+        shown = []
+        for line in lines:
+            # A warning is its line and the indented source line under it; an error's traceback starts unindented.
+            self.in_warning = bool(WARNING_LINE.match(line)) or (self.in_warning and line[:1] in (" ", "\t"))
+            if not self.in_warning:
+                shown.append(line)
+        text = "\n".join(shown).strip("\n")          # a traceback's indented lines keep their indent
         if text:
             self.log.appendPlainText(text)
-        for line in text.splitlines():
+        for line in shown:
             if line.startswith(SAVED_PREFIX):
                 self.saved.append(Path(line[len(SAVED_PREFIX):].split(" ", 1)[1]))
                 self.say(line[len("dreamwalk: "):])
 
     def player_finished(self, code: int, _status: QProcess.ExitStatus) -> None:
-        self.show_output()                               # the last lines may come with the exit
+        self.show_output(last=True)                      # the last lines may come with the exit
         self.play_button.setEnabled(True)
         if code != 0:
             self.say(f"the player stopped with an error (exit {code}); see the log")
