@@ -441,6 +441,47 @@ def test_double_clicking_a_recording_opens_it(launcher, tmp_path, monkeypatch):
     assert opened[-1] == QUrl.fromLocalFile(str(folder)) and folder.is_dir()
 
 
+def test_kept_scenes_are_listed_with_the_recordings_and_go_on_from_there(launcher, tiny_pack, tmp_path,
+                                                                        monkeypatch):
+    import os
+
+    import numpy as np
+
+    from engine.runtime import WorldSession
+    from engine.runtime.scene import save_scene
+
+    window, app = launcher
+    started = []
+    monkeypatch.setattr(window, "start_player", started.append)
+    window.choose_world(tiny_pack)
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "walk.mp4").write_bytes(b"\0" * 2_400_000)
+    (folder / "dreamwalk-20250101-120000-1234.png").write_bytes(b"\0" * 700)
+    with WorldSession.open(tiny_pack, device="cpu") as world:
+        world.reset(np.full((48, 64, 3), 90, np.uint8))
+        save_scene(folder / "cave.dwscene", world.scene())
+    for age, name in enumerate(["cave.dwscene", "dreamwalk-20250101-120000-1234.png", "walk.mp4"]):
+        os.utime(folder / name, (1e9 - age, 1e9 - age))         # the newest first
+    window.refresh_recordings()
+    scene_size = round((folder / "cave.dwscene").stat().st_size / 1000)
+    assert [window.recordings.item(row).text() for row in range(window.recordings.count())] == [
+        f"cave.dwscene  ({scene_size} KB)", "dreamwalk-20250101-120000-1234.png  (1 KB)", "walk.mp4  (2.4 MB)"]
+    assert "go on from this scene" in window.recordings.item(0).toolTip()
+    click(window.recordings, window.recordings.visualItemRect(window.recordings.item(0)), double=True)
+    wait_until(lambda: window.checking_scene is None)
+    arguments = started[0]
+    assert arguments[arguments.index("--scene") + 1] == str(folder / "cave.dwscene")
+    assert arguments[arguments.index("--world") + 1] == str(tiny_pack)
+
+
+def test_sizes_read_in_kilobytes_under_a_tenth_of_a_megabyte():
+    from app.launcher.player import readable_size
+
+    assert [readable_size(size) for size in (0, 1, 700, 12_345, 99_999, 100_000, 2_449_999, 2_450_001)] == [
+        "0 KB", "1 KB", "1 KB", "12 KB", "100 KB", "0.1 MB", "2.4 MB", "2.5 MB"]
+
+
 # --- settings: no sampler steps, the devices this system has, the keys ---------------------------------------
 def test_no_sampler_steps_in_the_launcher(tmp_path, monkeypatch, tiny_pack):
     """An old settings file's steps are not passed on: the distilled world plays best at its own 1 step."""

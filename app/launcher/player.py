@@ -1,5 +1,5 @@
 """The player panel: the player as a separate process (QProcess) started from a picture or a kept scene, its
-output streamed into the log (Python's warnings left out), and the clips and screenshots it saved."""
+output streamed into the log (Python's warnings left out), and the clips, screenshots and scenes it saved."""
 
 from __future__ import annotations
 
@@ -15,11 +15,19 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QListWidget, QListWidgetItem,
 from app.launcher.paths import ROOT
 from app.settings import readable_folder, save_settings
 
-RECORDING_SUFFIXES = {".mp4", ".png"}       # the player's clips and screenshots
-SAVED_PREFIX = "dreamwalk: saved "          # the player's line for each clip or screenshot it saves
+SCENE_SUFFIX = ".dwscene"                   # a scene kept in the player (F6)
+RECORDING_SUFFIXES = {".mp4", ".png", SCENE_SUFFIX}    # the player's clips, screenshots and kept scenes
+SAVED_PREFIX = "dreamwalk: saved "          # the player's line for each clip, screenshot or scene it saves
 # Python's warnings ("player.py:12: RuntimeWarning: ..."), such as pygame's after a fullscreen toggle: a
 # library's note to its programmers, left out of the log the artist reads (the player's own errors stay).
 WARNING_LINE = re.compile(r"^\S.*:\d+: \w*Warning: ")
+
+
+def readable_size(size: int) -> str:
+    """A file's size as people read it: "12 KB" under a tenth of a megabyte (never "0.0 MB"), else "3.4 MB"."""
+    if size < 100_000:
+        return f"{max(1, round(size / 1000)) if size else 0} KB"
+    return f"{size / 1e6:.1f} MB"
 
 
 class PlayerPanel:
@@ -39,8 +47,10 @@ class PlayerPanel:
         self.recordings_label.setWordWrap(True)
         layout.addWidget(self.recordings_label)
         self.recordings = QListWidget()
-        self.recordings.setToolTip("Double-click to open a clip or screenshot")
-        self.recordings.itemDoubleClicked.connect(lambda item: self.open_path(Path(item.data(Qt.UserRole))))
+        # A name wider than the list loses its middle, not its end: the size stays in view (the tooltip has it all).
+        self.recordings.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.recordings.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.recordings.itemDoubleClicked.connect(lambda item: self.open_recording(Path(item.data(Qt.UserRole))))
         layout.addWidget(self.recordings, 1)
         folder_button = QPushButton("Open recordings folder")
         folder_button.clicked.connect(self.open_recordings_folder)
@@ -168,10 +178,18 @@ class PlayerPanel:
         self.recordings_label.setToolTip(str(folder))
         found = [p for p in folder.glob("*") if p.suffix.lower() in RECORDING_SUFFIXES] if folder.exists() else []
         for path in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)[:50]:
-            item = QListWidgetItem(f"{path.name}  ({path.stat().st_size / 2**20:.1f} MiB)")
+            item = QListWidgetItem(f"{path.name}  ({readable_size(path.stat().st_size)})")
             item.setData(Qt.UserRole, str(path))
-            item.setToolTip(str(path))
+            item.setToolTip(f"{path}\nDouble-click to " + ("go on from this scene in the chosen world"
+                                                            if path.suffix.lower() == SCENE_SUFFIX else "open it"))
             self.recordings.addItem(item)
+
+    def open_recording(self, path: Path) -> None:
+        """A kept scene goes on in the chosen world; a clip or screenshot opens in the system's own app."""
+        if path.suffix.lower() == SCENE_SUFFIX:
+            self.open_scene_file(path)
+        else:
+            self.open_path(path)
 
     def open_path(self, path: Path) -> None:
         """A clip, screenshot or folder in the system's own app for it (video player, image viewer, file manager)."""
