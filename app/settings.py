@@ -44,6 +44,7 @@ class Settings:
     bindings: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BINDINGS.items()})
     recordings_folder: str = ""
     recent_images: list[str] = field(default_factory=list)
+    image_folder: str = ""                # where the last picture was opened from ("": the user's Pictures)
 
     def controls(self) -> ControlSettings:
         return ControlSettings(bindings=self.bindings, mouse_sensitivity=self.mouse_sensitivity,

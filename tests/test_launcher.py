@@ -402,6 +402,58 @@ def test_tiny_and_huge_pictures_are_a_message_in_the_launcher(launcher, tmp_path
     assert "huge.png is too large: 10000x10000 pixels" in window.status.text() and window.prompt == str(good)
 
 
+def test_a_transparent_picture_shows_on_the_worlds_background_in_its_thumbnail(launcher, tiny_pack, tmp_path):
+    """The see-through parts of a picture are the same colour in its thumbnail, in the picture the world starts
+    from and in the world's first frame."""
+    from PySide6.QtGui import QColor
+
+    from engine.runtime.images import BACKGROUND, load_prompt
+
+    window, app = launcher
+    window.choose_world(tiny_pack)
+    picture = tmp_path / "cut-out.png"
+    Image.new("RGBA", (64, 48), (250, 40, 40, 0)).save(picture)      # a painted figure's empty surroundings
+    choose(window, picture)
+    item = window.gallery.item(window.thumbnail_rows(str(picture))[0])
+    wait_until(lambda: not item.icon().isNull(), seconds=10)
+    thumbnail = item.icon().pixmap(window.gallery.iconSize()).toImage()
+    preview = window.preview.pixmap().toImage()
+    frame = load_prompt(picture, window.frame_size())
+    assert tuple(frame[10, 10]) == BACKGROUND
+    assert QColor(thumbnail.pixel(20, 20)).getRgb()[:3] == BACKGROUND == QColor(preview.pixel(20, 20)).getRgb()[:3]
+
+
+def test_open_image_starts_in_the_pictures_folder_then_where_the_last_picture_was(launcher, tmp_path,
+                                                                                    monkeypatch):
+    import json
+
+    from PySide6.QtWidgets import QFileDialog
+
+    window, app = launcher
+    home = tmp_path / "home"
+    (home / "Pictures").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    art = tmp_path / "art"
+    art.mkdir()
+    Image.new("RGB", (64, 48), (40, 90, 200)).save(art / "sea.png")
+    asked = []
+
+    def dialog(parent, caption, folder, filter):
+        asked.append(folder)
+        return str(art / "sea.png"), ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog)
+    window.open_image()
+    settle(app, window)
+    assert window.prompt == str(art / "sea.png")
+    window.open_image()
+    settle(app, window)
+    assert asked == [str(home / "Pictures"), str(art)]
+    window.close()
+    assert json.loads((tmp_path / "config" / "settings.json").read_text())["image_folder"] == str(art)
+
+
 # --- the player's recordings ---------------------------------------------------------------------------------
 def test_the_launcher_says_where_the_player_saved(launcher, tiny_pack, tmp_path):
     from app.settings import readable_folder

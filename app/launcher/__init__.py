@@ -17,10 +17,10 @@ from app.launcher.reading import NO_DEPTH, READING_CONTROLS
 from app.launcher.settings import describe_devices
 from app.launcher.tiles import TILE, fit, to_pixmap
 from app.launcher.window import Launcher, main
-from app.launcher.workers import DeviceProbe, PromptLoader, ReadingWorker, SceneCheck, WorldImporter
+from app.launcher.workers import DeviceProbe, PromptLoader, ReadingWorker, SceneCheck, ThumbnailMaker, WorldImporter
 from app.launcher.world import metrics_summary
 
 __all__ = ["BUNDLED_WORLDS", "DeviceProbe", "IMAGE_SUFFIXES", "Launcher", "NO_DEPTH", "PROMPTS", "PromptLoader",
            "READING_CONTROLS", "RECORDING_SUFFIXES", "ROOT", "ReadingWorker", "SAVED_PREFIX", "SceneCheck", "TILE",
-           "WorldImporter", "describe_devices", "fit", "main", "metrics_summary", "prompt_captions", "to_pixmap",
-           "user_worlds"]
+           "ThumbnailMaker", "WorldImporter", "describe_devices", "fit", "main", "metrics_summary", "prompt_captions",
+           "to_pixmap", "user_worlds"]

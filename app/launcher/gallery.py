@@ -1,23 +1,25 @@
-"""The gallery panel: the prompt pictures as thumbnails (recent ones first, then the bundled ones), opened,
-dropped or pasted pictures, and the picture Play starts, decoded in the PromptLoader's thread."""
+"""The gallery panel: the prompt pictures as thumbnails (recent ones first, then the bundled ones; made in the
+ThumbnailMaker's thread as play sees the picture), opened, dropped or pasted pictures, and the picture Play
+starts, decoded in the PromptLoader's thread."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QPixmap
+from PySide6.QtCore import QSignalBlocker, QSize, QStandardPaths, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (QApplication, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from app.launcher.paths import PROMPTS
 from app.launcher.tiles import TILE, fit, to_pixmap
-from app.launcher.workers import PromptLoader, SceneCheck, worker_thread
+from app.launcher.workers import PromptLoader, SceneCheck, ThumbnailMaker, worker_thread
 from app.settings import data_folder
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 THUMBNAIL = 112
+CELL = (36, 6)                                # pixels a thumbnail's cell adds to it across (for its name) and down
 
 
 def prompt_captions() -> dict[str, str]:
@@ -44,7 +46,11 @@ class GalleryPanel:
         layout = QVBoxLayout(box)
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
-        self.gallery.setIconSize(QPixmap(THUMBNAIL, THUMBNAIL * 3 // 4).size())
+        self.gallery.setIconSize(QSize(THUMBNAIL, THUMBNAIL * 3 // 4))
+        # Every thumbnail gets the same cell; a name longer than it loses its middle (the tooltip has it whole).
+        line = self.gallery.fontMetrics().height()
+        self.gallery.setGridSize(QSize(THUMBNAIL + CELL[0], THUMBNAIL * 3 // 4 + line + 2 * CELL[1]))
+        self.gallery.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.gallery.currentItemChanged.connect(lambda item, _: item and self.choose_prompt(item.data(Qt.UserRole)))
         self.gallery.itemClicked.connect(self.prompt_clicked)
@@ -76,11 +82,19 @@ class GalleryPanel:
         self.mark_prompt()
 
     def add_thumbnail(self, path: Path, row: int) -> QListWidgetItem:
-        item = QListWidgetItem(QIcon(str(path)), path.stem[:18])
+        """An item for the picture at ``path``; its thumbnail follows from the ThumbnailMaker's thread."""
+        item = QListWidgetItem(path.stem)
         item.setData(Qt.UserRole, str(path))
-        item.setToolTip(prompt_captions().get(str(path), str(path)))
+        caption = prompt_captions().get(str(path))
+        item.setToolTip(f"{path.name}: {caption}" if caption else str(path))
         self.gallery.insertItem(row, item)
+        self.make_thumbnail.emit(str(path), (self.gallery.iconSize().width(), self.gallery.iconSize().height()))
         return item
+
+    def thumbnail_made(self, path: str, thumbnail: object) -> None:
+        icon = QIcon(to_pixmap(thumbnail))
+        for row in self.thumbnail_rows(path):
+            self.gallery.item(row).setIcon(icon)
 
     def mark_prompt(self) -> None:
         """Highlight the thumbnail of the prompt Play starts (adding one for a picture opened, dropped or pasted),
@@ -105,10 +119,20 @@ class GalleryPanel:
             self.choose_prompt(path)
 
     def open_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a prompt image", "",
+        path, _ = QFileDialog.getOpenFileName(self, "Open a prompt image", str(self.image_folder()),
                                               "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff)")
         if path:
+            self.settings.image_folder = str(Path(path).parent)
             self.choose_prompt(path)
+
+    def image_folder(self) -> Path:
+        """Where Open image starts: the folder the last picture came from, else the user's Pictures, else home
+        (never the folder the launcher happens to run in)."""
+        pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        for folder in (self.settings.image_folder, pictures):
+            if folder and Path(folder).is_dir():
+                return Path(folder)
+        return Path.home()
 
     def paste_image(self) -> None:
         image = QApplication.clipboard().image()
@@ -137,6 +161,10 @@ class GalleryPanel:
         self.check_scene.connect(self.scene_check.check)
         self.scene_check.checked.connect(self.scene_checked)
         self.loader_thread = worker_thread(self, self.loader, self.scene_check)
+        self.thumbnails = ThumbnailMaker()        # a thread of its own: a picture chosen does not wait for them
+        self.make_thumbnail.connect(self.thumbnails.make)
+        self.thumbnails.made.connect(self.thumbnail_made)
+        self.thumbnail_thread = worker_thread(self, self.thumbnails)
 
     def choose_prompt(self, path: str) -> None:
         """Open ``path`` as the prompt, in the loader's thread; until it is decoded (or refused) Play waits."""

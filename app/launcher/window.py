@@ -25,6 +25,7 @@ class Launcher(GalleryPanel, ReadingPanel, WorldPanel, SettingsPanel, PlayerPane
 
     load_prompt = Signal(int, str, object)        # to the PromptLoader's thread: request number, path, frame size
     check_scene = Signal(str)                     # to the SceneCheck (on the loader's thread): path
+    make_thumbnail = Signal(str, object)          # to the ThumbnailMaker: path, thumbnail size
     compute_reading = Signal(int, str, str, object, object)   # to the ReadingWorker: request, world, prompt, size,
                                                               # PictureSettings
     import_pack = Signal(str, str)                # to the WorldImporter: the pack, the folder it is copied into
@@ -75,7 +76,8 @@ class Launcher(GalleryPanel, ReadingPanel, WorldPanel, SettingsPanel, PlayerPane
 
     def stop_workers(self) -> None:
         self.reading_timer.stop()
-        for thread in (self.probe_thread, self.loader_thread, self.reading_thread, self.import_thread):
+        for thread in (self.probe_thread, self.loader_thread, self.thumbnail_thread, self.reading_thread,
+                       self.import_thread):
             thread.quit()
             thread.wait(5000)                         # a picture being decoded finishes first
 

@@ -1,6 +1,6 @@
 """The launcher's workers: each a QObject moved to a thread of its own, answering by signal, so that decoding a
-picture, checking a scene, reading a picture, verifying a world pack and probing the devices never block the Qt
-thread."""
+picture or its thumbnail, checking a scene, reading a picture, verifying a world pack and probing the devices never
+block the Qt thread."""
 
 from __future__ import annotations
 
@@ -84,6 +84,24 @@ class PromptLoader(QObject):
             self.loaded.emit(request, path, load_prompt(path, size))
         except DreamwalkError as error:
             self.loaded.emit(request, path, str(error))
+
+
+class ThumbnailMaker(QObject):
+    """Makes the gallery's thumbnails off the Qt thread, as play decodes the picture (transparency on the same
+    background, turned by its EXIF, cropped to the thumbnail's aspect); ``made`` carries (path, (h, w, 3) uint8). A
+    picture that cannot be a prompt gets none: why is said when it is chosen."""
+
+    made = Signal(str, object)
+
+    def make(self, path: str, size: tuple) -> None:
+        from engine.errors import DreamwalkError
+        from engine.runtime.images import load_prompt
+
+        try:
+            thumbnail = load_prompt(path, size)
+        except DreamwalkError:
+            return
+        self.made.emit(path, thumbnail)
 
 
 class SceneCheck(QObject):
