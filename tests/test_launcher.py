@@ -199,6 +199,199 @@ def test_choosing_a_world_reads_its_manifest_without_unpacking_it(launcher, tiny
     assert window.world is None and window.details.text().startswith("This world cannot be used: not-a-pack.dwpack")
 
 
+# --- the user's worlds: imported (asked before one is replaced), chosen, renamed, removed, dropped ----------
+def answer_next_dialog(answer):
+    """Answer the next dialog the launcher opens as a person would: click its button named ``answer``, or (a
+    question asking for text) type ``answer`` and press OK. Call it before the action that opens the dialog;
+    returns the list that gets the dialog's text and informative text once it was answered."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QPushButton
+
+    asked, tries = [], [0]
+
+    def respond():
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            tries[0] += 1
+            if tries[0] < 500:
+                QTimer.singleShot(10, respond)
+            return
+        if isinstance(dialog, QInputDialog):
+            asked.append((dialog.labelText(), dialog.textValue()))
+            dialog.setTextValue(answer)
+            dialog.accept()
+        else:
+            assert isinstance(dialog, QMessageBox)
+            asked.append((dialog.text(), dialog.informativeText()))
+            [b for b in dialog.findChildren(QPushButton) if b.text().replace("&", "") == answer][0].click()
+
+    QTimer.singleShot(0, respond)
+    return asked
+
+
+def world_names(window):
+    return [window.worlds.item(row).text() for row in range(window.worlds.count())]
+
+
+def test_an_imported_world_is_chosen_and_its_line_stays_in_the_log(launcher, tiny_pack, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    from app.launcher import user_worlds
+
+    window, app = launcher
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(tiny_pack), ""))
+    [b for b in window.findChildren(QPushButton) if b.text() == "Import world..."][0].click()
+    assert window.imports_pending == 1
+    settle(app, window)                                        # and the picture re-cropped to the new world
+    assert window.worlds.currentItem().text() == "tiny (yours)" and window.world == user_worlds() / "tiny.dwpack"
+    assert "32x24" in window.details.text()
+    assert window.log.toPlainText().splitlines()[-1] == "imported tiny.dwpack"
+    window.choose_prompt(str(ROOT / "assets" / "prompts" / "doom-map02.png"))
+    settle(app, window)
+    assert window.status.text().startswith("prompt: doom-map02.png")
+    assert "imported tiny.dwpack" in window.log.toPlainText()    # the message line moved on; the log keeps it
+
+
+def test_importing_a_world_of_a_name_there_already_asks_first(launcher, tiny_pack, tmp_path):
+    import os
+
+    from app.launcher import user_worlds
+    from app.settings import readable_folder
+
+    window, app = launcher
+    assert import_world(window, tiny_pack)
+    first = user_worlds() / "tiny.dwpack"
+    inode = os.stat(first).st_ino
+    other = tmp_path / "downloads" / "tiny.dwpack"
+    other.parent.mkdir()
+    shutil.copyfile(tiny_pack, other)
+    window.worlds.setCurrentRow(0)                             # the bundled world, for now
+    asked = answer_next_dialog("Cancel")
+    window.import_world_file(other)
+    assert asked == [("You have a world named tiny already.", f"Replace it with the one from "
+                      f"{readable_folder(other.parent)}, or keep both (the new one as tiny-2)?")]
+    assert not window.imports_pending and window.status.text() == "tiny.dwpack was not imported"
+    assert sorted(p.name for p in user_worlds().iterdir()) == ["tiny.dwpack"] and os.stat(first).st_ino == inode
+    answer_next_dialog("Keep both")
+    assert import_world(window, other)
+    assert sorted(p.name for p in user_worlds().iterdir()) == ["tiny-2.dwpack", "tiny.dwpack"]
+    assert os.stat(first).st_ino == inode                      # the first one is untouched
+    assert window.world == user_worlds() / "tiny-2.dwpack" and window.worlds.currentItem().text() == "tiny-2 (yours)"
+    assert window.log.toPlainText().splitlines()[-1] == "imported tiny.dwpack as tiny-2"
+    asked = answer_next_dialog("Replace")
+    assert import_world(window, other)
+    assert "(the new one as tiny-3)" in asked[0][1]
+    assert sorted(p.name for p in user_worlds().iterdir()) == ["tiny-2.dwpack", "tiny.dwpack"]
+    assert os.stat(first).st_ino != inode                      # replaced whole: a new file moved over it
+    assert window.world == first and window.worlds.currentItem().text() == "tiny (yours)"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")      # QContextMenuEvent's constructor, the one there is
+def test_the_users_worlds_are_renamed_and_removed_from_the_lists_menu(launcher, tiny_pack, monkeypatch):
+    import errno
+
+    from PySide6.QtCore import QTimer, Qt
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication
+
+    from app.launcher import user_worlds
+    from app.settings import readable_folder
+
+    window, app = launcher
+    assert import_world(window, tiny_pack)
+    settle(app, window)
+    tiny = user_worlds() / "tiny.dwpack"
+    shown = []
+
+    def close_menu():
+        menu = QApplication.activePopupWidget()
+        shown.append([(action.text(), action.isEnabled()) for action in menu.actions() if action.text()])
+        menu.close()
+
+    QTimer.singleShot(100, close_menu)                         # a right click on the bundled world opens its menu
+    QApplication.sendEvent(window.worlds.viewport(), QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, window.worlds.visualItemRect(window.worlds.item(0)).center()))
+    assert shown == [[("Rename...", False), ("Remove...", False),
+                      ("Bundled with Dreamwalk: it stays as it is", False)]]
+    rename, remove = window.world_menu(tiny).actions()
+    assert rename.isEnabled() and remove.isEnabled()
+
+    asked = answer_next_dialog("cave / hall")
+    rename.trigger()
+    assert asked == [("New name for tiny:", "tiny")]
+    assert window.status.text() == "tiny was not renamed: a world's name cannot hold any of / \\ : * ? \" < > |"
+    answer_next_dialog("painted cave")
+    rename.trigger()
+    cave = user_worlds() / "painted cave.dwpack"
+    assert not tiny.exists() and cave.is_file() and window.status.text() == "renamed tiny to painted cave"
+    assert window.world == cave and window.worlds.currentItem().text() == "painted cave (yours)"
+    assert world_names(window) == ["doom (bundled)", "painted cave (yours)"]
+
+    def refuse(*args):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    with monkeypatch.context() as refusing:                    # a file another program holds, a read-only folder
+        refusing.setattr(Path, "rename", refuse)
+        refusing.setattr(Path, "unlink", refuse)
+        answer_next_dialog("hall")
+        window.world_menu(cave).actions()[0].trigger()
+        assert window.status.text().startswith("painted cave was not renamed: Permission denied (")
+        answer_next_dialog("Remove")
+        window.world_menu(cave).actions()[1].trigger()
+        assert window.status.text().startswith("painted cave was not removed: Permission denied (") and cave.is_file()
+
+    asked = answer_next_dialog("Cancel")
+    window.world_menu(cave).actions()[1].trigger()
+    assert asked == [("Remove the world painted cave?",
+                      f"Its file painted cave.dwpack is deleted from {readable_folder(user_worlds())}.")]
+    assert cave.is_file()
+    answer_next_dialog("Remove")
+    window.world_menu(cave).actions()[1].trigger()
+    assert not cave.exists() and window.status.text() == "removed painted cave"
+    assert world_names(window) == ["doom (bundled)"] and window.world == Path(window.worlds.item(0).data(Qt.UserRole))
+    window.remove_world(window.world)                          # even asked directly, the bundled world stays
+    assert window.world.is_file() and "cannot be removed" in window.status.text()
+
+
+def drop_files(widget, *paths):
+    """Drag ``paths`` from a file manager onto ``widget`` and drop them there, as the window system does."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    where = QPointF(widget.rect().center())
+    enter = QDragEnterEvent(where.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(widget, QDropEvent(where, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                                              Qt.KeyboardModifier.NoModifier))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")      # QDragEnterEvent's constructor, the one there is
+def test_a_world_pack_dropped_anywhere_is_imported_never_opened_as_a_picture(launcher, tiny_pack, tmp_path):
+    from app.launcher import user_worlds
+
+    window, app = launcher
+    settle(app, window)
+    prompt = window.prompt
+    drop_files(window.worlds.viewport(), tiny_pack)
+    assert window.imports_pending == 1 and window.loading is None
+    settle(app, window)
+    assert window.world == user_worlds() / "tiny.dwpack" and window.prompt == prompt
+    assert "imported tiny.dwpack" in window.log.toPlainText()
+    other = tmp_path / "cave.dwpack"
+    shutil.copyfile(tiny_pack, other)
+    picture = tmp_path / "cave.png"
+    Image.new("RGB", (64, 48), (90, 60, 30)).save(picture)
+    drop_files(window.gallery.viewport(), other, picture)     # on the pictures: the pack is a world all the same
+    settle(app, window)
+    assert window.world == user_worlds() / "cave.dwpack" and window.prompt == str(picture)
+    assert world_names(window) == ["doom (bundled)", "cave (yours)", "tiny (yours)"]
+
+
 # --- the world's reading of the picture, scenes, and the reading's player options ---------------------------
 def moving_frame(window, index):
     return window.reading_frames[index].toImage()
@@ -532,6 +725,35 @@ def test_sizes_read_in_kilobytes_under_a_tenth_of_a_megabyte():
 
     assert [readable_size(size) for size in (0, 1, 700, 12_345, 99_999, 100_000, 2_449_999, 2_450_001)] == [
         "0 KB", "1 KB", "1 KB", "12 KB", "100 KB", "0.1 MB", "2.4 MB", "2.5 MB"]
+
+
+def test_names_in_the_lists_are_whole_or_lose_their_middle(launcher, tiny_pack, tmp_path):
+    """The bundled pictures' names fit their cells whole; a name too long for its list keeps its start and end
+    (a recording's size, a world's origin) and is whole in its tooltip."""
+    from PySide6.QtCore import Qt
+
+    window, app = launcher
+    settle(app, window)
+    cell = window.gallery.gridSize().width()
+    names = {window.gallery.item(row).text(): window.gallery.item(row) for row in range(window.gallery.count())}
+    assert "other-painted-castle" in names and "other-photo-courtyard" in names
+    for name, item in names.items():                           # each shown whole, within its cell
+        assert window.gallery.fontMetrics().horizontalAdvance(name) <= window.gallery.visualItemRect(item).width()
+        assert window.gallery.visualItemRect(item).width() <= cell
+    assert names["other-painted-castle"].toolTip().startswith("other-painted-castle.png: ")
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    long_name = "dreamwalk-" + "very-long-walk-through-the-painted-castle-" * 3 + "1234.mp4"
+    (folder / long_name).write_bytes(b"\0" * 700)
+    window.refresh_recordings()
+    recordings, item = window.recordings, window.recordings.item(0)
+    assert item.text() == f"{long_name}  (1 KB)" and item.toolTip().startswith(str(folder / long_name))
+    # No scrolling sideways: an item is drawn as wide as the list, its text elided to fit as the view elides it.
+    for view in (recordings, window.worlds):
+        assert view.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        assert view.textElideMode() == Qt.TextElideMode.ElideMiddle
+    shown = recordings.fontMetrics().elidedText(item.text(), recordings.textElideMode(), recordings.viewport().width())
+    assert shown.startswith("dreamwalk-very") and shown.endswith("1234.mp4  (1 KB)") and "…" in shown
 
 
 # --- settings: no sampler steps, the devices this system has, the keys ---------------------------------------

@@ -7,16 +7,17 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.launcher.gallery import GalleryPanel
 from app.launcher.paths import PROMPTS
-from app.launcher.player import PlayerPanel
+from app.launcher.player import SCENE_SUFFIX, PlayerPanel
 from app.launcher.reading import ReadingPanel
 from app.launcher.settings import SettingsPanel
 from app.launcher.world import WorldPanel
 from app.settings import load_settings, save_settings
+from engine.pack import PACK_SUFFIX
 
 
 class Launcher(GalleryPanel, ReadingPanel, WorldPanel, SettingsPanel, PlayerPanel, QMainWindow):
@@ -28,7 +29,7 @@ class Launcher(GalleryPanel, ReadingPanel, WorldPanel, SettingsPanel, PlayerPane
     make_thumbnail = Signal(str, object)          # to the ThumbnailMaker: path, thumbnail size
     compute_reading = Signal(int, str, str, object, object)   # to the ReadingWorker: request, world, prompt, size,
                                                               # PictureSettings
-    import_pack = Signal(str, str)                # to the WorldImporter: the pack, the folder it is copied into
+    import_pack = Signal(str, str)                # to the WorldImporter: the pack, the file it is copied to
 
     def __init__(self, settings_file: Path | None = None) -> None:
         super().__init__()
@@ -73,6 +74,24 @@ class Launcher(GalleryPanel, ReadingPanel, WorldPanel, SettingsPanel, PlayerPane
 
     def say(self, text: str) -> None:
         self.status.setText(text)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        """Files dropped anywhere on the window (the lists pass drops on): a world pack is imported as a world and
+        a kept scene goes on in the chosen world, never read as pictures; a picture becomes the prompt."""
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        for pack in [path for path in paths if path.suffix.lower() == PACK_SUFFIX]:
+            self.import_world_file(pack)
+        scenes = [path for path in paths if path.suffix.lower() == SCENE_SUFFIX]
+        pictures = [path for path in paths if path.suffix.lower() not in (PACK_SUFFIX, SCENE_SUFFIX)]
+        if scenes:
+            self.open_scene_file(scenes[0])
+        elif pictures:
+            self.choose_prompt(str(pictures[0]))
+        event.acceptProposedAction()
 
     def stop_workers(self) -> None:
         self.reading_timer.stop()

@@ -122,21 +122,21 @@ class SceneCheck(QObject):
 
 
 class WorldImporter(QObject):
-    """Verifies a world pack (opening it hashes every graph: seconds for a large world) and copies it into a
-    folder, off the Qt thread; ``imported`` carries (path, the reason it was not imported, or "" when it was).
-    The copy is written beside its name first, so a half-copied pack never shows in the list of worlds."""
+    """Verifies a world pack (opening it hashes every graph: seconds for a large world) and copies it to a file,
+    off the Qt thread; ``imported`` carries (path, the reason it was not imported, or "" when it was).
+    The copy is written beside its name first, so a half-copied pack never shows in the list of worlds, and one
+    that replaces a world replaces it whole."""
 
     imported = Signal(str, str)
 
-    def import_pack(self, path: str, folder: str) -> None:
+    def import_pack(self, path: str, copy_to: str) -> None:
         from engine.errors import DreamwalkError
         from engine.files import replacing
         from engine.pack import open_pack
 
-        source = Path(path)
+        source, target = Path(path), Path(copy_to)
         try:
             open_pack(source).close()
-            target = Path(folder) / source.name
             with replacing(target) as partial:
                 shutil.copyfile(source, partial)
         except (DreamwalkError, OSError) as error:
