@@ -48,6 +48,7 @@ from engine.runtime.action_log import read_action_log
 REWIND_SECONDS = 4.0
 SNAPSHOT_EVERY = 4            # frames between rewind points (a snapshot holds the whole key/value cache)
 MESSAGE_SECONDS = 6.0
+WALL_LINE = "a wall stops you here: turn, or step back"
 DISPLAY_SIZES = ((640, 480), (320, 240), (160, 120))   # worlds with a memory: the first this machine keeps up with
 KEEP_UP = 0.8                 # of a frame's time, the most a dreamed frame may take
 WARM_UP, WATCHED = 8, 40      # dreamed frames: left out, then timed to see whether a display size keeps up
@@ -290,6 +291,8 @@ class Player:
             self.frame = self.session.step(action)
             self.step_ms = 1000 * (time.perf_counter() - started)
             self.dreamed += 1
+            if self.session.blocked:
+                self.say(WALL_LINE)
             if self.size_watch is not None:
                 self.watch_size()
             state = self.session.snapshot() if self.session.frames % SNAPSHOT_EVERY == 0 else None

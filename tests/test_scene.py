@@ -87,7 +87,8 @@ def test_a_scene_comes_back_exactly(saved):
     np.testing.assert_array_equal(opened.pose, original.pose)
     assert (opened.picture.dtype, opened.depth.dtype, opened.pose.dtype) == (np.uint8, np.float32, np.float64)
     assert (opened.world, opened.seed, opened.source, opened.frames) == ("tiny", 7, "hall.jpg", 123)
-    assert opened.settings == {"depth_scale": 1.5, "eye_height": 48.0, "field_of_view": 75.0}
+    assert opened.settings == {"depth_scale": 1.5, "eye_height": 48.0, "field_of_view": 75.0, "relief": 1.0,
+                               "sky_far": True}          # what it did not set, at the defaults
     assert (opened.memory.count, opened.memory.clock) == (original.memory.count, 2) and opened.memory.count > 1000
     for name in MEMORY_NAMES:
         kept, loaded = getattr(original.memory, name), getattr(opened.memory, name)
@@ -108,7 +109,8 @@ def test_a_scene_without_depth_or_memory(tmp_path):
     opened = open_scene(tmp_path / "plain.dwscene")
     assert opened.depth is None and opened.memory is None
     np.testing.assert_array_equal(opened.picture, picture)
-    assert opened.settings == {"depth_scale": 1.0, "eye_height": 41.0, "field_of_view": 90.0}
+    assert opened.settings == {"depth_scale": 1.0, "eye_height": 41.0, "field_of_view": 90.0, "relief": 1.0,
+                               "sky_far": True}
     assert opened.pose.dtype == np.float64 and not opened.pose.any()
     with zipfile.ZipFile(tmp_path / "plain.dwscene") as archive:
         assert sorted(archive.namelist()) == ["picture.png", "scene.json"]
@@ -288,18 +290,21 @@ def test_picture_settings_are_read_within_one_set_of_ranges():
     """Scenes, the player's options and the launcher's controls read the picture's settings with these ranges."""
     from dataclasses import fields
 
-    from engine.runtime.picture_settings import SETTING_RANGES, PictureSettings, read_settings, settings_dict
+    from engine.runtime.picture_settings import SETTING_RANGES, SWITCHES, PictureSettings, read_settings, settings_dict
 
     defaults = PictureSettings()
     assert read_settings({}) == defaults
-    assert settings_dict(defaults) == {"depth_scale": 1.0, "eye_height": 41.0, "field_of_view": 90.0}
-    assert list(SETTING_RANGES) == [field.name for field in fields(PictureSettings)]
+    assert settings_dict(defaults) == {"depth_scale": 1.0, "eye_height": 41.0, "field_of_view": 90.0, "relief": 1.0,
+                                       "sky_far": True}
+    assert list(SETTING_RANGES) + list(SWITCHES) == [field.name for field in fields(PictureSettings)]
+    assert read_settings({"sky_far": False, "relief": 2}) == PictureSettings(sky_far=False, relief=2.0)
     assert all(low <= getattr(defaults, name) <= high for name, (low, high) in SETTING_RANGES.items())
     assert read_settings({"eye_height": np.float32(48), "field_of_view": 150}) == PictureSettings(eye_height=48.0,
                                                                                                   field_of_view=150.0)
     for values, message in (({"field_of_view": 200}, "settings field_of_view must be a number from 30 to 150, not 200"),
                             ({"depth_scale": True}, "settings depth_scale must be a number from 0.1 to 10, not True"),
                             ({"tilt": 1.0}, "settings has an unknown key 'tilt'"),
+                            ({"sky_far": 1}, "settings sky_far must be true or false, not 1"),
                             ([1.0], "settings must be an object of numbers")):
         with pytest.raises(ValueError, match=f"^{message}$"):
             read_settings(values)

@@ -35,10 +35,11 @@ from engine.memory.points import BUILT, DREAMED, KIND_SPAN, fit_memory
 from engine.memory.canvas import Canvas, Surface, SurroundSurface, grid_triangles, picture_surface
 from engine.runtime.building import REFINED_AT, PlayBuilder, SurroundJob
 from engine.runtime.images import load_prompt
-from engine.runtime.picture_settings import PictureSettings
+from engine.runtime.picture_settings import PictureSettings, read_picture_depth
 from engine.runtime.providers import warn
 
 NEAR_WALLS = 64.0              # map units around the player where remembered walls are checked
+BLOCKED_MOVE = 0.5             # map units a move meant at least, to say a wall held it back (to half or less)
 STILL = 1.0                    # map units from the prompt's pose within which it shows all its pixels
 LIFT_PIXELS = 160 * 120        # frames are lifted into the memory at most this large (Doom's own resolution)
 SURFACE_SIZE = (1280, 960)     # a prompt's own pixels are kept up to this size
@@ -49,6 +50,7 @@ FILL_EVERY = 8                 # building as you go: a view's unbuilt pixels are
 FILL_SHARE = 0.03              # ... where they are at least this share of the view
 FILL_WIDTH = 48                # ... by PatchMatch at this many pixels across (about 10 ms on one core)
 SPECKS = 0.01                  # a view this little of which is uncovered is closed from neighbours, not dreamed
+SKY_DEPTH = 0.8                # of the memory's farthest depth: where a picture's sky is put (far, still remembered)
 
 
 @dataclass
@@ -160,9 +162,10 @@ class PlayMemory:
             config = replace(config, capacity=config.capacity + self._surround_points(config.field_of_view),
                              fill_rounds=max(config.fill_rounds, 2), coarse_levels=max(config.coarse_levels, 2))
         self.memory = PointMemory(config)
-        self.pose, self.step_taken, self._drawn = np.zeros(5), np.zeros(2), None
+        self.pose, self.step_taken, self._drawn, self._blocked = np.zeros(5), np.zeros(2), None, False
         if depth is None:
-            depth = self.depth_at(AreaResize(picture.shape[1::-1], self.depth_size)(picture)) * self.settings.depth_scale
+            depth = read_picture_depth(self.depth_at(AreaResize(picture.shape[1::-1], self.depth_size)(picture)),
+                                       picture, self.settings, SKY_DEPTH * config.max_depth)
         self.prompt_depth = depth.astype(np.float32)
         self.lifted = to_uint8(AreaResize(picture.shape[1::-1], self.lift_size)(picture))
         self.memory.add(self.lifted, nearest(self.prompt_depth, self.lifted.shape[:2]), self.pose)
@@ -244,14 +247,20 @@ class PlayMemory:
         age = memory.clock - memory.stamps[: len(memory)]
         floor = self.pose[2] + DOOM_EYE_HEIGHT - self.settings.eye_height     # the eye is eye height above it
         seen = wall_points(held[around & (age < KIND_SPAN // 2)], floor)
+        free, _ = self.motion.step(self.pose, self.step_taken, raw_action, None)
         pose, step = self.motion.step(self.pose, self.step_taken, raw_action, seen if len(seen) else None)
         if self.builder is not None and np.hypot(*pose[:2]) > np.hypot(*self.pose[:2]):
             walls = wall_points(held[around & (age < BUILT + KIND_SPAN // 2)], floor)
             pose, step = self.motion.step(self.pose, self.step_taken, raw_action, walls if len(walls) else None)
+        meant, went = np.hypot(*(free[:2] - self.pose[:2])), np.hypot(*(pose[:2] - self.pose[:2]))
+        self._blocked = meant > BLOCKED_MOVE and went < meant / 2
         self.pose, self.step_taken = pose, step
         self.frames += 1
         self._keep_building()
         return self.pose
+
+    def blocked(self) -> bool:
+        return self._blocked
 
     def guess(self) -> np.ndarray:
         """What the memory shows at the current pose, the last frame where it holds nothing, at the networks'

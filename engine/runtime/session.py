@@ -281,6 +281,11 @@ class WorldSession:
         with a memory; None before reset and for worlds without one)."""
         return None if self._rollout is None else self.view.camera
 
+    @property
+    def blocked(self) -> bool:
+        """Whether a wall the world remembers held the camera back on the last step (worlds with a memory)."""
+        return self._rollout is not None and self.view.blocked()
+
     def step(self, action: Action | Mapping[str, Any]) -> np.ndarray:
         """Dream the frame that follows ``action``."""
         if self._rollout is None:

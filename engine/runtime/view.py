@@ -33,6 +33,9 @@ class WorldView(Protocol):
     def advance(self, raw_action: np.ndarray) -> None:
         """The camera follows the action (12,)."""
 
+    def blocked(self) -> bool:
+        """Whether a wall held the camera back on its last move."""
+
     def covers(self) -> bool:
         """Whether the view at the camera's pose is whole without the dream (the network may rest)."""
 
@@ -83,6 +86,9 @@ class FlatView:
 
     def advance(self, raw_action: np.ndarray) -> None:
         pass
+
+    def blocked(self) -> bool:
+        return False
 
     def covers(self) -> bool:
         return False
