@@ -614,6 +614,12 @@ def test_a_transparent_picture_shows_on_the_worlds_background_in_its_thumbnail(l
     frame = load_prompt(picture, window.frame_size())
     assert tuple(frame[10, 10]) == BACKGROUND
     assert QColor(thumbnail.pixel(20, 20)).getRgb()[:3] == BACKGROUND == QColor(preview.pixel(20, 20)).getRgb()[:3]
+    (tmp_path / "notes.png").write_text("a shopping list")          # no thumbnail, and none awaited
+    window.settings.recent_images = [str(tmp_path / "notes.png")]
+    window.refresh_prompts()
+    wait_until(lambda: not window.thumbnails_pending, seconds=10)
+    refused = window.gallery.item(window.thumbnail_rows(str(tmp_path / "notes.png"))[0])
+    assert refused.text() == "notes" and refused.icon().isNull()
 
 
 def test_open_image_starts_in_the_pictures_folder_then_where_the_last_picture_was(launcher, tmp_path,

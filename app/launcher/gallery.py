@@ -33,13 +33,14 @@ def prompt_captions() -> dict[str, str]:
 
 class GalleryPanel:
     """The launcher's prompt pictures (a part of the Launcher window). It owns ``prompt`` (what Play starts; the
-    gallery always highlights it), ``loading`` (a picture being decoded, to become the prompt) and the loader's
-    thread, on which scenes are checked too."""
+    gallery always highlights it), ``loading`` (a picture being decoded, to become the prompt), the loader's
+    thread, on which scenes are checked too, and ``thumbnails_pending``, the thumbnails still being made."""
 
     def init_gallery(self) -> None:
         self.prompt: str | None = None
         self.loading: str | None = None
         self.requests = 0
+        self.thumbnails_pending = 0
 
     def build_prompts(self) -> QWidget:
         box = QGroupBox("Prompt image")
@@ -88,10 +89,14 @@ class GalleryPanel:
         caption = prompt_captions().get(str(path))
         item.setToolTip(f"{path.name}: {caption}" if caption else str(path))
         self.gallery.insertItem(row, item)
+        self.thumbnails_pending += 1
         self.make_thumbnail.emit(str(path), (self.gallery.iconSize().width(), self.gallery.iconSize().height()))
         return item
 
     def thumbnail_made(self, path: str, thumbnail: object) -> None:
+        self.thumbnails_pending -= 1
+        if isinstance(thumbnail, str):
+            return                                    # refused: the reason is said when the picture is chosen
         icon = QIcon(to_pixmap(thumbnail))
         for row in self.thumbnail_rows(path):
             self.gallery.item(row).setIcon(icon)

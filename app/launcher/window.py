@@ -127,8 +127,8 @@ def main(screenshot: str | None = None) -> int:
             app.exit(0 if ok else 1)
 
         def when_probed(_: object = None) -> None:
-            if window.loading:
-                QTimer.singleShot(100, when_probed)       # the preview is still being decoded
+            if window.loading or window.thumbnails_pending:
+                QTimer.singleShot(100, when_probed)       # the preview or a thumbnail is still being decoded
                 return
             QTimer.singleShot(300, save)                 # let the last repaint land
 

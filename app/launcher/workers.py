@@ -88,8 +88,8 @@ class PromptLoader(QObject):
 
 class ThumbnailMaker(QObject):
     """Makes the gallery's thumbnails off the Qt thread, as play decodes the picture (transparency on the same
-    background, turned by its EXIF, cropped to the thumbnail's aspect); ``made`` carries (path, (h, w, 3) uint8). A
-    picture that cannot be a prompt gets none: why is said when it is chosen."""
+    background, turned by its EXIF, cropped to the thumbnail's aspect); ``made`` carries (path, (h, w, 3) uint8 or
+    the reason the picture cannot be a prompt)."""
 
     made = Signal(str, object)
 
@@ -98,10 +98,9 @@ class ThumbnailMaker(QObject):
         from engine.runtime.images import load_prompt
 
         try:
-            thumbnail = load_prompt(path, size)
-        except DreamwalkError:
-            return
-        self.made.emit(path, thumbnail)
+            self.made.emit(path, load_prompt(path, size))
+        except DreamwalkError as error:
+            self.made.emit(path, str(error))
 
 
 class SceneCheck(QObject):
