@@ -65,18 +65,31 @@ class AreaResize:
         whole = np.minimum(np.floor(edges).astype(np.int64), inputs - 1)
         return whole, (edges - whole).astype(np.float32), inputs / outputs
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
-        """(H, W, C) -> (h, w, C) float32."""
+    def __call__(self, frame: np.ndarray, rows_summed: np.ndarray | None = None) -> np.ndarray:
+        """(H, W, C) -> (h, w, C) float32. ``rows_summed``: the frame's running sum down its rows
+        (``running_rows``), where several sizes are made from one frame."""
         out = frame.astype(np.float32)
         for axis, (whole, part, width) in enumerate(self.axes):
-            running = np.cumsum(out, axis=axis)
-            before = np.concatenate([np.zeros_like(np.take(running, [0], axis=axis)), running], axis=axis)
+            before = rows_summed if axis == 0 and rows_summed is not None else running_sum(out, axis)
             shape = [1, 1, 1]
             shape[axis] = len(part)
             # The running sum at each (fractional) edge, then the difference between neighbouring edges.
             at_edges = np.take(before, whole, axis=axis) + part.reshape(shape) * np.take(out, whole, axis=axis)
             out = np.diff(at_edges, axis=axis) / width
         return out
+
+
+def running_sum(values: np.ndarray, axis: int) -> np.ndarray:
+    """The running sum of ``values`` (float32) along ``axis``, a zero before the first."""
+    running = np.cumsum(values, axis=axis)
+    return np.concatenate([np.zeros_like(np.take(running, [0], axis=axis)), running], axis=axis)
+
+
+def area_resizes(picture: np.ndarray, sizes: list[tuple[int, int]]) -> list[np.ndarray]:
+    """``picture`` (H, W, C) at each of ``sizes`` (width, height) as AreaResize makes it (float32), the
+    running sum down its rows taken once for all."""
+    rows_summed = running_sum(picture.astype(np.float32), 0)
+    return [AreaResize(picture.shape[1::-1], size)(picture, rows_summed) for size in sizes]
 
 
 def box_resize(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 
 from engine.config import from_dict
 from engine.geometry import DOOM_EYE_HEIGHT, MotionModel, fill_gaps, wall_points
-from engine.images import AreaResize, bilinear_resize, nearest, to_signed, to_uint8
+from engine.images import AreaResize, area_resizes, bilinear_resize, nearest, to_signed, to_uint8
 from engine.memory import MemoryConfig, MemoryState, PointMemory
 from engine.memory.builder import (BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround, fill_view,
                                    matching_width)
@@ -163,11 +163,11 @@ class PlayMemory:
                              fill_rounds=max(config.fill_rounds, 2), coarse_levels=max(config.coarse_levels, 2))
         self.memory = PointMemory(config)
         self.pose, self.step_taken, self._drawn, self._blocked = np.zeros(5), np.zeros(2), None, False
+        for_depth, lifted, shown = area_resizes(picture, [self.depth_size, self.lift_size, self.frame_size])
         if depth is None:
-            depth = read_picture_depth(self.depth_at(AreaResize(picture.shape[1::-1], self.depth_size)(picture)),
-                                       picture, self.settings, SKY_DEPTH * config.max_depth)
+            depth = read_picture_depth(self.depth_at(for_depth), picture, self.settings, SKY_DEPTH * config.max_depth)
         self.prompt_depth = depth.astype(np.float32)
-        self.lifted = to_uint8(AreaResize(picture.shape[1::-1], self.lift_size)(picture))
+        self.lifted = to_uint8(lifted)
         self.memory.add(self.lifted, nearest(self.prompt_depth, self.lifted.shape[:2]), self.pose)
         self.frames, self.surround_stage, self._built_at = 0, "", -1
         # With the builder the world is the picture's: what is dreamed takes the picture's palette first.
@@ -183,7 +183,7 @@ class PlayMemory:
             self._job = self.builder.start(picture, self.lifted, self.prompt_depth, self.settings.eye_height,
                                            config.field_of_view, *sizes)
             self._build(self._job.coarse, "coarse")
-        return to_uint8(AreaResize(picture.shape[1::-1], self.frame_size)(picture))
+        return to_uint8(shown)
 
     def _build(self, surround: PlaySurround, stage: str) -> None:
         """Put a surround into the world in place of any before it: lifted into the memory as built points
