@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Lower number, lower layer; a module may import its own layer or lower ones.
 LAYERS = {"engine.actions": 0, "engine.config": 0, "engine.errors": 0, "engine.files": 0, "engine.geometry": 0,
           "engine.images": 0,
-          "engine.interrupts": 0, "engine.policies": 0,
+          "engine.interrupts": 0, "engine.policies": 0, "engine.reports": 0,
           "engine.data": 1, "engine.memory": 1, "engine.models": 2, "engine.training": 3, "engine.pack": 4, "engine.export": 5,
           "engine.runtime": 6, "engine.evaluation": 7, "engine.env": 8, "engine.cli": 8, "app": 9}
 
