@@ -200,12 +200,15 @@ class Canvas:
         self.set_surfaces([] if surface is None else [surface])
 
     def set_surfaces(self, surfaces: list[Surface | SurroundSurface]) -> None:
-        """The pictures to draw: each from the pose it was seen from, or a surround by its coordinates."""
-        for parts in self._surfaces:
+        """The pictures to draw: each from the pose it was seen from, or a surround by its coordinates. A
+        surface drawn already stays uploaded (a picture's texture and its mipmaps take a while on a CPU)."""
+        uploaded = {id(parts["source"]): parts for parts in self._surfaces}
+        self._surfaces = [uploaded.pop(id(surface)) if id(surface) in uploaded else self._upload(surface)
+                          for surface in surfaces]
+        for parts in uploaded.values():
             for name, part in parts.items():
-                if name != "program" and hasattr(part, "release"):
+                if name not in ("program", "source") and hasattr(part, "release"):
                     part.release()
-        self._surfaces = [self._upload(surface) for surface in surfaces]
 
     def _upload(self, surface: Surface | SurroundSurface) -> dict:
         import moderngl
@@ -216,7 +219,7 @@ class Canvas:
         texture.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         texture.repeat_x = texture.repeat_y = False
         positions = self.ctx.buffer(surface.positions.astype(np.float32).tobytes())
-        parts: dict = {"texture": texture, "positions": positions}
+        parts: dict = {"texture": texture, "positions": positions, "source": surface}
         if isinstance(surface, SurroundSurface):
             parts["uvs"] = self.ctx.buffer(surface.uvs.astype(np.float32).tobytes())
             program, attributes = self.surround_program, [(positions, "3f", "position"), (parts["uvs"], "2f", "uv")]
