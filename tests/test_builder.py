@@ -106,8 +106,8 @@ def test_a_correspondence_applies_at_any_size_as_sharp_as_the_picture():
 
 def test_turning_from_a_painting_shows_the_surround_not_the_dream():
     memory = play_memory()
-    memory.start(painting())
-    assert memory.surround_stage == "coarse" and set(np.unique(memory.memory.kinds())) == {SEEN, BUILT}
+    memory.start(painting())                        # the prompt's frame: solved beside it, taken at the first step
+    assert memory.surround_stage == "" and set(np.unique(memory.memory.kinds())) == {SEEN}
     shown, shares = turn_shares(memory, 9.0, building.REFINED_AT)  # more than a whole turn, refined at its end
     assert memory.surround_stage == "refined"
     assert max(shares) < 0.005
@@ -129,6 +129,7 @@ def test_the_surround_enters_at_a_fixed_frame_with_or_without_the_worker(monkeyp
     player itself give the same frames, and going back before it brings the coarse surround back."""
     with_worker = play_memory()
     with_worker.start(painting("other-photo-courtyard.jpg"))
+    at_prompt = with_worker.snapshot()                    # before the first step: no surround in the world yet
     before = turn(with_worker, 6.0, 10)
     state = with_worker.snapshot()
     after = turn(with_worker, 6.0, building.REFINED_AT)
@@ -137,6 +138,9 @@ def test_the_surround_enters_at_a_fixed_frame_with_or_without_the_worker(monkeyp
     assert with_worker.surround_stage == "coarse"
     again = turn(with_worker, 6.0, building.REFINED_AT)
     assert all(np.array_equal(a, b) for a, b in zip(after, again))
+    with_worker.restore(at_prompt)
+    assert with_worker.surround_stage == ""
+    assert all(np.array_equal(a, b) for a, b in zip(before, turn(with_worker, 6.0, 10)))
     with_worker.close()
 
     monkeypatch.setattr(building, "worker_command", lambda: ["/nonexistent/python"])
@@ -170,7 +174,7 @@ def test_prompts_left_before_their_surround_is_refined_hold_nothing_up():
     memory.start(painting())
     turn(memory, 9.0, building.REFINED_AT)
     assert memory.surround_stage == "refined" and memory.builder._worker is not None
-    assert set(memory.surround_timings) == {"coarse", "refined", "waited"}
+    assert set(memory.surround_timings) == {"coarse", "coarse waited", "refined", "waited"}
     memory.close()
 
 

@@ -1,5 +1,5 @@
-"""The world builder's worker process: PatchMatch holds Python's lock while it solves, so a player refines
-its surround here (``python -m engine.memory.worker``; the desktop app runs itself with ``--builder-worker``),
+"""The world builder's worker process: PatchMatch holds Python's lock while it solves, so a player solves
+its surround here (coarse, then refined) (``python -m engine.memory.worker``; the desktop app runs itself with ``--builder-worker``),
 and builds there too what the player puts in its world (engine.memory.builder.build_for_play).
 
 Requests and answers cross the worker's pipes as numpy archives, each after its length; nothing is pickled.
@@ -11,14 +11,14 @@ import io
 import struct
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from typing import BinaryIO
 
 import numpy as np
 
 from engine.config import from_dict
-from engine.memory.builder import (BuilderConfig, Correspondence, Cylinder, PictureView, PlaySizes, PlaySurround,
-                                   Surround, build_for_play, solve_surround)
+from engine.memory.builder import (BuilderConfig, Correspondence, Cylinder, PlaySizes, PlaySurround, Surround,
+                                   build_for_play, solve_surround)
 
 WORKER_FLAG = "--builder-worker"
 CONFIG_FIELDS = tuple(asdict(BuilderConfig()))
@@ -52,8 +52,9 @@ def read_message(stream: BinaryIO) -> dict[str, np.ndarray] | None:
 
 @dataclass
 class Refinement:
-    """What a player asks the worker for: the surround of ``picture`` solved at ``config.width`` from the
-    coarse ``start``, then built for play from the prompt at its own size and at the lift size."""
+    """What a player asks the worker for: the surround of ``picture`` solved coarse (``config.coarse_width``)
+    and built for play at ``coarse_sizes``, then solved again at ``config.width`` from the coarse solve and
+    built at ``sizes``: from the prompt at its own size and at the lift size (``lifted``), with ``depth``."""
     solve_picture: np.ndarray
     picture: np.ndarray
     lifted: np.ndarray
@@ -61,29 +62,32 @@ class Refinement:
     eye_height: float
     field_of_view: float
     config: BuilderConfig
-    start: Correspondence
+    coarse_sizes: PlaySizes
     sizes: PlaySizes
 
     def message(self) -> dict[str, np.ndarray]:
         return {"solve_picture": self.solve_picture, "picture": self.picture, "lifted": self.lifted,
                 "depth": self.depth, "numbers": np.array([self.eye_height, self.field_of_view]),
                 "config": np.array([asdict(self.config)[name] for name in CONFIG_FIELDS], np.int64),
-                "start_source": self.start.source, "start_width": np.int64(self.start.cylinder.width),
-                "start_view": np.array(self.start.view.size, np.int64),
-                "sizes": np.array([self.sizes.lift, self.sizes.texture, self.sizes.mesh], np.int64)}
+                "coarse_sizes": np.array(astuple(self.coarse_sizes), np.int64),
+                "sizes": np.array(astuple(self.sizes), np.int64)}
 
     @classmethod
     def from_message(cls, message: dict[str, np.ndarray]) -> "Refinement":
         config = from_dict(BuilderConfig, dict(zip(CONFIG_FIELDS, (int(value) for value in message["config"]))))
         eye_height, field_of_view = (float(value) for value in message["numbers"])
-        start = Correspondence(Cylinder(int(message["start_width"])),
-                               PictureView(tuple(int(v) for v in message["start_view"]), field_of_view),
-                               message["start_source"])
+        coarse_sizes, sizes = (PlaySizes(*(int(value) for value in message[name])) for name in ("coarse_sizes", "sizes"))
         return cls(message["solve_picture"], message["picture"], message["lifted"], message["depth"], eye_height,
-                   field_of_view, config, start, PlaySizes(*(int(value) for value in message["sizes"])))
+                   field_of_view, config, coarse_sizes, sizes)
 
-    def run(self) -> PlaySurround:
-        refined = solve_surround(self.solve_picture, self.field_of_view, self.config.width, self.config, self.start)
+    def coarse(self) -> tuple[Correspondence, PlaySurround]:
+        """The coarse solve, and its surround built for play."""
+        solved = solve_surround(self.solve_picture, self.field_of_view, self.config.coarse_width, self.config)
+        return solved, build_for_play(solved, self.picture, self.lifted, self.depth, self.eye_height,
+                                      self.coarse_sizes)
+
+    def refine(self, coarse: Correspondence) -> PlaySurround:
+        refined = solve_surround(self.solve_picture, self.field_of_view, self.config.width, self.config, coarse)
         return build_for_play(refined, self.picture, self.lifted, self.depth, self.eye_height, self.sizes)
 
 
@@ -105,13 +109,17 @@ def read_surround(message: dict[str, np.ndarray]) -> PlaySurround:
 
 
 def serve(requests: BinaryIO, answers: BinaryIO) -> None:
-    """A request in, its refined surround out (and the seconds it took), until the player closes the pipe."""
+    """A request in; its coarse surround out, then its refined one (each with the seconds it took), until the
+    player closes the pipe."""
     try:
         while (message := read_message(requests)) is not None:
+            request = Refinement.from_message(message)
             began = time.perf_counter()
-            answer = surround_message(Refinement.from_message(message).run())
-            answer["seconds"] = np.float64(time.perf_counter() - began)
-            write_message(answers, answer)
+            solved, coarse = request.coarse()
+            write_message(answers, {**surround_message(coarse), "seconds": np.float64(time.perf_counter() - began)})
+            began = time.perf_counter()
+            refined = request.refine(solved)
+            write_message(answers, {**surround_message(refined), "seconds": np.float64(time.perf_counter() - began)})
     except (BrokenPipeError, KeyboardInterrupt):        # the player went away: nothing left to answer
         pass
 

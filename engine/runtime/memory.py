@@ -45,7 +45,7 @@ LIFT_PIXELS = 160 * 120        # frames are lifted into the memory at most this 
 SURFACE_SIZE = (1280, 960)     # a prompt's own pixels are kept up to this size
 MESH_QUARTER = 64              # the surround's mesh on the canvas: this many cells a quarter turn
 TEXTURE_QUARTER = 640          # the surround's picture on the canvas: at most this many pixels a quarter turn
-COARSE_TEXTURE_QUARTER = 160   # ... while the surround is the coarse one (built before the first frame)
+COARSE_TEXTURE_QUARTER = 160   # ... while the surround is the coarse one (in the world from the first step)
 FILL_EVERY = 8                 # building as you go: a view's unbuilt pixels are built every this many frames
 FILL_SHARE = 0.03              # ... where they are at least this share of the view
 FILL_WIDTH = 48                # ... by PatchMatch at this many pixels across (about 10 ms on one core)
@@ -182,7 +182,6 @@ class PlayMemory:
                      for most in (COARSE_TEXTURE_QUARTER, TEXTURE_QUARTER)]
             self._job = self.builder.start(picture, self.lifted, self.prompt_depth, self.settings.eye_height,
                                            config.field_of_view, *sizes)
-            self._build(self._job.coarse, "coarse")
         return to_uint8(shown)
 
     def _build(self, surround: PlaySurround, stage: str) -> None:
@@ -205,16 +204,24 @@ class PlayMemory:
 
     @property
     def surround_timings(self) -> dict[str, float]:
-        """Seconds the builder took for this prompt: ``coarse`` (before the first frame), ``refined`` (in
-        the worker) and ``waited`` (by the frame that took it in; 0 where it was ready)."""
+        """Seconds the builder took for this prompt: ``coarse`` and ``refined`` (solving each, in the worker
+        while the world starts and plays), ``coarse waited`` (by the first step) and ``waited`` (by the frame
+        that took the refined one in; 0 where it was ready)."""
         return {} if self._job is None else dict(self._job.timings)
 
     def _keep_building(self) -> None:
-        """The builder's schedule, by frame: the refined surround from ``REFINED_AT`` on (waiting for it)."""
+        """The builder's schedule, by frame (each surround waited for): none at the prompt, the coarse one from
+        the first step, the refined one from ``REFINED_AT``."""
         if self._job is None:
             return
         if self.frames >= REFINED_AT:
             self._build(self.builder.refined(self._job), "refined")
+        elif self.frames >= 1:
+            self._build(self.builder.coarse(self._job), "coarse")
+        elif self.surround_stage:                     # back at the prompt (its memory restored without it)
+            self.surround_stage = ""
+            if self.canvas is not None and self._picture_surface is not None:
+                self.canvas.set_surface(self._picture_surface)
 
     def resume(self, memory: MemoryState, pose: np.ndarray, frames: int = 0) -> np.ndarray:
         """Go on from a memory kept in a scene ``frames`` after its prompt, the camera at ``pose`` (after
@@ -240,6 +247,8 @@ class PlayMemory:
         walking out through them would leave it for a void; they never stop the way back, where a guess of
         the builder's would trap the player). What was only dreamed does not stop it: the depth read from a
         dream is not a wall to trust."""
+        self.frames += 1
+        self._keep_building()                          # the surround this frame plays in, walls and all
         memory = self.memory
         held = memory.positions[: len(memory)]
         x, y = np.float32(self.pose[0]), np.float32(self.pose[1])
@@ -255,8 +264,6 @@ class PlayMemory:
         meant, went = np.hypot(*(free[:2] - self.pose[:2])), np.hypot(*(pose[:2] - self.pose[:2]))
         self._blocked = meant > BLOCKED_MOVE and went < meant / 2
         self.pose, self.step_taken = pose, step
-        self.frames += 1
-        self._keep_building()
         return self.pose
 
     def blocked(self) -> bool:
@@ -357,8 +364,8 @@ class PlayMemory:
 
     def restore(self, state: PlayMemoryState) -> None:
         """Back to a moment: the memory as it was then, and the surround of that moment on the canvas."""
-        if self._job is not None and state.frames < REFINED_AT and self.surround_stage == "refined":
-            self._build(self._job.coarse, "coarse")
+        if self._job is not None and 1 <= state.frames < REFINED_AT and self.surround_stage == "refined":
+            self._build(self.builder.coarse(self._job), "coarse")
         self.frames, self._built_at = state.frames, -1
         self._keep_building()
         self.memory.restore(state.memory)
