@@ -59,8 +59,9 @@ class BenchSetting:
                  "after open"]
         if self.surround_s:
             timings = self.surround_s
-            lines.append(f"  surround: coarse {timings['coarse']:.2f} s before the first frame, refined in "
-                         f"{timings.get('refined', 0):.2f} s beside play, waited for {timings.get('waited', 0):.2f} s")
+            lines.append(f"  surround: coarse in {timings['coarse']:.2f} s while the first frame was made (the first "
+                         f"step waited {timings.get('coarse waited', 0):.2f} s), refined in "
+                         f"{timings.get('refined', 0):.2f} s beside play (waited for {timings.get('waited', 0):.2f} s)")
         return lines
 
 
