@@ -3,7 +3,7 @@
 A dreamed frame is cached as context with a little noise on it (GameNGen's noise augmentation, here at the
 trained level 0.05 by default). This plays the evaluation's 1,000-frame probe rollout from real frames of
 *training* maps (so a level chosen here is not tuned on the held-out maps) at several levels and prints the
-contrast and sharpness of every 50-frame block relative to real frames (the ranges `dreamwalk eval`
+contrast and sharpness of every 50-frame block relative to real frames (the ranges `dreamwalk eval world`
 reports), and writes a strip of every 100th frame per level.
 
     python benchmarks/context_noise.py runs/student/student.safetensors --levels 0.05,0.065,0.08,0.1 \
@@ -47,13 +47,12 @@ def main() -> None:
     for level in [float(x) for x in args.levels.split(",")]:
         config = EvalConfig(world=args.checkpoint, sampling=replace(own, context_sigma=level),
                             long_rollout=args.frames)
-        stats = long_rollout_stats(model, config, frames[:, 0], frames[:, 1:], ranges)
-        dreamed = stats.pop("_frames")
-        results[str(level)] = stats
-        print(f"context sigma {level:g}: contrast {stats['contrast_ratio_range'][0]:.2f}-"
-              f"{stats['contrast_ratio_range'][1]:.2f}, sharpness {stats['sharpness_ratio_range'][0]:.2f}-"
-              f"{stats['sharpness_ratio_range'][1]:.2f} of real frames, flat frames {stats['flat_frames']}, "
-              f"blurred frames {stats['blurred_frames']}",
+        stats, dreamed = long_rollout_stats(model, config, frames[:, 0], frames[:, 1:], ranges)
+        results[str(level)] = stats.to_json()
+        print(f"context sigma {level:g}: contrast {stats.contrast_ratio_range[0]:.2f}-"
+              f"{stats.contrast_ratio_range[1]:.2f}, sharpness {stats.sharpness_ratio_range[0]:.2f}-"
+              f"{stats.sharpness_ratio_range[1]:.2f} of real frames, flat frames {stats.flat_frames}, "
+              f"blurred frames {stats.blurred_frames}",
               flush=True)
         rows = [np.concatenate(list(run[::100]), axis=1) for run in dreamed]
         Image.fromarray(np.concatenate(rows, axis=0)).save(args.out / f"context-{level:g}.png")

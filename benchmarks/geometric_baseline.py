@@ -23,7 +23,7 @@ autoencoder once (the frame rotated, encoded, decoded), frame by frame (each fra
 frame's action and encoded again: what an autoregressive world pays), and on the latent grid itself (the
 latent rotated frame by frame at its own coarse resolution, a turn of 8 degrees being about half a token).
 
-The windows are those of `dreamwalk eval --windows-per-map 16 --horizon 64` (seed 0, MAP21-MAP24, 64x48);
+The windows are those of `dreamwalk eval world --windows-per-map 16 --horizon 64` (seed 0, MAP21-MAP24, 64x48);
 ``--cache`` keeps them so a second run skips the simulator.
 """
 
@@ -158,7 +158,7 @@ def main() -> None:
         predictors[name] = (mine, other, "the prompt reprojected to where the actions alone say the camera went"
                             + what)
     print(f"{len(frames)} windows, no model; copying the prompt: " + ", ".join(
-        f"{h}: {report['copy_prompt_psnr'][str(h)]:.2f} dB" for h in HORIZONS if h <= args.horizon))
+        f"{h}: {report['copy_prompt_psnr'][h]:.2f} dB" for h in HORIZONS if h <= args.horizon))
     for name, (drawn, drawn_other, what) in predictors.items():
         mine, other = psnr(drawn, real), psnr(drawn_other, real)
         report[name] = {"psnr": at_horizons(mine, args.horizon), "vs_copy": at_horizons(mine - copy, args.horizon),
@@ -168,13 +168,13 @@ def main() -> None:
                         "sharpness_ratio": at_horizons(sharpness(drawn) / sharpness(real), args.horizon)}
         print(f"{name}: {what}")
         for h in (h for h in HORIZONS if h <= args.horizon):
-            key, row = str(h), report[name]
+            key, row = h, report[name]
             print(f"  {h:>2} frames: PSNR {row['psnr'][key]:.2f} dB, {row['vs_copy'][key]:+.2f} ± "
                   f"{row['stderr']['vs_copy'][key]:.2f} over copy; dTPSNR {row['dtpsnr'][key]:+.2f} ± "
                   f"{row['stderr']['dtpsnr'][key]:.2f}; sharpness {row['sharpness_ratio'][key]:.2f}")
     report["reprojection"]["unseen"] = at_horizons(unseen, args.horizon)
     print("  share of the view no pixel of the prompt landed on: " + ", ".join(
-        f"{h}: {report['reprojection']['unseen'][str(h)]:.2f}" for h in HORIZONS if h <= args.horizon))
+        f"{h}: {report['reprojection']['unseen'][h]:.2f}" for h in HORIZONS if h <= args.horizon))
     if args.pack:
         report["through_pack"] = {}
         for name, drawn in through_pack(args.pack, prompt, raw).items():
@@ -182,7 +182,7 @@ def main() -> None:
             report["through_pack"][name] = {"vs_copy": at_horizons(gain, args.horizon),
                                             "stderr": standard_errors(gain, args.horizon)}
             print(f"  through the pack's autoencoder, {name.replace('_', ' ')}: vs copy " + ", ".join(
-                f"{h}: {report['through_pack'][name]['vs_copy'][str(h)]:+.2f}" for h in HORIZONS if h <= args.horizon))
+                f"{h}: {report['through_pack'][name]['vs_copy'][h]:+.2f}" for h in HORIZONS if h <= args.horizon))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
 

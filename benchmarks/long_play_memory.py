@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from engine.evaluation.probe import ProbePolicy
-from engine.evaluation.revisits import host_memory_mib
+from engine.evaluation.protocols import host_memory_mib
 from engine.runtime import WorldSession
 
 

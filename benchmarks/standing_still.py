@@ -7,7 +7,7 @@ looking at the prompt. This measures both sides on the held-out maps:
   every key for 64 frames; PSNR (at the models' 64x48) of each held frame to the last moving one and to the
   frame before it, and the share of frames identical to the one before (momentum runs out);
 - each checkpoint given: from the evaluation's 16 probe prompts, 64 frames with no action, PSNR against the
-  prompt at 1/4/16/64 frames (``evaluate.standing_still``, as ``dreamwalk eval`` reports it).
+  prompt at 1/4/16/64 frames (``evaluate.standing_still``, as ``dreamwalk eval world`` reports it).
 
     python benchmarks/standing_still.py [CHECKPOINT ...] [--autoencoder DECODER] [--context-sigma 0.08] \
         [--out runs/standing-still.json]
@@ -76,7 +76,8 @@ def main() -> None:
         config = EvalConfig(world=checkpoint, sampling=sampling, horizon=64)
         prompt = frames[:, 0]
         actions = torch.zeros(len(prompt), 64, model.denoiser.network.config.action_dim)
-        report[checkpoint] = standing_still(model, config, prompt, actions, model.decode(model.encode(prompt)))
+        report[checkpoint] = standing_still(model, config, prompt, actions,
+                                            model.decode(model.encode(prompt))).to_json()
         print(checkpoint, json.dumps(report[checkpoint]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))

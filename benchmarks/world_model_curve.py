@@ -3,7 +3,7 @@
     python benchmarks/world_model_curve.py runs/dyn-default [--windows-per-map 2] [--horizon 16] [--sigma-max 1]
 
 Each snapshot (``snapshots/NNNNmin.safetensors``, plus the final ``dynamics.safetensors``) is measured
-with ``dreamwalk eval`` settings kept small enough to run beside training (no guidance sweep, no long
+with ``dreamwalk eval world`` settings kept small enough to run beside training (no guidance sweep, no long
 rollout). Writes ``curve.json`` and ``curve.png`` into the run folder.
 """
 
@@ -43,12 +43,10 @@ def main() -> None:
                             guidance_sweep=[1.0], long_rollout=0,
                             out=str(args.run / f"curve{suffix}" / checkpoint.stem))
         report = evaluate(config)
-        h = str(args.horizon)
+        h, auto = args.horizon, report.autoregressive
         points[key] = {"checkpoint": checkpoint.name, "step": meta["step"], "samples": meta["samples"],
-                       "psnr": report["autoregressive"]["psnr"][h], "copy_prompt_psnr": report["copy_prompt_psnr"][h],
-                       "dtpsnr": report["autoregressive"]["dtpsnr"][h],
-                       "sharpness_ratio": report["autoregressive"]["sharpness_ratio"][h],
-                       "teacher_forced_psnr": report["teacher_forced"]["psnr"]}
+                       "psnr": auto.psnr[h], "copy_prompt_psnr": report.copy_prompt_psnr[h], "dtpsnr": auto.dtpsnr[h],
+                       "sharpness_ratio": auto.sharpness_ratio[h], "teacher_forced_psnr": report.teacher_forced.psnr}
         print(f"{key} min (step {meta['step']}): PSNR@{h} {points[key]['psnr']:.2f} dB "
               f"(copy {points[key]['copy_prompt_psnr']:.2f}), dTPSNR {points[key]['dtpsnr']:+.2f} dB, "
               f"sharpness {points[key]['sharpness_ratio']:.2f}", flush=True)

@@ -237,9 +237,9 @@ def main() -> None:
                   "--description", recipe.description.format(trained=trained), "--license", recipe.license,
                   "--autoencoder", str(decoder), *context, "--int8")
     if "eval" in stages and not (evaluation / "eval.json").exists():
-        dreamwalk("eval", str(pack), *EVAL, "--embed", "--out", str(evaluation))        # the pack's metrics
+        dreamwalk("eval", "world", str(pack), *EVAL, "--embed", "--out", str(evaluation))     # the pack's metrics
     if "bench" in stages and not (run / "bench.json").exists():
-        dreamwalk("bench", str(pack), "--device", "cpu", "--steps", "1,2,4", "--frames", "1000",
+        dreamwalk("bench", "run", str(pack), "--device", "cpu", "--steps", "1,2,4", "--frames", "1000",
                   "--precision", "fp32,int8", "--json", str(run / "bench.json"))
     remembering = run / f"memory-{recipe.pack}"
     if "memory" in stages and recipe.depth_collection and not remembering.exists():

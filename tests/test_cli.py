@@ -208,9 +208,48 @@ def test_shard_metadata_is_complete(recorded):
         assert key in meta
 
 
-@pytest.mark.parametrize("command", ["eval", "export"])
+def test_each_measurement_and_the_runtime_check_are_subcommands(capsys):
+    """eval world | revisits | depth | prompts | compare and bench run | check parse to their handlers, with the
+    options of that measurement only; the earlier flag spellings and options of another mode are refused."""
+    from engine.cli import bench, build_parser, evaluation
+
+    parser = build_parser()
+    handlers = {("eval", "world", "w.safetensors", "--horizon", "16"): evaluation.world,
+                ("eval", "revisits", "p.dwpack", "--starts-per-map", "1", "--size", "160x120"): evaluation.revisits,
+                ("eval", "revisits"): evaluation.revisits,
+                ("eval", "depth", "d.safetensors", "--data", "held-out"): evaluation.depth,
+                ("eval", "prompts", "p.dwpack", "pictures"): evaluation.prompts,
+                ("eval", "compare", "--paired", "a.json", "b.json"): evaluation.compare,
+                ("eval", "compare", "--pooled", "a.json", "b.json", "c.json"): evaluation.compare,
+                ("bench", "run", "p.dwpack", "--rounds", "2"): bench.run,
+                ("bench", "run"): bench.run,
+                ("bench", "check", "--json", "gpu.json"): bench.check}
+    for argv, handler in handlers.items():
+        assert parser.parse_args(argv).run is handler, argv
+    alone = parser.parse_args(["eval", "revisits"])                  # no world: the references alone
+    assert alone.world is None and alone.maps == "MAP21-MAP24" and alone.starts_per_map == 4
+    assert parser.parse_args(["eval", "prompts", "p.dwpack"]).folder == "assets/prompts"
+    world = parser.parse_args(["eval", "world", "w.safetensors", "--sweep", "", "--steps", "2"])
+    assert world.sweep == "" and world.steps == 2 and world.guidance_scale is None and world.out == "runs/eval"
+    assert parser.parse_args(["eval", "compare", "--pooled", "a.json", "b.json"]).pooled == ["a.json", "b.json"]
+    check = parser.parse_args(["bench", "check", "--json", "gpu.json"])
+    assert check.pack is None and check.device == "cuda" and check.frames == 300
+    refused = [["eval", "w.safetensors"], ["eval", "world", "w.safetensors", "--revisits"],
+               ["eval", "world", "w.safetensors", "--frames", "3"], ["eval", "world"],
+               ["eval", "compare"], ["eval", "compare", "--paired", "a.json"],
+               ["eval", "compare", "--paired", "a.json", "b.json", "--pooled", "c.json"],
+               ["eval", "depth", "d.safetensors"], ["eval", "revisits", "--windows-per-map", "1"],
+               ["bench", "p.dwpack"], ["bench", "run", "--check"], ["bench", "check"]]
+    for argv in refused:
+        with pytest.raises(SystemExit) as exit:
+            parser.parse_args(argv)
+        assert exit.value.code == 2, argv
+    assert "the following arguments are required: --data" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["eval", "world"], ["export"]])
 def test_a_prior_start_must_be_a_positive_noise_level(command, tmp_path):
-    result = dreamwalk(command, tmp_path / "missing.safetensors", "--prior-sigma", "0", "--out", tmp_path / "x")
+    result = dreamwalk(*command, tmp_path / "missing.safetensors", "--prior-sigma", "0", "--out", tmp_path / "x")
     assert result.returncode != 0 and "--prior-sigma: must be a positive noise level, got 0" in result.stderr
     assert not (tmp_path / "x").exists()
 
@@ -233,19 +272,20 @@ def test_export_names_the_world_apart_from_its_sampler(world_run, tmp_path):
     ("--context-sigma", "-1", "context_sigma must lie in [0, 5], got -1.0")])
 def test_eval_refuses_noise_levels_beyond_the_trained_ones_before_recording(world_run, tmp_path, option, value,
                                                                            message):
-    result = dreamwalk("eval", world_run / "dynamics.safetensors", option, value, "--out", tmp_path / "x")
+    result = dreamwalk("eval", "world", world_run / "dynamics.safetensors", option, value, "--out", tmp_path / "x")
     assert result.returncode == 1 and message in one_error_line(result)
     assert not (tmp_path / "x").exists()
 
 
 def test_eval_of_a_world_pack_refuses_checkpoint_sampler_options(tiny_pack, tmp_path):
-    result = dreamwalk("eval", tiny_pack, "--steps", "2", "--context-sigma", "0.1", "--out", tmp_path / "x")
+    result = dreamwalk("eval", "world", tiny_pack, "--steps", "2", "--context-sigma", "0.1", "--out", tmp_path / "x")
     assert result.returncode == 1
     assert ("--steps, --context-sigma: for checkpoints; a world pack is measured with its own sampler settings"
             in one_error_line(result))
-    result = dreamwalk("eval", tiny_pack, "--precision", "int8", "--out", tmp_path / "x")
+    result = dreamwalk("eval", "world", tiny_pack, "--precision", "int8", "--out", tmp_path / "x")
     assert result.returncode == 1 and "no int8 graphs (export it with --int8)" in one_error_line(result)
-    result = dreamwalk("eval", tmp_path / "missing.safetensors", "--precision", "int8", "--out", tmp_path / "x")
+    result = dreamwalk("eval", "world", tmp_path / "missing.safetensors", "--precision", "int8", "--out",
+                       tmp_path / "x")
     assert result.returncode == 1 and "--precision: for world packs" in one_error_line(result)
     assert not (tmp_path / "x").exists()
 
@@ -258,8 +298,8 @@ def test_eval_embeds_its_report_as_a_packs_metrics(tiny_pack, world_run, tmp_pat
 
     pack = tmp_path / "tiny.dwpack"
     shutil.copyfile(tiny_pack, pack)
-    result = dreamwalk("eval", pack, "--maps", "MAP21", "--windows-per-map", "2", "--horizon", "16", "--long", "0",
-                       "--sweep", "", "--embed", "--out", tmp_path / "eval", check=True)
+    result = dreamwalk("eval", "world", pack, "--maps", "MAP21", "--windows-per-map", "2", "--horizon", "16", "--long",
+                       "0", "--sweep", "", "--embed", "--out", tmp_path / "eval", check=True)
     assert "± standard errors over the 2 windows" in result.stdout and "is now" in result.stdout
     saved = json.loads((tmp_path / "eval" / "eval.json").read_text())
     before, after = open_pack(tiny_pack), open_pack(pack)       # still verifies: graphs and checksums untouched
@@ -276,24 +316,26 @@ def test_eval_embeds_its_report_as_a_packs_metrics(tiny_pack, world_run, tmp_pat
     error = saved["autoregressive"]["stderr"]["dtpsnr"]["16"]      # the launcher's line: 16 frames ahead
     assert "(2 windows)" in metrics_summary(metrics) and f"± {error:.2f} dB" in metrics_summary(metrics)
     # A checkpoint's report goes in with export --metrics; a folder cannot be rewritten as a zip.
-    result = dreamwalk("eval", world_run / "dynamics.safetensors", "--embed", "--out", tmp_path / "x")
+    result = dreamwalk("eval", "world", world_run / "dynamics.safetensors", "--embed", "--out", tmp_path / "x")
     assert result.returncode == 1 and "--embed: for world packs" in one_error_line(result)
     folder = tmp_path / "folder"
     folder.mkdir()
     (folder / "manifest.json").write_text("{}")
-    result = dreamwalk("eval", folder, "--embed", "--out", tmp_path / "x")
+    result = dreamwalk("eval", "world", folder, "--embed", "--out", tmp_path / "x")
     assert result.returncode == 1 and "is a pack folder" in one_error_line(result)
     assert not (tmp_path / "x").exists()
 
 
 def test_eval_refuses_a_negative_number_of_long_rollouts(tmp_path):
-    result = dreamwalk("eval", tmp_path / "missing.safetensors", "--long-prompts", "-1", "--out", tmp_path / "x")
+    result = dreamwalk("eval", "world", tmp_path / "missing.safetensors", "--long-prompts", "-1", "--out",
+                       tmp_path / "x")
     assert result.returncode != 0 and "--long-prompts: must be 0 or more, got -1" in result.stderr
     assert not (tmp_path / "x").exists()
 
 
 def test_eval_names_the_sources_it_knows(world_run, tmp_path):
-    result = dreamwalk("eval", world_run / "dynamics.safetensors", "--source", "crafter", "--out", tmp_path / "x")
+    result = dreamwalk("eval", "world", world_run / "dynamics.safetensors", "--source", "crafter", "--out",
+                       tmp_path / "x")
     assert result.returncode == 1
     assert "unknown source 'crafter'; choose one of: vizdoom, miniworld" in one_error_line(result)
     assert not (tmp_path / "x").exists()
@@ -321,26 +363,28 @@ def test_pack_int8_adds_a_checked_int8_graph_to_an_old_pack(tiny_pack, tmp_path)
 
 
 def test_bench_alternates_settings_round_after_round(tiny_pack, tmp_path):
-    """dreamwalk bench --rounds: each setting timed in every round, medians over all of them."""
+    """dreamwalk bench run --rounds: each setting timed in every round, medians over all of them."""
     import json
 
-    dreamwalk("bench", tiny_pack, "--device", "cpu", "--precision", "fp32", "--io-binding", "on,off",
-              "--rounds", "2", "--frames", "5", "--json", tmp_path / "rounds.json", check=True)
+    timed = dreamwalk("bench", "run", tiny_pack, "--device", "cpu", "--precision", "fp32", "--io-binding", "on,off",
+                      "--rounds", "2", "--frames", "5", "--json", tmp_path / "rounds.json", check=True)
     rows = json.loads((tmp_path / "rounds.json").read_text())
     assert [row["setting"] for row in rows] == ["cpu fp32 bound steps pack", "cpu fp32 host steps pack"]
     assert all(len(row["round_medians_ms"]) == 2 and row["median_ms"] > 0 for row in rows)
-    dreamwalk("bench", tiny_pack, "--device", "cpu", "--frames", "3", "--size", "48x36", "--json",
+    assert [line.split(":")[0].strip() for line in timed.stdout.splitlines()] == [row["setting"] for row in rows]
+    dreamwalk("bench", "run", tiny_pack, "--device", "cpu", "--frames", "3", "--size", "48x36", "--json",
               tmp_path / "sized.json", check=True)
     [sized] = json.loads((tmp_path / "sized.json").read_text())
     assert sized["size"] == [48, 36] and sized["memory"] is False
-    assert one_error_line(dreamwalk("bench", tiny_pack, "--size", "big")).endswith("--size takes WIDTHxHEIGHT, "
+    assert one_error_line(dreamwalk("bench", "run", tiny_pack, "--size", "big")).endswith("--size takes WIDTHxHEIGHT, "
                                                                                   "such as 160x120, not 'big'")
-    bad = dreamwalk("bench", tiny_pack, "--io-binding", "sometimes")
+    bad = dreamwalk("bench", "run", tiny_pack, "--io-binding", "sometimes")
     assert one_error_line(bad).endswith("--io-binding takes a comma list of auto, on and off, not 'sometimes'")
 
 
 def test_eval_rolls_a_pack_out_from_a_folder_of_pictures(tiny_pack, tmp_path):
-    """dreamwalk eval PACK --prompts: every captioned picture rolled out, a JSON row and sheet rows each."""
+    """dreamwalk eval prompts PACK FOLDER: every captioned picture rolled out, a line, a JSON row and sheet rows
+    each."""
     import json
     import shutil
 
@@ -349,13 +393,14 @@ def test_eval_rolls_a_pack_out_from_a_folder_of_pictures(tiny_pack, tmp_path):
     for name in ("doom-map01.png", "other-pencil-sketch.png"):
         shutil.copyfile(ROOT / "assets" / "prompts" / name, prompts / name)
     (prompts / "captions.json").write_text(json.dumps({"doom-map01.png": "a", "other-pencil-sketch.png": "b"}))
-    dreamwalk("eval", tiny_pack, "--prompts", prompts, "--frames", "170", "--out", tmp_path / "out", check=True)
+    rolled = dreamwalk("eval", "prompts", tiny_pack, prompts, "--frames", "170", "--out", tmp_path / "out", check=True)
+    assert [line.split()[0] for line in rolled.stdout.splitlines()[:2]] == ["doom-map01.png", "other-pencil-sketch.png"]
     summary = json.loads((tmp_path / "out" / "prompt_rollouts.json").read_text())
     assert sorted(summary["results"]) == ["doom-map01.png", "other-pencil-sketch.png"]
     assert all("turns_both_ways" in row and len(row["still_psnr"]) == 3 for row in summary["results"].values())
     assert (tmp_path / "out" / "prompt_rollouts.png").is_file()
     (prompts / "captions.json").unlink()
-    assert "captions.json" in one_error_line(dreamwalk("eval", tiny_pack, "--prompts", prompts, "--out", tmp_path / "y"))
+    assert "captions.json" in one_error_line(dreamwalk("eval", "prompts", tiny_pack, prompts, "--out", tmp_path / "y"))
 
 
 def test_collect_records_depth_and_the_view_without_the_weapon(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from engine.models.depth import DepthConfig, DepthNet, depth_errors
+from engine.reports import DepthReport
 from engine.training.depth import drawing_like, resize_depth
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,15 +82,18 @@ def test_depth_stage_trains_on_recorded_depth(tmp_path):
     for name in ("doom-map01.png", "other-painted-castle.png"):
         shutil.copyfile(ROOT / "assets" / "prompts" / name, prompts / name)
     (prompts / "captions.json").write_text(json.dumps({"doom-map01.png": "a", "other-painted-castle.png": "b"}))
-    measured = dreamwalk("eval", tmp_path / "run" / "depth.safetensors", "--data", tmp_path / "depth",
+    measured = dreamwalk("eval", "depth", tmp_path / "run" / "depth.safetensors", "--data", tmp_path / "depth",
                          "--prompts", prompts, "--out", tmp_path / "eval")
     assert measured.returncode == 0, measured.stderr
     report = json.loads((tmp_path / "eval" / "depth.json").read_text())
+    assert measured.stdout.splitlines()[0] == DepthReport.from_json(report).lines()[0]
     assert report["frames"] == 16 and report["prompts"] == ["doom-map01.png", "other-painted-castle.png"]
     assert 0 <= report["errors"]["delta_1_25"] <= 1 and report["median_reference"]["abs_rel"] >= 0
     assert (tmp_path / "eval" / "depth_prompts.png").is_file()
-    no_data = dreamwalk("eval", tmp_path / "run" / "depth.safetensors", "--out", tmp_path / "eval")
-    assert no_data.returncode == 1 and "give --data" in no_data.stderr
+    no_data = dreamwalk("eval", "depth", tmp_path / "run" / "depth.safetensors", "--out", tmp_path / "eval")
+    assert no_data.returncode == 2 and "the following arguments are required: --data" in no_data.stderr
+    not_depth = dreamwalk("eval", "depth", tmp_path / "missing.safetensors", "--data", tmp_path / "depth")
+    assert not_depth.returncode == 1 and "is not a depth network's checkpoint" in not_depth.stderr
 
 
 def test_a_pack_with_a_memory_remembers_what_it_showed(memory_pack):
@@ -181,22 +185,22 @@ def test_a_kept_scene_plays_the_same_frames_again(memory_pack, tmp_path):
 
 @pytest.mark.slow                     # a minute or more on a CPU
 def test_revisits_measure_a_world_at_its_display_size_and_from_pictures(memory_pack, tmp_path, monkeypatch):
-    """eval --revisits --size --prompts: the world shown at 160x120 against ViZDoom at that size, blocks of a
+    """eval revisits --size --prompts: the world shown at 160x120 against ViZDoom at that size, blocks of a
     long varied walk against the real frames, and a whole turn and a walk out and back from a picture that is
     not a Doom frame (Doom frames are left out)."""
     import shutil
 
-    from engine.evaluation import revisits
+    from engine.evaluation import protocols
     from engine.evaluation.revisits import RevisitConfig, evaluate_revisits
 
     pictures = tmp_path / "pictures"
     pictures.mkdir()
     for name in ("other-painted-castle.png", "doom-map01.png"):
         shutil.copy(ROOT / "assets" / "prompts" / name, pictures / name)
-    monkeypatch.setattr(revisits, "MINUTE", 300)              # two blocks of 150 frames, not seven
+    monkeypatch.setattr(protocols, "MINUTE", 300)             # two blocks of 150 frames, not seven
     report = evaluate_revisits(RevisitConfig(world=str(memory_pack), maps="MAP21", starts_per_map=1,
                                              names=["full_turn", "minute"], display_size=(160, 120),
-                                             prompts=str(pictures), out=str(tmp_path / "out")))
+                                             prompts=str(pictures), out=str(tmp_path / "out"))).to_json()
     minute = report["protocols"]["minute"]
     assert len(minute["world_contrast_blocks"]) == len(minute["world_sharpness_blocks"]) == 2
     assert all(value > 0 for value in minute["world_contrast_blocks"]) and minute["host_mib"][0] > 0

@@ -7,6 +7,9 @@ import torch
 from engine.evaluation.evaluate import (EvalConfig, WorldModel, dream, evaluate, long_prompt_windows,
                                         record_probe_windows, standard_errors)
 from engine.evaluation.metrics import contrast, psnr, sharpness, ssim
+from engine.reports import Estimate, EvalReport, PooledReport, RevisitReport
+from engine.reports.rollouts import (PerWindow, RolloutErrors, Rollouts, SamplerUsed, StandingStill, Strips,
+                                     TeacherForced, Training)
 from engine.models.sampling import SamplerConfig
 from engine.evaluation.probe import ProbePolicy
 from engine.actions import actions_to_array
@@ -48,38 +51,39 @@ def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
                         out=str(tmp_path / "eval"))
     report = evaluate(config)
     saved = json.loads((tmp_path / "eval" / "eval.json").read_text())
+    assert saved == report.to_json() and EvalReport.from_json(saved) == report
     assert saved["windows"] == 2 and set(saved["guidance_sweep"]) == {"1.0", "2.0"}
-    assert set(report["copy_prompt_psnr"]) == {"1", "4", "16"}
+    assert set(report.copy_prompt_psnr) == {1, 4, 16}
     # Real frames from the simulator: the prompt resembles the next frame far better than a bad model does.
-    assert report["copy_prompt_psnr"]["1"] > 15.0
-    assert report["copy_prompt_psnr"]["1"] >= report["copy_prompt_psnr"]["16"] - 1.0
-    auto = report["autoregressive"]
-    for h in ("1", "4", "16"):                   # per window against the copy, averaged; spreads over 2 windows
-        assert auto["vs_copy"][h] == pytest.approx(auto["psnr"][h] - report["copy_prompt_psnr"][h], abs=1e-9)
-        assert auto["stderr"]["psnr"][h] > 0 and auto["stderr"]["dtpsnr"][h] >= 0     # (tiny: action-blind)
-        windows = report["per_window"]                 # kept for paired comparisons: they average to the means
-        assert np.mean(windows["psnr"][h]) == pytest.approx(auto["psnr"][h])
-        assert np.mean(windows["copy"][h]) == pytest.approx(report["copy_prompt_psnr"][h])
+    assert report.copy_prompt_psnr[1] > 15.0
+    assert report.copy_prompt_psnr[1] >= report.copy_prompt_psnr[16] - 1.0
+    auto = report.autoregressive
+    for h in (1, 4, 16):                         # per window against the copy, averaged; spreads over 2 windows
+        assert auto.vs_copy[h] == pytest.approx(auto.psnr[h] - report.copy_prompt_psnr[h], abs=1e-9)
+        assert auto.stderr.psnr[h] > 0 and auto.stderr.dtpsnr[h] >= 0     # (tiny: action-blind)
+        windows = report.per_window                    # kept for paired comparisons: they average to the means
+        assert np.mean(windows.psnr[h]) == pytest.approx(auto.psnr[h])
+        assert np.mean(windows.copy[h]) == pytest.approx(report.copy_prompt_psnr[h])
         # The turned-prompt baseline (ViZDoom): per window against the model too.
-        assert auto["vs_rotated"][h] == pytest.approx(auto["psnr"][h] - report["rotated_prompt_psnr"][h], abs=1e-9)
-        assert auto["stderr"]["vs_rotated"][h] > 0
-        assert np.mean(windows["dtpsnr"][h]) == pytest.approx(auto["dtpsnr"][h]) and len(windows["psnr"][h]) == 2
-    assert report["strips"] == {"windows": [0, 1], "places": ["MAP21", "MAP21"]}       # one map: both windows
-    long = report["long_rollout"]
-    assert long["frames"] == 100 and len(long["contrast_ratio_range"]) == 2
-    assert 0 <= long["flat_frames"] <= 200 and 0 <= long["blurred_frames"] <= 200      # 2 rollouts of 100
-    assert long["prompts"] == ["MAP21", "MAP21"]                   # one map: its first and second window
+        assert auto.vs_rotated[h] == pytest.approx(auto.psnr[h] - report.rotated_prompt_psnr[h], abs=1e-9)
+        assert auto.stderr.vs_rotated[h] > 0
+        assert np.mean(windows.dtpsnr[h]) == pytest.approx(auto.dtpsnr[h]) and len(windows.psnr[h]) == 2
+    assert report.strips == Strips([0, 1], ["MAP21", "MAP21"])       # one map: both windows
+    long = report.long_rollout
+    assert long.frames == 100 and len(long.contrast_ratio_range) == 2
+    assert 0 <= long.flat_frames <= 200 and 0 <= long.blurred_frames <= 200      # 2 rollouts of 100
+    assert long.prompts == ["MAP21", "MAP21"]                   # one map: its first and second window
     for name in ("strips.png", "psnr_vs_horizon.png", "long_rollout.png"):
         assert (tmp_path / "eval" / name).stat().st_size > 1000
     # Standing still: the frames dreamed with no action against the prompt, and the decoder's copy of it.
     model = WorldModel(config.world)
     frames, _, _ = record_probe_windows("vizdoom", ["MAP21"], 2, 16, model.size, 0)
     prompt = frames[:, 0]
-    still = report["standing_still"]
-    assert still["ceiling"] == pytest.approx(float(psnr(model.decode(model.encode(prompt)), prompt).mean()), abs=1e-4)
+    still = report.standing_still
+    assert still.ceiling == pytest.approx(float(psnr(model.decode(model.encode(prompt)), prompt).mean()), abs=1e-4)
     dreamed, _ = dream(model, config, prompt, torch.zeros(2, 16, 12), config.sampling.guidance_scale)
-    assert set(still["psnr"]) == {"1", "4", "16"}
-    assert still["psnr"]["16"] == pytest.approx(float(psnr(dreamed[:, 15], prompt).mean()), abs=1e-4)
+    assert set(still.psnr) == {1, 4, 16}
+    assert still.psnr[16] == pytest.approx(float(psnr(dreamed[:, 15], prompt).mean()), abs=1e-4)
 
 
 def test_eval_measures_a_world_pack_as_the_player_runs_it(tiny_pack, tmp_path):
@@ -90,8 +94,8 @@ def test_eval_measures_a_world_pack_as_the_player_runs_it(tiny_pack, tmp_path):
     report = evaluate(config)
     with WorldSession.open(tiny_pack, device="cpu") as session:
         sampler = session.manifest["sampler"]
-        assert report["precision"] == "fp32" and report["autoencoder"] == "the pack's"
-        assert report["sampler"] == {key: sampler[key] for key in report["sampler"]}
+        assert report.precision == "fp32" and report.autoencoder == "the pack's"
+        assert report.sampler.to_json() == {key: sampler[key] for key in report.sampler.to_json()}
         frames, _, _ = record_probe_windows("vizdoom", ["MAP21"], 2, 4, session.frame_size, 0)
         # Standing still, replayed by a session of the pack as a player would: same frames, same numbers.
         prompt = frames[:, 0]
@@ -100,19 +104,20 @@ def test_eval_measures_a_world_pack_as_the_player_runs_it(tiny_pack, tmp_path):
             session.reset(image, seed=window)
             dreamed.append([session.step({}) for _ in range(4)])
         still = psnr(np.stack(dreamed), np.broadcast_to(prompt[:, None], (2, 4, *prompt.shape[1:])))
-        assert report["standing_still"]["psnr"]["4"] == pytest.approx(float(still[:, 3].mean()), abs=1e-4)
+        assert report.standing_still.psnr[4] == pytest.approx(float(still[:, 3].mean()), abs=1e-4)
         copies = np.stack([session.decode(session.encode(image)) for image in prompt])
-        assert report["standing_still"]["ceiling"] == pytest.approx(float(psnr(copies, prompt).mean()), abs=1e-4)
-    assert report["copy_prompt_psnr"]["1"] > 15.0
+        assert report.standing_still.ceiling == pytest.approx(float(psnr(copies, prompt).mean()), abs=1e-4)
+    assert report.copy_prompt_psnr[1] > 15.0
+    assert json.loads((tmp_path / "eval" / "eval.json").read_text()) == report.to_json()
 
 
 def test_standard_errors_are_the_spread_over_windows_of_the_mean():
     values = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0], [7.0, 10.0]])     # 4 windows, 2 frames
     errors = standard_errors(values, 2)
-    assert set(errors) == {"1"}                                          # horizons up to 2 frames
-    assert errors["1"] == pytest.approx(2.581988897 / 2)              # sample std of 1, 3, 5, 7 over sqrt(4)
-    assert standard_errors(values[:, [1, 1, 1, 1]], 4) == {"1": 0.0, "4": 0.0}   # the same value in every window
-    assert standard_errors(values[:1], 1) == {"1": 0.0}                 # one window: no spread to measure
+    assert set(errors) == {1}                                            # horizons up to 2 frames
+    assert errors[1] == pytest.approx(2.581988897 / 2)                # sample std of 1, 3, 5, 7 over sqrt(4)
+    assert standard_errors(values[:, [1, 1, 1, 1]], 4) == {1: 0.0, 4: 0.0}       # the same value in every window
+    assert standard_errors(values[:1], 1) == {1: 0.0}                   # one window: no spread to measure
 
 
 def test_long_rollouts_start_on_every_map_before_any_twice():
@@ -135,8 +140,9 @@ def test_eval_measures_a_world_in_miniworld_rooms(world_run, tmp_path):
                         windows_per_map=2, horizon=4, sampling=SamplerConfig("heun", 1, 1.0), guidance_sweep=[], long_rollout=0,
                         out=str(tmp_path / "eval"))
     report = evaluate(config)
-    assert report["source"] == "miniworld" and report["maps"] == ["OneRoom"] and report["windows"] == 2
-    assert report["copy_prompt_psnr"]["1"] > 12.0 and "long_rollout" not in report
+    assert report.source == "miniworld" and report.maps == ["OneRoom"] and report.windows == 2
+    assert report.copy_prompt_psnr[1] > 12.0 and report.long_rollout is None and report.rotated_prompt_psnr is None
+    assert "long_rollout" not in report.to_json() and report.summary() is None     # not 16 frames ahead
 
 
 def test_horizontal_shift_reads_the_direction_content_moves():
@@ -152,41 +158,55 @@ def test_horizontal_shift_reads_the_direction_content_moves():
     assert horizontal_shift(before, before) == 0
 
 
+def small_report(windows: int, psnr: float, dtpsnr: float, copy: float, errors: RolloutErrors | None = None,
+                 **parts) -> EvalReport:
+    """A report of 16 frames ahead only: what comparisons, the card and the launcher read."""
+    return EvalReport(world="w.dwpack", maps=["MAP21"], windows=windows, horizon=16,
+                      sampler=SamplerUsed("euler", 1, 5.0), training=Training(10, 80, 1.0), autoencoder_psnr=28.0,
+                      autoencoder_sharpness_ratio=0.76, teacher_forced=TeacherForced(23.6, 0.55),
+                      copy_prompt_psnr={16: copy}, guidance_sweep={},
+                      autoregressive=Rollouts({16: psnr}, {16: dtpsnr}, {16: 0.8}, None, 1.0, stderr=errors),
+                      source="vizdoom", **parts)
+
+
 def test_pooled_evaluations_weigh_each_report_by_its_windows():
     from engine.evaluation import compare as pooled_eval
-    a = {"windows": 16, "autoregressive": {"psnr": {"16": 18.0}, "dtpsnr": {"16": 1.0}},
-         "copy_prompt_psnr": {"16": 17.0}}
-    b = {"windows": 48, "autoregressive": {"psnr": {"16": 20.0}, "dtpsnr": {"16": 0.0}},
-         "copy_prompt_psnr": {"16": 19.0}, "standing_still": {"psnr": {"16": 25.0}}}
-    pooled = pooled_eval.pool([a, b])
+    a = small_report(16, psnr=18.0, dtpsnr=1.0, copy=17.0)
+    b = small_report(48, psnr=20.0, dtpsnr=0.0, copy=19.0, standing_still=StandingStill({16: 25.0}, 30.0))
+    pooled = pooled_eval.pool([a, b]).metrics
     assert pooled["PSNR@16"] == pytest.approx(19.5) and pooled["dTPSNR@16"] == pytest.approx(0.25)
-    assert pooled["copy@16"] == pytest.approx(18.5) and pooled["windows"] == 64
+    assert pooled["copy@16"] == pytest.approx(18.5) and pooled_eval.pool([a, b]).windows == 64
     assert pooled["still@16"] == pytest.approx(25.0)            # only the report that has it
     assert pooled["PSNR@64"] is None                            # neither has 64 frames
     assert pooled["vs copy@16"] == pytest.approx(1.0) and pooled["±vs copy@16"] is None    # a, b: no errors
-    a["autoregressive"]["stderr"] = {"vs_copy": {"16": 0.4}, "dtpsnr": {"16": 0.2}}
-    b["autoregressive"]["stderr"] = {"vs_copy": {"16": 0.2}, "dtpsnr": {"16": 0.1}}
+    a.autoregressive.stderr = RolloutErrors({16: 0.5}, {16: 0.4}, {16: 0.2})
+    b.autoregressive.stderr = RolloutErrors({16: 0.5}, {16: 0.2}, {16: 0.1})
     pooled = pooled_eval.pool([a, b])                           # sqrt((16/64 * 0.4)^2 + (48/64 * 0.2)^2)
-    assert pooled["±vs copy@16"] == pytest.approx((0.1 ** 2 + 0.15 ** 2) ** 0.5)
-    assert pooled["±dTPSNR@16"] == pytest.approx((0.05 ** 2 + 0.075 ** 2) ** 0.5)
+    assert pooled.metrics["±vs copy@16"] == pytest.approx((0.1 ** 2 + 0.15 ** 2) ** 0.5)
+    assert pooled.metrics["±dTPSNR@16"] == pytest.approx((0.05 ** 2 + 0.075 ** 2) ** 0.5)
+    assert PooledReport.from_json(pooled.to_json()) == pooled and list(pooled.to_json())[-1] == "windows"
+    assert pooled.lines()[0] == "         PSNR@16 19.50" and pooled.lines()[-1] == "         windows 64.00"
 
 
 def test_paired_comparison_cancels_how_hard_each_window_is():
     from engine.evaluation import compare as paired_eval
     hardness = [14.0, 18.0, 22.0, 26.0]                   # windows differ by 12 dB; the worlds by 0.5 +- 0.1
-    first = {"per_window": {"psnr": {"16": hardness}, "copy": {"16": [13.0, 17.0, 21.0, 25.0]},
-                            "dtpsnr": {"16": [0.0, 0.0, 0.0, 0.0]}}}
-    second = {"per_window": {"psnr": {"16": [h + d for h, d in zip(hardness, [0.4, 0.6, 0.4, 0.6])]},
-                             "copy": first["per_window"]["copy"], "dtpsnr": {"16": [1.0, 1.0, 1.0, 1.0]}}}
+    copies = {16: [13.0, 17.0, 21.0, 25.0]}
+    first = small_report(4, 20.0, 0.0, 19.0, per_window=PerWindow({16: hardness}, copies, {16: [0.0] * 4}))
+    second = small_report(4, 20.5, 1.0, 19.0, per_window=PerWindow(
+        {16: [h + d for h, d in zip(hardness, [0.4, 0.6, 0.4, 0.6])]}, copies, {16: [1.0] * 4}))
     result = paired_eval.paired(first, second)
-    mean, error = result["psnr"]["16"]
-    assert mean == pytest.approx(0.5) and error == pytest.approx(np.std([0.4, 0.6, 0.4, 0.6], ddof=1) / 2)
-    assert result["dtpsnr"]["16"] == [pytest.approx(1.0), pytest.approx(0.0)]
-    other = {"per_window": {**second["per_window"], "copy": {"16": [13.0, 17.0, 21.0, 20.0]}}}
+    assert result.psnr[16].mean == pytest.approx(0.5)
+    assert result.psnr[16].error == pytest.approx(np.std([0.4, 0.6, 0.4, 0.6], ddof=1) / 2)
+    assert result.dtpsnr[16] == Estimate(pytest.approx(1.0), pytest.approx(0.0)) and result.windows == 4
+    assert result.to_json()["psnr"]["16"] == [pytest.approx(0.5), pytest.approx(0.05773502691896)]
+    assert result.lines()[1] == "  PSNR (and so PSNR over copy): 16: +0.50 ± 0.06 dB"
+    other = small_report(4, 20.5, 1.0, 19.0, per_window=PerWindow(second.per_window.psnr,
+                                                                  {16: [13.0, 17.0, 21.0, 20.0]}, {16: [1.0] * 4}))
     with pytest.raises(ValueError, match="different windows"):
         paired_eval.paired(first, other)
     with pytest.raises(ValueError, match="per_window"):
-        paired_eval.paired(first, {"windows": 4})
+        paired_eval.paired(first, small_report(4, 20.0, 0.0, 19.0))
 
 
 def test_rotate_view_moves_a_pinhole_view_by_the_turn_and_the_look():
@@ -368,76 +388,80 @@ def test_probe_windows_replay_other_actions_from_the_same_start():
 
 def test_model_card_adds_the_turned_prompt_where_the_report_has_it():
     from engine.export import card
-    report = {"autoregressive": {"psnr": {"16": 18.0}, "dtpsnr": {"16": 0.5}, "sharpness_ratio": {"16": 0.8},
-                                 "stderr": {"vs_copy": {"16": 0.3}, "dtpsnr": {"16": 0.2}, "vs_rotated": {"16": 0.25}}},
-              "copy_prompt_psnr": {"16": 17.0}, "maps": ["MAP21"], "windows": 64, "source": "vizdoom",
-              "sampler": {"name": "euler", "steps": 1, "sigma_max": 5.0},
-              "autoencoder_psnr": 28.0, "autoencoder_sharpness_ratio": 0.76,
-              "teacher_forced": {"psnr": 23.6, "ssim": 0.55}}
+    report = small_report(64, psnr=18.0, dtpsnr=0.5, copy=17.0,
+                          errors=RolloutErrors({16: 0.5}, {16: 0.3}, {16: 0.2}, {16: 0.25}))
     old = card.evaluation_section(report)
     assert "turned prompt" not in old and "| 16 | 18.00 | 17.00 | +1.00 ± 0.30 | +0.50 ± 0.20 | 0.80 |" in old
-    report["rotated_prompt_psnr"] = {"16": 18.5}
+    report.rotated_prompt_psnr = {16: 18.5}
     new = card.evaluation_section(report)
     assert "| 16 | 18.00 | 17.00 | +1.00 ± 0.30 | 18.50 | -0.50 ± 0.25 | +0.50 ± 0.20 | 0.80 |" in new
     assert "turned prompt (dB) | vs turned" in new
+    # The command's line of that horizon says the same numbers.
+    assert ("  horizon 16: PSNR 18.00 dB (copy prompt 17.00: +1.00 ± 0.30; turned prompt 18.50: -0.50 ± 0.25), "
+            "dTPSNR +0.50 ± 0.20 dB, sharpness ratio 0.80") in report.lines()
 
 
 def test_eval_compares_reports_paired_and_pooled_from_the_command_line(tmp_path):
-    """dreamwalk eval --paired / --pooled: the comparison's lines and JSON; a report of other windows or a
-    file that is not a report is one error line and exit 1."""
+    """dreamwalk eval compare --paired / --pooled: the comparison's lines and JSON; a report of other windows or
+    a file that is not a report is one error line and exit 1."""
     import json
     import subprocess
     import sys
 
-    first = {"windows": 2, "autoregressive": {"psnr": {"16": 18.0}, "dtpsnr": {"16": 0.5}},
-             "copy_prompt_psnr": {"16": 17.0},
-             "per_window": {"psnr": {"16": [17.0, 19.0]}, "copy": {"16": [16.0, 18.0]}, "dtpsnr": {"16": [0.4, 0.6]}}}
-    second = json.loads(json.dumps(first))
-    second["per_window"]["psnr"]["16"] = [17.5, 19.3]
+    first = small_report(2, 18.0, 0.5, 17.0, per_window=PerWindow({16: [17.0, 19.0]}, {16: [16.0, 18.0]},
+                                                                 {16: [0.4, 0.6]}))
+    second = small_report(2, 18.4, 0.5, 17.0, per_window=PerWindow({16: [17.5, 19.3]}, {16: [16.0, 18.0]},
+                                                                  {16: [0.4, 0.6]}))
     paths = []
     for name, report in (("a", first), ("b", second)):
         paths.append(tmp_path / f"{name}.json")
-        paths[-1].write_text(json.dumps(report))
+        paths[-1].write_text(json.dumps(report.to_json()))
 
     def dreamwalk(*arguments):
-        return subprocess.run([sys.executable, "-m", "engine.cli", "eval", *map(str, arguments)],
+        return subprocess.run([sys.executable, "-m", "engine.cli", "eval", "compare", *map(str, arguments)],
                               capture_output=True, text=True)
 
     paired = dreamwalk("--paired", *paths, "--json", tmp_path / "paired.json")
     assert paired.returncode == 0, paired.stderr
+    assert "second minus first over the same 2 windows" in paired.stdout
     assert "PSNR (and so PSNR over copy): 16: +0.40 ± 0.10 dB" in paired.stdout
     assert json.loads((tmp_path / "paired.json").read_text())["psnr"]["16"] == [pytest.approx(0.4), pytest.approx(0.1)]
     pooled = dreamwalk("--pooled", *paths)
-    assert pooled.returncode == 0 and "PSNR@16 18.00" in pooled.stdout and "windows 4.00" in pooled.stdout
-    second["per_window"]["copy"]["16"] = [1.0, 2.0]
-    paths[1].write_text(json.dumps(second))
+    assert pooled.returncode == 0 and "PSNR@16 18.20" in pooled.stdout and "windows 4.00" in pooled.stdout
+    second.per_window.copy[16] = [1.0, 2.0]
+    paths[1].write_text(json.dumps(second.to_json()))
     other = dreamwalk("--paired", *paths)
     assert other.returncode == 1 and other.stderr.strip().startswith("dreamwalk: error: the reports measured different")
     paths[1].write_text("not json")
     broken = dreamwalk("--paired", *paths)
     assert broken.returncode == 1 and len(broken.stderr.strip().splitlines()) == 1
+    paths[1].write_text(json.dumps({"windows": 2}))
+    lacking = dreamwalk("--pooled", *paths)
+    assert lacking.returncode == 1 and "is not a `dreamwalk eval world` report" in lacking.stderr
 
 
 def test_revisits_measure_the_world_against_doom_and_the_memory_alone(tiny_pack, tmp_path):
-    """dreamwalk eval PACK --revisits on one start of MAP21: every protocol has its numbers for ViZDoom, the
+    """dreamwalk eval revisits PACK on one start of MAP21: every protocol has its numbers for ViZDoom, the
     memory alone and the world; the memory returns to the prompt after a whole turn (a turn needs no depth),
     and the turn response of Doom itself is 1 by construction."""
     import json
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "engine.cli", "eval", str(tiny_pack), "--revisits", "--maps", "MAP21",
-                             "--windows-per-map", "1", "--out", str(tmp_path / "revisits")],
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "eval", "revisits", str(tiny_pack), "--maps", "MAP21",
+                             "--starts-per-map", "1", "--out", str(tmp_path / "revisits")],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    report = json.loads((tmp_path / "revisits" / "revisits.json").read_text())
-    assert report["size"] == [32, 24] and (tmp_path / "revisits" / "full_turn.png").is_file()
-    turn = report["protocols"]["full_turn"]
-    assert turn["starts"] == 1 and turn["memory_vs_prompt"] > 40 and turn["real_vs_prompt"] > 25
-    assert 5 < turn["world_vs_prompt"] < 40
-    response = report["protocols"]["turn_response"]
-    assert response["real_first_4"] == pytest.approx(1.0) and 0.5 < response["memory_first_4"] < 1.5
-    assert set(report["protocols"]) == {"full_turn", "half_turn_back", "second_turn", "walk_out_back", "turn_response",
-                                        "minute"}
-    minute = report["protocols"]["minute"]                  # 1,050 frames: seven blocks of 150
-    assert minute["starts"] == 1 and len(minute["world_contrast_blocks"]) == 7
+    saved = json.loads((tmp_path / "revisits" / "revisits.json").read_text())
+    report = RevisitReport.from_json(saved)
+    assert report.to_json() == saved and report.size == [32, 24] and (tmp_path / "revisits" / "full_turn.png").is_file()
+    turn = report.protocols["full_turn"]
+    assert turn.starts == 1 and turn.players["memory"].vs_prompt.mean > 40 and turn.players["real"].vs_prompt.mean > 25
+    assert 5 < turn.players["world"].vs_prompt.mean < 40 and turn.players["world"].half is not None
+    response = report.protocols["turn_response"]
+    assert response.players["real"].first_4 == pytest.approx(1.0) and 0.5 < response.players["memory"].first_4 < 1.5
+    assert list(report.protocols) == ["full_turn", "half_turn_back", "second_turn", "walk_out_back", "turn_response",
+                                      "minute"]
+    minute = report.protocols["minute"]                     # 1,050 frames: seven blocks of 150
+    assert minute.starts == 1 and len(minute.players["world"].contrast_blocks) == 7
+    assert result.stdout.splitlines()[:len(report.lines())] == report.lines()

@@ -14,6 +14,7 @@ from app.launcher.paths import BUNDLED_WORLDS, user_worlds
 from app.launcher.workers import WorldImporter, worker_thread
 from app.settings import readable_folder
 from engine.pack import PACK_SUFFIX
+from engine.reports import EvalReport
 
 NOT_IN_NAMES = '/\\:*?"<>|'                # characters no file name may hold on some system the launcher runs on
 
@@ -40,16 +41,10 @@ def free_name(stem: str, taken: set[str]) -> str:
 def metrics_summary(metrics: dict) -> str:
     """One line of a pack's evaluation for people: quality 16 frames ahead on maps (or rooms) it never saw."""
     try:
-        ahead = metrics["autoregressive"]
-        psnr, copy = ahead["psnr"]["16"], metrics["copy_prompt_psnr"]["16"]
-        unseen = "rooms" if metrics.get("source") == "miniworld" else "maps"
-        error = ahead.get("stderr", {}).get("dtpsnr", {}).get("16")
-        spread = f" ± {error:.2f}" if error is not None else ""
-        return (f"16 frames ahead in unseen {unseen} ({metrics['windows']} windows): {psnr:.1f} dB PSNR "
-                f"(holding the prompt still: {copy:.1f} dB), actions change it by {ahead['dtpsnr']['16']:.2f}"
-                f"{spread} dB, sharpness {ahead['sharpness_ratio']['16']:.2f} of real frames")
-    except (KeyError, TypeError, ValueError):
-        return "not evaluated yet"
+        summary = EvalReport.from_json(metrics).summary()
+    except (KeyError, TypeError, ValueError, AttributeError):
+        summary = None
+    return summary or "not evaluated yet"
 
 
 class WorldPanel:

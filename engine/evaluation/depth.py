@@ -1,4 +1,4 @@
-"""How well the depth network reads a picture (`dreamwalk eval DEPTH.safetensors --data HELD_OUT`): the standard
+"""How well the depth network reads a picture (`dreamwalk eval depth DEPTH.safetensors --data HELD_OUT`): the standard
 errors on held-out frames recorded with their true depth (maps never trained on), beside the simplest
 reference (every picture given the training frames' median depth at each pixel), and its depth maps of every
 bundled prompt, Doom or not, as a sheet to look at.
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 
 from engine.models.checkpoint import load_depth_model
+from engine.errors import DreamwalkError
 from engine.models.depth import DepthNet, depth_errors
+from engine.reports.common import write_report
+from engine.reports.depth import DepthErrors, DepthReport, DepthTraining
 from engine.training.depth import load_pictures
 
 
@@ -52,8 +54,21 @@ def prompt_sheet(network: DepthNet, prompts: Path, out: Path) -> list[str]:
     return names
 
 
+def is_depth_checkpoint(path: str | Path) -> bool:
+    """A checkpoint of the depth network (`dreamwalk train depth`)."""
+    if not str(path).endswith(".safetensors") or not Path(path).is_file():
+        return False
+    from engine.models.checkpoint import checkpoint_meta
+
+    return checkpoint_meta(Path(path)).get("kind") == "depth"
+
+
 def evaluate_depth(checkpoint: str | Path, data: str | Path, out: str | Path,
-                   prompts: str | Path | None = None) -> dict[str, Any]:
+                   prompts: str | Path | None = None) -> DepthReport:
+    """The depth network of ``checkpoint`` on the held-out frames in ``data`` (recorded with depth); depth.json
+    and (``prompts``: a folder of pictures) depth_prompts.png written into ``out``."""
+    if not is_depth_checkpoint(checkpoint):
+        raise DreamwalkError(f"{checkpoint} is not a depth network's checkpoint ('dreamwalk train depth')")
     network, meta = load_depth_model(checkpoint)
     size = (network.config.width, network.config.height)
     pictures, depths = load_pictures(data, size)
@@ -62,13 +77,14 @@ def evaluate_depth(checkpoint: str | Path, data: str | Path, out: str | Path,
     # test set's average layout, which no picture tells).
     reference = np.nanmedian(np.where(depths > 0, depths, np.nan), axis=0)
     reference = np.broadcast_to(np.nan_to_num(reference, nan=100.0), depths.shape).copy()
-    report = {"checkpoint": str(checkpoint), "data": str(data), "frames": len(pictures), "size": list(size),
-              "trained": {key: meta.get(key) for key in ("step", "samples", "trained_minutes", "hardware", "frames")},
-              "errors": depth_errors(torch.from_numpy(predicted), torch.from_numpy(depths)),
-              "median_reference": depth_errors(torch.from_numpy(reference), torch.from_numpy(depths))}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if prompts:
-        report["prompts"] = prompt_sheet(network, Path(prompts), out / "depth_prompts.png")
-    (out / "depth.json").write_text(json.dumps(report, indent=1))
+    shown = prompt_sheet(network, Path(prompts), out / "depth_prompts.png") if prompts else None
+    report = DepthReport(
+        str(checkpoint), str(data), len(pictures), list(size),
+        DepthTraining.from_json({key: meta.get(key) for key in ("step", "samples", "trained_minutes", "hardware",
+                                                                 "frames")}),
+        DepthErrors.from_json(depth_errors(torch.from_numpy(predicted), torch.from_numpy(depths))),
+        DepthErrors.from_json(depth_errors(torch.from_numpy(reference), torch.from_numpy(depths))), shown)
+    write_report(out / "depth.json", report.to_json())
     return report

@@ -2,7 +2,7 @@
 player runs it) with a fixed action script, measuring whether the world keeps moving, keeps its contrast
 and sharpness, and still turns left and right when asked.
 
-    dreamwalk eval [PACK] --prompts assets/prompts [--frames 300] --out DIR
+    dreamwalk eval prompts [PACK] assets/prompts [--frames 300] --out DIR
 
 The script: walk forward (frames 0-59), turn left 8°/frame (60-99), turn right (100-139), walk and strafe
 (140-end). Turning is read from the frames themselves: the content of a view turning left moves right
@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
 
 from engine.errors import DreamwalkError
 from engine.evaluation.metrics import contrast, horizontal_shift, psnr, sharpness
+from engine.reports.common import write_report
+from engine.reports.prompts import PromptReport, PromptRollout
 from engine.runtime import WorldSession
 
 TURN = 8.0
@@ -45,7 +48,9 @@ def mean_shift(frames: list[np.ndarray]) -> float:
     return float(np.mean([horizontal_shift(a, b) for a, b in zip(frames[:-1], frames[1:])]))
 
 
-def roll(session: WorldSession, prompt: Path, frames: int) -> dict:
+def roll(session: WorldSession, prompt: Path, frames: int) -> tuple[PromptRollout, np.ndarray, np.ndarray]:
+    """The scripted rollout from ``prompt``: its numbers, the video (frames + 1, h, w, 3) and the standing-still
+    frames (STILL_FRAMES + 1, h, w, 3)."""
     first = session.reset(prompt)
     dreamed = [first]
     for t in range(frames):
@@ -67,29 +72,28 @@ def roll(session: WorldSession, prompt: Path, frames: int) -> dict:
     motion = np.abs(np.diff(video.astype(np.float32), axis=0)).mean(axis=(1, 2, 3))
     prompt_contrast, prompt_sharpness = float(contrast(first)), float(sharpness(first))
     last = video[-100:]
-    return {
-        "frames": frames,
-        "contrast_ratio_last_100": float(contrast(last).mean() / max(prompt_contrast, 1e-6)),
-        "sharpness_ratio_last_100": float(sharpness(last).mean() / max(prompt_sharpness, 1e-6)),
-        "flat_frames": int((contrast(video) < 0.3 * prompt_contrast).sum()),
-        "blurred_frames": int((sharpness(video) < 0.3 * prompt_sharpness).sum()),
-        "still_frames": int((motion < 0.5).sum()),
-        "mean_motion_last_100": float(motion[-100:].mean()),
-        "shift_turning_left": mean_shift(list(video[60:100])),
-        "shift_turning_right": mean_shift(list(video[100:140])),
-        "branch_shift_left": left_shift,
-        "branch_shift_right": right_shift,
-        "turns_both_ways": bool(left_shift > 0 > right_shift),
-        "still_psnr": {str(h): float(still_psnr[h - 1]) for h in STILL_HORIZONS},
-        "_video": video,
-        "_still": still,
-    }
+    result = PromptRollout(
+        frames=frames,
+        contrast_ratio_last_100=float(contrast(last).mean() / max(prompt_contrast, 1e-6)),
+        sharpness_ratio_last_100=float(sharpness(last).mean() / max(prompt_sharpness, 1e-6)),
+        flat_frames=int((contrast(video) < 0.3 * prompt_contrast).sum()),
+        blurred_frames=int((sharpness(video) < 0.3 * prompt_sharpness).sum()),
+        still_frames=int((motion < 0.5).sum()),
+        mean_motion_last_100=float(motion[-100:].mean()),
+        shift_turning_left=mean_shift(list(video[60:100])),
+        shift_turning_right=mean_shift(list(video[100:140])),
+        branch_shift_left=left_shift,
+        branch_shift_right=right_shift,
+        turns_both_ways=bool(left_shift > 0 > right_shift),
+        still_psnr={h: float(still_psnr[h - 1]) for h in STILL_HORIZONS})
+    return result, video, still
 
 
 def prompt_rollouts(pack: str | Path | None, prompts: Path, out: Path, frames: int = 300, precision: str = "auto",
-                    report: str = "prompt_rollouts") -> dict:
-    """Roll the world out from every picture named in ``prompts``/captions.json; writes REPORT.json and the
-    sheets REPORT.png, REPORT_still.png into ``out`` and returns the summary."""
+                    report: str = "prompt_rollouts",
+                    progress: Callable[[str, PromptRollout], None] | None = None) -> PromptReport:
+    """Roll the world out from every picture named in ``prompts``/captions.json (``progress(name, rollout)``
+    after each); writes REPORT.json and the sheets REPORT.png, REPORT_still.png into ``out``."""
     try:
         captions = json.loads((Path(prompts) / "captions.json").read_text())
     except (OSError, json.JSONDecodeError) as error:
@@ -97,22 +101,17 @@ def prompt_rollouts(pack: str | Path | None, prompts: Path, out: Path, frames: i
     session = WorldSession.open(pack, device="cpu", seed=0, precision=precision)
     results, rows, still_rows = {}, [], []
     for name in sorted(captions):
-        result = roll(session, Path(prompts) / name, frames)
-        video, still = result.pop("_video"), result.pop("_still")
+        result, video, still = roll(session, Path(prompts) / name, frames)
         results[name] = result
         rows.append(np.concatenate(list(video[:: 30]), axis=1))
         still_rows.append(np.concatenate(list(still[:: 6]), axis=1))
-        print(f"{name:28s} contrast {result['contrast_ratio_last_100']:.2f} sharpness "
-              f"{result['sharpness_ratio_last_100']:.2f} motion {result['mean_motion_last_100']:.1f} "
-              f"turn L/R {result['shift_turning_left']:+.2f}/{result['shift_turning_right']:+.2f} px/frame, "
-              f"branch L/R {result['branch_shift_left']:+.2f}/{result['branch_shift_right']:+.2f}, still "
-              + "/".join(f"{v:.1f}" for v in result["still_psnr"].values()) + " dB", flush=True)
+        if progress is not None:
+            progress(name, result)
     Path(out).mkdir(parents=True, exist_ok=True)
-    summary = {"pack": str(pack or "bundled"), "precision": session.precision, "results": results}
-    (Path(out) / f"{report}.json").write_text(json.dumps(summary, indent=1))
+    summary = PromptReport(str(pack or "bundled"), results, session.precision)
+    write_report(Path(out) / f"{report}.json", summary.to_json())
     for sheet, suffix in ((np.concatenate(rows, axis=0), ""), (np.concatenate(still_rows, axis=0), "_still")):
         Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(
             Path(out) / f"{report}{suffix}.png")
     session.close()
     return summary
-

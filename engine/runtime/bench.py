@@ -1,4 +1,4 @@
-"""``dreamwalk bench PACK``: how fast a world plays here, per provider, precision, cache binding and sampler
+"""``dreamwalk bench run PACK``: how fast a world plays here, per provider, precision, cache binding and sampler
 step count.
 
 For each setting: time from ``WorldSession.open`` to the first dreamed frame, then the median and p99
@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from engine.models.sampling import evaluations_per_frame
+from engine.reports.bench import BenchReport, BenchSetting, RoundsSetting
 from engine.runtime.session import WorldSession
 
 
@@ -66,30 +67,26 @@ def round_times(session: WorldSession, frames: int, warmup: int = 30) -> list[fl
     return [1000 * seconds for seconds in step_times(session, 0, frames)]
 
 
-def alternating_rounds(arms: dict[str, Callable[[], list[float]]], rounds: int) -> dict[str, dict[str, Any]]:
+def alternating_rounds(arms: dict[str, Callable[[], list[float]]], rounds: int) -> dict[str, list[list[float]]]:
     """Run each arm (a round: milliseconds per frame) in turn, round after round, so that the CPU's drift
-    during a run falls on every arm. Per arm: the median and p99 over every frame of every round, the
-    median of each round, frames per second; each arm's line is printed as it is summed up."""
+    during a run falls on every arm; each arm's milliseconds per frame, round by round."""
     times: dict[str, list[list[float]]] = {arm: [] for arm in arms}
     for _ in range(rounds):
         for arm, one_round in arms.items():
             times[arm].append(one_round())
-    width = max(len(arm) for arm in arms)
-    results = {}
-    for arm, measured in times.items():
-        every = [t for one in measured for t in one]
-        result = results[arm] = {"median_ms": statistics.median(every), "p99_ms": float(np.percentile(every, 99)),
-                                 "round_medians_ms": [statistics.median(one) for one in measured],
-                                 "fps": 1000 / statistics.median(every)}
-        print(f"{arm:>{width}}: median {result['median_ms']:.1f} ms ({result['fps']:.1f} frames/s), "
-              f"p99 {result['p99_ms']:.1f} ms; round medians "
-              + ", ".join(f"{m:.1f}" for m in result["round_medians_ms"]))
-    return results
+    return times
+
+
+def rounds_setting(arm: str, measured: list[list[float]], frames: int) -> RoundsSetting:
+    """One arm's medians and p99 over every frame of every round, the median of each round, frames per second."""
+    every = [t for one in measured for t in one]
+    return RoundsSetting(arm, len(measured), frames, statistics.median(every), float(np.percentile(every, 99)),
+                         [statistics.median(one) for one in measured], 1000 / statistics.median(every))
 
 
 def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
                   precision: str = "auto", io_binding: bool | None = None,
-                  display_size: tuple[int, int] | None = None, prompt: str | None = None) -> dict[str, Any]:
+                  display_size: tuple[int, int] | None = None, prompt: str | None = None) -> BenchSetting:
     started = time.perf_counter()
     session = WorldSession.open(pack, device=device, steps=steps, precision=precision, io_binding=io_binding,
                                 display_size=display_size)
@@ -103,15 +100,16 @@ def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
         folded = session.folds                                    # the cache pass rides along with the next frame
         evaluations = (evaluations_per_frame(settings.name, settings.steps, settings.prior_sigma is not None)
                        * guidance_passes + (0 if folded else 1))
-        return {"provider": session.provider, "precision": session.precision, "io_binding": session.io_binding,
-                "sampler": settings.name, "steps": settings.steps, "cache_pass_folded": folded,
-                "network_evaluations_per_frame": evaluations, "first_frame_s": first_frame,
-                "median_ms": 1000 * statistics.median(times), "p99_ms": 1000 * float(np.percentile(times, 99)),
-                "fps": 1.0 / statistics.median(times), "frames": frames, "size": list(session.frame_size),
-                "memory": session.memory is not None,
-                # The world builder's seconds for the prompt: before the first frame, in its worker, and
-                # waited for by the frame that took the refined surround in (0: it was ready).
-                "surround_s": {} if session.memory is None else session.memory.surround_timings}
+        return BenchSetting(
+            provider=session.provider, precision=session.precision, io_binding=session.io_binding,
+            sampler=settings.name, steps=settings.steps, cache_pass_folded=folded,
+            network_evaluations_per_frame=evaluations, first_frame_s=first_frame,
+            median_ms=1000 * statistics.median(times), p99_ms=1000 * float(np.percentile(times, 99)),
+            fps=1.0 / statistics.median(times), frames=frames, size=list(session.frame_size),
+            memory=session.memory is not None,
+            # The world builder's seconds for the prompt: before the first frame, in its worker, and
+            # waited for by the frame that took the refined surround in (0: it was ready).
+            surround_s={} if session.memory is None else session.memory.surround_timings)
     finally:
         session.close()
 
@@ -119,8 +117,9 @@ def bench_setting(pack: str | Path, device: str, steps: int | None, frames: int,
 def bench(pack: str | Path, devices: list[str], steps: list[int | None], frames: int,
           precisions: tuple[str, ...] = ("auto",),
           bindings: tuple[bool | None, ...] = (None,)) -> list[dict[str, Any]]:
-    """Every setting in turn; ``bindings`` holds None (the session's default: on for CUDA), True or False."""
-    return [bench_setting(pack, device, step, frames, precision, binding)
+    """Every setting in turn, as the JSON rows of the runtime check's report; ``bindings`` holds None (the
+    session's default: on for CUDA), True or False."""
+    return [bench_setting(pack, device, step, frames, precision, binding).to_json()
             for device in devices for precision in precisions for binding in bindings for step in steps]
 
 
@@ -133,18 +132,17 @@ def one_round(pack: str | Path | None, device: str, steps: int | None, precision
         return round_times(session, frames)
 
 
-def run_bench(config: BenchConfig) -> list[dict[str, Any]]:
+def run_bench(config: BenchConfig) -> BenchReport:
     """Every setting once (``rounds`` 1), or every setting in alternating rounds."""
     settings = [(device, step, precision, binding) for device in config.devices for precision in config.precisions
                 for binding in config.io_bindings for step in config.steps]
     if config.rounds <= 1:
-        return [bench_setting(config.pack, device, step, config.frames, precision, binding, config.display_size,
-                              config.prompt)
-                for device, step, precision, binding in settings]
+        return BenchReport([bench_setting(config.pack, device, step, config.frames, precision, binding,
+                                          config.display_size, config.prompt)
+                            for device, step, precision, binding in settings])
     arms = {f"{device} {precision} {'auto' if binding is None else ('bound' if binding else 'host')} "
             f"steps {step or 'pack'}": partial(one_round, config.pack, device, step, precision, binding, config.frames,
                                                     config.display_size, config.prompt)
             for device, step, precision, binding in settings}
-    results = alternating_rounds(arms, config.rounds)
-    return [{"setting": arm, "rounds": config.rounds, "frames": config.frames, **result}
-            for arm, result in results.items()]
+    times = alternating_rounds(arms, config.rounds)
+    return BenchReport([rounds_setting(arm, measured, config.frames) for arm, measured in times.items()])
