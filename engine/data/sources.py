@@ -25,7 +25,7 @@ def open_source(name: str, **options: Any) -> Source:
     raise SourceError(f"unknown source {name!r}; choose one of: {', '.join(SOURCE_NAMES)}")
 
 
-# Where `dreamwalk eval` measures a world by default: maps and seeds its training data never visited.
+# Where `dreamwalk eval world` measures a world by default: maps and seeds its training data never visited.
 HELD_OUT = {"vizdoom": "MAP21-MAP24", "miniworld": "Maze,FourRooms,ThreeRooms,TMaze"}
 
 

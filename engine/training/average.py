@@ -4,8 +4,8 @@ Networks fine-tuned from the same weights lie in one basin, so the straight line
 dial between what each does well: two decoders of one autoencoder (plain and with the patch-GAN term:
 faithful against sharp), or two students distilled from one starting student. For autoencoders only the
 decoder moves and the encoder stays bit for bit, so every dynamics model over its latents still fits and
-``dreamwalk eval/export --autoencoder`` take a blend as they take either decoder. For dynamics checkpoints
-every tensor moves; both must be one network over one autoencoder.
+``dreamwalk eval world --autoencoder`` and ``dreamwalk export --autoencoder`` take a blend as they take either
+decoder. For dynamics checkpoints every tensor moves; both must be one network over one autoencoder.
 
     dreamwalk average FIRST SECOND --weights 0.25,0.5 --out DIR
 
