@@ -233,7 +233,9 @@ def main() -> None:
     if "export" in stages and not pack.exists():
         trained = ("distilled on a 2-core CPU from a teacher trained on a GPU" if args.teacher
                    else "trained on a 2-core CPU")
-        dreamwalk("export", str(student), "--out", str(pack), "--name", recipe.name,
+        # A recipe with a memory ships the world with it under its name; the network alone is named apart.
+        plain_name = f"{recipe.name} without a memory" if recipe.depth_collection else recipe.name
+        dreamwalk("export", str(student), "--out", str(pack), "--name", plain_name,
                   "--description", recipe.description.format(trained=trained), "--license", recipe.license,
                   "--autoencoder", str(decoder), *context, "--int8")
     if "eval" in stages and not (evaluation / "eval.json").exists():
@@ -248,7 +250,7 @@ def main() -> None:
         dreamwalk("train", "depth", "--data", str(depth_data), "--preset", "default", "--out", str(run / "depth"),
                   "--set", "train.max_minutes=35", *overrides("depth", args.set))
         dreamwalk("pack", "memory", str(pack), "--depth", str(run / "depth" / "depth.safetensors"),
-                  "--motion", str(depth_data), "--out", str(remembering))
+                  "--motion", str(depth_data), "--name", recipe.name, "--out", str(remembering))
     if args.ship:
         shipped = remembering if remembering.exists() else pack       # with its memory and builder where made
         shutil.copyfile(shipped, ROOT / "assets" / "worlds" / recipe.pack)

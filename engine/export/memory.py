@@ -32,6 +32,7 @@ from engine.pack import derive_pack
 DEPTH_TOLERANCE = 1e-3         # relative, on depth in map units
 MEMORY_NOTE = "; it remembers what it showed (a 3D memory of the place)"
 BUILDER_NOTE = " and builds what your picture never showed from the picture's own pixels"
+MEMORY_NAME = " with a memory"     # a world given a memory is another world: its own name, unless one is given
 
 
 class DepthGraph(nn.Module):
@@ -55,8 +56,11 @@ def fit_motion(recordings: str | Path) -> tuple[MotionModel, int]:
 
 
 def add_memory(pack: str | Path, depth_checkpoint: str | Path, recordings: str | Path, out: str | Path,
-               config: MemoryConfig | None = None, builder: BuilderConfig | None = None) -> dict[str, Any]:
-    """``builder`` None: a memory without the world builder (what the picture never showed is dreamed)."""
+               config: MemoryConfig | None = None, builder: BuilderConfig | None = None,
+               name: str | None = None) -> dict[str, Any]:
+    """``builder`` None: a memory without the world builder (what the picture never showed is dreamed).
+    ``name``: the new world's (default: the pack's own, said to have a memory), beside a description that says
+    what the memory does."""
     import onnxruntime
 
     network, depth_meta = load_depth_model(depth_checkpoint)
@@ -87,6 +91,7 @@ def add_memory(pack: str | Path, depth_checkpoint: str | Path, recordings: str |
         manifest["parity"]["depth_max_relative_difference"] = found["difference"] = difference
         manifest["description"] = manifest["description"].split(MEMORY_NOTE)[0] + MEMORY_NOTE + (
             "" if builder is None else BUILDER_NOTE)
+        manifest["name"] = name or manifest["name"].removesuffix(MEMORY_NAME) + MEMORY_NAME
 
     derive_pack(pack, out, change)
     return {"out": str(out), "depth_difference": found["difference"], "motion_frames": frames}
