@@ -14,6 +14,8 @@ from engine.memory import PointMemory
 from engine.runtime.scene import Scene, SceneError, open_scene, save_scene
 
 MEMORY_NAMES = ["positions", "colours", "keys", "stamps", "sorted_keys", "slots_by_key"]
+DIGEST = "0123456789abcdef" * 4                 # a world's digest, as engine.pack.world_digest writes it
+WORLD = {"world": "tiny", "world_digest": DIGEST, "world_path": "/worlds/tiny.dwpack"}
 UNPICKLED = []
 
 
@@ -41,7 +43,7 @@ def explored_memory():
 
 def full_scene():
     rng = np.random.default_rng(0)
-    return Scene(picture=rng.integers(0, 256, (36, 40, 3), dtype=np.uint8), world="tiny",
+    return Scene(picture=rng.integers(0, 256, (36, 40, 3), dtype=np.uint8), **WORLD,
                  depth=rng.uniform(1, 500, (15, 20)).astype(np.float32), seed=7,
                  settings={"depth_scale": 1.5, "eye_height": 48.0, "field_of_view": 75.0},
                  pose=np.array([10.5, -3.25, 41.0, 90.0, -7.5]), memory=explored_memory(), source="hall.jpg",
@@ -87,6 +89,7 @@ def test_a_scene_comes_back_exactly(saved):
     np.testing.assert_array_equal(opened.pose, original.pose)
     assert (opened.picture.dtype, opened.depth.dtype, opened.pose.dtype) == (np.uint8, np.float32, np.float64)
     assert (opened.world, opened.seed, opened.source, opened.frames) == ("tiny", 7, "hall.jpg", 123)
+    assert (opened.world_digest, opened.world_path) == (DIGEST, "/worlds/tiny.dwpack")
     assert opened.settings == {"depth_scale": 1.5, "eye_height": 48.0, "field_of_view": 75.0, "relief": 1.0,
                                "sky_far": True}          # what it did not set, at the defaults
     assert (opened.memory.count, opened.memory.clock) == (original.memory.count, 2) and opened.memory.count > 1000
@@ -99,13 +102,14 @@ def test_a_scene_comes_back_exactly(saved):
                                                     + [f"memory/{name}.npy" for name in MEMORY_NAMES])
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
         header = json.loads(archive.read("scene.json"))
-    assert header["dreamwalk_scene"] == 1 and header["picture"] == [40, 36] and header["depth"] == [20, 15]
+    assert header["dreamwalk_scene"] == 2 and header["picture"] == [40, 36] and header["depth"] == [20, 15]
+    assert (header["world"], header["world_digest"], header["world_path"]) == ("tiny", DIGEST, "/worlds/tiny.dwpack")
     assert header["memory"] == {"count": original.memory.count, "clock": 2}
 
 
 def test_a_scene_without_depth_or_memory(tmp_path):
     picture = np.full((32, 48, 3), 200, np.uint8)
-    save_scene(tmp_path / "plain.dwscene", Scene(picture=picture, world="doom"))
+    save_scene(tmp_path / "plain.dwscene", Scene(picture=picture, **WORLD))
     opened = open_scene(tmp_path / "plain.dwscene")
     assert opened.depth is None and opened.memory is None
     np.testing.assert_array_equal(opened.picture, picture)
@@ -243,10 +247,24 @@ def test_a_scene_too_large_altogether(saved, monkeypatch):
 
 
 def test_a_scene_from_a_newer_dreamwalk(saved, tmp_path):
-    newer = rewritten(saved, tmp_path / "newer.dwscene", edit_json(lambda h: h.update(dreamwalk_scene=2)))
-    with pytest.raises(SceneError, match=r"^newer.dwscene was saved by a newer Dreamwalk \(scene format 2; this "
-                                         r"version opens format 1\)$"):
+    newer = rewritten(saved, tmp_path / "newer.dwscene", edit_json(lambda h: h.update(dreamwalk_scene=3)))
+    with pytest.raises(SceneError, match=r"^newer.dwscene was saved by a newer Dreamwalk \(scene format 3; this "
+                                         r"version opens format 2\)$"):
         open_scene(newer)
+
+
+def test_a_scene_of_format_1_opens_without_its_worlds_digest(saved, tmp_path):
+    """Scenes kept before they named more than their world's name still open; they name no digest or path."""
+    def first_format(header):
+        header.update(dreamwalk_scene=1)
+        del header["world_digest"], header["world_path"]
+
+    older = open_scene(rewritten(saved, tmp_path / "older.dwscene", edit_json(first_format)))
+    assert (older.world, older.world_digest, older.world_path) == ("tiny", "", "")
+    assert older.world_mark.digest == "" and older.memory is not None
+    with pytest.raises(SceneError, match=r"^cannot save the scene to .*again.dwscene: it does not say which world it "
+                                         r"was kept in \(the world 'tiny' has no digest and no path\)$"):
+        save_scene(tmp_path / "again.dwscene", older)
 
 
 def test_a_save_that_fails_on_a_full_disk_keeps_the_old_scene(saved, monkeypatch):

@@ -6,8 +6,8 @@ import this package and neither imports the other."""
 from engine.pack.format import (FORMAT_VERSION, GRAPHS, MODEL_CARD, PACK_SUFFIX, VARIANTS, OpenedPack, PackError,
                                 derive_pack,
                                 embed_metrics, embed_model_card, open_pack, read_manifest, read_model_card, read_pack_manifest,
-                                verify_folder, write_pack)
+                                is_world_digest, verify_folder, world_digest, write_pack)
 
 __all__ = ["FORMAT_VERSION", "GRAPHS", "MODEL_CARD", "PACK_SUFFIX", "VARIANTS", "OpenedPack", "PackError", "derive_pack",
            "embed_metrics", "embed_model_card", "open_pack", "read_manifest", "read_model_card", "read_pack_manifest",
-           "verify_folder", "write_pack"]
+           "is_world_digest", "verify_folder", "world_digest", "write_pack"]

@@ -105,6 +105,30 @@ def checked_manifest(text: str, where: Path) -> dict[str, Any]:
     return manifest
 
 
+# What a world plays with besides its graphs: the same graphs played at another frame rate, sampler or memory
+# dream other frames. Its name, description, license, training notes and metrics are not the world.
+PLAYED_KEYS = ("frame", "context_frames", "actions", "latent", "cache", "sampler", "anchor", "memory")
+DIGEST_LENGTH = 64                          # hex digits of a sha256
+
+
+def world_digest(manifest: dict[str, Any]) -> str:
+    """What identifies a world, hex: a sha256 of its graphs' checksums and of how it plays them (PLAYED_KEYS),
+    known from the manifest alone (never hashing a 40 MB file). A world renamed, described again or evaluated
+    again keeps its digest; one with another graph or sampler has another."""
+    checksums = {name: [graph.get("sha256")] + [graph[variant].get("sha256") for variant in VARIANTS
+                                                if isinstance(graph.get(variant), dict)]
+                 for name, graph in manifest["graphs"].items()}
+    played = {key: manifest.get(key) for key in PLAYED_KEYS}
+    text = json.dumps({"graphs": checksums, **played}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_world_digest(value: Any) -> bool:
+    """Whether ``value`` reads as a world's digest: 64 lowercase hex digits."""
+    return (isinstance(value, str) and len(value) == DIGEST_LENGTH
+            and all(c in "0123456789abcdef" for c in value))
+
+
 def verify_folder(folder: Path) -> dict[str, Any]:
     """The manifest of a pack folder whose every graph exists, stays inside it and matches its sha256."""
     folder = Path(folder).resolve()

@@ -49,7 +49,7 @@ class PicturePreview:
     def __init__(self, pack: str | Path) -> None:
         import onnxruntime
 
-        from engine.pack import open_pack, read_pack_manifest
+        from engine.pack import open_pack, read_pack_manifest, world_digest
 
         manifest = read_pack_manifest(pack)        # refused in a line before a pack is unpacked
         if "depth" not in manifest["graphs"] or "memory" not in manifest:
@@ -68,6 +68,7 @@ class PicturePreview:
             self.depth_size: tuple[int, int] = tuple(memory["depth_size"])      # (width, height) it reads
             self.memory_config = from_dict(MemoryConfig, memory["config"])
             self.world_name: str = opened.manifest["name"]                      # as scenes name the world
+            self.world_digest, self.world_path = world_digest(opened.manifest), str(Path(pack).resolve())
             self.far = SKY_DEPTH * self.memory_config.max_depth                # where a sky is put, as at play
         finally:
             opened.close()
@@ -94,7 +95,8 @@ class PicturePreview:
               source: str = "") -> Scene:
         """A scene (engine.runtime.scene) that starts this world from ``picture`` (H, W, 3) uint8, as play
         draws it, with the depth read from it as play reads it, and the brush's ``edit``."""
-        return Scene(picture=picture, world=self.world_name, depth=self.read(picture, settings, edit),
+        return Scene(picture=picture, world=self.world_name, world_digest=self.world_digest,
+                     world_path=self.world_path, depth=self.read(picture, settings, edit),
                      settings=settings_dict(settings), source=source)
 
     @staticmethod

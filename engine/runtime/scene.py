@@ -3,14 +3,16 @@
 A scene is the picture at its own resolution, its depth, the artist's settings, the seed, the camera's
 pose and the world memory after exploring. On disk it is one zip (deflate) of exactly these members:
 
-    scene.json                  format version, world, seed, settings, pose, source, frames, sizes
+    scene.json                  format version, world (name, digest, pack's path), seed, settings, pose,
+                                source, frames, sizes
     picture.png                 the picture, RGB
     depth.npy                   optional: (h, w) float32, map units along the view axis, 0 where unknown
     memory/positions.npy ...    optional: the six arrays of engine.memory.MemoryState, all or none
 
 A scene is a file people share, so opening one trusts nothing in it: arrays are read without pickle,
 sizes are checked from the zip directory before anything is decompressed, and every value is checked
-before a Scene is returned. Saving writes a hidden file beside the scene and renames it over the old one,
+before a Scene is returned. A scene opens in the world it was kept in (engine.runtime.worlds); one of
+format 1, kept before scenes named more than the world's name, opens as it did. Saving writes a hidden file beside the scene and renames it over the old one,
 so a failed save (a full disk, a crash) leaves the old scene as it was.
 """
 
@@ -32,10 +34,12 @@ import numpy as np
 from engine.errors import DreamwalkError
 from engine.files import replacing
 from engine.memory import MemoryState
+from engine.pack import is_world_digest
 from engine.runtime.images import ImageError, check_picture_size
 from engine.runtime.picture_settings import PictureSettings, read_settings, settings_dict
+from engine.runtime.worlds import WorldMark, is_absolute_path
 
-SCENE_VERSION = 1
+SCENE_VERSION = 2                    # 2: the world's digest and its pack's path beside its name
 MAX_MEMBER_BYTES = 512 * 2**20       # uncompressed, per member: a 50-megapixel depth map is 200 MB
 MAX_TOTAL_BYTES = 2**30              # uncompressed, all members together
 MAX_JSON_BYTES = 2**20               # scene.json is a few hundred bytes
@@ -51,7 +55,9 @@ MEMORY_ARRAYS: dict[str, tuple[np.dtype, tuple[int, ...]]] = {
 }
 MEMORY_MEMBERS = {f"memory/{name}.npy": name for name in MEMORY_ARRAYS}
 MEMBERS = {"scene.json", "picture.png", "depth.npy", *MEMORY_MEMBERS}
-JSON_KEYS = {"dreamwalk_scene", "world", "seed", "settings", "pose", "source", "frames", "memory", "picture", "depth"}
+FIRST_JSON_KEYS = {"dreamwalk_scene", "world", "seed", "settings", "pose", "source", "frames", "memory", "picture",
+                   "depth"}
+JSON_KEYS = FIRST_JSON_KEYS | {"world_digest", "world_path"}
 
 
 class SceneError(DreamwalkError):
@@ -74,6 +80,8 @@ def _check_settings(values: Any) -> None:
 class Scene:
     picture: np.ndarray                               # (H, W, 3) uint8 at the picture's own resolution
     world: str                                        # the world pack's manifest name
+    world_digest: str = ""                            # engine.pack.world_digest ("": a scene of format 1)
+    world_path: str = ""                              # the world pack's absolute path when it was kept
     depth: np.ndarray | None = None                   # (h, w) float32 along the view axis, > 0 where known
     seed: int = 0
     settings: dict[str, float] = field(default_factory=lambda: settings_dict(PictureSettings()))
@@ -82,6 +90,10 @@ class Scene:
     source: str = ""                                  # the picture's file name, for recordings to name
     frames: int = 0                                   # frames played when saved
 
+    @property
+    def world_mark(self) -> WorldMark:
+        return WorldMark(self.world, self.world_digest, self.world_path)
+
 
 def save_scene(path: str | Path, scene: Scene) -> None:
     """Write ``scene`` to ``path`` (NAME.dwscene), whole or not at all (engine.files.replacing): on any failure
@@ -89,6 +101,9 @@ def save_scene(path: str | Path, scene: Scene) -> None:
     path = Path(path)
     try:
         _check_scene(scene)
+        if not scene.world_digest:
+            raise _Invalid(f"it does not say which world it was kept in (the world '{scene.world}' has no digest "
+                           "and no path)")
     except _Invalid as error:
         raise SceneError(f"cannot save the scene to {path}: {error}") from None
     try:
@@ -172,7 +187,7 @@ def _read_header(archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], na
         raise SceneError(f"{name} was saved by a newer Dreamwalk (scene format {version}; this version opens "
                          f"format {SCENE_VERSION})")
     try:
-        _check_header(header)
+        _check_header(header, version)
     except _Invalid as error:
         raise SceneError(f"{name} is damaged (scene.json: {error})") from None
     if ("depth.npy" in infos) != (header["depth"] is not None):
@@ -182,8 +197,9 @@ def _read_header(archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], na
     return header
 
 
-def _check_header(header: dict[str, Any]) -> None:
-    missing, unknown = sorted(JSON_KEYS - header.keys()), sorted(header.keys() - JSON_KEYS)
+def _check_header(header: dict[str, Any], version: int) -> None:
+    keys = JSON_KEYS if version >= 2 else FIRST_JSON_KEYS
+    missing, unknown = sorted(keys - header.keys()), sorted(header.keys() - keys)
     if missing:
         raise _Invalid(f"no {missing[0]!r}")
     if unknown:
@@ -191,6 +207,8 @@ def _check_header(header: dict[str, Any]) -> None:
     for key in ("world", "source"):
         if not isinstance(header[key], str):
             raise _Invalid(f"{key} must be a string, not {header[key]!r}")
+    if version >= 2:
+        _check_world(header["world_digest"], header["world_path"])
     for key in ("seed", "frames"):
         if not _is_int(header[key]) or header[key] < 0:
             raise _Invalid(f"{key} must be a whole number 0 or more, not {header[key]!r}")
@@ -227,7 +245,8 @@ def _read_scene(archive: zipfile.ZipFile, header: dict[str, Any], name: str) -> 
             dtype, entry = MEMORY_ARRAYS[key]
             arrays[key] = _read_array(archive, member, dtype, (None, *entry), name)
         memory = MemoryState(**arrays, count=header["memory"]["count"], clock=header["memory"]["clock"])
-    scene = Scene(picture=picture, world=header["world"], depth=depth, seed=header["seed"],
+    scene = Scene(picture=picture, world=header["world"], world_digest=header.get("world_digest", ""),
+                  world_path=header.get("world_path", ""), depth=depth, seed=header["seed"],
                   settings=settings_dict(read_settings(header["settings"])),
                   pose=np.array(header["pose"], np.float64), memory=memory, source=header["source"],
                   frames=header["frames"])
@@ -308,6 +327,8 @@ def _check_scene(scene: Scene) -> None:
         raise _Invalid(str(error)) from None
     if not isinstance(scene.world, str) or not isinstance(scene.source, str):
         raise _Invalid("the world and the source must be strings")
+    if scene.world_digest or scene.world_path:
+        _check_world(scene.world_digest, scene.world_path)
     for key in ("seed", "frames"):
         value = getattr(scene, key)
         if not _is_int(value) or value < 0:
@@ -326,6 +347,14 @@ def _check_scene(scene: Scene) -> None:
             raise _Invalid("depth.npy holds negative depths")
     if scene.memory is not None:
         _check_memory(scene.memory)
+
+
+def _check_world(digest: Any, path: Any) -> None:
+    """Refuse (_Invalid) a world digest that is not one, or a path that is not a pack's absolute path."""
+    if not is_world_digest(digest):
+        raise _Invalid(f"world_digest must be a world's digest (64 hex digits), not {digest!r}")
+    if not isinstance(path, str) or not is_absolute_path(path):
+        raise _Invalid(f"world_path must be the absolute path of the world's pack, not {path!r}")
 
 
 def _check_memory(memory: MemoryState) -> None:
@@ -364,6 +393,8 @@ def _scene_json(scene: Scene) -> dict[str, Any]:
     return {
         "dreamwalk_scene": SCENE_VERSION,
         "world": scene.world,
+        "world_digest": scene.world_digest,
+        "world_path": scene.world_path,
         "seed": int(scene.seed),
         "settings": settings_dict(read_settings(scene.settings)),
         "pose": [float(x) for x in scene.pose],

@@ -19,7 +19,7 @@ from engine.actions import KEYS, Action, actions_to_array, encode_action
 from engine.config import LAST_WITH_RETIRED
 from engine.errors import DreamwalkError
 from engine.images import to_signed
-from engine.pack import OpenedPack, open_pack
+from engine.pack import OpenedPack, open_pack, world_digest
 from engine.pack.binding import BINDING_DEVICES, BoundRollout
 from engine.runtime.graphs import GraphLoader
 from engine.runtime.images import load_prompt
@@ -28,22 +28,13 @@ from engine.runtime.memory import PlayMemory, PlayMemoryState, lift_size
 from engine.runtime.picture_settings import PictureSettings, read_settings, settings_dict
 from engine.runtime.scene import Scene
 from engine.runtime.view import open_view
+from engine.runtime.worlds import DEFAULT_WORLD, DEFAULT_WORLDS, bundled_worlds  # noqa: F401 (imported from here too)
 from engine.runtime.providers import choose_provider, warn
 from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
-
-DEFAULT_WORLDS = Path(__file__).resolve().parents[2] / "assets" / "worlds"
-DEFAULT_WORLD = "doom.dwpack"         # the default among the bundled worlds; the others follow by name
-
 
 def takes_two_frames(dynamics: Any) -> bool:
     """Whether a dynamics graph takes a free number of frames per pass (packs exported since it could)."""
     return isinstance(dynamics.get_inputs()[0].shape[0], str)
-
-
-def bundled_worlds(folder: Path = DEFAULT_WORLDS) -> list[Path]:
-    """The world packs in ``folder``, the default world first."""
-    packs = sorted(folder.glob("*.dwpack")) if folder.exists() else []
-    return sorted(packs, key=lambda pack: pack.name != DEFAULT_WORLD)
 
 
 @dataclass
@@ -91,6 +82,8 @@ class WorldSession:
 
         self._pack = pack
         self.manifest: dict[str, Any] = pack.manifest
+        self.world_digest = world_digest(self.manifest)      # what scenes and clips keep of the world, with
+        self.world_path: Path | None = None                  # its pack's path (set by open)
         if "warp" in self.manifest["graphs"]:
             raise DreamwalkError("this world pack moves its frames with an action warp graph, which this version of "
                                  f"Dreamwalk no longer plays; Dreamwalk {LAST_WITH_RETIRED} plays it")
@@ -165,10 +158,12 @@ class WorldSession:
             path = packs[0]
         pack = open_pack(path, graphs_on_demand=True)
         try:
-            return cls(pack, device, seed, steps, guidance_scale, precision, io_binding, display_size)
+            session = cls(pack, device, seed, steps, guidance_scale, precision, io_binding, display_size)
         except BaseException:
             pack.close()
             raise
+        session.world_path = Path(path).resolve()
+        return session
 
     def _load_graph(self, name: str, options: Any, providers: list[str]) -> Any:
         """One graph's ONNX Runtime session, its declared inputs checked against the manifest."""
@@ -256,16 +251,19 @@ class WorldSession:
         if self._rollout is None:
             raise DreamwalkError("nothing to keep before reset(image)")
         depth, pose, memory = self.view.kept()
-        return Scene(picture=self.view.picture(), world=str(self.manifest["name"]), seed=int(self._seed_used),
+        return Scene(picture=self.view.picture(), world=str(self.manifest["name"]), world_digest=self.world_digest,
+                     world_path=str(self.world_path or self._pack.folder), seed=int(self._seed_used),
                      depth=depth, settings=settings_dict(self.view.settings), pose=pose, memory=memory,
                      source=self._source, frames=self.frames)
 
-    def start_scene(self, scene: Scene) -> np.ndarray:
+    def start_scene(self, scene: Scene, any_world: bool = False) -> np.ndarray:
         """Go on from a kept scene (engine.runtime.scene.open_scene): its picture, depth, settings and seed,
-        and where the world has a memory, the camera where it was and all it remembered. Returns the view."""
-        if scene.world != self.manifest["name"]:
-            raise DreamwalkError(f"this scene was made in the world '{scene.world}', not '{self.manifest['name']}'; "
-                                 "open it with that world")
+        and where the world has a memory, the camera where it was and all it remembered. Returns the view.
+        A scene kept in another world is refused unless ``any_world`` (the person chose this world for it)."""
+        if not any_world and not self.made_here(scene):
+            raise DreamwalkError(f"this scene was made in the world {scene.world_mark}, not "
+                                 f"'{self.manifest['name']}'; open it in that world, or name this one for it "
+                                 "(--world PACK)")
         frame = self.reset(scene.picture, seed=scene.seed, settings=read_settings(scene.settings), depth=scene.depth)
         self._source = scene.source
         resumed = None if scene.memory is None else self.view.resume(scene.memory, scene.pose, scene.frames)
@@ -274,6 +272,12 @@ class WorldSession:
             self._rollout.prime(self.encode(self.view.observed()))
             frame, self._frame, self.frames = resumed, resumed, scene.frames
         return frame.copy()
+
+    def made_here(self, scene: Scene) -> bool:
+        """Whether ``scene`` was kept in this world: the same digest, or for a scene that keeps only its
+        world's name (format 1), the same name."""
+        return (scene.world_digest == self.world_digest if scene.world_digest
+                else scene.world == self.manifest["name"])
 
     @property
     def pose(self) -> np.ndarray | None:
