@@ -36,7 +36,7 @@ class ClipRecorder:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._video = VideoWriter(self.path, size, Fraction(fps).limit_denominator(1000), "recording stopped",
                                       RecordingError)
-            self._log = ActionLogWriter(self.log_path, fps, meta)
+            self._log = ActionLogWriter(self.log_path, fps, absolute_paths(meta))
         except (OSError, av.error.FFmpegError) as error:
             raise RecordingError(f"cannot record to {self.path}: {getattr(error, 'strerror', None) or error}") from error
 
@@ -66,3 +66,8 @@ class ClipRecorder:
         self._video.close()
         if self._log is not None:
             self._log.close()
+
+
+def absolute_paths(meta: dict[str, Any]) -> dict[str, Any]:
+    """The log's header with its prompt and scene as absolute paths: a render finds them wherever it runs."""
+    return {**meta, **{key: str(Path(meta[key]).resolve()) for key in ("prompt", "scene") if meta.get(key)}}

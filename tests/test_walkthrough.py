@@ -16,6 +16,8 @@ from engine.runtime.action_log import read_action_log, read_log_header
 from engine.runtime.walkthrough import render_walkthrough
 
 ACTIONS = [{"forward": True}] * 4 + [{"turn": 6.0}] * 4 + [{"forward": True, "left": True}] * 4
+DIGEST = "0123456789abcdef" * 4                 # a world's digest, as engine.pack.world_digest writes it
+ELSEWHERE = {"world": "tiny", "world_digest": DIGEST, "world_path": "/nowhere/tiny.dwpack"}   # a world not here
 
 
 def decoded(path):
@@ -37,12 +39,11 @@ def prompt(tmp_path):
 
 @pytest.fixture
 def action_log(tmp_path, prompt):
-    """The action log of a 12-action clip of the tiny world, written by the player's recorder; the prompt is
-    named as the player was given it, relative to where it ran (here, the clip's folder)."""
+    """The action log of a 12-action clip of a world not on this machine, written by the player's recorder (the
+    prompt's path made absolute)."""
     from app.recorder import ClipRecorder
 
-    recorder = ClipRecorder(tmp_path / "clip.mp4", 17.5, (32, 24), 1, {"world": "tiny", "prompt": prompt.name,
-                                                                      "seed": 3})
+    recorder = ClipRecorder(tmp_path / "clip.mp4", 17.5, (32, 24), 1, {**ELSEWHERE, "prompt": str(prompt), "seed": 3})
     blank = np.zeros((24, 32, 3), np.uint8)
     for action in [None, *ACTIONS]:
         recorder.add(blank, action)
@@ -193,11 +194,18 @@ def test_render_refusals_are_one_line(action_log, tmp_path, capsys):
     assert refused(action_log, "--prompt", gone, "--out", out) == f"no image at {gone}"
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    assert refused(action_log, "--out", blocker / "walk.mp4") == (f"cannot write the walkthrough to "
-                                                                  f"{blocker / 'walk.mp4'}: cannot make the folder "
-                                                                  f"{blocker} (File exists)")
-    assert refused(action_log, "--out", out) == (f"no world pack at tiny, and no world named 'tiny' among the bundled "
-                                                 f"worlds in {DEFAULT_WORLDS}; give its pack with --world PACK")
+    assert refused(action_log, "--world", "any.dwpack", "--out", blocker / "walk.mp4") == (
+        f"cannot write the walkthrough to {blocker / 'walk.mp4'}: cannot make the folder {blocker} (File exists)")
+    assert refused(action_log, "--out", out) == ("clip.actions.jsonl was made in the world 'tiny' "
+                                                 "(/nowhere/tiny.dwpack): that world's pack is not there any more, nor "
+                                                 "among the bundled worlds; pass --world PACK to render it in another "
+                                                 "world")
+    older = tmp_path / "older.actions.jsonl"           # a log of format 1 names its world's name alone
+    older.write_text(json.dumps({"dreamwalk_actions": 1, "fps": 17.5, "world": "tiny", "prompt": "p.png",
+                                 "seed": 0}) + "\n")
+    (tmp_path / "p.png").write_bytes((tmp_path / "prompt.png").read_bytes())
+    assert refused(older, "--out", out) == (f"no world pack at tiny, and no world named 'tiny' among the bundled "
+                                            f"worlds in {DEFAULT_WORLDS}; give its pack with --world PACK")
     assert not out.exists()
 
 
@@ -206,9 +214,9 @@ def test_log_headers(action_log, tmp_path):
     assert (header["fps"], header["world"], header["seed"]) == (17.5, "tiny", 3)
     assert read_action_log(action_log) == ACTIONS
     newer = tmp_path / "newer.actions.jsonl"
-    newer.write_text(json.dumps({"dreamwalk_actions": 2, "fps": 10}) + "\n")
-    with pytest.raises(DreamwalkError, match=r"was written by a newer Dreamwalk \(action log format 2; this version "
-                                             r"reads 1\)$"):
+    newer.write_text(json.dumps({"dreamwalk_actions": 3, "fps": 10}) + "\n")
+    with pytest.raises(DreamwalkError, match=r"was written by a newer Dreamwalk \(action log format 3; this version "
+                                             r"reads 2\)$"):
         read_log_header(newer)
     no_rate = tmp_path / "no-rate.actions.jsonl"
     no_rate.write_text(json.dumps({"dreamwalk_actions": 1, "world": "tiny", "prompt": "p.png", "seed": 0}) + "\n")
@@ -231,11 +239,11 @@ def test_a_log_written_line_by_line_reads_back_with_its_poses(tmp_path):
 
     path = log_path(tmp_path / "walk.mp4")
     assert path == tmp_path / "walk.actions.jsonl"
-    writer = ActionLogWriter(path, 17.5, {"world": "tiny", "prompt": "p.png", "seed": 2})
+    writer = ActionLogWriter(path, 17.5, {**ELSEWHERE, "prompt": "/pictures/p.png", "seed": 2})
     writer.write(0, None, np.zeros(5))
     writer.write(1, {"turn": 9.0}, np.array([1.0, 2.0, 41.0, 9.0, 0.0]))
     assert [json.loads(line) for line in path.read_text().splitlines()] == [   # flushed while it is open
-        {"dreamwalk_actions": 1, "fps": 17.5, "world": "tiny", "prompt": "p.png", "seed": 2},
+        {"dreamwalk_actions": 2, "fps": 17.5, **ELSEWHERE, "prompt": "/pictures/p.png", "seed": 2},
         {"frame": 0, "action": None, "pose": [0.0] * 5},
         {"frame": 1, "action": {"turn": 9.0}, "pose": [1.0, 2.0, 41.0, 9.0, 0.0]}]
     writer.close()
@@ -255,9 +263,9 @@ def test_logs_written_before_still_read():
 
 def test_a_newer_log_is_refused_by_the_replay_too(tmp_path):
     newer = tmp_path / "newer.actions.jsonl"
-    newer.write_text(json.dumps({"dreamwalk_actions": 2, "fps": 10}) + "\n" + json.dumps({"frame": 1, "action": {}}))
-    with pytest.raises(DreamwalkError, match=r"was written by a newer Dreamwalk \(action log format 2; this version "
-                                             r"reads 1\)$"):
+    newer.write_text(json.dumps({"dreamwalk_actions": 3, "fps": 10}) + "\n" + json.dumps({"frame": 1, "action": {}}))
+    with pytest.raises(DreamwalkError, match=r"was written by a newer Dreamwalk \(action log format 3; this version "
+                                             r"reads 2\)$"):
         read_action_log(newer)
     bare = tmp_path / "bare.actions.jsonl"
     bare.write_text(json.dumps({"dreamwalk_actions": 1, "fps": 10}) + "\n" + json.dumps({"frame": 1, "action": {}}))

@@ -1,6 +1,7 @@
 """`dreamwalk render`: a clip's action log played again through a world into a video
 (engine.runtime.walkthrough), from the start the log names: its scene or its picture, found where the log says
-or beside the log (a clip moved with its prompt or scene), unless the command names another."""
+or beside the log (a clip moved with its prompt or scene), in the world the clip was played in (found where
+it was or by its digest, engine.runtime.worlds), unless the command names another."""
 
 from __future__ import annotations
 
@@ -38,10 +39,11 @@ class Start:
     seed: int
     picture: str | None = None
     scene: Any = None                       # engine.runtime.scene.Scene
+    any_world: bool = False                 # the command named the world: a scene of another plays in it
 
     def begin(self, session: Any) -> Callable[[], np.ndarray]:
         if self.scene is not None:
-            return lambda: session.start_scene(self.scene)
+            return lambda: session.start_scene(self.scene, any_world=self.any_world)
         return lambda: session.reset(self.picture, seed=self.seed)
 
 
@@ -52,15 +54,35 @@ def replay_start(config: RenderConfig, header: dict[str, Any]) -> Start:
 
     log = Path(config.log)
     named = config.scene or config.prompt or header.get("scene") or header["prompt"]
-    path = str(log.parent / named) if not Path(named).exists() and (log.parent / named).exists() else named
+    beside = [log.parent / named, log.parent / Path(named).name]      # a log's path, relative or absolute
+    path = next((str(moved) for moved in beside if not Path(named).exists() and moved.exists()), named)
     if config.scene or (not config.prompt and header.get("scene")):
         from engine.runtime.scene import open_scene
 
         scene = open_scene(path)
         seed = scene.seed if config.seed is None else config.seed
-        return Start(config.world or scene.world, seed, scene=replace(scene, seed=seed))   # a scene's own seed
+        return Start(replay_world(config, header, scene), seed, scene=replace(scene, seed=seed),   # its own seed
+                     any_world=config.world is not None)
     check_prompt_file(path)
-    return Start(config.world or header["world"], header["seed"] if config.seed is None else config.seed, path)
+    return Start(replay_world(config, header), header["seed"] if config.seed is None else config.seed, path)
+
+
+def replay_world(config: RenderConfig, header: dict[str, Any], scene: Any = None) -> str:
+    """The world a replay plays in: the one the command names, else the clip's own (its scene's, else its
+    log's), found where it was or by its digest; a scene or log of an older format names only its world's
+    name, looked for among the bundled worlds (engine.runtime.walkthrough.resolve_world)."""
+    from engine.runtime.action_log import log_world
+    from engine.runtime.worlds import find_world, missing_world
+
+    if config.world:
+        return config.world
+    mark = scene.world_mark if scene is not None and scene.world_digest else log_world(header)
+    if mark is None:
+        return scene.world if scene is not None else header["world"]
+    found = find_world(mark)
+    if found is None:
+        raise missing_world(Path(config.log).name, mark, "render")
+    return str(found)
 
 
 def check_writable(out: Path) -> None:
