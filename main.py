@@ -36,7 +36,8 @@ def main(argv: list[str]) -> int:
         engine = "" if getattr(sys, "frozen", False) else ENGINE_USAGE     # the app ships without the engine's tools
         print(USAGE + engine + ABOUT + build_parser().format_help())
         return 0
-    if "--play" in argv or "--scene" in argv:
+    engine_command = bool(argv) and not argv[0].startswith("-")     # `render LOG --scene S` is the engine's
+    if not engine_command and ("--play" in argv or "--scene" in argv):
         from app.player import main as play
         try:
             return play(argv)

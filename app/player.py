@@ -2,7 +2,7 @@
 
     python main.py --play IMAGE [--world PACK] [--size WxH] [--frames N] [--record OUT.mp4] [--agent random|explore|replay:LOG]
                    [--depth-scale X] [--eye-height X] [--fov DEGREES]    # how a world with a memory reads IMAGE
-    python main.py --scene SCENE.dwscene        # go on from a kept scene
+    python main.py --scene SCENE.dwscene        # go on from a kept scene, in the world it was kept in
 
 Controls (the movement keys are the launcher's key bindings): WASD move, mouse looks (click to capture it,
 Esc to release), arrows also turn and look, Space jump, Ctrl crouch, Shift sprint, E use, left/right click
@@ -39,11 +39,11 @@ from app.controls import ControlSettings, action_from_input
 from app.hud import (BLACK, HELP_SHADE, MARGIN, WHITE, help_entries, hud_font_size, lay_out_help, page_box,
                      status_line, wrap_text)
 from app.recorder import ClipRecorder, RecordingError
-from app.settings import config_folder, readable_folder
+from app.settings import config_folder, readable_folder, user_worlds
 from engine.errors import DreamwalkError
 from engine.files import write_json
 from engine.runtime.picture_settings import SETTING_RANGES, PictureSettings
-from engine.runtime.action_log import read_action_log
+from engine.runtime.action_log import clip_world, read_action_log
 
 REWIND_SECONDS = 4.0
 SNAPSHOT_EVERY = 4            # frames between rewind points (a snapshot holds the whole key/value cache)
@@ -115,6 +115,13 @@ class Player:
             scene = open_scene(options.scene)           # a damaged scene is refused before the world loads
         elif isinstance(options.prompt, (str, Path)):
             check_prompt_file(options.prompt)         # a picture it cannot use is refused before the world loads
+        self.replayed, self.replay_actions = replay_log(options.agent)     # so is a log it cannot replay
+        # A scene (else a replayed clip) plays in the world it was made in, unless the person names another.
+        self.any_world = options.world is not None
+        origin = ((Path(options.scene).name, scene.world_mark) if scene is not None
+                  else (Path(self.replayed).name, clip_world(self.replayed)) if self.replayed else None)
+        if options.world is None and origin is not None:
+            options.world = own_world(*origin)
         prepare_display(headless=options.agent is not None and options.frames > 0)
 
         self.scene = self.scene_at_start = scene
@@ -156,6 +163,8 @@ class Player:
         note = fallback_line(options.device, self.session.provider)
         if note:
             self.say(note)                          # the session printed it too, for the launcher's log
+        if self.any_world and origin is not None:
+            self.say_other_world(*origin)
         if options.record:
             self._start_recording(Path(options.record))
 
@@ -168,12 +177,21 @@ class Player:
                                     guidance_scale=options.guidance_scale, seed=options.seed,
                                     precision=options.precision, display_size=size)
         try:
-            self.frame = (session.start_scene(self.scene) if self.scene is not None
+            self.frame = (session.start_scene(self.scene, any_world=self.any_world) if self.scene is not None
                           else session.reset(options.prompt, settings=options.settings))
         except BaseException:
             session.close()
             raise
         return session
+
+    def say_other_world(self, what: str, mark: Any) -> None:
+        """A scene or a replayed clip of another world than the one named for it: said, never a silent swap."""
+        if mark is None or (mark.digest == self.session.world_digest if mark.digest
+                            else mark.name == self.session.manifest["name"]):
+            return
+        line = f"playing {what}, made in the world {mark}, in '{self.session.manifest['name']}'"
+        print(f"dreamwalk: {line}", file=sys.stderr)
+        self.say(line)
 
     def watch_size(self) -> None:
         """Whether the display size keeps up, once its first frames are timed: kept for the next start where it
@@ -386,11 +404,12 @@ class Player:
 
     def _start_recording(self, path: Path) -> None:
         try:
-            self.recorder = ClipRecorder(path, self.session.fps, self.session.frame_size, self.options.scale,
-                                         {"world": self.session.manifest["name"], "prompt": str(self.options.prompt),
+            session = self.session
+            self.recorder = ClipRecorder(path, session.fps, session.frame_size, self.options.scale,
+                                         {"world": session.manifest["name"], "world_digest": session.world_digest,
+                                          "world_path": str(session.world_path), "prompt": self.options.prompt or "",
                                           "seed": self.options.seed,
-                                          **({"scene": str(Path(self.options.scene).resolve())}
-                                             if self.options.scene else {})})
+                                          **({"scene": self.options.scene} if self.options.scene else {})})
             self.recorder.add(self.frame, None, self.session.pose)
             self.say(f"recording {path.name} in {readable_folder(path.parent)} (F10 stops)")
         except RecordingError as error:
@@ -515,7 +534,7 @@ class Player:
         if agent is None:
             return None
         if agent.startswith("replay:"):
-            actions = iter(read_action_log(agent.split(":", 1)[1]))
+            actions = iter(self.replay_actions)
             return lambda: next(actions, {})
         if agent in ("random", "explore"):
             from engine.policies import make_policy
@@ -531,6 +550,29 @@ class Player:
             self.finish_recording()
         self.session.close()
         pygame.quit()
+
+
+def replay_log(agent: str | None) -> tuple[str | None, list[dict[str, Any]]]:
+    """The action log of ``--agent replay:LOG`` and its actions, read whole and checked (None and no actions
+    for another agent)."""
+    if agent is None or not agent.startswith("replay:"):
+        return None, []
+    log = agent.split(":", 1)[1]
+    return log, read_action_log(log)
+
+
+def own_world(what: str, mark: Any) -> str | None:
+    """The pack of the world a scene or a replayed clip was made in (engine.runtime.worlds), where no --world
+    names one: its pack where it was, else one of the same digest among the bundled worlds and the launcher's.
+    None for a file of an older format, which names only its world's name: the bundled world plays it."""
+    from engine.runtime.worlds import find_world, missing_world
+
+    if mark is None or not mark.digest:
+        return None
+    found = find_world(mark, [user_worlds()])
+    if found is None:
+        raise missing_world(what, mark, places="the bundled worlds or yours")
+    return str(found)
 
 
 def is_idle(action: dict[str, Any]) -> bool:
@@ -657,7 +699,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="display size, e.g. 640x480 (default: for worlds with a memory, which draw the picture "
                         "at any size, 640x480 or the largest of 320x240 and 160x120 this machine keeps up with; "
                         "else the world's frame size)")
-    parser.add_argument("--world", metavar="PACK", help="world pack (default: the bundled world)")
+    parser.add_argument("--world", metavar="PACK", help="world pack (default: a scene's or a replayed clip's own "
+                        "world, else the bundled world)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, or an accelerator of this system: "
                         "cuda (NVIDIA), directml (Windows), coreml (macOS)")
     parser.add_argument("--steps", type=int, metavar="N", help="sampler steps per frame (default: the world's own; "
@@ -687,13 +730,19 @@ def build_parser() -> argparse.ArgumentParser:
                          help="map units from the eye down to the floor in the picture (default 41)")
     reading.add_argument("--fov", type=number_in(*SETTING_RANGES["field_of_view"]), metavar="DEGREES",
                          help="degrees across the picture's width (default 90)")
+    reading.add_argument("--relief", type=number_in(*SETTING_RANGES["relief"]), metavar="X",
+                         help="how deep the picture reads: 0 flat, 1 as read (default), more is deeper")
+    reading.add_argument("--sky-near", action="store_true",
+                         help="read the sky, sun and moon as the depth network does, not far")
     return parser
 
 
 def picture_settings(args: argparse.Namespace) -> PictureSettings | None:
     """The reading the command line asks for, the defaults where it names none; None when it names none."""
     given = {name: value for name, value in (("depth_scale", args.depth_scale), ("eye_height", args.eye_height),
-                                             ("field_of_view", args.fov)) if value is not None}
+                                             ("field_of_view", args.fov), ("relief", args.relief)) if value is not None}
+    if args.sky_near:
+        given["sky_far"] = False
     return PictureSettings(**given) if given else None
 
 
@@ -702,7 +751,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     reading = picture_settings(args)
     if args.scene and reading is not None:
-        parser.error("--depth-scale, --eye-height and --fov read a picture; a scene keeps its own reading")
+        parser.error("--depth-scale, --eye-height, --fov, --relief and --sky-near read a picture; a scene keeps "
+                     "its own reading")
     from app.settings import load_settings
 
     settings, problem = load_settings()

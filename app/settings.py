@@ -23,6 +23,11 @@ def data_folder() -> Path:
     return Path(os.environ.get("DREAMWALK_DATA") or platformdirs.user_data_dir(APP_NAME))
 
 
+def user_worlds() -> Path:
+    """The worlds a person imported in the launcher, where a scene's or a clip's world is looked for too."""
+    return data_folder() / "worlds"
+
+
 def readable_folder(folder: Path) -> str:
     """A folder as people read it: ~/Videos/Dreamwalk rather than /home/ada/Videos/Dreamwalk."""
     folder = Path(folder).resolve()

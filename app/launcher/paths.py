@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.settings import data_folder
+from app.settings import user_worlds
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMPTS = ROOT / "assets" / "prompts"
 BUNDLED_WORLDS = ROOT / "assets" / "worlds"
 
-
-def user_worlds() -> Path:
-    return data_folder() / "worlds"
+__all__ = ["BUNDLED_WORLDS", "PROMPTS", "ROOT", "user_worlds"]
