@@ -63,7 +63,7 @@ class GalleryPanel:
         buttons.addWidget(QLabel("or drop / paste an image"))
         buttons.addStretch(1)
         scene_button = QPushButton("Open scene...")
-        scene_button.setToolTip("Go on from a scene kept in the player (F6) in the chosen world")
+        scene_button.setToolTip("Go on from a scene kept in the player (F6), in the world it was kept in")
         scene_button.clicked.connect(self.open_scene)
         buttons.addWidget(scene_button)
         layout.addLayout(buttons)

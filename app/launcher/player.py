@@ -10,7 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFileDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from app.launcher.paths import ROOT
 from app.settings import readable_folder, save_settings
@@ -74,9 +75,13 @@ class PlayerPanel:
     def play_arguments(self, extra: list[str] | None = None) -> list[str]:
         return self.player_arguments(["--play", str(self.prompt)]) + self.reading_arguments() + (extra or [])
 
-    def scene_arguments(self, scene: str) -> list[str]:
-        """The player's arguments to go on from ``scene`` in the chosen world (it keeps its own reading)."""
-        return self.player_arguments(["--scene", scene])
+    def scene_arguments(self, scene: str, world: Path | None = None) -> list[str]:
+        """The player's arguments to go on from ``scene`` in ``world`` (default: the chosen world); it keeps its
+        own reading."""
+        arguments = self.player_arguments(["--scene", scene])
+        if world is not None:
+            arguments[arguments.index("--world") + 1] = str(world)
+        return arguments
 
     def player_running(self) -> bool:
         if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
@@ -103,8 +108,8 @@ class PlayerPanel:
             self.open_scene_file(Path(path))
 
     def open_scene_file(self, path: Path) -> None:
-        """Check the scene at ``path`` in the loader's thread, then go on from it in the chosen world; a scene
-        that cannot be opened is its one line here, and nothing starts."""
+        """Check the scene at ``path`` in the loader's thread, then go on from it in the world it was kept in
+        (scene_checked); a scene that cannot be opened is its one line here, and nothing starts."""
         if not self.world:
             self.say("choose a world first")
             return
@@ -114,14 +119,57 @@ class PlayerPanel:
         self.say(f"opening {path.name}...")
         self.check_scene.emit(str(path))
 
-    def scene_checked(self, path: str, problem: str) -> None:
+    def scene_checked(self, path: str, problem: str, world: tuple | None) -> None:
+        """A scene goes on in the world it was kept in, found here whichever world is chosen. Where that world is
+        not here (or a scene of format 1 names another world than the chosen one), the person chooses: the
+        chosen world, or nothing."""
         if path != self.checking_scene:
             return                                    # another scene was chosen since
         self.checking_scene = None
         if problem:
             self.say(problem)
-        elif self.world and not self.player_running():
+            return
+        if not self.world or self.player_running():
+            return
+        mark, own = world
+        name = Path(path).name
+        if own is not None:
+            if Path(own).resolve() != Path(self.world).resolve():
+                self.log.appendPlainText(f"{name} opens in the world it was kept in, {mark.name} ({own})")
+            self.start_player(self.scene_arguments(path, own))
+            return
+        chosen = self.world_name(self.world)
+        if not mark.digest and mark.name == chosen:   # a scene of format 1 in the world of its name
             self.start_player(self.scene_arguments(path))
+            return
+        line = (f"{name} was kept in the world '{mark.name}', which is not here" if mark.digest
+                else f"{name} was kept in the world '{mark.name}', not in {chosen}")
+        if self.ask_other_world(line, chosen):
+            self.start_player(self.scene_arguments(path))
+        else:
+            self.say(f"{line}: not opened")
+
+    def ask_other_world(self, line: str, chosen: str) -> bool:
+        """Whether the person opens a scene in the chosen world instead of its own."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Open scene", line + ".", parent=self)
+        box.setInformativeText(f"Open it in the chosen world, {chosen}? It plays the scene's picture, depth and "
+                               "memory there, as that world dreams them.")
+        other = box.addButton(f"Open in {chosen}", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(other)
+        box.exec()
+        return box.clickedButton() is other
+
+    @staticmethod
+    def world_name(pack: Path) -> str:
+        """A world's name as its manifest gives it (the pack's file name where it cannot be read)."""
+        from engine.errors import DreamwalkError
+        from engine.pack import read_pack_manifest
+
+        try:
+            return str(read_pack_manifest(pack)["name"])
+        except DreamwalkError:
+            return Path(pack).stem
 
     def start_player(self, arguments: list[str]) -> None:
         save_settings(self.collect_settings(), self.settings_file)      # the player reads the keys from there
@@ -180,12 +228,12 @@ class PlayerPanel:
         for path in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)[:50]:
             item = QListWidgetItem(f"{path.name}  ({readable_size(path.stat().st_size)})")
             item.setData(Qt.UserRole, str(path))
-            item.setToolTip(f"{path}\nDouble-click to " + ("go on from this scene in the chosen world"
+            item.setToolTip(f"{path}\nDouble-click to " + ("go on from this scene in its world"
                                                             if path.suffix.lower() == SCENE_SUFFIX else "open it"))
             self.recordings.addItem(item)
 
     def open_recording(self, path: Path) -> None:
-        """A kept scene goes on in the chosen world; a clip or screenshot opens in the system's own app."""
+        """A kept scene goes on in its world; a clip or screenshot opens in the system's own app."""
         if path.suffix.lower() == SCENE_SUFFIX:
             self.open_scene_file(path)
         else:

@@ -81,7 +81,7 @@ class Launcher(GalleryPanel, ReadingPanel, WorldPanel, SettingsPanel, PlayerPane
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         """Files dropped anywhere on the window (the lists pass drops on): a world pack is imported as a world and
-        a kept scene goes on in the chosen world, never read as pictures; a picture becomes the prompt."""
+        a kept scene goes on in its world, never read as pictures; a picture becomes the prompt."""
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         for pack in [path for path in paths if path.suffix.lower() == PACK_SUFFIX]:
             self.import_world_file(pack)

@@ -104,20 +104,24 @@ class ThumbnailMaker(QObject):
 
 
 class SceneCheck(QObject):
-    """Opens a scene file off the Qt thread (a scene's memory is megabytes); ``checked`` carries (path, the reason
-    it cannot be opened, or "" when it can)."""
+    """Opens a scene file off the Qt thread (a scene's memory is megabytes) and looks for the world it was kept
+    in (engine.runtime.worlds: where it was, else by its digest among the bundled worlds and the user's);
+    ``checked`` carries (path, the reason it cannot be opened or "" when it can, and then (the scene's
+    WorldMark, its world's pack or None where none is found))."""
 
-    checked = Signal(str, str)
+    checked = Signal(str, str, object)
 
     def check(self, path: str) -> None:
+        from app.launcher.paths import user_worlds
         from engine.runtime.scene import SceneError, open_scene
+        from engine.runtime.worlds import find_world
 
         try:
-            open_scene(path)
+            scene = open_scene(path)
         except SceneError as error:
-            self.checked.emit(path, str(error))
+            self.checked.emit(path, str(error), None)
             return
-        self.checked.emit(path, "")
+        self.checked.emit(path, "", (scene.world_mark, find_world(scene.world_mark, [user_worlds()])))
 
 
 class WorldImporter(QObject):
