@@ -57,7 +57,7 @@ def refusals_in_process(commands, capsys):
     entry = load_script("main.py")
     results = []
     for command in commands:
-        arguments = command[2:] if command[1] == str(ROOT / "main.py") else command[3:]    # after main.py, -m engine.cli
+        arguments = command[2:] if command[1] == str(ROOT / "main.py") else command[3:]  # after main.py, -m engine.cli
         results.append((entry.main(arguments), capsys.readouterr().err))       # main.py runs engine commands too
     return results
 

@@ -12,8 +12,9 @@ pose and the world memory after exploring. On disk it is one zip (deflate) of ex
 A scene is a file people share, so opening one trusts nothing in it: arrays are read without pickle,
 sizes are checked from the zip directory before anything is decompressed, and every value is checked
 before a Scene is returned. A scene opens in the world it was kept in (engine.runtime.worlds); one of
-format 1, kept before scenes named more than the world's name, opens as it did. Saving writes a hidden file beside the scene and renames it over the old one,
-so a failed save (a full disk, a crash) leaves the old scene as it was.
+format 1, kept before scenes named more than the world's name, opens as it did. Saving writes a hidden file
+beside the scene and renames it over the old one, so a failed save (a full disk, a crash) leaves the old scene
+as it was.
 """
 
 from __future__ import annotations
