@@ -39,7 +39,8 @@ def main() -> None:
         if key in points:
             continue
         config = EvalConfig(world=str(checkpoint), windows_per_map=args.windows_per_map, horizon=args.horizon,
-                            sampling=SamplerConfig("heun", args.steps, 1.0, args.sigma_max),
+                            sampling=SamplerConfig(name="heun", steps=args.steps, guidance_scale=1.0,
+                                                  sigma_max=args.sigma_max),
                             guidance_sweep=[1.0], long_rollout=0,
                             out=str(args.run / f"curve{suffix}" / checkpoint.stem))
         report = evaluate(config)

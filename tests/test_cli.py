@@ -247,6 +247,32 @@ def test_each_measurement_and_the_runtime_check_are_subcommands(capsys):
     assert "the following arguments are required: --data" in capsys.readouterr().err
 
 
+def test_the_sampler_flags_of_eval_and_export_build_one_sampler_config(capsys, monkeypatch):
+    """--sampler --steps --guidance --sigma-max --prior-sigma --context-sigma, declared and explained by the
+    command line, are the SamplerConfig eval and export take; the flags not given are the checkpoint's."""
+    from engine.cli import build_parser
+    from engine.cli.options import sampler_config
+    from engine.models.sampling import SamplerConfig
+
+    monkeypatch.setenv("COLUMNS", "300")                    # one help line per flag
+    parser = build_parser()
+    flags = ["--sampler", "euler", "--steps", "2", "--guidance", "1.5", "--sigma-max", "1", "--prior-sigma", "4",
+             "--context-sigma", "0.07"]
+    for command in (["eval", "world", "w.safetensors"], ["export", "w.safetensors", "--out", "w.dwpack"]):
+        given = sampler_config(parser.parse_args([*command, *flags]))
+        assert given == SamplerConfig(name="euler", steps=2, guidance_scale=1.5, sigma_max=1.0, prior_sigma=4.0,
+                                      context_sigma=0.07)
+        assert given.given() == flags[::2]
+        assert sampler_config(parser.parse_args(command)) == SamplerConfig()
+        with pytest.raises(SystemExit):
+            parser.parse_args([*command, "--sampler", "dpm"])
+        assert "invalid choice: 'dpm' (choose from 'heun', 'euler')" in capsys.readouterr().err
+        with pytest.raises(SystemExit):
+            parser.parse_args([*command[:2], "--help"])
+        shown = capsys.readouterr().out
+        assert "--steps STEPS" in shown and "sampler steps per frame; default 4 (teacher), 1 (student)" in shown
+
+
 @pytest.mark.parametrize("command", [["eval", "world"], ["export"]])
 def test_a_prior_start_must_be_a_positive_noise_level(command, tmp_path):
     result = dreamwalk(*command, tmp_path / "missing.safetensors", "--prior-sigma", "0", "--out", tmp_path / "x")

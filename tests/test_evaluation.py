@@ -47,8 +47,8 @@ def test_probe_is_strong_and_varied():
 @pytest.mark.slow                     # a minute or more on a CPU
 def test_eval_end_to_end_on_a_tiny_world(world_run, tmp_path):
     config = EvalConfig(world=str(world_run / "dynamics.safetensors"), maps="MAP21", windows_per_map=2, horizon=16,
-                        sampling=SamplerConfig("heun", 2, 1.0), guidance_sweep=[1.0, 2.0], long_rollout=100, long_prompts=2,
-                        out=str(tmp_path / "eval"))
+                        sampling=SamplerConfig(name="heun", steps=2, guidance_scale=1.0), guidance_sweep=[1.0, 2.0],
+                        long_rollout=100, long_prompts=2, out=str(tmp_path / "eval"))
     report = evaluate(config)
     saved = json.loads((tmp_path / "eval" / "eval.json").read_text())
     assert saved == report.to_json() and EvalReport.from_json(saved) == report
@@ -137,8 +137,8 @@ def test_probe_windows_come_from_miniworld_too():
 
 def test_eval_measures_a_world_in_miniworld_rooms(world_run, tmp_path):
     config = EvalConfig(world=str(world_run / "dynamics.safetensors"), source="miniworld", maps="OneRoom",
-                        windows_per_map=2, horizon=4, sampling=SamplerConfig("heun", 1, 1.0), guidance_sweep=[], long_rollout=0,
-                        out=str(tmp_path / "eval"))
+                        windows_per_map=2, horizon=4, sampling=SamplerConfig(name="heun", steps=1, guidance_scale=1.0),
+                        guidance_sweep=[], long_rollout=0, out=str(tmp_path / "eval"))
     report = evaluate(config)
     assert report.source == "miniworld" and report.maps == ["OneRoom"] and report.windows == 2
     assert report.copy_prompt_psnr[1] > 12.0 and report.long_rollout is None and report.rotated_prompt_psnr is None

@@ -9,8 +9,8 @@ from engine.models.autoencoder import Autoencoder, AutoencoderConfig, frames_to_
 from engine.models.denoiser import Denoiser, DiffusionConfig
 from engine.models.dynamics import DynamicsConfig, DynamicsTransformer, block_causal_mask
 from engine.models.rollout import LatentRollout
-from engine.models.sampling import (evaluations_per_frame, guided, karras_sigmas, prior_start, sample_euler,
-                                    sample_heun)
+from engine.models.sampling import (SamplerConfig, evaluations_per_frame, guided, karras_sigmas, prior_start,
+                                    sample_euler, sample_heun)
 from engine.training.autoencoder import measure_latent_statistics
 
 TINY = DynamicsConfig(latent_channels=4, latent_height=2, latent_width=3, d_model=32, layers=2, heads=2,
@@ -242,6 +242,33 @@ def test_dreamed_frames_enter_the_context_at_the_level_asked():
     assert (frames[None] - frames[0.3]).abs().mean() > 1e-5          # same seed: only the level differs
 
 
+
+
+def test_one_sampler_config_is_resolved_against_the_checkpoint_and_checked_once():
+    """The settings left None are the checkpoint's own (a teacher: four Heun steps from its trained maximum; a
+    student: one Euler step from where it was distilled), the model's sigma_min and predict_change come with
+    them, and resolving a resolved sampler changes nothing."""
+    diffusion = DiffusionConfig(sigma_min=0.004, context_sigma=0.06)
+    teacher = SamplerConfig().resolve({}, diffusion)
+    assert teacher == SamplerConfig(name="heun", steps=4, guidance_scale=1.0, sigma_min=0.004, sigma_max=5.0,
+                                    prior_sigma=None, context_sigma=0.06, predict_change=True)
+    assert teacher.unresolved() == [] and teacher.resolve({}, diffusion) == teacher == teacher.for_model(diffusion)
+    distilled = {"distilled": {"student_sigma": 2.0, "context_sigma": 0.08}}
+    student = SamplerConfig(guidance_scale=1.5, prior_sigma=4).resolve(distilled, diffusion)
+    assert (student.name, student.steps, student.guidance_scale, student.sigma_max, student.prior_sigma,
+            student.context_sigma) == ("euler", 1, 1.5, 2.0, 4.0, 0.08)
+    assert SamplerConfig(steps=3, sigma_max=1.0).resolve(distilled, diffusion).sigma_max == 1.0     # given wins
+    assert SamplerConfig(steps=2, context_sigma=0.1).given() == ["--steps", "--context-sigma"]
+    assert SamplerConfig(name="heun", steps=2).unresolved() == ["guidance_scale", "sigma_min", "sigma_max",
+                                                                "context_sigma", "predict_change"]
+    with pytest.raises(ValueError, match="unknown sampler 'dpm'; choose one of: heun, euler"):
+        SamplerConfig(name="dpm").resolve({}, diffusion)
+    with pytest.raises(ValueError, match="steps must be 1 or more, got 0"):
+        SamplerConfig(steps=0).resolve({}, diffusion)
+    with pytest.raises(ValueError, match="steps must be 1 or more, got None"):
+        SamplerConfig(name="heun").for_model(diffusion)            # a rollout needs its steps given
+    with pytest.raises(TypeError):
+        SamplerConfig("heun", 4)                                   # by name only: the fields are the manifest's
 
 
 def test_settings_of_earlier_versions_are_dropped_while_off_and_refused_when_on():

@@ -97,15 +97,14 @@ def test_folded_cache_passes_dream_the_same_latents_in_half_the_passes(tiny_pack
     latents of separate passes, with one pass per frame instead of two."""
     import onnxruntime
 
-    from engine.pack.rollout import CachedRollout, SamplerSettings
+    from engine.models.sampling import SamplerConfig
+    from engine.pack.rollout import CachedRollout
 
     pack = open_pack(tiny_pack)
     manifest = pack.manifest
     graph = onnxruntime.InferenceSession(str(pack.graph_path("dynamics")), providers=["CPUExecutionProvider"])
     assert isinstance(graph.get_inputs()[0].shape[0], str)                 # exported with a free frame axis
-    sampler = manifest["sampler"]
-    settings = SamplerSettings("euler", 1, 1.0, sampler["sigma_min"], sampler["sigma_max"],
-                               sampler["context_sigma"], sampler["predict_change"])
+    sampler = SamplerConfig.from_manifest({**manifest["sampler"], "name": "euler"}, steps=1, guidance_scale=1.0)
     latent = manifest["latent"]
     prompt = np.random.default_rng(0).standard_normal((1, latent["channels"], latent["height"], latent["width"]))
     actions = np.random.default_rng(1).uniform(-1, 1, (20, len(manifest["actions"]["keys"]))).astype(np.float32)
@@ -117,7 +116,7 @@ def test_folded_cache_passes_dream_the_same_latents_in_half_the_passes(tiny_pack
             calls.append(len(inputs["noisy"]))
             return tuple(graph.run(None, inputs))
 
-        rollout = CachedRollout(step, settings, tuple(manifest["cache"]["shape"]),
+        rollout = CachedRollout(step, sampler, tuple(manifest["cache"]["shape"]),
                                 manifest["cache"]["tokens_per_frame"], len(actions[0]), seed=3, fold=fold)
         rollout.prime(prompt.astype(np.float32))
         latents[fold] = np.stack([rollout.step(action) for action in actions])
@@ -126,6 +125,28 @@ def test_folded_cache_passes_dream_the_same_latents_in_half_the_passes(tiny_pack
     np.testing.assert_allclose(latents[True], latents[False], atol=1e-4)
     assert len(passes[False]) == 2 * len(actions) and set(passes[False]) == {1}
     assert passes[True] == [2] * len(actions)           # the prompt's cache pass rides with the first frame's too
+
+
+def test_the_shipped_worlds_sampler_reads_back_key_for_key():
+    """The manifest's sampler is SamplerConfig's JSON: the shipped world's reads as it always played and
+    writes back byte for byte; steps and guidance may be overridden; a rollout takes only a resolved one."""
+    from dataclasses import replace
+
+    from engine.models.sampling import SamplerConfig
+    from engine.pack.format import read_pack_manifest
+    from engine.pack.rollout import CachedRollout
+
+    entry = read_pack_manifest(ROOT / "assets" / "worlds" / "doom.dwpack")["sampler"]
+    sampler = SamplerConfig.from_manifest(entry)
+    assert sampler == SamplerConfig(name="euler", steps=1, guidance_scale=1.0, sigma_min=0.002, sigma_max=5.0,
+                                    prior_sigma=None, context_sigma=0.08, predict_change=True)
+    assert json.dumps(sampler.to_manifest()) == json.dumps(entry)
+    assert SamplerConfig.from_manifest(entry, steps=2, guidance_scale=1.5) == replace(sampler, steps=2,
+                                                                                      guidance_scale=1.5)
+    rollout = CachedRollout(lambda **inputs: None, sampler, (1, 1, 1, 4, 2), 2, 12)
+    assert rollout.sigmas.tolist() == pytest.approx([5.0, 0.0])
+    with pytest.raises(ValueError, match="leaves guidance_scale, sigma_min, sigma_max, context_sigma, predict_change"):
+        CachedRollout(lambda **inputs: None, SamplerConfig(name="euler", steps=1), (1, 1, 1, 4, 2), 2, 12)
 
 
 def write_image(path, mode, size=(64, 48)):

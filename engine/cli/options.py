@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import typing
 from dataclasses import fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import DreamwalkError
 
@@ -38,22 +37,35 @@ def display_size(text: str | None) -> tuple[int, int] | None:
     return width, height
 
 
-def add_sampler_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per SamplerConfig field, its help and type from the dataclass (eval and export share them)."""
-    from engine.models.sampling import SamplerConfig
+# The sampler's settings one may choose, as the command line takes them: SamplerConfig's field -> the
+# argument's type and help (its flag is the field's ``flag``). Eval and export share them.
+SAMPLER_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "name": {"help": "default: heun (teacher), euler (student)"},
+    "steps": {"type": int, "help": "sampler steps per frame; default 4 (teacher), 1 (student)"},
+    "guidance_scale": {"type": float, "help": "action guidance scale (default 1: a student has it built in)"},
+    "sigma_max": {"type": float, "help": "noise level sampling starts from (default: trained, or distilled at)"},
+    "prior_sigma": {"type": positive_float, "help": "a teacher starts sampling from its own guess at this level, "
+                    "so the action moves the view (truncated sampling alone keeps the last frame)"},
+    "context_sigma": {"type": float, "help": "noise level dreamed frames enter the context at (default: trained, "
+                      "or distilled at; higher trusts them less)"},
+}
 
-    hints = typing.get_type_hints(SamplerConfig)
-    for item in fields(SamplerConfig):
-        kind = next(k for k in typing.get_args(hints[item.name]) if k is not type(None))
-        parser.add_argument(item.metadata["flag"], dest=item.name, choices=item.metadata.get("choices"),
-                            type=positive_float if item.metadata.get("positive") else kind, help=item.metadata["help"])
+
+def add_sampler_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per sampler setting one may choose (``SAMPLER_ARGUMENTS``), left None when not given."""
+    from engine.models.sampling import SAMPLERS, SamplerConfig
+
+    flags = {item.name: item.metadata["flag"] for item in fields(SamplerConfig) if "flag" in item.metadata}
+    for name, argument in SAMPLER_ARGUMENTS.items():
+        choices = tuple(SAMPLERS) if name == "name" else None
+        parser.add_argument(flags[name], dest=name, choices=choices, **argument)
 
 
 def sampler_config(args: argparse.Namespace) -> "SamplerConfig":
-    """The sampler flags (declared from SamplerConfig's fields by ``add_sampler_flags``) as a SamplerConfig."""
+    """The sampler flags (declared by ``add_sampler_flags``) as a SamplerConfig, the settings not given None."""
     from engine.models.sampling import SamplerConfig
 
-    return SamplerConfig(**{item.name: getattr(args, item.name) for item in fields(SamplerConfig)})
+    return SamplerConfig(**{name: getattr(args, name) for name in SAMPLER_ARGUMENTS})
 
 
 def print_lines(lines: list[str]) -> None:

@@ -32,8 +32,8 @@ class EvalConfig:
     windows_per_map: int = 4
     horizon: int = 64
     # A checkpoint's sampler (resolved against it by ``prepare``); a pack plays its own, and only its
-    # guidance_scale is read here.
-    sampling: SamplerConfig = field(default_factory=lambda: SamplerConfig("heun", 4, 1.0))
+    # guidance_scale may be given here.
+    sampling: SamplerConfig = field(default_factory=lambda: SamplerConfig(name="heun", steps=4, guidance_scale=1.0))
     guidance_sweep: list[float] = field(default_factory=lambda: [1.0, 1.5, 2.0, 3.0])
     long_rollout: int = 1000
     long_prompts: int = 0                # how many (each map's first window, then second, ...); 0: one per map
@@ -95,10 +95,10 @@ class PackWorld:
         self.size = self.session.frame_size
 
     def describe(self, config: EvalConfig) -> WorldDescription:
-        settings, training = self.session.settings, self.session.manifest["training"]
+        sampler, training = self.session.settings, self.session.manifest["training"]
         return WorldDescription(
-            "the pack's", SamplerUsed(settings.name, settings.steps, settings.sigma_max, settings.prior_sigma,
-                                      settings.context_sigma),
+            "the pack's", SamplerUsed(sampler.name, sampler.steps, sampler.sigma_max, sampler.prior_sigma,
+                                      sampler.context_sigma),
             Training(training["steps"], training["samples"], training["hours"] * 60), self.session.precision)
 
     def encode(self, frames: np.ndarray) -> torch.Tensor:
@@ -198,6 +198,6 @@ def pack_settings(config: EvalConfig, embed: bool) -> tuple[str, SamplerConfig]:
                              "give a zip pack that can be rewritten")
     with WorldSession.open(config.world, device="cpu", precision=config.precision) as session:   # verified now
         source = config.source or session.manifest.get("source", "vizdoom")
-        guidance = session.settings.guidance_scale
+        own = session.settings
     chosen = config.sampling.guidance_scale
-    return source, SamplerConfig("", 0, guidance if chosen is None else chosen)
+    return source, own if chosen is None else replace(own, guidance_scale=chosen)

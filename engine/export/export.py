@@ -24,7 +24,7 @@ from engine.export.graphs import (FRAME_AXES, CacheSlideGraph, DecoderGraph, Dyn
 from engine.pack import FORMAT_VERSION, write_pack
 from engine.models.sampling import SamplerConfig
 from engine.pack.binding import BoundRollout
-from engine.pack.rollout import CachedRollout, SamplerSettings
+from engine.pack.rollout import CachedRollout
 from engine.models.checkpoint import load_world_model, world_autoencoder
 from engine.training.dynamics import world_settings
 
@@ -50,20 +50,20 @@ def onnx_step(session: Any) -> Callable[..., tuple[np.ndarray, ...]]:
     return step
 
 
-def rollout_latents(step: Callable[..., tuple[np.ndarray, ...]], denoiser: Any, settings: SamplerSettings,
+def rollout_latents(step: Callable[..., tuple[np.ndarray, ...]], denoiser: Any, sampler: SamplerConfig,
                     prompt: np.ndarray, actions: np.ndarray, seed: int, fold: bool = True) -> np.ndarray:
     config = denoiser.network.config
-    rollout = CachedRollout(step, settings, cache_shape(denoiser), config.tokens_per_frame, config.action_dim, seed, fold)
+    rollout = CachedRollout(step, sampler, cache_shape(denoiser), config.tokens_per_frame, config.action_dim, seed, fold)
     rollout.prime(prompt)
     return np.stack([rollout.step(action) for action in actions])
 
 
-def bound_rollout_latents(dynamics: Any, slide: Any, denoiser: Any, settings: SamplerSettings, prompt: np.ndarray,
+def bound_rollout_latents(dynamics: Any, slide: Any, denoiser: Any, sampler: SamplerConfig, prompt: np.ndarray,
                           actions: np.ndarray, seed: int) -> np.ndarray:
     """The same rollout through I/O binding (cache kept by ONNX Runtime, slid by the slide graph), with
     each frame's cache pass on its own: it checks the folded passes of the other rollouts too."""
     config = denoiser.network.config
-    rollout = BoundRollout(dynamics, slide, "cpu", settings, cache_shape(denoiser), config.tokens_per_frame,
+    rollout = BoundRollout(dynamics, slide, "cpu", sampler, cache_shape(denoiser), config.tokens_per_frame,
                            config.action_dim, seed)
     rollout.prime(prompt)
     return np.stack([rollout.step(action) for action in actions])
@@ -85,14 +85,12 @@ class ExportConfig:
     parity_frames: int = 24
 
 
-def sampler_settings(sampling: SamplerConfig, meta: dict[str, Any], diffusion: Any) -> SamplerSettings:
+def resolve_sampler(sampling: SamplerConfig, meta: dict[str, Any], diffusion: Any) -> SamplerConfig:
     """The pack's sampler: ``sampling`` resolved against the checkpoint, one error line when it does not fit."""
     try:
-        resolved = sampling.resolve(meta, diffusion)
+        return sampling.resolve(meta, diffusion)
     except ValueError as error:
         raise DreamwalkError(str(error)) from error
-    return SamplerSettings(resolved.name, resolved.steps, resolved.guidance_scale, diffusion.sigma_min,
-                           resolved.sigma_max, resolved.context_sigma, diffusion.predict_change, resolved.prior_sigma)
 
 
 def write_graphs(folder: Path, denoiser: Any, autoencoder: Any) -> dict[str, Any]:
@@ -117,8 +115,8 @@ class ParityCheck:
     """One rollout of the exported graphs against PyTorch's, from a real-looking prompt (the encoded
     mid-grey frame plus noise) under random actions; the same prompt, actions and seed for every graph."""
 
-    def __init__(self, folder: Path, denoiser: Any, autoencoder: Any, settings: SamplerSettings, frames: int) -> None:
-        self.folder, self.denoiser, self.settings, self.frames = folder, denoiser, settings, frames
+    def __init__(self, folder: Path, denoiser: Any, autoencoder: Any, sampler: SamplerConfig, frames: int) -> None:
+        self.folder, self.denoiser, self.sampler, self.frames = folder, denoiser, sampler, frames
         ae_config, action_dim = autoencoder.config, denoiser.network.config.action_dim
         frame = torch.zeros(1, 3, ae_config.height, ae_config.width)
         rng = np.random.default_rng(0)
@@ -137,11 +135,11 @@ class ParityCheck:
 
     def fp32(self, step_graph: Any) -> float:
         """The dynamics graph, unbound and bound, against PyTorch; refuses beyond TOLERANCE."""
-        self.expected = rollout_latents(torch_step(step_graph), self.denoiser, self.settings, self.prompt,
+        self.expected = rollout_latents(torch_step(step_graph), self.denoiser, self.sampler, self.prompt,
                                         self.actions, 7)
         session = self.graph("dynamics.onnx")
-        actual = rollout_latents(onnx_step(session), self.denoiser, self.settings, self.prompt, self.actions, 7)
-        bound = bound_rollout_latents(session, self.graph("slide.onnx"), self.denoiser, self.settings, self.prompt,
+        actual = rollout_latents(onnx_step(session), self.denoiser, self.sampler, self.prompt, self.actions, 7)
+        bound = bound_rollout_latents(session, self.graph("slide.onnx"), self.denoiser, self.sampler, self.prompt,
                                       self.actions, 7)
         difference = float(max(np.abs(self.expected - actual).max(), np.abs(self.expected - bound).max()))
         if not difference <= TOLERANCE:
@@ -152,7 +150,7 @@ class ParityCheck:
     def variant(self, variant: str, what: str, tolerance: float) -> float:
         """The variant's dynamics graph against PyTorch; beyond ``tolerance`` something is broken, not rounded."""
         latents = rollout_latents(onnx_step(self.graph(f"dynamics.{variant}.onnx", quiet=True)), self.denoiser,
-                                  self.settings, self.prompt, self.actions, 7)
+                                  self.sampler, self.prompt, self.actions, 7)
         difference = float(np.abs(self.expected - latents).max())
         if not difference <= tolerance:
             raise DreamwalkError(f"{what} from PyTorch by {difference:.2e} over a {self.frames}-frame "
@@ -178,7 +176,7 @@ def write_variants(folder: Path, config: ExportConfig, parity: ParityCheck) -> t
 
 
 def build_manifest(folder: Path, config: ExportConfig, meta: dict[str, Any], denoiser: Any, autoencoder: Any,
-                   settings: SamplerSettings, variants: dict[str, tuple[str, ...]],
+                   sampler: SamplerConfig, variants: dict[str, tuple[str, ...]],
                    parity: dict[str, float]) -> dict[str, Any]:
     network, ae_config = denoiser.network.config, autoencoder.config
     world = meta.get("world") or world_settings(meta["config"]["data"])
@@ -194,10 +192,7 @@ def build_manifest(folder: Path, config: ExportConfig, meta: dict[str, Any], den
         "latent": {"channels": ae_config.latent_channels, "height": ae_config.latent_shape[1],
                    "width": ae_config.latent_shape[2]},
         "cache": {"shape": list(cache_shape(denoiser)), "tokens_per_frame": network.tokens_per_frame},
-        "sampler": {"name": settings.name, "steps": settings.steps, "guidance_scale": settings.guidance_scale,
-                    "sigma_min": settings.sigma_min, "sigma_max": settings.sigma_max,
-                    "prior_sigma": settings.prior_sigma, "context_sigma": settings.context_sigma,
-                    "predict_change": settings.predict_change},
+        "sampler": sampler.to_manifest(),
         "graphs": {graph: {"file": f"{graph}.onnx", "sha256": file_sha256(folder / f"{graph}.onnx"),
                            **{variant: {"file": f"{graph}.{variant}.onnx",
                                         "sha256": file_sha256(folder / f"{graph}.{variant}.onnx")}
@@ -222,14 +217,14 @@ def export_world(config: ExportConfig) -> dict[str, Any]:
     passes."""
     denoiser, meta = load_world_model(config.checkpoint)
     autoencoder = world_autoencoder(meta, config.autoencoder or None)
-    settings = sampler_settings(config.sampling, meta, denoiser.config)
+    sampler = resolve_sampler(config.sampling, meta, denoiser.config)
     with tempfile.TemporaryDirectory(prefix="dreamwalk-export-") as temporary:
         folder = Path(temporary)
         step_graph = write_graphs(folder, denoiser, autoencoder)
-        parity = ParityCheck(folder, denoiser, autoencoder, settings, config.parity_frames)
+        parity = ParityCheck(folder, denoiser, autoencoder, sampler, config.parity_frames)
         difference = parity.fp32(step_graph)
         variants, drifts = write_variants(folder, config, parity)
-        manifest = build_manifest(folder, config, meta, denoiser, autoencoder, settings, variants,
+        manifest = build_manifest(folder, config, meta, denoiser, autoencoder, sampler, variants,
                                   {"fp32": difference, **drifts})
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
         Path(config.out).parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,8 @@ from engine.export.graphs import to_int8
 from engine.files import file_sha256
 from engine.images import to_signed
 from engine.pack import derive_pack
-from engine.pack.rollout import CachedRollout, SamplerSettings
+from engine.models.sampling import SamplerConfig
+from engine.pack.rollout import CachedRollout
 
 
 def rollout_latents(folder: Path, manifest: dict[str, Any], dynamics_file: str, frames: int) -> np.ndarray:
@@ -41,9 +42,8 @@ def rollout_latents(folder: Path, manifest: dict[str, Any], dynamics_file: str, 
     actions[:, :-2] = actions[:, :-2] > 0
     frame = to_signed(prompt).transpose(2, 0, 1)[None]                            # (1, 3, h, w)
     latent = graph(manifest["graphs"]["encoder"]["file"]).run(None, {"frame": frame})[0]
-    settings = SamplerSettings.from_manifest(manifest["sampler"])
-    cache = manifest["cache"]
-    rollout = CachedRollout(onnx_step(graph(dynamics_file)), settings, tuple(cache["shape"]),
+    sampler, cache = SamplerConfig.from_manifest(manifest["sampler"]), manifest["cache"]
+    rollout = CachedRollout(onnx_step(graph(dynamics_file)), sampler, tuple(cache["shape"]),
                             int(cache["tokens_per_frame"]), len(KEYS), 7)
     rollout.prime(latent)
     return np.stack([rollout.step(action) for action in actions])

@@ -109,44 +109,72 @@ def sampling_context_sigma(config, context_sigma: float | None) -> float:
     return float(context_sigma)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SamplerConfig:
-    """How a world model dreams each frame, as eval and export take it (the command line's sampler flags).
-    None: the checkpoint's own: a distilled student one Euler step from the level it was distilled at, its
-    guidance built in; a teacher four Heun steps from its trained maximum."""
-    name: str | None = field(default=None, metadata={
-        "flag": "--sampler", "choices": tuple(SAMPLERS), "help": "default: heun (teacher), euler (student)"})
-    steps: int | None = field(default=None, metadata={
-        "flag": "--steps", "help": "sampler steps per frame; default 4 (teacher), 1 (student)"})
-    guidance_scale: float | None = field(default=None, metadata={
-        "flag": "--guidance", "help": "action guidance scale (default 1: a student has it built in)"})
-    sigma_max: float | None = field(default=None, metadata={
-        "flag": "--sigma-max", "help": "noise level sampling starts from (default: trained, or distilled at)"})
-    prior_sigma: float | None = field(default=None, metadata={
-        "flag": "--prior-sigma", "positive": True, "help": "a teacher starts sampling from its own guess at this level, so the "
-        "action moves the view (truncated sampling alone keeps the last frame)"})
-    context_sigma: float | None = field(default=None, metadata={
-        "flag": "--context-sigma", "help": "noise level dreamed frames enter the context at (default: trained, "
-        "or distilled at; higher trusts them less)"})
+    """How a world model dreams each frame, from the command line to the rollout: eval and export take it
+    with the settings not given left None (the checkpoint's own: a distilled student one Euler step from
+    the level it was distilled at, its guidance built in; a teacher four Heun steps from its trained
+    maximum); ``resolve`` fills them in, and a pack's manifest keeps the resolved one (``to_manifest``),
+    which the runtime reads back (``from_manifest``). ``sigma_min`` and ``predict_change`` are the model's,
+    not choices: they are kept so that a rollout needs nothing else. The fields are in the manifest's order;
+    ``flag``: the command-line option of a setting one may choose (engine.cli.options declares them)."""
+    name: str | None = field(default=None, metadata={"flag": "--sampler"})
+    steps: int | None = field(default=None, metadata={"flag": "--steps"})
+    guidance_scale: float | None = field(default=None, metadata={"flag": "--guidance"})
+    sigma_min: float | None = None
+    sigma_max: float | None = field(default=None, metadata={"flag": "--sigma-max"})
+    prior_sigma: float | None = field(default=None, metadata={"flag": "--prior-sigma"})
+    context_sigma: float | None = field(default=None, metadata={"flag": "--context-sigma"})
+    predict_change: bool | None = None
 
     def given(self) -> list[str]:
         """The flags of the settings given (not left to the checkpoint)."""
-        return [item.metadata["flag"] for item in fields(self) if getattr(self, item.name) is not None]
+        return [item.metadata["flag"] for item in fields(self)
+                if "flag" in item.metadata and getattr(self, item.name) is not None]
 
     def resolve(self, meta: dict[str, Any], diffusion: Any) -> "SamplerConfig":
         """Every setting filled in from a checkpoint's metadata and DiffusionConfig, and checked against
         the noise levels the model was trained at; ValueError with one line when a level does not fit."""
         distilled = meta.get("distilled") or {}
         name, steps = ("euler", 1) if distilled else ("heun", 4)
-        if (self.name or name) not in SAMPLERS:
-            raise ValueError(f"unknown sampler {self.name!r}; choose one of: {', '.join(SAMPLERS)}")
-        if self.steps is not None and self.steps < 1:
-            raise ValueError(f"steps must be 1 or more, got {self.steps}")
         start = self.sigma_max if self.sigma_max is not None else (distilled.get("student_sigma")
                                                                     or distilled.get("sigma_max"))
         context = self.context_sigma if self.context_sigma is not None else distilled.get("context_sigma")
-        return replace(self, name=self.name or name, steps=self.steps or steps,
-                       guidance_scale=1.0 if self.guidance_scale is None else self.guidance_scale,
-                       sigma_max=sampling_sigma_max(diffusion, start),
+        return replace(self, name=self.name or name, steps=steps if self.steps is None else self.steps,
+                       sigma_max=start, context_sigma=context).for_model(diffusion)
+
+    def for_model(self, diffusion: Any) -> "SamplerConfig":
+        """The sampler a rollout of a model with this DiffusionConfig runs: the noise levels left None its
+        trained ones, each level checked against them, guidance 1 where none is given, and the model's
+        ``sigma_min`` and ``predict_change``. The sampler and its steps must be given (``resolve`` fills
+        them in from a checkpoint). ValueError with one line when a setting does not fit."""
+        if self.name not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.name!r}; choose one of: {', '.join(SAMPLERS)}")
+        if self.steps is None or self.steps < 1:
+            raise ValueError(f"steps must be 1 or more, got {self.steps}")
+        return replace(self, guidance_scale=1.0 if self.guidance_scale is None else self.guidance_scale,
+                       sigma_min=diffusion.sigma_min, sigma_max=sampling_sigma_max(diffusion, self.sigma_max),
                        prior_sigma=sampling_prior_sigma(diffusion, self.prior_sigma),
-                       context_sigma=sampling_context_sigma(diffusion, context))
+                       context_sigma=sampling_context_sigma(diffusion, self.context_sigma),
+                       predict_change=diffusion.predict_change)
+
+    def unresolved(self) -> list[str]:
+        """The settings a rollout needs that are still left None (a prior start is off at None)."""
+        return [item.name for item in fields(self) if item.name != "prior_sigma" and getattr(self, item.name) is None]
+
+    def to_manifest(self) -> dict[str, Any]:
+        """A pack's ``sampler`` entry (the manifest's JSON, key for key as packs have always kept it)."""
+        return {"name": self.name, "steps": self.steps, "guidance_scale": self.guidance_scale,
+                "sigma_min": self.sigma_min, "sigma_max": self.sigma_max, "prior_sigma": self.prior_sigma,
+                "context_sigma": self.context_sigma, "predict_change": self.predict_change}
+
+    @classmethod
+    def from_manifest(cls, sampler: dict[str, Any], steps: int | None = None,
+                      guidance_scale: float | None = None) -> "SamplerConfig":
+        """A pack's ``sampler`` entry, ``steps`` and ``guidance_scale`` overriding its own where given
+        (packs written before prior starts have no ``prior_sigma``)."""
+        return cls(name=sampler["name"], steps=int(steps or sampler["steps"]),
+                   guidance_scale=float(sampler["guidance_scale"] if guidance_scale is None else guidance_scale),
+                   sigma_min=float(sampler["sigma_min"]), sigma_max=float(sampler["sigma_max"]),
+                   prior_sigma=sampler.get("prior_sigma"), context_sigma=float(sampler["context_sigma"]),
+                   predict_change=bool(sampler["predict_change"]))

@@ -16,16 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
+from engine.models.sampling import SamplerConfig
+from engine.pack.rollout import CachedRollout, RolloutState
 
 # ONNX Runtime's device names for I/O binding, per execution provider.
 BINDING_DEVICES = {"CUDAExecutionProvider": "cuda", "CPUExecutionProvider": "cpu"}
 
 
 class BoundRollout(CachedRollout):
-    def __init__(self, dynamics: Any, slide: Any, device: str, settings: SamplerSettings,
+    def __init__(self, dynamics: Any, slide: Any, device: str, sampler: SamplerConfig,
                  cache_shape: tuple[int, ...], tokens_per_frame: int, action_dim: int, seed: int = 0) -> None:
-        super().__init__(self._unused, settings, cache_shape, tokens_per_frame, action_dim, seed)
+        super().__init__(self._unused, sampler, cache_shape, tokens_per_frame, action_dim, seed)
         import onnxruntime
 
         self._ort = onnxruntime

@@ -18,31 +18,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
+from engine.models.sampling import SAMPLERS, SamplerConfig, guided, karras_sigmas, prior_start
 
 # (noisy, sigma, anchor, action, keep_action, past_keys, past_values, past_valid) -> (denoised, keys, values)
 StepFunction = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
-
-
-@dataclass
-class SamplerSettings:
-    name: str = "heun"
-    steps: int = 4
-    guidance_scale: float = 1.0
-    sigma_min: float = 0.002
-    sigma_max: float = 5.0
-    context_sigma: float = 0.05
-    predict_change: bool = True
-    prior_sigma: float | None = None      # start from the model's own guess at this level (sampling.prior_start)
-
-    @classmethod
-    def from_manifest(cls, sampler: dict[str, Any], steps: int | None = None,
-                      guidance_scale: float | None = None) -> "SamplerSettings":
-        """A pack's ``sampler`` entry, ``steps`` and ``guidance_scale`` overriding its own where given."""
-        return cls(sampler["name"], int(steps or sampler["steps"]),
-                   float(sampler["guidance_scale"] if guidance_scale is None else guidance_scale),
-                   float(sampler["sigma_min"]), float(sampler["sigma_max"]), float(sampler["context_sigma"]),
-                   bool(sampler["predict_change"]), sampler.get("prior_sigma"))
 
 
 @dataclass
@@ -65,12 +44,16 @@ class RolloutState:
 
 
 class CachedRollout:
-    def __init__(self, step: StepFunction, settings: SamplerSettings, cache_shape: tuple[int, ...],
+    def __init__(self, step: StepFunction, sampler: SamplerConfig, cache_shape: tuple[int, ...],
                  tokens_per_frame: int, action_dim: int, seed: int = 0, fold: bool = False) -> None:
+        """``sampler``: a resolved one (a pack's, ``SamplerConfig.from_manifest``), every level known."""
+        if sampler.unresolved():
+            raise ValueError(f"the rollout's sampler leaves {', '.join(sampler.unresolved())} to the model; "
+                             "resolve it first")
         self.step_function = step
         self.fold = fold
         self.pending: PendingFrame | None = None
-        self.settings = settings
+        self.sampler = sampler
         self.tokens = tokens_per_frame
         self.action_dim = action_dim
         self.rng = np.random.default_rng(seed)
@@ -78,7 +61,7 @@ class CachedRollout:
         self.values = np.zeros(cache_shape, np.float32)
         self.valid = np.zeros((1, cache_shape[3]), bool)
         self.last_latent: np.ndarray | None = None
-        self.sigmas = karras_sigmas(settings.steps, settings.sigma_min, settings.sigma_max)
+        self.sigmas = karras_sigmas(sampler.steps, sampler.sigma_min, sampler.sigma_max)
 
     def _evaluate(self, noisy: np.ndarray, sigma: float, anchor: np.ndarray, action: np.ndarray,
                   keep: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -88,11 +71,11 @@ class CachedRollout:
         if pending is None:
             return self._run(noisy, [sigma], anchor, action[None], [keep])
         if not self.fold:
-            self._append(*self._run(pending.noisy, [self.settings.context_sigma], pending.anchor,
+            self._append(*self._run(pending.noisy, [self.sampler.context_sigma], pending.anchor,
                                     pending.action[None], [pending.keep])[1:])
             return self._run(noisy, [sigma], anchor, action[None], [keep])
         denoised, keys, values = self._run(np.concatenate([pending.noisy, noisy]),
-                                           [self.settings.context_sigma, sigma],
+                                           [self.sampler.context_sigma, sigma],
                                            np.concatenate([pending.anchor, anchor]),
                                            np.stack([pending.action, action]), [pending.keep, keep])
         n = self.tokens
@@ -109,9 +92,9 @@ class CachedRollout:
 
     def _cache_frame(self, latent: np.ndarray, anchor: np.ndarray, action: np.ndarray, keep: bool) -> None:
         """Queue a frame for the context: its cache pass runs with the next evaluation (``_evaluate``)."""
-        settings = self.settings
-        diffused = latent - anchor if settings.predict_change else latent
-        noisy = diffused + settings.context_sigma * self.rng.standard_normal(latent.shape).astype(np.float32)
+        sampler = self.sampler
+        diffused = latent - anchor if sampler.predict_change else latent
+        noisy = diffused + sampler.context_sigma * self.rng.standard_normal(latent.shape).astype(np.float32)
         self.pending = PendingFrame(noisy, anchor, action, keep)
         self.last_latent = latent
 
@@ -144,11 +127,11 @@ class CachedRollout:
         def with_action(keep: bool):
             return lambda x, sigma: self._evaluate(x, sigma, anchor, action, keep)[0]
 
-        denoise = guided(with_action(True), with_action(False), self.settings.guidance_scale)
+        denoise = guided(with_action(True), with_action(False), self.sampler.guidance_scale)
         noise = self.rng.standard_normal(anchor.shape).astype(np.float32)
-        noise = prior_start(denoise, noise, self.sigmas, self.settings.prior_sigma)
-        sample = SAMPLERS[self.settings.name](denoise, noise, self.sigmas)
-        return sample + anchor if self.settings.predict_change else sample
+        noise = prior_start(denoise, noise, self.sigmas, self.sampler.prior_sigma)
+        sample = SAMPLERS[self.sampler.name](denoise, noise, self.sigmas)
+        return sample + anchor if self.sampler.predict_change else sample
 
     def step(self, action: np.ndarray) -> np.ndarray:
         latent = self.predict(action)

@@ -30,7 +30,8 @@ from engine.runtime.scene import Scene
 from engine.runtime.view import open_view
 from engine.runtime.worlds import DEFAULT_WORLD, DEFAULT_WORLDS, bundled_worlds  # noqa: F401 (imported from here too)
 from engine.runtime.providers import choose_provider, warn
-from engine.pack.rollout import CachedRollout, RolloutState, SamplerSettings
+from engine.models.sampling import SamplerConfig
+from engine.pack.rollout import CachedRollout, RolloutState
 
 def takes_two_frames(dynamics: Any) -> bool:
     """Whether a dynamics graph takes a free number of frames per pass (packs exported since it could)."""
@@ -115,8 +116,7 @@ class WorldSession:
 
     def _start(self, io_binding: bool | None, steps: int | None, guidance_scale: float | None, seed: int) -> None:
         self.io_binding = choose_binding(io_binding, self.provider, "slide" in self._graphs)
-        sampler = self.manifest["sampler"]
-        self.settings = SamplerSettings.from_manifest(sampler, steps, guidance_scale)
+        self.settings = SamplerConfig.from_manifest(self.manifest["sampler"], steps, guidance_scale)
         actions = self.manifest["actions"]
         self.trained_keys = tuple(actions["keys"])
         self.turn_range, self.look_range = float(actions["turn_range"]), float(actions["look_range"])
