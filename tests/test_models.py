@@ -103,7 +103,7 @@ def test_rollout_context_stays_bounded_and_is_reproducible():
     denoiser = tiny_denoiser()
     runs = []
     for _ in range(2):
-        rollout = LatentRollout(denoiser, steps=2, generator=torch.Generator().manual_seed(5))
+        rollout = LatentRollout(denoiser, SamplerConfig(name="heun", steps=2), torch.Generator().manual_seed(5))
         rollout.prime(torch.randn(1, 4, 2, 3, generator=torch.Generator().manual_seed(1)))
         latents = [rollout.step(torch.full((1, 12), 0.5)) for _ in range(9)]
         limit = (TINY.context_frames - 1) * 6
@@ -130,7 +130,7 @@ def test_predicting_the_change_adds_the_change_to_the_last_frame():
             return torch.zeros_like(noisy), presents
 
     base = tiny_denoiser()
-    rollout = LatentRollout(NothingChanges(base.network, base.config), steps=3)
+    rollout = LatentRollout(NothingChanges(base.network, base.config), SamplerConfig(name="heun", steps=3))
     prompt = torch.randn(2, 4, 2, 3)
     rollout.prime(prompt)
     first = rollout.step(torch.zeros(2, 12))
@@ -166,12 +166,12 @@ def test_classifier_free_guidance_formula():
 
 
 def test_truncated_sampling_starts_nearer_the_last_frame():
-    from engine.models.rollout import sampling_sigma_max
+    from engine.models.sampling import sampling_sigma_max
 
     base = tiny_denoiser()
-    rollout = LatentRollout(base, steps=3, sigma_max=1.0)
+    rollout = LatentRollout(base, SamplerConfig(name="heun", steps=3, sigma_max=1.0))
     assert rollout.sigmas[0] == pytest.approx(1.0) and rollout.sigmas[-1] == 0
-    assert LatentRollout(base, steps=3).sigmas[0] == pytest.approx(base.config.sigma_max)
+    assert LatentRollout(base, SamplerConfig(name="heun", steps=3)).sigmas[0] == pytest.approx(base.config.sigma_max)
     with pytest.raises(ValueError, match="predicts the change"):
         sampling_sigma_max(DiffusionConfig(predict_change=False), 1.0)
     with pytest.raises(ValueError):
@@ -211,8 +211,8 @@ def test_rollout_with_a_prior_start_costs_one_pass_more():
     latent, action = torch.randn(2, 4, 2, 3), torch.randn(2, 12)
     frames = {}
     for prior in (None, 5.0):
-        rollout = LatentRollout(denoiser, steps=2, sampler="euler", generator=torch.Generator().manual_seed(0),
-                                sigma_max=1.0, prior_sigma=prior)
+        rollout = LatentRollout(denoiser, SamplerConfig(name="euler", steps=2, sigma_max=1.0, prior_sigma=prior),
+                                torch.Generator().manual_seed(0))
         rollout.prime(latent)
         calls["count"] = 0
         frames[prior] = rollout.predict(action)
@@ -227,13 +227,13 @@ def test_dreamed_frames_enter_the_context_at_the_level_asked():
     denoiser = tiny_denoiser()
     latent, action = torch.randn(2, 4, 2, 3), torch.randn(2, 12)
     with pytest.raises(ValueError, match=r"context_sigma must lie in \[0, 5\], got 6"):
-        LatentRollout(denoiser, steps=2, sigma_max=1.0, context_sigma=6.0)
+        LatentRollout(denoiser, SamplerConfig(name="heun", steps=2, sigma_max=1.0, context_sigma=6.0))
     levels, frames = [], {}
     original = denoiser.denoise
     denoiser.denoise = lambda noisy, sigma, *rest: levels.append(sigma) or original(noisy, sigma, *rest)
     for level in (None, 0.3):
-        rollout = LatentRollout(denoiser, steps=2, sampler="euler", generator=torch.Generator().manual_seed(0),
-                                sigma_max=1.0, context_sigma=level)
+        rollout = LatentRollout(denoiser, SamplerConfig(name="euler", steps=2, sigma_max=1.0, context_sigma=level),
+                                torch.Generator().manual_seed(0))
         levels.clear()
         rollout.prime(latent)
         assert torch.all(levels[0] == (denoiser.config.context_sigma if level is None else level))

@@ -20,7 +20,7 @@ from engine.models.autoencoder import frames_to_tensor, tensor_to_frames
 from engine.models.checkpoint import checkpoint_meta, load_world_model, world_autoencoder
 from engine.models.denoiser import DiffusionConfig
 from engine.models.rollout import LatentRollout
-from engine.models.sampling import SamplerConfig, sampling_context_sigma
+from engine.models.sampling import SamplerConfig
 from engine.reports.rollouts import SamplerUsed, Training
 
 
@@ -62,11 +62,11 @@ class WorldModel:
         self.size = (self.autoencoder.config.width, self.autoencoder.config.height)
 
     def describe(self, config: EvalConfig) -> WorldDescription:
-        sampling = config.sampling
+        sampling = config.sampling.for_model(self.denoiser.config)
         return WorldDescription(
             config.autoencoder or self.meta["config"]["autoencoder"],
-            SamplerUsed(sampling.name, sampling.steps, sampling.sigma_max or self.denoiser.config.sigma_max,
-                        sampling.prior_sigma, sampling_context_sigma(self.denoiser.config, sampling.context_sigma)),
+            SamplerUsed(sampling.name, sampling.steps, sampling.sigma_max, sampling.prior_sigma,
+                        sampling.context_sigma),
             Training(self.meta["step"], self.meta["samples"], self.meta["trained_minutes"]))
 
     @torch.no_grad()
@@ -79,9 +79,7 @@ class WorldModel:
 
     def rollout(self, config: EvalConfig, guidance: float, seed: int) -> LatentRollout:
         generator = torch.Generator().manual_seed(seed)
-        sampling = config.sampling
-        return LatentRollout(self.denoiser, sampling.steps, guidance, sampling.name, generator, sampling.sigma_max,
-                             sampling.prior_sigma, sampling.context_sigma)
+        return LatentRollout(self.denoiser, replace(config.sampling, guidance_scale=guidance), generator)
 
 
 class PackWorld:

@@ -10,29 +10,23 @@ from __future__ import annotations
 import torch
 
 from engine.models.denoiser import Denoiser
-from engine.models.sampling import (SAMPLERS, Denoise, guided, karras_sigmas, prior_start, sampling_context_sigma,
-                                    sampling_prior_sigma, sampling_sigma_max)
+from engine.models.sampling import SAMPLERS, Denoise, SamplerConfig, guided, karras_sigmas, prior_start
 
 Cache = list[tuple[torch.Tensor, torch.Tensor]]
 
 
 class LatentRollout:
-    def __init__(self, denoiser: Denoiser, steps: int = 8, guidance_scale: float = 1.0, sampler: str = "heun",
-                 generator: torch.Generator | None = None, sigma_max: float | None = None,
-                 prior_sigma: float | None = None, context_sigma: float | None = None) -> None:
-        """``sigma_max``: the noise level sampling starts from (default: the trained maximum). Lower,
-        with ``predict_change``, starts nearer "nothing changed" (truncated sampling, as SDEdit does from
-        an image): less variety, more of the last frame kept. ``prior_sigma``: start instead from the
-        model's own guess at that level (``sampling.prior_start``), so the action still moves the view.
-        ``context_sigma``: the noise finished frames enter the context at (default: the trained level)."""
+    def __init__(self, denoiser: Denoiser, sampler: SamplerConfig, generator: torch.Generator | None = None) -> None:
+        """``sampler``: its name and steps given, the levels left None the denoiser's trained ones
+        (``SamplerConfig.for_model``, which checks them). ``sigma_max``: the noise level sampling starts
+        from. Lower, with ``predict_change``, starts nearer "nothing changed" (truncated sampling, as SDEdit
+        does from an image): less variety, more of the last frame kept. ``prior_sigma``: start instead from
+        the model's own guess at that level (``sampling.prior_start``), so the action still moves the view.
+        ``context_sigma``: the noise finished frames enter the context at."""
         self.denoiser = denoiser
-        self.config = denoiser.config
         self.context_frames = denoiser.network.config.context_frames
-        self.sigmas = karras_sigmas(steps, self.config.sigma_min, sampling_sigma_max(self.config, sigma_max))
-        self.guidance_scale = guidance_scale
-        self.prior_sigma = sampling_prior_sigma(self.config, prior_sigma)
-        self.context_sigma = sampling_context_sigma(self.config, context_sigma)
-        self.sample = SAMPLERS[sampler]
+        self.sampler = sampler.for_model(denoiser.config)
+        self.sigmas = karras_sigmas(self.sampler.steps, self.sampler.sigma_min, self.sampler.sigma_max)
         self.generator = generator
         self.cache: Cache = []
         self.last_latent: torch.Tensor | None = None
@@ -40,9 +34,10 @@ class LatentRollout:
     def _cache_frame(self, latent: torch.Tensor, anchor: torch.Tensor, action: torch.Tensor,
                      keep: torch.Tensor) -> None:
         """Append one finished frame (B, C, h, w) to the cache, as context at the context noise level."""
-        sigma = torch.full((latent.shape[0], 1), self.context_sigma)
+        context_sigma = self.sampler.context_sigma
+        sigma = torch.full((latent.shape[0], 1), context_sigma)
         noise = torch.randn(latent.shape, generator=self.generator)
-        noisy = (self.denoiser.to_diffused(latent, anchor) + self.context_sigma * noise)[:, None]
+        noisy = (self.denoiser.to_diffused(latent, anchor) + context_sigma * noise)[:, None]
         _, presents = self.denoiser.denoise(noisy, sigma, anchor[:, None], action[:, None], keep[:, None],
                                             self.cache or None)
         limit = (self.context_frames - 1) * latent.shape[-1] * latent.shape[-2]
@@ -92,7 +87,7 @@ class LatentRollout:
                 return out[:, 0]
             return denoise
 
-        denoise = guided(denoiser_with(keep), denoiser_with(~keep), self.guidance_scale)
+        denoise = guided(denoiser_with(keep), denoiser_with(~keep), self.sampler.guidance_scale)
         noise = torch.randn(anchor.shape, generator=self.generator)
-        noise = prior_start(denoise, noise, self.sigmas, self.prior_sigma)
-        return self.denoiser.from_diffused(self.sample(denoise, noise, self.sigmas), anchor)
+        noise = prior_start(denoise, noise, self.sigmas, self.sampler.prior_sigma)
+        return self.denoiser.from_diffused(SAMPLERS[self.sampler.name](denoise, noise, self.sigmas), anchor)

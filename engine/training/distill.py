@@ -9,7 +9,7 @@ thereby folded into the student, so play needs neither a second unconditional pa
 step. With ``prior_sigma`` the teacher starts from its own guess (``sampling.prior_start``) and the student,
 stepping at sigma 5, learns that too: the action then turns the view at no extra cost in play.
 ``context_sigma`` distils with the context at the noise level the student will play with
-(``LatentRollout(context_sigma=...)``); its checkpoint carries it, and eval and export default to it.
+(``SamplerConfig.context_sigma``); its checkpoint carries it, and eval and export default to it.
 ``init`` starts the student from another student's weights
 instead of the teacher's.
 ``still_windows`` teaches the student what the recordings never show: a player who stops
@@ -27,8 +27,8 @@ import torch
 from torch import nn
 
 from engine.models.denoiser import Denoiser
-from engine.models.rollout import sampling_context_sigma, sampling_prior_sigma, sampling_sigma_max
-from engine.models.sampling import SAMPLERS, guided, karras_sigmas, prior_start
+from engine.models.sampling import (SAMPLERS, guided, karras_sigmas, prior_start, sampling_context_sigma,
+                                    sampling_prior_sigma, sampling_sigma_max)
 from engine.config import ConfigError, from_dict, to_dict
 from engine.models.checkpoint import load_world_model
 from engine.training.dynamics import (DynamicsTask, DynamicsTrainConfig, check_still_windows, latent_episodes,
