@@ -44,7 +44,9 @@ class Settings:
     mouse_sensitivity: float = 0.15
     invert_look: bool = False
     window_scale: int = 8
-    smooth: bool = False
+    smooth: bool = False                  # smooth scaling of the window instead of sharp pixels
+    display_size: str = "auto"            # worlds with a memory: "auto" (the largest this computer keeps up with)
+                                          # or WIDTHxHEIGHT, one of the player's DISPLAY_SIZES
     dream_idle: bool = False              # dream while no control is touched (default: the view holds)
     bindings: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BINDINGS.items()})
     recordings_folder: str = ""

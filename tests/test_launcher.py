@@ -787,6 +787,44 @@ def test_no_sampler_steps_in_the_launcher(tmp_path, monkeypatch, tiny_pack):
     assert "steps" not in json.loads((tmp_path / "config" / "settings.json").read_text())
 
 
+def test_display_size_and_smooth_scaling_reach_the_player(launcher, memory_pack, tiny_pack, prompt):
+    """The display size for worlds with a memory (Auto: the player's own choice) and smooth scaling: saved in
+    the settings and passed on the command line, from a picture and from a scene."""
+    from app.launcher import Launcher
+    from app.player import DISPLAY_SIZES, build_parser
+    from app.settings import load_settings
+
+    window, _ = launcher
+    window.choose_world(memory_pack)
+    choose(window, prompt)
+    sizes = [window.display_size.itemText(row) for row in range(window.display_size.count())]
+    assert sizes == ["Auto", "640x480", "320x240", "160x120"] and window.display_size.currentText() == "Auto"
+    assert "worlds with a memory" in window.display_size.toolTip()
+    arguments = window.play_arguments()
+    assert "--size" not in arguments and "--smooth" not in arguments
+    for text, size in zip(sizes[1:], DISPLAY_SIZES):
+        window.display_size.setCurrentText(text)
+        arguments = window.play_arguments()
+        assert arguments[arguments.index("--size") + 1] == text
+        assert build_parser().parse_args(arguments[1:]).size == size
+    window.smooth.setChecked(True)
+    parsed = build_parser().parse_args(window.play_arguments()[1:])
+    assert parsed.smooth and parsed.size == (160, 120)
+    parsed = build_parser().parse_args(window.scene_arguments("kept.dwscene")[1:])
+    assert parsed.scene == "kept.dwscene" and parsed.smooth and parsed.size == (160, 120)
+    window.choose_world(tiny_pack)                        # a world without a memory shows its own frame size
+    arguments = window.play_arguments()
+    assert "--size" not in arguments and "--smooth" in arguments
+    window.close()
+    saved = load_settings()[0]
+    assert saved.display_size == "160x120" and saved.smooth
+    reopened = Launcher()
+    try:
+        assert reopened.display_size.currentText() == "160x120" and reopened.smooth.isChecked()
+    finally:
+        reopened.close()
+
+
 def test_the_launcher_offers_this_systems_devices_and_says_when_cuda_cannot_run(launcher, tiny_pack):
     from engine.runtime.providers import device_choices
 

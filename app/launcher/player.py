@@ -70,6 +70,10 @@ class PlayerPanel:
             arguments += ["--guidance", str(s.guidance_scale)]
         if s.dream_idle:
             arguments.append("--dream-idle")
+        if s.display_size != "auto" and self.reads_depth:        # only a world with a memory shows any size
+            arguments += ["--size", s.display_size]
+        if s.smooth:
+            arguments.append("--smooth")
         return arguments
 
     def play_arguments(self, extra: list[str] | None = None) -> list[str]:

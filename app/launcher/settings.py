@@ -1,5 +1,5 @@
 """The settings panel: the player's options (the device, probed in the DeviceProbe's thread, guidance, mouse,
-window, recordings folder) and the key bindings, edited into the Settings the player reads."""
+window, display size, recordings folder) and the key bindings, edited into the Settings the player reads."""
 
 from __future__ import annotations
 
@@ -9,10 +9,16 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from app.key_table import KeyBindingsTable
 from app.launcher.workers import DeviceProbe
+from app.player import DISPLAY_SIZES
 from app.settings import Settings
 
 DEVICE_WORDS = {"cpu": "the CPU", "cuda": "the NVIDIA GPU (CUDA)", "directml": "the graphics card (DirectML)",
                 "coreml": "CoreML"}
+AUTO_SIZE = "Auto"                          # the display size menu's first entry: the player chooses
+
+
+def size_name(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
 
 
 def describe_devices(result: dict, device: str) -> str:
@@ -65,6 +71,14 @@ class SettingsPanel:
         self.sensitivity = QDoubleSpinBox(minimum=0.01, maximum=2.0, singleStep=0.01, value=s.mouse_sensitivity)
         self.invert = QCheckBox(checked=s.invert_look)
         self.scale = QSpinBox(minimum=1, maximum=20, value=s.window_scale)
+        self.smooth = QCheckBox(checked=s.smooth)
+        self.smooth.setToolTip("Off: sharp pixels. On: the frame is scaled up smoothly.")
+        self.display_size = QComboBox()
+        self.display_size.addItems([AUTO_SIZE, *map(size_name, DISPLAY_SIZES)])
+        self.display_size.setCurrentText(s.display_size if s.display_size in map(size_name, DISPLAY_SIZES)
+                                         else AUTO_SIZE)
+        self.display_size.setToolTip("For worlds with a memory, which can show any size. Auto: as large as this "
+                                     "computer keeps up with.")
         self.dream_idle = QCheckBox(checked=s.dream_idle)
         self.dream_idle.setToolTip("Off: the view holds while no control is touched. On: the world keeps dreaming "
                                    "(it was never shown a player standing still, so the view drifts).")
@@ -73,6 +87,7 @@ class SettingsPanel:
         for label, widget in [("Device", self.device), ("", self.device_info),
                               ("Action guidance", self.guidance), ("Mouse sensitivity (°/px)", self.sensitivity),
                               ("Invert look", self.invert), ("Window scale", self.scale),
+                              ("Smooth scaling", self.smooth), ("Display size", self.display_size),
                               ("Dream while idle", self.dream_idle),
                               ("Recordings", self.folder_button)]:
             form.addRow(label, widget)
@@ -101,7 +116,8 @@ class SettingsPanel:
         s = self.settings
         s.device, s.guidance_scale = self.device.currentText(), self.guidance.value()
         s.mouse_sensitivity, s.invert_look, s.window_scale = self.sensitivity.value(), self.invert.isChecked(), self.scale.value()
-        s.dream_idle = self.dream_idle.isChecked()
+        s.dream_idle, s.smooth = self.dream_idle.isChecked(), self.smooth.isChecked()
+        s.display_size = "auto" if self.display_size.currentText() == AUTO_SIZE else self.display_size.currentText()
         return s                                     # the key table edits s.bindings in place
 
     def probe_devices(self) -> None:
