@@ -400,6 +400,10 @@ def moving_frame(window, index):
 def test_the_worlds_reading_shows_depth_and_follows_its_controls(launcher, memory_pack):
     from app.player import build_parser, picture_settings
 
+    from PySide6.QtWidgets import QLabel
+
+    from engine.runtime.picture_settings import SETTING_RANGES, PictureSettings
+
     window, _ = launcher
     window.choose_world(memory_pack)
     choose(window, ROOT / "assets" / "prompts" / "doom-map01.png")
@@ -407,7 +411,16 @@ def test_the_worlds_reading_shows_depth_and_follows_its_controls(launcher, memor
     assert window.reading_pages.currentIndex() == 0 and not window.depth_view.pixmap().isNull()
     assert len(window.reading_frames) == 24 and window.reading_timer.isActive()
     assert all(control.isEnabled() for control in window.reading_controls.values())
+    assert window.reading_switches["sky_far"].isEnabled() and window.reading_switches["sky_far"].isChecked()
     assert window.reading_arguments() == [] and "--depth-scale" not in window.play_arguments()
+    # An artist's words: Depth is the relief, Size the old depth scale; ranges and defaults are the runtime's.
+    labels = {label.text() for label in window.findChildren(QLabel)}
+    assert {"Depth", "Size", "Eye height", "Field of view", "Sky far", "bright: near · dark: far"} <= labels
+    assert window.reading_switches["sky_far"].toolTip() == "The sky, sun and moon read far"
+    for name, control in window.reading_controls.items():
+        assert (control.minimum(), control.maximum()) == SETTING_RANGES[name]
+        assert control.value() == getattr(PictureSettings(), name)
+    assert window.reading_controls["relief"].value() == 1.0 and window.reading_controls["relief"].maximum() == 3.0
     shown = window.reading_frame
     wait_until(lambda: window.reading_frame != shown, seconds=5)           # the loop plays
     sway = moving_frame(window, 6)
@@ -425,6 +438,164 @@ def test_the_worlds_reading_shows_depth_and_follows_its_controls(launcher, memor
     assert arguments[arguments.index("--fov") + 1] == "120"
     settings = picture_settings(build_parser().parse_args(arguments[1:]))       # what the player reads of them
     assert (settings.depth_scale, settings.eye_height, settings.field_of_view) == (2.0, 41.0, 120.0)
+
+
+def sky_picture(path):
+    """A picture with a smooth blue sky and a sun over its upper third, mottled brown ground under it."""
+    import numpy as np
+
+    picture = np.zeros((240, 320, 3), np.uint8)
+    picture[:80] = (70, 120, 220)
+    rows, columns = np.mgrid[:80, :320]
+    picture[:80][(rows - 40) ** 2 + (columns - 240) ** 2 < 12 ** 2] = (255, 240, 180)
+    picture[80:] = np.clip(np.array([120, 80, 40]) + np.random.default_rng(0).integers(-40, 40, (160, 320, 1)),
+                           0, 255)
+    Image.fromarray(picture).save(path)
+    return path
+
+
+def pixels(image):
+    """A QImage's pixels: (h, w, 3) int."""
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : 3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
+
+
+def depth_shown(window):
+    return pixels(window.depth_view.pixmap().toImage())
+
+
+def frames_shown(window):
+    import numpy as np
+
+    return np.stack([pixels(moving_frame(window, index)) for index in range(0, len(window.reading_frames), 4)])
+
+
+def test_relief_and_sky_far_change_the_preview_and_the_players_reading(launcher, memory_pack, tmp_path):
+    from app.player import build_parser, picture_settings
+    from engine.runtime.picture_settings import PictureSettings
+
+    window, _ = launcher
+    window.choose_world(memory_pack)
+    choose(window, sky_picture(tmp_path / "sky.png"))
+    wait_until(lambda: not window.reading_pending)
+    shown = {"as read": (depth_shown(window), frames_shown(window))}
+    window.reading_controls["relief"].setValue(2.0)
+    wait_until(lambda: not window.reading_pending)
+    shown["deeper"] = depth_shown(window), frames_shown(window)
+    window.reading_switches["sky_far"].setChecked(False)
+    assert window.reading_pending
+    wait_until(lambda: not window.reading_pending)
+    shown["sky near"] = depth_shown(window), frames_shown(window)
+    for before, after in (("as read", "deeper"), ("deeper", "sky near")):
+        assert abs(shown[after][0] - shown[before][0]).mean() > 2, after                   # the depth map
+        assert abs(shown[after][1] - shown[before][1]).mean() > 0.2, after                 # the moving preview
+    sky = shown["deeper"][0][: shown["deeper"][0].shape[0] // 5]
+    assert sky.max() < 30                                   # the sky far: the darkest end of the ramp
+    assert abs(shown["sky near"][0][: sky.shape[0]] - sky).mean() > 20
+    assert window.reading_arguments() == ["--relief", "2", "--sky-near"]
+    arguments = window.play_arguments()
+    assert picture_settings(build_parser().parse_args(arguments[1:])) == PictureSettings(relief=2.0, sky_far=False)
+    window.reading_switches["sky_far"].setChecked(True)
+    window.reading_controls["eye_height"].setValue(120.0)
+    assert window.reading_arguments() == ["--relief", "2", "--eye-height", "120"]
+
+
+def drag(view, shares, button):
+    """A drag on the depth map through points given as shares of the picture's width and height."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    pixmap, area = view.pixmap(), view.contentsRect()
+    left, top = area.x() + (area.width() - pixmap.width()) // 2, area.y() + (area.height() - pixmap.height()) // 2
+    points = [QPoint(left + round(x * pixmap.width()), top + round(y * pixmap.height())) for x, y in shares]
+    QTest.mousePress(view, button, Qt.KeyboardModifier.NoModifier, points[0])
+    for point in points[1:]:
+        QTest.mouseMove(view, point)
+    QTest.mouseRelease(view, button, Qt.KeyboardModifier.NoModifier, points[-1])
+
+
+def test_the_depth_brush_paints_and_play_carries_its_work_in_a_scene(launcher, memory_pack, tmp_path,
+                                                                    monkeypatch):
+    """Left-drag nearer, right-drag farther (or the other way with Farther chosen), Undo and Clear; Play with
+    painted depth writes a scene in the config folder whose depth is the painted reading, and starts the
+    player from it; a world started from that scene plays that depth."""
+    import numpy as np
+    from PySide6.QtCore import Qt
+
+    from engine.pack import read_pack_manifest
+    from engine.runtime import WorldSession
+    from engine.runtime.depth_brush import FARTHER, NEARER
+    from engine.runtime.images import load_prompt
+    from engine.runtime.memory import surface_size
+    from engine.runtime.picture_settings import PictureSettings, read_picture_depth, settings_dict
+    from engine.runtime.preview import PicturePreview
+    from engine.runtime.scene import open_scene
+
+    window, _ = launcher
+    started = []
+    monkeypatch.setattr(window, "start_player", started.append)
+    window.choose_world(memory_pack)
+    picture = ROOT / "assets" / "prompts" / "doom-map01.png"
+    choose(window, picture)
+    wait_until(lambda: not window.reading_pending)
+    assert not window.brush_undo.isEnabled() and not window.brush_clear.isEnabled()
+    read, before = window.reading_depth.copy(), depth_shown(window)
+    height, width = read.shape
+    drag(window.depth_view, [(0.3, 0.5), (0.5, 0.5), (0.7, 0.5)], Qt.MouseButton.LeftButton)
+    edit = window.depth_edits[(str(picture), str(memory_pack))]
+    assert edit.scale[height // 2, width // 2] == pytest.approx(NEARER, abs=0.02)
+    assert edit.scale[0, 0] == 1.0 and edit.scale[-1, -1] == 1.0
+    assert abs(depth_shown(window) - before).mean() > 1                # shown at once
+    assert window.reading_pending and window.brush_undo.isEnabled() and window.brush_clear.isEnabled()
+    wait_until(lambda: not window.reading_pending)
+    drag(window.depth_view, [(0.5, 0.2)], Qt.MouseButton.RightButton)
+    assert edit.scale[round(0.2 * height - 0.5), width // 2] == pytest.approx(FARTHER, abs=0.05)
+    window.brush_farther.setChecked(True)                            # a left-drag now pushes farther
+    window.brush_size.setValue(5)
+    drag(window.depth_view, [(0.1, 0.9)], Qt.MouseButton.LeftButton)
+    assert edit.scale[round(0.9 * height - 0.5), round(0.1 * width - 0.5)] > 1.1
+    assert edit.scale[round(0.9 * height - 0.5), width // 2] == 1.0   # a small brush
+    window.brush_undo.click()
+    window.brush_undo.click()
+    assert edit.scale[round(0.2 * height - 0.5), width // 2] == 1.0 and edit.scale[height // 2, width // 2] < 0.9
+    painted = edit.scale.copy()
+    window.brush_clear.click()
+    assert not edit.edited and not window.brush_clear.isEnabled()
+    window.brush_undo.click()
+    assert np.array_equal(edit.scale, painted)
+    wait_until(lambda: not window.reading_pending)
+    window.reading_controls["relief"].setValue(1.5)
+    wait_until(lambda: not window.reading_pending)
+    assert np.array_equal(edit.scale, painted)                        # the work stays with the picture
+    window.play(["--frames", "5"])
+    assert not window.play_button.isEnabled() and started == []       # the scene is written in the worker first
+    wait_until(lambda: started)
+    arguments = started[0]
+    scene_path = Path(arguments[arguments.index("--scene") + 1])
+    assert scene_path == tmp_path / "config" / "painted" / "doom-map01.dwscene" and scene_path.exists()
+    assert "--play" not in arguments and "--relief" not in arguments and arguments[-2:] == ["--frames", "5"]
+    assert arguments[arguments.index("--world") + 1] == str(memory_pack) and window.play_button.isEnabled()
+    scene = open_scene(scene_path)
+    settings = PictureSettings(relief=1.5)
+    assert scene.settings == settings_dict(settings) and scene.source == "doom-map01.png"
+    preview = PicturePreview(memory_pack)
+    assert scene.world == read_pack_manifest(memory_pack)["name"] == "tiny with a memory"
+    drawn = load_prompt(picture, surface_size(window.frame_size()))               # as play draws the picture
+    assert np.array_equal(scene.picture, drawn)
+    depth = read_picture_depth(preview.depth(drawn), drawn, settings, preview.far)
+    assert np.allclose(scene.depth, np.minimum(depth * painted, np.maximum(depth, preview.far)), rtol=1e-6)
+    assert scene.depth[height // 2, width // 2] < 0.9 * depth[height // 2, width // 2]
+    with WorldSession.open(memory_pack, device="cpu") as world:                     # what the player does with it
+        world.start_scene(scene)
+        assert np.array_equal(world.scene().depth, scene.depth)
+    window.brush_clear.click()
+    started.clear()
+    window.play()
+    assert started and "--play" in started[0]                        # nothing painted: the picture itself
 
 
 def test_a_world_without_depth_reads_pictures_without_it(launcher, memory_pack, tiny_pack):

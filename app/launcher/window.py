@@ -27,8 +27,10 @@ class Launcher(GalleryPanel, ReadingPanel, WorldPanel, SettingsPanel, PlayerPane
     load_prompt = Signal(int, str, object)        # to the PromptLoader's thread: request number, path, frame size
     check_scene = Signal(str)                     # to the SceneCheck (on the loader's thread): path
     make_thumbnail = Signal(str, object)          # to the ThumbnailMaker: path, thumbnail size
-    compute_reading = Signal(int, str, str, object, object)   # to the ReadingWorker: request, world, prompt, size,
-                                                              # PictureSettings
+    compute_reading = Signal(int, str, str, object, object, object)   # to the ReadingWorker: request, world,
+                                                                      # prompt, size, PictureSettings, DepthEdit
+    keep_painted_scene = Signal(int, str, str, object, object, object, str)   # to the ReadingWorker: the same, and
+                                                                              # the scene's path
     import_pack = Signal(str, str)                # to the WorldImporter: the pack, the file it is copied to
 
     def __init__(self, settings_file: Path | None = None) -> None:

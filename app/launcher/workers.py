@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal
 
 if TYPE_CHECKING:
+    from engine.runtime.depth_brush import DepthEdit
     from engine.runtime.picture_settings import PictureSettings
 
 
@@ -150,10 +151,14 @@ class WorldImporter(QObject):
 
 class ReadingWorker(QObject):
     """Computes how a world reads a picture (engine.runtime.preview) off the Qt thread, keeping the last world's
-    depth network and the last picture; ``ready`` carries (request number, {"depth": (h, w, 3) uint8, "frames":
-    [(h, w, 3) uint8, ...]} or the reason there is no reading)."""
+    depth network and the last picture; ``ready`` carries (request number, {"depth": (h, w) float32, the depth
+    the world plays before the brush's work, "far": where it puts a sky, "frames": [(h, w, 3) uint8, ...] with
+    the brush's work} or the reason there is no reading). ``keep_scene`` writes a scene of the picture read
+    with the brush's work, for the player to start from; ``kept`` carries (request number, the scene's path,
+    the reason it was not written or "")."""
 
     ready = Signal(int, object)
+    kept = Signal(int, str, str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -162,23 +167,48 @@ class ReadingWorker(QObject):
         self.picture_key: tuple | None = None
         self.picture = None
 
-    def compute(self, request: int, world: str, prompt: str, size: tuple, settings: PictureSettings) -> None:
-        from engine.errors import DreamwalkError
-        from engine.runtime.images import load_prompt
+    def open_world(self, world: str) -> None:
         from engine.runtime.preview import PicturePreview
 
+        if world != self.world:
+            self.preview = PicturePreview(world)
+            self.world = world
+
+    def compute(self, request: int, world: str, prompt: str, size: tuple, settings: PictureSettings,
+                edit: DepthEdit | None) -> None:
+        from engine.errors import DreamwalkError
+        from engine.runtime.images import load_prompt
+
         try:
-            if world != self.world:
-                self.preview = PicturePreview(world)
-                self.world = world
+            self.open_world(world)
             if (prompt, size) != self.picture_key:
                 self.picture = load_prompt(prompt, size)
                 self.picture_key = (prompt, size)
-            depth = self.preview.depth(self.picture)
-            result = {"depth": self.preview.depth_image(depth),
-                      "frames": self.preview.parallax(self.picture, settings, size)}
+            result = {"depth": self.preview.read(self.picture, settings), "far": self.preview.far,
+                      "frames": self.preview.parallax(self.picture, settings, size, edit=edit)}
         except DreamwalkError as error:
             result = str(error)
         except Exception as error:  # any failure is reported in the window, never raised into Qt
             result = f"the world's reading failed: {error}"
         self.ready.emit(request, result)
+
+    def keep_scene(self, request: int, world: str, prompt: str, size: tuple, settings: PictureSettings,
+                   edit: DepthEdit | None, path: str) -> None:
+        """Write a scene at ``path`` of ``prompt`` in ``world`` (whose frames are ``size``), the picture at the
+        resolution play draws it at and its depth read as play reads it, with the brush's ``edit``."""
+        from engine.errors import DreamwalkError
+        from engine.runtime.images import load_prompt
+        from engine.runtime.memory import surface_size
+        from engine.runtime.scene import save_scene
+
+        try:
+            self.open_world(world)
+            picture = load_prompt(prompt, surface_size(tuple(size)))
+            save_scene(path, self.preview.scene(picture, settings, edit, source=Path(prompt).name))
+        except DreamwalkError as error:
+            self.kept.emit(request, path, str(error))
+            return
+        except Exception as error:  # any failure is reported in the window, never raised into Qt
+            self.kept.emit(request, path, f"the painted depth could not be kept: {error}")
+            return
+        self.kept.emit(request, path, "")
