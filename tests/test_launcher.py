@@ -647,7 +647,8 @@ def test_the_player_refuses_a_reading_out_of_range(capsys):
         build_parser().parse_args(["--play", "x.png", "--fov", "200"])
     assert exited.value.code == 2
     assert "argument --fov: a number from 30 to 150, not 200" in capsys.readouterr().err
-    for option, value in (("--depth-scale", "0"), ("--eye-height", "600"), ("--depth-scale", "deep")):
+    for option, value in (("--depth-scale", "0"), ("--eye-height", "600"), ("--depth-scale", "deep"),
+                          ("--relief", "4"), ("--relief", "-1")):
         with pytest.raises(SystemExit):
             build_parser().parse_args(["--play", "x.png", option, value])
         assert f"argument {option}: a number from" in capsys.readouterr().err
