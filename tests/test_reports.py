@@ -118,7 +118,7 @@ def test_revisit_records_keep_each_protocols_numbers():
     assert minute.players["real"].contrast_blocks is None and len(minute.players["world"].contrast_blocks) == 7
     assert report.protocols["turn_response"].starts is None and report.protocols["walk_out_back"].starts >= 1
     castle = report.pictures["other-painted-castle.png"]
-    assert set(castle.surround_seconds) == {"coarse", "refined", "waited"} and castle.plain_synthesis_half is not None
+    assert set(castle.surround_seconds) == {"coarse", "coarse waited", "refined", "waited"} and castle.plain_synthesis_half is not None
     lines = report.lines()
     assert lines[0] == "revisits on MAP21-MAP24 at 160x120, upper three quarters (above the weapon):"
     real = turn.players["real"].vs_prompt
