@@ -49,6 +49,7 @@ REWIND_SECONDS = 4.0
 SNAPSHOT_EVERY = 4            # frames between rewind points (a snapshot holds the whole key/value cache)
 MESSAGE_SECONDS = 6.0
 WALL_LINE = "a wall stops you here: turn, or step back"
+RECENT_FRAMES = 16            # dreamed frames whose median time the status line shows
 DISPLAY_SIZES = ((640, 480), (320, 240), (160, 120))   # worlds with a memory: the first this machine keeps up with
 KEEP_UP = 0.8                 # of a frame's time, the most a dreamed frame may take
 WARM_UP, WATCHED = 8, 40      # dreamed frames: left out, then timed to see whether a display size keeps up
@@ -156,6 +157,7 @@ class Player:
         self.held: set[str] = set()               # keys held now (pygame key names), from key events
         self.buttons: set[int] = set()            # mouse buttons held now
         self.step_ms = 0.0
+        self.recent_ms: deque[float] = deque(maxlen=RECENT_FRAMES)   # the status line's typical frame time
         self.dreamed = 0
         self.shown = 0                            # frames advanced: dreamed or held
         self.holding = False
@@ -308,6 +310,7 @@ class Player:
             started = time.perf_counter()
             self.frame = self.session.step(action)
             self.step_ms = 1000 * (time.perf_counter() - started)
+            self.recent_ms.append(self.step_ms)
             self.dreamed += 1
             if self.session.blocked:
                 self.say(WALL_LINE)
@@ -486,8 +489,8 @@ class Player:
         state = ("paused (P goes on)" if self.paused else "rewinding" if self.rewinding
                  else "holding still: nothing touched" if self.holding else "")
         recording = self.recorder.frames / self.session.fps if self.recorder is not None else None
-        status = status_line(self.clock.get_fps(), self.step_ms if self.dreamed else None, self.session.provider,
-                             recording, state)
+        typical = float(np.median(self.recent_ms)) if self.recent_ms else None
+        status = status_line(self.clock.get_fps(), typical, self.session.provider, recording, state)
         lines = [status]
         if time.monotonic() < self.message_until:
             lines.append(self.message)
