@@ -20,14 +20,17 @@ SKY_ROWS = 0.7                 # of the picture from the top: where a sky may be
 SKY_BLUE = 8.0                 # colour steps by which blue leads red and green in a sky (day, dusk or night)
 
 
-def sky_mask(picture: np.ndarray) -> np.ndarray:
-    """(H, W) bool: the sky of ``picture`` (H, W, 3) uint8: smooth pixels above the horizon (the middle row)
-    reached from the top edge without crossing an edge or leaving the sky's colours, and what they enclose
-    there (a sun, a moon, a cloud's outline)."""
+def sky_mask(picture: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """(H, W) bool (or ``shape``): the sky of ``picture`` (H, W, 3) uint8: smooth pixels in its upper
+    SKY_ROWS reached from a blue top edge without crossing an edge, and the far lights in it (a sun, a moon,
+    a cloud: brighter than the sky, ringed by it)."""
     height, width = picture.shape[:2]
+    shape = shape or (height, width)
     size = (SKY_WIDTH, max(2, round(SKY_WIDTH * height / width)))
-    small = median3(box_resize(picture, size).astype(np.float32))                  # (h, w, 3): stars gone
     rows = round(size[1] * SKY_ROWS)
+    if rows < 2:
+        return np.zeros(shape, bool)
+    small = median3(box_resize(picture, size).astype(np.float32))                  # (h, w, 3): stars gone
     upper = small[:rows]
     step = np.zeros(upper.shape[:2], np.float32)
     across = np.abs(np.diff(upper, axis=1)).max(-1)
@@ -37,15 +40,13 @@ def sky_mask(picture: np.ndarray) -> np.ndarray:
     step[1:] = np.maximum(step[1:], down)
     step[:-1] = np.maximum(step[:-1], down)
     smooth = step < SKY_EDGE
-    if rows < 2:
-        return np.zeros((height, width), bool)
     # A ceiling is as smooth as a sky, but grey, brown or a paper's white: a sky starts blue at the top, and
     # goes on down through whatever smooth colours it turns (a dusk's orange).
     blue = upper[..., 2] - upper[..., :2].max(-1) > SKY_BLUE
     seeds = np.zeros_like(smooth)
     seeds[0] = smooth[0] & blue[0]
     if seeds[0].mean() < SKY_SHARE:
-        return np.zeros((height, width), bool)
+        return np.zeros(shape, bool)
     sky = grow(seeds, smooth)
     # Far lights: a sun, a moon, a cloud: brighter than the sky, ringed by it (past its soft edge), not joined
     # to the ground; taken with that edge.
@@ -61,8 +62,8 @@ def sky_mask(picture: np.ndarray) -> np.ndarray:
             sky |= light
     full = np.zeros((size[1], size[0]), bool)
     full[:rows] = sky
-    row_of = np.minimum((np.arange(height) + 0.5) * size[1] / height, size[1] - 1).astype(np.int64)
-    column_of = np.minimum((np.arange(width) + 0.5) * size[0] / width, size[0] - 1).astype(np.int64)
+    row_of = np.minimum((np.arange(shape[0]) + 0.5) * size[1] / shape[0], size[1] - 1).astype(np.int64)
+    column_of = np.minimum((np.arange(shape[1]) + 0.5) * size[0] / shape[1], size[0] - 1).astype(np.int64)
     return full[row_of][:, column_of]
 
 
@@ -128,10 +129,5 @@ def read_with_rules(depth: np.ndarray, picture: np.ndarray, field_of_view: float
     ``sky_far`` its sky at ``far``."""
     depth = np.minimum(depth, floor_depth(depth.shape, field_of_view, eye_height))
     if sky_far:
-        mask = sky_mask(picture)
-        row_of = np.minimum((np.arange(depth.shape[0]) + 0.5) * mask.shape[0] / depth.shape[0],
-                            mask.shape[0] - 1).astype(np.int64)
-        column_of = np.minimum((np.arange(depth.shape[1]) + 0.5) * mask.shape[1] / depth.shape[1],
-                               mask.shape[1] - 1).astype(np.int64)
-        depth = np.where(mask[row_of][:, column_of], np.float32(far), depth)
+        depth = np.where(sky_mask(picture, depth.shape), np.float32(far), depth)
     return depth.astype(np.float32)
