@@ -9,23 +9,15 @@ from pathlib import Path
 
 from app.controls import DEFAULT_BINDINGS, ControlSettings
 from engine.files import write_json
+from engine.runtime.worlds import APP_NAME, data_folder, user_worlds
 
-APP_NAME = "Dreamwalk"
+__all__ = ["APP_NAME", "Settings", "config_folder", "data_folder", "load_settings", "readable_folder", "save_settings",
+           "settings_path", "user_worlds"]
 
 
 def config_folder() -> Path:
     import platformdirs
     return Path(os.environ.get("DREAMWALK_CONFIG") or platformdirs.user_config_dir(APP_NAME))
-
-
-def data_folder() -> Path:
-    import platformdirs
-    return Path(os.environ.get("DREAMWALK_DATA") or platformdirs.user_data_dir(APP_NAME))
-
-
-def user_worlds() -> Path:
-    """The worlds a person imported in the launcher, where a scene's or a clip's world is looked for too."""
-    return data_folder() / "worlds"
 
 
 def readable_folder(folder: Path) -> str:

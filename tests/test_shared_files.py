@@ -550,3 +550,21 @@ def test_a_clip_renders_in_the_world_it_was_played_in(memory_pack, tmp_path, mon
     logged = [json.loads(line)["pose"] for line in log.read_text().splitlines()[1:]]
     rendered = json.loads((tmp_path / "walk.poses.json").read_text())
     np.testing.assert_allclose(np.array(rendered), np.array(logged), atol=1e-9)
+
+
+def test_render_finds_a_clips_world_moved_into_the_users_worlds(tiny_pack, tmp_path):
+    """`dreamwalk render` looks for a clip's world where the player and the launcher do: where it was, else by
+    its digest among the bundled worlds and the user's (imported in the launcher)."""
+    from engine.pack import read_pack_manifest, world_digest
+    from engine.errors import DreamwalkError
+    from engine.runtime.render import RenderConfig, replay_world
+    from engine.runtime.worlds import user_worlds
+
+    header = {"dreamwalk_actions": 2, "world": "tiny", "world_digest": world_digest(read_pack_manifest(tiny_pack)),
+              "world_path": str(tmp_path / "gone" / "tiny.dwpack")}
+    config = RenderConfig(log=tmp_path / "clip.actions.jsonl", out=tmp_path / "walk.mp4")
+    with pytest.raises(DreamwalkError, match="that world's pack is not there any more"):
+        replay_world(config, header)
+    user_worlds().mkdir(parents=True)
+    shutil.copyfile(tiny_pack, user_worlds() / "imported.dwpack")
+    assert Path(replay_world(config, header)).resolve() == (user_worlds() / "imported.dwpack").resolve()

@@ -9,6 +9,7 @@ only the world's name, and play in the world chosen for them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Iterable
@@ -16,8 +17,22 @@ from typing import Iterable
 from engine.errors import DreamwalkError
 from engine.pack import PACK_SUFFIX, PackError, read_pack_manifest, world_digest
 
+APP_NAME = "Dreamwalk"                # the user's data folder's name (platformdirs)
 DEFAULT_WORLDS = Path(__file__).resolve().parents[2] / "assets" / "worlds"
 DEFAULT_WORLD = "doom.dwpack"         # the default among the bundled worlds; the others follow by name
+
+
+def data_folder() -> Path:
+    """The user's Dreamwalk data (DREAMWALK_DATA, else platformdirs' user data folder)."""
+    import platformdirs
+
+    return Path(os.environ.get("DREAMWALK_DATA") or platformdirs.user_data_dir(APP_NAME))
+
+
+def user_worlds() -> Path:
+    """The worlds a person imported in the launcher: where a scene's or a clip's world is looked for after
+    the bundled ones, by the player, the launcher and ``dreamwalk render`` alike."""
+    return data_folder() / "worlds"
 
 
 def bundled_worlds(folder: Path = DEFAULT_WORLDS) -> list[Path]:
