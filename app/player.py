@@ -128,8 +128,9 @@ class Player:
         self.scene = self.scene_at_start = scene
         # A world with a memory is shown at the size this machine was found to keep up with, else at the
         # largest, watched over its first frames and stepped down while it plays where it cannot keep up.
-        any_size = has_memory(options.world)
-        size = options.size or (remembered_size(options.world, options.device) or DISPLAY_SIZES[0] if any_size else None)
+        size = options.size
+        if size is None and has_memory(options.world):
+            size = remembered_size(options.world, options.device) or DISPLAY_SIZES[0]
         self.size_watch = SizeWatch() if size in DISPLAY_SIZES and not options.size else None
         self.session = self.open_session(size)
         # Window pixels per frame pixel: about 512 wide by default, and never wider than WIDEST (a scale meant

@@ -1,6 +1,7 @@
 """The world builder's worker process: PatchMatch holds Python's lock while it solves, so a player solves
-its surround here (coarse, then refined) (``python -m engine.memory.worker``; the desktop app runs itself with ``--builder-worker``),
-and builds there too what the player puts in its world (engine.memory.builder.build_for_play).
+its surround here, coarse and then refined (``python -m engine.memory.worker``; the desktop app runs itself
+with ``--builder-worker``), and builds there too what the player puts in its world
+(engine.memory.builder.build_for_play).
 
 Requests and answers cross the worker's pipes as numpy archives, each after its length; nothing is pickled.
 """
@@ -51,7 +52,7 @@ def read_message(stream: BinaryIO) -> dict[str, np.ndarray] | None:
 
 
 @dataclass
-class Refinement:
+class SurroundRequest:
     """What a player asks the worker for: the surround of ``picture`` solved coarse (``config.coarse_width``)
     and built for play at ``coarse_sizes``, then solved again at ``config.width`` from the coarse solve and
     built at ``sizes``: from the prompt at its own size and at the lift size (``lifted``), with ``depth``."""
@@ -73,10 +74,11 @@ class Refinement:
                 "sizes": np.array(astuple(self.sizes), np.int64)}
 
     @classmethod
-    def from_message(cls, message: dict[str, np.ndarray]) -> "Refinement":
+    def from_message(cls, message: dict[str, np.ndarray]) -> "SurroundRequest":
         config = from_dict(BuilderConfig, dict(zip(CONFIG_FIELDS, (int(value) for value in message["config"]))))
         eye_height, field_of_view = (float(value) for value in message["numbers"])
-        coarse_sizes, sizes = (PlaySizes(*(int(value) for value in message[name])) for name in ("coarse_sizes", "sizes"))
+        coarse_sizes, sizes = (PlaySizes(*(int(value) for value in message[name]))
+                               for name in ("coarse_sizes", "sizes"))
         return cls(message["solve_picture"], message["picture"], message["lifted"], message["depth"], eye_height,
                    field_of_view, config, coarse_sizes, sizes)
 
@@ -113,7 +115,7 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
     player closes the pipe."""
     try:
         while (message := read_message(requests)) is not None:
-            request = Refinement.from_message(message)
+            request = SurroundRequest.from_message(message)
             began = time.perf_counter()
             solved, coarse = request.coarse()
             write_message(answers, {**surround_message(coarse), "seconds": np.float64(time.perf_counter() - began)})

@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.images import box_resize
 from engine.memory.builder import BuilderConfig, Correspondence, Cylinder, PictureView, PlaySizes, PlaySurround
-from engine.memory.worker import Refinement, read_message, read_surround, worker_command, write_message
+from engine.memory.worker import SurroundRequest, read_message, read_surround, worker_command, write_message
 from engine.runtime.providers import warn
 
 REFINED_AT = 48                  # the frame from which the refined surround is in the world (2.7 s at 17.5/s)
@@ -34,7 +34,7 @@ SOLVE_SCALE = 4                  # the picture goes to the solver at this many t
 class SurroundJob:
     """One prompt's surround: the coarse one (in the world from the first step) and the refined one (from
     ``REFINED_AT``), each None until taken."""
-    request: Refinement
+    request: SurroundRequest
     coarse: PlaySurround | None = None
     done: PlaySurround | None = None
     solved: Correspondence | None = None                       # the coarse solve, where this process made it
@@ -64,7 +64,7 @@ class PlayBuilder:
                                                                               field_of_view).focal
         solve_picture = picture if scale >= 1 else box_resize(picture, (max(2, round(picture.shape[1] * scale)),
                                                                         max(2, round(picture.shape[0] * scale))))
-        job = SurroundJob(Refinement(solve_picture, picture, lifted, depth, eye_height, field_of_view, self.config,
+        job = SurroundJob(SurroundRequest(solve_picture, picture, lifted, depth, eye_height, field_of_view, self.config,
                                      coarse_sizes, refined_sizes))
         if self._pending is not None and self._worker is not None:
             # A prompt left before its surround was refined: that solve is of no use and would hold up this

@@ -256,11 +256,13 @@ class PlayMemory:
         age = memory.clock - memory.stamps[: len(memory)]
         floor = self.pose[2] + DOOM_EYE_HEIGHT - self.settings.eye_height     # the eye is eye height above it
         seen = wall_points(held[around & (age < KIND_SPAN // 2)], floor)
-        free, _ = self.motion.step(self.pose, self.step_taken, raw_action, None)
-        pose, step = self.motion.step(self.pose, self.step_taken, raw_action, seen if len(seen) else None)
+        free, free_step = self.motion.step(self.pose, self.step_taken, raw_action, None)
+        pose, step = (self.motion.step(self.pose, self.step_taken, raw_action, seen) if len(seen)
+                      else (free, free_step))
         if self.builder is not None and np.hypot(*pose[:2]) > np.hypot(*self.pose[:2]):
             walls = wall_points(held[around & (age < BUILT + KIND_SPAN // 2)], floor)
-            pose, step = self.motion.step(self.pose, self.step_taken, raw_action, walls if len(walls) else None)
+            pose, step = (self.motion.step(self.pose, self.step_taken, raw_action, walls) if len(walls)
+                          else (free, free_step))
         meant, went = np.hypot(*(free[:2] - self.pose[:2])), np.hypot(*(pose[:2] - self.pose[:2]))
         self._blocked = meant > BLOCKED_MOVE and went < meant / 2
         self.pose, self.step_taken = pose, step
@@ -364,10 +366,8 @@ class PlayMemory:
 
     def restore(self, state: PlayMemoryState) -> None:
         """Back to a moment: the memory as it was then, and the surround of that moment on the canvas."""
-        if self._job is not None and 1 <= state.frames < REFINED_AT and self.surround_stage == "refined":
-            self._build(self.builder.coarse(self._job), "coarse")
         self.frames, self._built_at = state.frames, -1
-        self._keep_building()
+        self._keep_building()                          # the surround of that frame: none, coarse or refined
         self.memory.restore(state.memory)
         self._drawn = None
         self.pose, self.step_taken, self.lifted = state.pose.copy(), state.step.copy(), state.lifted.copy()

@@ -69,8 +69,9 @@ def replay_start(config: RenderConfig, header: dict[str, Any]) -> Start:
 
 def replay_world(config: RenderConfig, header: dict[str, Any], scene: Any = None) -> str:
     """The world a replay plays in: the one the command names, else the clip's own (its scene's, else its
-    log's), found where it was or by its digest among the bundled and the user's worlds; a scene or log of an older format names only its world's
-    name, looked for among the bundled worlds (engine.runtime.walkthrough.resolve_world)."""
+    log's), found where it was or by its digest among the bundled and the user's worlds; a scene or log of an
+    older format names only its world's name, looked for among the bundled worlds
+    (engine.runtime.walkthrough.resolve_world)."""
     from engine.runtime.action_log import log_world
     from engine.runtime.worlds import find_world, missing_world, user_worlds
 
