@@ -10,7 +10,7 @@ from PIL import Image
 from engine.actions import KEYS
 from engine.evaluation.metrics import sharpness
 from engine.memory import MemoryConfig
-from engine.memory.builder import BuilderConfig, Cylinder, build_surround, solve_surround
+from engine.memory.builder import BuilderConfig, Cylinder, PictureView, build_surround, solve_surround
 from engine.memory.points import BUILT, SEEN
 from engine.runtime import building
 from engine.runtime.memory import PlayMemory
@@ -73,7 +73,7 @@ def turn_shares(memory, degrees: float, frames: int) -> tuple[list[np.ndarray], 
 def test_the_surround_is_the_pictures_own_pixels_sky_above_and_closed_round():
     picture = painting()
     config = BuilderConfig()
-    coarse = solve_surround(picture, 90.0, config.coarse_width, config)
+    coarse = solve_surround(picture, PictureView(picture.shape[1::-1], 90.0), config.coarse_width, config)
     surround = build_surround(coarse, picture, np.full((48, 64), 100.0, np.float32), 48, eye_height=41.0)
     assert 0.85 < surround.built.mean() < 0.95                     # all but the picture's own part is built
     colours = {tuple(c) for c in picture.reshape(-1, 3)}
@@ -92,14 +92,14 @@ def test_the_surround_is_the_pictures_own_pixels_sky_above_and_closed_round():
 def test_a_correspondence_applies_at_any_size_as_sharp_as_the_picture():
     picture = painting("other-pencil-sketch.png")
     config = BuilderConfig()
-    coarse = solve_surround(picture, 90.0, config.coarse_width, config)
+    coarse = solve_surround(picture, PictureView(picture.shape[1::-1], 90.0), config.coarse_width, config)
     depth = np.full((48, 64), 100.0, np.float32)
     large = build_surround(coarse, picture, depth, 320, eye_height=41.0)       # 10x the solve's own size
     half_turn = large.colour[large.cylinder.horizon - 90:large.cylinder.horizon + 90, :240]
     own = np.asarray(Image.fromarray(picture).resize((240, 180), Image.BOX))
     assert sharpness(half_turn[None])[0] > 0.75 * sharpness(own[None])[0]
     # The refined solve, started from the coarse one, lands on the same cylinder at any size.
-    refined = solve_surround(picture, 90.0, config.width, config, coarse)
+    refined = solve_surround(picture, PictureView(picture.shape[1::-1], 90.0), config.width, config, coarse)
     assert refined.cylinder == Cylinder(config.width)
     assert build_surround(refined, picture, depth, 320, 41.0).colour.shape == large.colour.shape
 

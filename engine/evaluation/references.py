@@ -11,7 +11,7 @@ from engine.images import area_resize
 from engine.evaluation.metrics import colour_distance, contrast, sharpness, texture_distance
 from engine.geometry import DOOM_EYE_HEIGHT, DOOM_FIELD_OF_VIEW, fill_gaps
 from engine.memory import MemoryConfig, PointMemory
-from engine.memory.builder import BuilderConfig, build_surround, matching_width, solve_surround
+from engine.memory.builder import BuilderConfig, PictureView, build_surround, matching_width, solve_surround
 from engine.memory.points import BUILT
 from engine.reports.protocols import HalfTurnView
 
@@ -41,8 +41,9 @@ def play_builder(frames: np.ndarray, depths: list[np.ndarray], poses: list[np.nd
     keep = np.zeros((height, width), bool)
     keep[: height * 3 // 4] = True
     config = BuilderConfig()
-    coarse = solve_surround(frames[0], DOOM_FIELD_OF_VIEW, config.coarse_width, config)
-    refined = solve_surround(frames[0], DOOM_FIELD_OF_VIEW, config.width, config, coarse)
+    view = PictureView((width, height), DOOM_FIELD_OF_VIEW)
+    coarse = solve_surround(frames[0], view, config.coarse_width, config)
+    refined = solve_surround(frames[0], view, config.width, config, coarse)
     surround = build_surround(refined, frames[0], depths[0], matching_width(width, DOOM_FIELD_OF_VIEW),
                               DOOM_EYE_HEIGHT)
     built = surround.built & (surround.distance > 0)

@@ -17,6 +17,7 @@ picture's eye height: the floor goes on as a floor, it does not stand up as a wa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,13 +84,18 @@ def matching_width(picture_width: int, field_of_view: float) -> int:
 @dataclass(frozen=True)
 class PictureView:
     """Where a picture (``size`` (width, height) pixels, ``field_of_view`` degrees across) lies around the
-    camera that took it (engine.geometry's pinhole, pitch 0)."""
+    camera that took it (engine.geometry's pinhole, pitch 0). A panorama answers the same questions
+    (engine.memory.panorama.PanoramaView): the builder takes either."""
     size: tuple[int, int]
     field_of_view: float
 
     @property
     def focal(self) -> float:
         return self.size[0] / 2 / np.tan(np.radians(self.field_of_view) / 2)
+
+    def at(self, size: tuple[int, int]) -> "PictureView":
+        """The same picture at another size."""
+        return PictureView(size, self.field_of_view)
 
     def pixel(self, azimuth: np.ndarray, tangent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, y) in the picture's pixels of directions, and whether each lies in the picture."""
@@ -102,14 +108,27 @@ class PictureView:
         inside = ahead & (x >= 0) & (x < self.size[0]) & (y >= 0) & (y < self.size[1])
         return x, y, inside
 
+    def directions(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Azimuth and tangent of elevation of picture pixels (x, y) (the inverse of ``pixel``)."""
+        across = x - self.size[0] / 2
+        return np.arctan2(across, self.focal), -(y - self.size[1] / 2) / np.hypot(self.focal, across)
+
+    def distance(self, along: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Distance across the floor of picture pixels in column ``x`` whose depth (along the view axis) is
+        ``along``."""
+        return along * np.hypot(1.0, (x - self.size[0] / 2) / self.focal)
+
 
 @dataclass
 class Correspondence:
     """For each pixel of ``cylinder``, the cylinder pixel it copies, ``source`` (rows, columns, 2) as (column,
-    row): a pixel of the picture's own (``view``, the picture as solved), pixels of the picture themselves."""
+    row): a pixel of the picture's own (``view``, the picture as solved), pixels of the picture themselves.
+    ``front``: the part the prompt itself shows (its own pixels, drawn as the picture; the rest is the
+    surround's): the picture itself, or for a panorama the camera's first view of it."""
     cylinder: Cylinder
-    view: PictureView
+    view: Any
     source: np.ndarray
+    front: PictureView | None = None
 
     def picture_pixels(self, cylinder: Cylinder, size: tuple[int, int],
                        corners: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -124,10 +143,10 @@ class Correspondence:
         # The same place within the source pixel as within the solved pixel: sharp at any size.
         source_column = source[..., 0] + (column - cell_column)
         source_row = source[..., 1] + (row - cell_row)
-        view = PictureView(size, self.view.field_of_view)
+        view = self.view.at(size)
         focal = np.float32(solved.focal)
         x, y, _ = view.pixel(source_column / focal - np.float32(np.pi), (solved.horizon - source_row) / focal)
-        _, _, own = view.pixel(azimuth, tangent)
+        _, _, own = (self.front or view).pixel(azimuth, tangent)
         return x, y, own
 
 
@@ -165,20 +184,22 @@ def _solve(image: np.ndarray, mask: np.ndarray, patch_size: int, seed: int,
     return nnf
 
 
-def solve_surround(picture: np.ndarray, field_of_view: float, width: int, config: BuilderConfig,
-                   start: Correspondence | None = None) -> Correspondence:
-    """The correspondence of a surround around ``picture`` (h, w, 3) uint8 seen with ``field_of_view``,
-    solved on a cylinder ``width`` pixels a quarter turn (from ``start``, a coarser solve, where given).
+def solve_surround(picture: np.ndarray, view: Any, width: int, config: BuilderConfig,
+                   start: Correspondence | None = None, front: PictureView | None = None) -> Correspondence:
+    """The correspondence of a surround around ``picture`` (h, w, 3) uint8 lying around the camera as ``view``
+    says (a PictureView, or a PanoramaView: any size, the same shape), solved on a cylinder ``width`` pixels a
+    quarter turn (from ``start``, a coarser solve, where given); ``front``: what the prompt itself shows, where
+    that is not the whole picture (a panorama's first view).
 
     Up and down matter: a sky goes on above, a floor below. So the rows the picture spans are filled first,
     round the whole turn, from the picture; then what lies above from the top of that band only, and what lies
     below from its bottom (a guide by where the patches may come from)."""
     cylinder = Cylinder(width)
     # The picture at about the cylinder's own scale: a pixel of one is a pixel of the other at the centre.
-    scale = cylinder.focal / PictureView((picture.shape[1], picture.shape[0]), field_of_view).focal
+    scale = cylinder.focal / view.at((picture.shape[1], picture.shape[0])).focal
     size = (max(2, round(picture.shape[1] * scale)), max(2, round(picture.shape[0] * scale)))
     small = box_resize(picture, size)
-    view = PictureView(size, field_of_view)
+    view = view.at(size)
     x, y, known = view.pixel(*cylinder.directions())
     image = np.where(known[..., None], small[np.clip(y.astype(np.int64), 0, size[1] - 1),
                                              np.clip(x.astype(np.int64), 0, size[0] - 1)], 0).astype(np.float32)
@@ -187,7 +208,7 @@ def solve_surround(picture: np.ndarray, field_of_view: float, width: int, config
     initial = None
     if start is not None:                   # the coarse solve's correspondence, as source pixels of this one
         x0, y0, _ = start.picture_pixels(cylinder, size)
-        initial = np.stack(cylinder.position(*_directions_of(view, x0, y0)), -1).astype(np.int32)
+        initial = np.stack(cylinder.position(*view.directions(x0, y0)), -1).astype(np.int32)
     spanned = np.flatnonzero(known.any(axis=1))
     top, bottom = int(spanned[0]), int(spanned[-1]) + 1
     guide = max(config.patch_size, (bottom - top) * 2 // 5)          # rows of the band the caps copy from
@@ -201,7 +222,7 @@ def solve_surround(picture: np.ndarray, field_of_view: float, width: int, config
     for hole_rows, source_rows in ((slice(0, top), slice(top, top + guide)),
                                    (slice(bottom, cylinder.rows), slice(bottom - guide, bottom))):
         _fill_rows(image, known, mapped, hole_rows, source_rows, config, initial)
-    return Correspondence(cylinder, view, mapped.astype(np.int32))
+    return Correspondence(cylinder, view, mapped.astype(np.int32), front)
 
 
 def _fill_rows(image: np.ndarray, known: np.ndarray, mapped: np.ndarray, hole_rows: slice, source_rows: slice,
@@ -210,6 +231,8 @@ def _fill_rows(image: np.ndarray, known: np.ndarray, mapped: np.ndarray, hole_ro
     rows; the image, what is known and each pixel's source position change in place), seamless round."""
     rows = slice(min(hole_rows.start, source_rows.start), max(hole_rows.stop, source_rows.stop))
     hole = ~known[rows]
+    if not hole.any():                      # a panorama all the way round (and as high): nothing to fill
+        return
     start = None if initial is None else initial[rows] - np.array([0, rows.start])
     nnf = _solve(image[rows], hole, config.patch_size, config.seed, start) + np.array([0, rows.start])
     region_mapped = np.where(hole[..., None], mapped[nnf[..., 1], nnf[..., 0]], mapped[rows])
@@ -226,12 +249,6 @@ def _fill_rows(image: np.ndarray, known: np.ndarray, mapped: np.ndarray, hole_ro
     mapped[rows][hole] = region_mapped[hole]
     image[rows][hole] = image[region_mapped[..., 1], region_mapped[..., 0]][hole]
     known[rows] |= hole
-
-
-def _directions_of(view: PictureView, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Azimuth and tangent of elevation of picture pixels (x, y) (the inverse of ``PictureView.pixel``)."""
-    across = x - view.size[0] / 2
-    return np.arctan2(across, view.focal), -(y - view.size[1] / 2) / np.hypot(view.focal, across)
 
 
 @dataclass
@@ -262,7 +279,8 @@ class Surround:
 def build_surround(correspondence: Correspondence, picture: np.ndarray, depth: np.ndarray, width: int,
                    eye_height: float, corners: bool = False, colour_only: bool = False) -> Surround:
     """The surround on a cylinder ``width`` pixels a quarter turn, from the picture (any size) and its depth
-    (any size, along the picture's view axis); with ``corners``, colour per pixel and distance per corner."""
+    (any size, along the picture's view axis; a panorama's across the floor); with ``corners``, colour per
+    pixel and distance per corner."""
     cylinder = Cylinder(width)
     size = (picture.shape[1], picture.shape[0])
     x, y, own = correspondence.picture_pixels(cylinder, size)
@@ -275,9 +293,8 @@ def build_surround(correspondence: Correspondence, picture: np.ndarray, depth: n
     depth_size = (depth.shape[1], depth.shape[0])
     along = depth[np.clip((y / size[1] * depth_size[1]).astype(np.int64), 0, depth_size[1] - 1),
                   np.clip((x / size[0] * depth_size[0]).astype(np.int64), 0, depth_size[0] - 1)]
-    # Depth along the picture's view axis -> distance across the floor of the pixel copied.
-    across = (x - size[0] / 2) / PictureView(size, correspondence.view.field_of_view).focal
-    distance = along * np.hypot(1.0, across)
+    # Depth along the picture's view axis (a panorama's: already across the floor) -> distance across the floor.
+    distance = correspondence.view.at(size).distance(along, x)
     with np.errstate(divide="ignore"):
         floor = np.where(tangent < 0, eye_height / -tangent, np.inf)
     return Surround(cylinder, colour, np.minimum(distance, floor).astype(np.float32), ~own)

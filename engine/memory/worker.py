@@ -18,8 +18,9 @@ from typing import BinaryIO
 import numpy as np
 
 from engine.config import from_dict
-from engine.memory.builder import (BuilderConfig, Correspondence, Cylinder, PlaySizes, PlaySurround, Surround,
-                                   build_for_play, solve_surround)
+from engine.memory.builder import (BuilderConfig, Correspondence, Cylinder, PictureView, PlaySizes, PlaySurround,
+                                   Surround, build_for_play, solve_surround)
+from engine.memory.panorama import PanoramaView
 
 WORKER_FLAG = "--builder-worker"
 CONFIG_FIELDS = tuple(asdict(BuilderConfig()))
@@ -55,7 +56,10 @@ def read_message(stream: BinaryIO) -> dict[str, np.ndarray] | None:
 class SurroundRequest:
     """What a player asks the worker for: the surround of ``picture`` solved coarse (``config.coarse_width``)
     and built for play at ``coarse_sizes``, then solved again at ``config.width`` from the coarse solve and
-    built at ``sizes``: from the prompt at its own size and at the lift size (``lifted``), with ``depth``."""
+    built at ``sizes``: from the prompt at its own size and at the lift size (``lifted``), with ``depth``.
+    The prompt is a view ``field_of_view`` degrees across, or where ``span`` (radians) is given a panorama
+    that wide (``equirect``: an equirectangular one) whose first view, ``front`` (width, height), the prompt
+    shows itself."""
     solve_picture: np.ndarray
     picture: np.ndarray
     lifted: np.ndarray
@@ -65,10 +69,23 @@ class SurroundRequest:
     config: BuilderConfig
     coarse_sizes: PlaySizes
     sizes: PlaySizes
+    span: float = 0.0
+    equirect: bool = False
+    front: tuple[int, int] = (0, 0)
+
+    @property
+    def view(self) -> PictureView | PanoramaView:
+        size = self.picture.shape[1::-1]
+        return PanoramaView(size, self.span, self.equirect) if self.span else PictureView(size, self.field_of_view)
+
+    @property
+    def front_view(self) -> PictureView | None:
+        return PictureView(self.front, self.field_of_view) if self.span else None
 
     def message(self) -> dict[str, np.ndarray]:
         return {"solve_picture": self.solve_picture, "picture": self.picture, "lifted": self.lifted,
-                "depth": self.depth, "numbers": np.array([self.eye_height, self.field_of_view]),
+                "depth": self.depth,
+                "numbers": np.array([self.eye_height, self.field_of_view, self.span, self.equirect, *self.front]),
                 "config": np.array([asdict(self.config)[name] for name in CONFIG_FIELDS], np.int64),
                 "coarse_sizes": np.array(astuple(self.coarse_sizes), np.int64),
                 "sizes": np.array(astuple(self.sizes), np.int64)}
@@ -76,20 +93,22 @@ class SurroundRequest:
     @classmethod
     def from_message(cls, message: dict[str, np.ndarray]) -> "SurroundRequest":
         config = from_dict(BuilderConfig, dict(zip(CONFIG_FIELDS, (int(value) for value in message["config"]))))
-        eye_height, field_of_view = (float(value) for value in message["numbers"])
+        eye_height, field_of_view, span, equirect, *front = (float(value) for value in message["numbers"])
         coarse_sizes, sizes = (PlaySizes(*(int(value) for value in message[name]))
                                for name in ("coarse_sizes", "sizes"))
         return cls(message["solve_picture"], message["picture"], message["lifted"], message["depth"], eye_height,
-                   field_of_view, config, coarse_sizes, sizes)
+                   field_of_view, config, coarse_sizes, sizes, span, bool(equirect), (int(front[0]), int(front[1])))
 
     def coarse(self) -> tuple[Correspondence, PlaySurround]:
         """The coarse solve, and its surround built for play."""
-        solved = solve_surround(self.solve_picture, self.field_of_view, self.config.coarse_width, self.config)
+        solved = solve_surround(self.solve_picture, self.view, self.config.coarse_width, self.config,
+                                front=self.front_view)
         return solved, build_for_play(solved, self.picture, self.lifted, self.depth, self.eye_height,
                                       self.coarse_sizes)
 
     def refine(self, coarse: Correspondence) -> PlaySurround:
-        refined = solve_surround(self.solve_picture, self.field_of_view, self.config.width, self.config, coarse)
+        refined = solve_surround(self.solve_picture, self.view, self.config.width, self.config, coarse,
+                                 self.front_view)
         return build_for_play(refined, self.picture, self.lifted, self.depth, self.eye_height, self.sizes)
 
 

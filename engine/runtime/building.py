@@ -23,6 +23,7 @@ import numpy as np
 
 from engine.images import box_resize
 from engine.memory.builder import BuilderConfig, Correspondence, Cylinder, PictureView, PlaySizes, PlaySurround
+from engine.memory.panorama import PanoramaView
 from engine.memory.worker import SurroundRequest, read_message, read_surround, worker_command, write_message
 from engine.runtime.providers import warn
 
@@ -55,17 +56,21 @@ class PlayBuilder:
             warn(f"the world builder works in the player's own process ({error.strerror or error})")
 
     def start(self, picture: np.ndarray, lifted: np.ndarray, depth: np.ndarray, eye_height: float,
-              field_of_view: float, coarse_sizes: PlaySizes, refined_sizes: PlaySizes) -> SurroundJob:
+              field_of_view: float, coarse_sizes: PlaySizes, refined_sizes: PlaySizes,
+              panorama: PanoramaView | None = None, front: tuple[int, int] = (0, 0)) -> SurroundJob:
         """The surround of ``picture`` (H, W, 3) uint8 (built from it and from ``lifted``, the picture at the
         lift size, with ``depth``) asked of the worker: coarse, then refined. The world goes on meanwhile; the
-        first step takes the coarse one (``coarse``)."""
+        first step takes the coarse one (``coarse``). ``panorama``: the picture is a panorama lying so round the
+        camera, whose first view (``front``, width and height) the prompt shows itself."""
+        view = panorama.at(picture.shape[1::-1]) if panorama is not None else PictureView(picture.shape[1::-1],
+                                                                                          field_of_view)
         # The refined solve reads the picture at about its own scale: send it a few times that, not more.
-        scale = SOLVE_SCALE * Cylinder(self.config.width).focal / PictureView(picture.shape[1::-1],
-                                                                              field_of_view).focal
+        scale = SOLVE_SCALE * Cylinder(self.config.width).focal / view.focal
         solve_picture = picture if scale >= 1 else box_resize(picture, (max(2, round(picture.shape[1] * scale)),
                                                                         max(2, round(picture.shape[0] * scale))))
-        job = SurroundJob(SurroundRequest(solve_picture, picture, lifted, depth, eye_height, field_of_view, self.config,
-                                     coarse_sizes, refined_sizes))
+        span, equirect = (panorama.span, panorama.equirect) if panorama is not None else (0.0, False)
+        job = SurroundJob(SurroundRequest(solve_picture, picture, lifted, depth, eye_height, field_of_view,
+                                          self.config, coarse_sizes, refined_sizes, span, equirect, front))
         if self._pending is not None and self._worker is not None:
             # A prompt left before its surround was refined: that solve is of no use and would hold up this
             # one (and its answers, never read, would fill the pipe): a new worker instead.

@@ -1,4 +1,6 @@
-"""Prompt images of any kind -> one model frame: RGB, centre-cropped to the world's aspect, area-resized."""
+"""Prompt images of any kind -> one model frame: RGB, centre-cropped to the world's aspect, area-resized; a
+panorama (engine.memory.panorama: twice as wide as high or wider) seen ahead instead of cropped, and kept whole
+for the builder (``load_panorama``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import DreamwalkError
+from engine.geometry import DOOM_FIELD_OF_VIEW
 
 MIN_SIDE = 32                  # pixels: below this a picture holds too little to start a world from
 MAX_MEGAPIXELS = 50            # above this decoding takes seconds and gigabytes; a 48 MP phone photo still opens
@@ -38,29 +41,66 @@ def check_prompt_file(path: str | Path) -> None:
         pass
 
 
-def load_prompt(image: Any, size: tuple[int, int]) -> np.ndarray:
-    """A path, PIL image or (H, W, 3|4) uint8 array -> (height, width, 3) uint8 of ``size`` = (width, height).
+def load_prompt(image: Any, size: tuple[int, int], field_of_view: float = DOOM_FIELD_OF_VIEW) -> np.ndarray:
+    """A path, PIL image or (H, W, 3|4) uint8 array -> (height, width, 3) uint8 of ``size`` = (width, height):
+    the picture's centre at the frame's aspect, or a panorama seen ahead by a camera ``field_of_view`` degrees
+    across (where it does not reach the view's top and bottom, continued from its own pixels).
     Pictures (paths and PIL images) under 32 pixels on a side or over 50 megapixels are refused before they are
     decoded; arrays are taken as they are (frames that code made, such as a world's own)."""
+    return _load(image, max(size), lambda picture: _fitted(picture, size, field_of_view))
+
+
+def load_panorama(image: Any, field_of_view: float, most_focal: float) -> tuple[np.ndarray, Any] | None:
+    """A panorama whole, (H, W, 3) uint8 no finer than ``most_focal`` pixels a radian of turn, with where it
+    lies round the camera (engine.memory.panorama.PanoramaView at that size); None for a picture that is not
+    one (read from its header alone)."""
+    from engine.memory.panorama import panorama_view
+
+    if panorama_view(picture_size(image), field_of_view) is None:
+        return None
+
+    def whole(picture: Any) -> tuple[np.ndarray, Any]:
+        view = panorama_view(picture.size, field_of_view)
+        return _reduced(picture, view, most_focal)
+
+    return _load(image, round(most_focal * 2 * np.pi), whole)
+
+
+def picture_size(image: Any) -> tuple[int, int]:
+    """(width, height) of a prompt image (a path: from its header), as it is shown (an EXIF turn counted)."""
+    from PIL import Image
+
+    if isinstance(image, (str, Path)):
+        with _open(image) as opened:
+            size = opened.size
+            orientation = opened.getexif().get(0x0112, 1) if hasattr(opened, "getexif") else 1
+    elif isinstance(image, Image.Image):
+        size, orientation = image.size, image.getexif().get(0x0112, 1)
+    else:
+        return (int(np.shape(image)[1]), int(np.shape(image)[0]))
+    return size[::-1] if orientation in (5, 6, 7, 8) else size
+
+
+def _load(image: Any, draft: int, convert: Any) -> Any:
+    """``convert`` (a PIL picture, RGB, as shown -> what the caller wants) of a path, PIL image or array;
+    a JPEG decoded at a fraction of its size still ``draft`` pixels or more across."""
     from PIL import Image
 
     if isinstance(image, (str, Path)):
         with _open(image) as opened:
             try:
                 # Only a JPEG can decode at a fraction of its size; every other format ignores the draft.
-                opened.draft(None, (DRAFT_FACTOR * max(size),) * 2)
-                picture = _to_rgb(opened, size)
+                opened.draft(None, (DRAFT_FACTOR * draft,) * 2)
+                return convert(_to_rgb(opened))
             except (OSError, SyntaxError, ValueError) as error:
                 raise ImageError(f"{Path(image).name} is damaged or truncated: {error}") from error
-    elif isinstance(image, Image.Image):
+    if isinstance(image, Image.Image):
         check_picture_size("the picture", *image.size)
-        picture = _to_rgb(image, size)
-    else:
-        array = np.asarray(image)
-        if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] not in (3, 4):
-            raise ImageError(f"an image array must be (H, W, 3) or (H, W, 4) uint8, got {array.shape} {array.dtype}")
-        picture = _to_rgb(Image.fromarray(array), size)
-    return np.asarray(picture, dtype=np.uint8)
+        return convert(_to_rgb(image))
+    array = np.asarray(image)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise ImageError(f"an image array must be (H, W, 3) or (H, W, 4) uint8, got {array.shape} {array.dtype}")
+    return convert(_to_rgb(Image.fromarray(array)))
 
 
 def _open(path: str | Path) -> Any:
@@ -100,7 +140,9 @@ def flatten_transparency(picture: Any) -> Any:
     return picture
 
 
-def _to_rgb(picture: Any, size: tuple[int, int]) -> Any:
+def _to_rgb(picture: Any) -> Any:
+    """A PIL picture as shown (its first frame, turned by its EXIF, 16-bit scaled, transparency on
+    BACKGROUND), RGB."""
     from PIL import Image, ImageOps
 
     if getattr(picture, "is_animated", False):
@@ -109,7 +151,31 @@ def _to_rgb(picture: Any, size: tuple[int, int]) -> Any:
     if picture.mode in ("I;16", "I;16B", "I;16L", "I"):
         array = np.asarray(picture, dtype=np.float64)
         picture = Image.fromarray((255 * array / max(float(array.max()), 1.0)).astype(np.uint8))
-    picture = flatten_transparency(picture).convert("RGB")
-    width, height = size
-    # Crop the centre to the frame's aspect, then average areas down (BOX: every source pixel counts).
-    return ImageOps.fit(picture, (width, height), method=Image.BOX, centering=(0.5, 0.5))
+    return flatten_transparency(picture).convert("RGB")
+
+
+def _fitted(picture: Any, size: tuple[int, int], field_of_view: float) -> np.ndarray:
+    """An RGB picture as the camera's first view at ``size``: its centre cropped to the frame's aspect and
+    averaged down (BOX: every source pixel counts), or a panorama seen ahead."""
+    from PIL import Image, ImageOps
+
+    from engine.memory.builder import PictureView
+    from engine.memory.panorama import first_view, panorama_view
+
+    view = panorama_view(picture.size, field_of_view)
+    if view is None:
+        return np.asarray(ImageOps.fit(picture, size, method=Image.BOX, centering=(0.5, 0.5)), dtype=np.uint8)
+    # Sampled from the panorama at twice the view's own scale at most: as sharp, and quick at any size.
+    panorama, view = _reduced(picture, view, 2 * PictureView(size, field_of_view).focal)
+    return first_view(panorama, view, size, field_of_view)
+
+
+def _reduced(picture: Any, view: Any, most_focal: float) -> tuple[np.ndarray, Any]:
+    """An RGB panorama as an array no finer than ``most_focal`` pixels a radian (averaged down), and its view."""
+    from PIL import Image
+
+    if view.focal > most_focal:
+        scale = most_focal / view.focal
+        picture = picture.resize((max(2, round(picture.size[0] * scale)), max(2, round(picture.size[1] * scale))),
+                                 Image.BOX)
+    return np.asarray(picture, dtype=np.uint8), view.at(picture.size)

@@ -29,13 +29,14 @@ from engine.config import from_dict
 from engine.geometry import DOOM_EYE_HEIGHT, MotionModel, fill_gaps, wall_points
 from engine.images import AreaResize, area_resizes, bilinear_resize, nearest, to_signed, to_uint8
 from engine.memory import MemoryConfig, MemoryState, PointMemory
-from engine.memory.builder import (BuilderConfig, Cylinder, PlaySizes, PlaySurround, Surround, fill_view,
-                                   matching_width)
+from engine.memory.builder import (BuilderConfig, Cylinder, PictureView, PlaySizes, PlaySurround, Surround,
+                                   fill_view, matching_width)
+from engine.memory.panorama import PanoramaView, panorama_depth
 from engine.memory.points import BUILT, DREAMED, KIND_SPAN, fit_memory
 from engine.memory.canvas import Canvas, Surface, SurroundSurface, grid_triangles, picture_surface
 from engine.runtime.building import REFINED_AT, PlayBuilder, SurroundJob
-from engine.runtime.images import load_prompt
-from engine.runtime.picture_settings import PictureSettings, read_picture_depth
+from engine.runtime.images import load_panorama, load_prompt
+from engine.runtime.picture_settings import PictureSettings, depth_middle, read_picture_depth
 from engine.runtime.providers import warn
 
 NEAR_WALLS = 64.0              # map units around the player where remembered walls are checked
@@ -112,6 +113,7 @@ class PlayMemory:
         self._picture_surface: Surface | None = None
         self.frames = 0                                       # frames since the prompt (the builder's clock)
         self._picture: np.ndarray | None = None               # the prompt at its own resolution
+        self._panorama: tuple[np.ndarray, PanoramaView] | None = None      # a panorama prompt, whole
         self._built_at = -1                                   # the frame the view was last built as you go
         self._palette: tuple[np.ndarray, np.ndarray] | None = None     # the prompt's colour mean and spread
         self.surround_stage = ""                              # "", "coarse" or "refined": what is in the world
@@ -130,9 +132,15 @@ class PlayMemory:
 
     def begin(self, image: Any, prompt: np.ndarray, settings: PictureSettings | None,
               depth: np.ndarray | None) -> np.ndarray:
-        """``start`` from the prompt image as given, read at its own resolution (up to SURFACE_SIZE)."""
-        self._picture = load_prompt(image, surface_size(self.frame_size))
-        return self.start(self._picture, settings, depth)
+        """``start`` from the prompt image as given, read at its own resolution (up to SURFACE_SIZE); a
+        panorama seen ahead, and with the builder, kept whole to build the world round it from."""
+        field_of_view = (settings or PictureSettings()).field_of_view
+        shown = surface_size(self.frame_size)
+        picture = load_prompt(image, shown, field_of_view)
+        # Kept no finer than the picture shows it or the surround's texture takes it.
+        finest = min(PictureView(shown, field_of_view).focal, TEXTURE_QUARTER / (np.pi / 2))
+        panorama = load_panorama(image, field_of_view, finest) if self.builder is not None else None
+        return self.start(picture, settings, depth, panorama)
 
     @property
     def camera(self) -> np.ndarray | None:
@@ -145,17 +153,20 @@ class PlayMemory:
         return self.model_frame()
 
     def picture(self) -> np.ndarray:
-        return self._picture
+        """The prompt as a scene keeps it: the picture at its own resolution, or a panorama whole."""
+        return self._picture if self._panorama is None else self._panorama[0]
 
     def kept(self) -> tuple[np.ndarray | None, np.ndarray, Any]:
         return self.prompt_depth.copy(), self.pose.copy(), self.memory.snapshot()
 
     def start(self, picture: np.ndarray, settings: PictureSettings | None = None,
-              depth: np.ndarray | None = None) -> np.ndarray:
+              depth: np.ndarray | None = None, panorama: tuple[np.ndarray, PanoramaView] | None = None) -> np.ndarray:
         """An empty memory, the camera at the start pose, and the prompt lifted into it: ``picture`` (H, W, 3)
         uint8 at any size (its own resolution: the canvas draws it as it is), read with ``settings``, its depth
-        (h, w) estimated by the pack's depth graph unless given. Returns the picture at the display size."""
-        self.settings, self._picture = settings or PictureSettings(), picture
+        (h, w) estimated by the pack's depth graph unless given. ``panorama``: the picture is the first view of
+        this one (engine.memory.panorama), which the builder lays round the camera whole. Returns the picture
+        at the display size."""
+        self.settings, self._picture, self._panorama = settings or PictureSettings(), picture, panorama
         config = replace(self.base_config, field_of_view=self.settings.field_of_view)
         if self.builder is not None:         # room for the surround beside what the memory holds, and its points
             # seen near the view's edges (a pixel half as wide as at the centre) or from nearer, closed up
@@ -164,8 +175,10 @@ class PlayMemory:
         self.memory = PointMemory(config)
         self.pose, self.step_taken, self._drawn, self._blocked = np.zeros(5), np.zeros(2), None, False
         for_depth, lifted, shown = area_resizes(picture, [self.depth_size, self.lift_size, self.frame_size])
+        read = depth is None or panorama is not None
+        read_depth = self.depth_at(for_depth) if read else None
         if depth is None:
-            depth = read_picture_depth(self.depth_at(for_depth), picture, self.settings, SKY_DEPTH * config.max_depth)
+            depth = read_picture_depth(read_depth, picture, self.settings, SKY_DEPTH * config.max_depth)
         self.prompt_depth = depth.astype(np.float32)
         self.lifted = to_uint8(lifted)
         self.memory.add(self.lifted, nearest(self.prompt_depth, self.lifted.shape[:2]), self.pose)
@@ -180,9 +193,37 @@ class PlayMemory:
             texture_quarter = matching_width(picture.shape[1], config.field_of_view) if self.canvas is not None else 0
             sizes = [PlaySizes(lift_quarter, min(most, texture_quarter), MESH_QUARTER if texture_quarter else 0)
                      for most in (COARSE_TEXTURE_QUARTER, TEXTURE_QUARTER)]
-            self._job = self.builder.start(picture, self.lifted, self.prompt_depth, self.settings.eye_height,
-                                           config.field_of_view, *sizes)
+            if panorama is None:
+                self._job = self.builder.start(picture, self.lifted, self.prompt_depth, self.settings.eye_height,
+                                               config.field_of_view, *sizes)
+            else:
+                self._job = self._start_panorama(*panorama, picture.shape[1::-1], depth_middle(read_depth), sizes)
         return to_uint8(shown)
+
+    def _start_panorama(self, whole: np.ndarray, view: PanoramaView, front: tuple[int, int], middle: float,
+                        sizes: list[PlaySizes]) -> SurroundJob:
+        """The builder asked for the surround of a panorama (``whole``, lying round the camera as ``view``
+        says) whose first view, ``front`` (width, height), the prompt is: the panorama at the lift scale
+        and its depth, read in views round it as the prompt's is (its middle at the prompt's, ``middle``)."""
+        field_of_view = self.settings.field_of_view
+        view = view.at(whole.shape[1::-1])
+
+        def scaled(focal: float) -> tuple[int, int]:
+            scale = min(1.0, focal / view.focal)
+            return max(2, round(whole.shape[1] * scale)), max(2, round(whole.shape[0] * scale))
+
+        lifted = to_uint8(area_resizes(whole, [scaled(PictureView(self.lift_size, field_of_view).focal)])[0])
+        tile = (2 * self.depth_size[0], 2 * self.depth_size[1])
+        far = SKY_DEPTH * self.memory.config.max_depth
+
+        def read(view_picture: np.ndarray) -> np.ndarray:
+            raw = self.depth_at(area_resizes(view_picture, [self.depth_size])[0])
+            return read_picture_depth(raw, view_picture, self.settings, far, middle)
+
+        depth = panorama_depth(whole, view, scaled(PictureView(self.depth_size, field_of_view).focal),
+                               field_of_view, tile, read)
+        return self.builder.start(whole, lifted, depth, self.settings.eye_height, field_of_view, *sizes,
+                                  panorama=view, front=front)
 
     def _build(self, surround: PlaySurround, stage: str) -> None:
         """Put a surround into the world in place of any before it: lifted into the memory as built points

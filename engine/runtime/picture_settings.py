@@ -31,15 +31,21 @@ SETTING_RANGES = {"depth_scale": (0.1, 10.0), "eye_height": (1.0, 500.0), "field
 SWITCHES = ("sky_far",)
 
 
+def depth_middle(depth: np.ndarray) -> float:
+    """The depth network's reading of a picture's middle (the median of its middle quarter)."""
+    height, width = depth.shape
+    middle_region = depth[height * 3 // 8: height * 5 // 8, width * 3 // 8: width * 5 // 8]
+    return max(float(np.median(middle_region)), 1e-3)
+
+
 def read_picture_depth(depth: np.ndarray, picture: np.ndarray, settings: PictureSettings,
-                       far: float) -> np.ndarray:
+                       far: float, middle: float | None = None) -> np.ndarray:
     """The depth network's reading (h, w) of ``picture`` (H, W, 3) uint8 as the place the world plays: deeper or
     flatter around its middle by ``settings.relief``, brought near enough to walk into (WALK_IN_DEPTH), scaled
     by ``settings.depth_scale``, no farther than the floor ``settings.eye_height`` below, and with
-    ``settings.sky_far`` its sky at ``far`` (engine.memory.reading)."""
-    height, width = depth.shape
-    middle_region = depth[height * 3 // 8: height * 5 // 8, width * 3 // 8: width * 5 // 8]
-    middle = np.float32(max(float(np.median(middle_region)), 1e-3))
+    ``settings.sky_far`` its sky at ``far`` (engine.memory.reading). ``middle``: the reading of the middle to
+    keep (a panorama's views round it are read as its first view is), else this picture's (``depth_middle``)."""
+    middle = np.float32(depth_middle(depth) if middle is None else middle)
     depth = middle * (np.maximum(depth, np.float32(1e-3)) / middle) ** np.float32(settings.relief)
     depth = depth * np.float32(min(1.0, WALK_IN_DEPTH / float(middle)) * settings.depth_scale)
     return read_with_rules(depth.astype(np.float32), picture, settings.field_of_view, settings.eye_height, far,
