@@ -160,6 +160,18 @@ def test_bad_prompt_images_are_a_message_in_the_launcher(launcher, tmp_path, kin
     assert window.prompt == str(good)                          # the last good choice stays
 
 
+def test_a_panorama_is_said_to_be_one_and_previewed_as_its_first_view(launcher):
+    window, _ = launcher
+    panorama = ROOT / "assets" / "prompts" / "doom-map01-panorama.jpg"
+    choose(window, panorama)
+    assert window.prompt == str(panorama)
+    assert window.status.text().endswith("; a panorama, all the way round")
+    preview = window.preview.pixmap().toImage()
+    assert preview.width() * 3 == preview.height() * 4            # the first view, not a strip
+    choose(window, ROOT / "assets" / "prompts" / "doom-map01.png")
+    assert "panorama" not in window.status.text()
+
+
 @pytest.mark.parametrize("kind", ["cmyk", "16bit", "rgba", "gif"])
 def test_unusual_prompt_images_open_in_the_launcher(launcher, tmp_path, kind):
     """(Pictures under 32 pixels on a side, such as conftest's 1x1 "tiny" and 40x30 "gif", are refused:

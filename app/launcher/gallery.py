@@ -183,6 +183,10 @@ class GalleryPanel:
             self.prompt = path
             self.preview.setPixmap(fit(to_pixmap(frame), TILE))
             caption = prompt_captions().get(str(path))
-            self.say(f"prompt: {Path(path).name}" + (f" ({caption})" if caption else ""))
+            from engine.runtime.images import panorama_words
+
+            panorama = panorama_words(path)              # used whole, not cropped: say so
+            self.say(f"prompt: {Path(path).name}" + (f" ({caption})" if caption else "")
+                     + (f"; {panorama}" if panorama else ""))
             self.schedule_reading()
         self.mark_prompt()

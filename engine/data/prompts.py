@@ -1,7 +1,8 @@
 """Render the bundled prompt images in ``assets/prompts/``: full-resolution (640x480) views of Freedoom 2
 MAP01-MAP20 (never MAP21 or later: those are the evaluation maps), MiniWorld views, and pictures of other
 kinds drawn here (a pencil sketch, a painted landscape, a photo-like courtyard) so people see honestly how a
-Doom world behaves far from Doom. Captions go to ``assets/prompts/captions.json``.
+Doom world behaves far from Doom, and a panorama: MAP01's whole turn from its start, stitched from real views.
+Captions go to ``assets/prompts/captions.json``.
 
     dreamwalk data prompts --out assets/prompts
 
@@ -37,6 +38,8 @@ DOOM_VIEWS = [
     ("MAP17", 17, "Freedoom 2 MAP17: outdoors, an imp's fireball"),
     ("MAP20", 20, "Freedoom 2 MAP20: a courtyard with pillars"),
 ]
+PANORAMA = ("MAP01", "Freedoom 2 MAP01: the whole hall round, a 360-degree panorama")
+PANORAMA_VIEWS = 16            # real views round the turn a panorama is stitched from
 MINIWORLD_VIEWS = [
     ("FourRooms", 3, "MiniWorld FourRooms: flat-shaded rooms (out of the Doom world's training data)"),
     ("Maze", 5, "MiniWorld Maze: brick maze walls (out of the Doom world's training data)"),
@@ -69,6 +72,39 @@ def best_view(source_name: str, frames: int, **options) -> np.ndarray:
                 break
     far = sorted(views, key=lambda view: view[0])[-max(1, len(views) // 3):]
     return max((frame for _, frame in far), key=detail)
+
+
+def doom_turn(map_name: str, views: int = PANORAMA_VIEWS) -> tuple[list[np.ndarray], np.ndarray]:
+    """Doom's views (640x480, no HUD or weapon) turning right from the map's start, ``views`` round a whole
+    turn, and the angle (degrees right of the start) each was seen at."""
+    with open_source("vizdoom", map=map_name, resolution=f"{SIZE[0]}x{SIZE[1]}", weapon=False) as source:
+        frames, angles = [source.reset()], [0.0]
+        start = source.pose[3]
+        for _ in range(views - 1):
+            frames.append(source.step({"turn": 360.0 / views}))
+            angles.append(float(np.mod(start - source.pose[3], 360.0)))
+    return frames, np.array(angles)
+
+
+def stitch_panorama(frames: list[np.ndarray], angles: np.ndarray) -> np.ndarray:
+    """A cylindrical panorama (a whole turn, as high as the view: engine.memory.panorama reads it so) from
+    90-degree views at ``angles`` (degrees right of the first): each pixel from the view it is nearest the
+    middle of."""
+    from engine.memory.builder import PictureView
+
+    height, width = frames[0].shape[:2]
+    camera = PictureView((width, height), 90.0)
+    columns, rows = np.meshgrid(np.arange(round(2 * np.pi * camera.focal)) + 0.5, np.arange(height) + 0.5)
+    azimuth = (columns - columns.shape[1] / 2) / camera.focal
+    tangent = (height / 2 - rows) / camera.focal
+    offsets = np.mod(azimuth[None] - np.radians(angles)[:, None, None] + np.pi, 2 * np.pi) - np.pi
+    nearest = np.abs(offsets).argmin(0)
+    panorama = np.zeros((*columns.shape, 3), np.uint8)
+    for index, frame in enumerate(frames):
+        mine = nearest == index
+        x, y, _ = camera.pixel(offsets[index][mine], tangent[mine])
+        panorama[mine] = frame[np.clip(y.astype(int), 0, height - 1), np.clip(x.astype(int), 0, width - 1)]
+    return panorama
 
 
 def pencil_sketch() -> Image.Image:
@@ -175,6 +211,11 @@ def render_prompts(out: Path, frames: int = 240) -> dict[str, str]:
         Image.fromarray(frame).save(out / name, optimize=True)
         captions[name] = caption
         print(name, caption)
+    map_name, caption = PANORAMA
+    name = f"doom-{map_name.lower()}-panorama.jpg"
+    Image.fromarray(stitch_panorama(*doom_turn(map_name))).save(out / name, quality=90)
+    captions[name] = caption
+    print(name, caption)
     for env, seed, caption in MINIWORLD_VIEWS:
         frame = best_view("miniworld", frames // 2, env=env, seed=seed, width=SIZE[0], height=SIZE[1])
         name = f"miniworld-{env.lower()}.png"

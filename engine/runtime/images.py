@@ -66,6 +66,20 @@ def load_panorama(image: Any, field_of_view: float, most_focal: float) -> tuple[
     return _load(image, round(most_focal * 2 * np.pi), whole)
 
 
+def panorama_words(image: Any, field_of_view: float = DOOM_FIELD_OF_VIEW) -> str:
+    """How a prompt image lies round the camera, in a few words, where it is a panorama ("a panorama, all
+    the way round"; "a panorama, 215 degrees round"); "" for any other picture or one that cannot be read."""
+    from engine.memory.panorama import panorama_view
+
+    try:
+        view = panorama_view(picture_size(image), field_of_view)
+    except ImageError:
+        return ""
+    if view is None:
+        return ""
+    return "a panorama, all the way round" if view.whole_turn else f"a panorama, {np.degrees(view.span):.0f} degrees round"
+
+
 def picture_size(image: Any) -> tuple[int, int]:
     """(width, height) of a prompt image (a path: from its header), as it is shown (an EXIF turn counted)."""
     from PIL import Image
