@@ -37,7 +37,7 @@ def main() -> None:
             env["PYTHONPATH"] = str(ROOT)
         for run in range(args.runs):
             start = time.perf_counter()
-            subprocess.run(command + ["--play", str(args.prompt), "--frames", "1", "--device", "cpu"], check=True,
+            subprocess.run(command + ["--play", str(args.prompt.resolve()), "--frames", "1", "--device", "cpu"], check=True,
                            env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             times.append(time.perf_counter() - start)
             print(f"run {run + 1}: {times[-1]:.2f} s", flush=True)

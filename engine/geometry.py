@@ -18,6 +18,7 @@ DOOM_FIELD_OF_VIEW = 90.0
 DOOM_PITCH_RANGE = (-32.0, 56.0)        # degrees down / up the recordings' pitch stays within
 MOTION_BUTTONS = ("forward", "backward", "left", "right")
 DOOM_PLAYER_RADIUS, DOOM_STEP_HEIGHT, DOOM_PLAYER_HEIGHT = 16.0, 24.0, 56.0    # map units
+WALL_POINTS = 3                # remembered points within the player's body it takes to stop it
 DOOM_EYE_HEIGHT = 41.0                   # the camera above the floor the player stands on
 TELEPORT = 64.0                          # map units in one frame: a jump, not a step
 
@@ -115,10 +116,15 @@ def in_heading(vectors: np.ndarray, headings: np.ndarray) -> np.ndarray:
 
 def _slide(position: np.ndarray, move: np.ndarray, walls: np.ndarray) -> np.ndarray:
     """The part of ``move`` (2,) a square body at ``position`` can make among wall points (N, 2): all of
-    it, else along x alone, else along y alone (Doom's slide along a wall), else none."""
+    it, else along x alone, else along y alone (Doom's slide along a wall), else none. A point already
+    within the body (a depth read too near: a door read closer than the player's radius) holds back only
+    moves that go nearer it, so a player is never trapped where it stands; and fewer than WALL_POINTS
+    points are a speck (a lamp read near), not a wall."""
+    reach = np.abs(walls - position).max(axis=1)                # each point's distance from the body's centre
     for attempt in (move, np.array([move[0], 0.0]), np.array([0.0, move[1]])):
-        target = position + attempt
-        if not np.any(np.all(np.abs(walls - target) < DOOM_PLAYER_RADIUS, axis=1)):
+        after = np.abs(walls - (position + attempt)).max(axis=1)
+        held = (after < DOOM_PLAYER_RADIUS) & ((reach >= DOOM_PLAYER_RADIUS) | (after < reach))
+        if np.count_nonzero(held) < WALL_POINTS:
             return attempt
     return np.zeros(2)
 

@@ -370,6 +370,16 @@ def test_motion_model_recovers_the_motion_it_was_fitted_on_and_stops_at_walls():
     slid = walker.poses(ahead, diagonal[:14], obstacles=wall)
     assert np.all(slid[:, 1] < 100.0 - 16.0) and np.all(np.diff(slid[-3:, 0]) > 5.0)
     assert np.allclose(slid[-3:, 1], slid[-1, 1])
+    # A wall read inside the body (10 units behind) never traps the player: walking away from it goes on,
+    # walking into it does not; a speck of two points ahead (a lamp read near) is not a wall.
+    behind = view_points(np.full((48, 64), 10.0), np.array([0.0, 0.0, 0.0, -90.0, 0.0]))
+    assert np.allclose(walker.poses(ahead, walk, obstacles=behind), walker.poses(ahead, walk))
+    back = np.zeros_like(walk)
+    back[:, KEYS.index("backward")] = 1.0
+    assert np.allclose(walker.poses(ahead, back, obstacles=behind)[:, :2], 0.0)
+    speck = np.array([[0.0, 20.0, 0.0], [0.5, 20.0, 0.0]])
+    assert np.allclose(walker.poses(ahead, walk, obstacles=speck), walker.poses(ahead, walk))
+    assert walker.poses(ahead, walk, obstacles=np.concatenate([speck, speck + [[1.0, 0.0, 0.0]]]))[-1, 1] < 4.0
 
 
 def test_probe_windows_replay_other_actions_from_the_same_start():

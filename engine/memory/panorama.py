@@ -26,7 +26,8 @@ from engine.memory.builder import VIEW_ASPECT, BuilderConfig, PictureView, fill_
 PANORAMA_ASPECT = 2.0          # a picture at least this many times wider than high is a panorama
 EQUIRECT_TOLERANCE = 0.01      # ... and within this of exactly twice as wide, an equirectangular one
 FULL_TURN = 2 * np.pi
-MESH_CELLS = (32, 24)         # a view is sampled from a panorama in this many cells, each mapped bilinearly
+MESH_CELLS = (32, 24)          # a view is sampled from a panorama in at most this many cells, each mapped
+MESH_PIXELS = 20               # bilinearly, and at least this many pixels across
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,11 @@ def render_view(panorama: np.ndarray, view: PanoramaView, size: tuple[int, int],
     scale = view.focal / focal
     native = size if scale <= 1 else (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
     camera = PictureView(native, field_of_view)
-    columns, lines = np.meshgrid(np.linspace(0, native[0], MESH_CELLS[0] + 1, dtype=np.float32),
-                                 np.linspace(0, native[1], MESH_CELLS[1] + 1, dtype=np.float32))
-    ahead, tangent = camera.directions(columns, lines)
-    x, y, _ = view.pixel(ahead, tangent)
+    cells = (max(4, min(MESH_CELLS[0], native[0] // MESH_PIXELS)), max(3, min(MESH_CELLS[1], native[1] // MESH_PIXELS)))
+    columns, lines = np.meshgrid(np.rint(np.linspace(0, native[0], cells[0] + 1)),
+                                 np.rint(np.linspace(0, native[1], cells[1] + 1)))
+    ahead, tangent = camera.directions(columns.astype(np.float32), lines.astype(np.float32))
+    _, y, _ = view.pixel(ahead, tangent)
     x = (ahead + np.float32(azimuth)) * np.float32(view.focal) + np.float32(view.size[0] / 2)    # unwrapped
     # Padded so that every corner lands in it: round the turn with the other end, elsewhere the nearest pixel.
     left = max(0, int(np.ceil(-x.min())) + 2)
@@ -116,14 +118,12 @@ def render_view(panorama: np.ndarray, view: PanoramaView, size: tuple[int, int],
     padded = np.pad(panorama, ((0, 0), (left, right), (0, 0)), mode=wrap)
     padded = np.pad(padded, ((top, bottom), (0, 0), (0, 0)), mode="edge")
     x, y = x + left, y + top
-    mesh = []
-    for row in range(MESH_CELLS[1]):
-        for column in range(MESH_CELLS[0]):
-            box = tuple(int(round(value)) for value in (columns[row, column], lines[row, column],
-                                                        columns[row + 1, column + 1], lines[row + 1, column + 1]))
-            quad = (x[row, column], y[row, column], x[row + 1, column], y[row + 1, column],
-                    x[row + 1, column + 1], y[row + 1, column + 1], x[row, column + 1], y[row, column + 1])
-            mesh.append((box, tuple(float(value) for value in quad)))
+    # Each cell: its box in the view, and the quadrilateral it comes from (upper left, lower left, lower
+    # right, upper right).
+    boxes = np.stack([columns[:-1, :-1], lines[:-1, :-1], columns[1:, 1:], lines[1:, 1:]], -1).astype(int)
+    quads = np.stack([x[:-1, :-1], y[:-1, :-1], x[1:, :-1], y[1:, :-1], x[1:, 1:], y[1:, 1:], x[:-1, 1:],
+                      y[:-1, 1:]], -1).astype(np.float64)
+    mesh = list(zip(map(tuple, boxes.reshape(-1, 4).tolist()), map(tuple, quads.reshape(-1, 8).tolist())))
     picture = np.asarray(Image.fromarray(padded).transform(native, Image.MESH, mesh, Image.BILINEAR))
     if native != size:
         picture = box_resize(picture, size)

@@ -213,15 +213,14 @@ class PlayMemory:
             return max(2, round(whole.shape[1] * scale)), max(2, round(whole.shape[0] * scale))
 
         lifted = to_uint8(area_resizes(whole, [scaled(PictureView(self.lift_size, field_of_view).focal)])[0])
-        tile = (2 * self.depth_size[0], 2 * self.depth_size[1])
         far = SKY_DEPTH * self.memory.config.max_depth
 
         def read(view_picture: np.ndarray) -> np.ndarray:
-            raw = self.depth_at(area_resizes(view_picture, [self.depth_size])[0])
+            raw = self.depth_at(view_picture.astype(np.float32))
             return read_picture_depth(raw, view_picture, self.settings, far, middle)
 
         depth = panorama_depth(whole, view, scaled(PictureView(self.depth_size, field_of_view).focal),
-                               field_of_view, tile, read)
+                               field_of_view, self.depth_size, read)
         return self.builder.start(whole, lifted, depth, self.settings.eye_height, field_of_view, *sizes,
                                   panorama=view, front=front)
 
