@@ -610,6 +610,27 @@ def test_the_depth_brush_paints_and_play_carries_its_work_in_a_scene(launcher, m
     assert started and "--play" in started[0]                        # nothing painted: the picture itself
 
 
+def test_painted_depth_on_a_panorama_keeps_the_panorama_whole(launcher, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from engine.runtime.scene import open_scene
+
+    window, _ = launcher
+    started = []
+    monkeypatch.setattr(window, "start_player", started.append)
+    panorama = ROOT / "assets" / "prompts" / "doom-map01-panorama.jpg"
+    choose(window, panorama)
+    wait_until(lambda: not window.reading_pending)
+    assert window.reading_depth.shape == (60, 80)                      # the first view's reading
+    drag(window.depth_view, [(0.4, 0.5), (0.6, 0.5)], Qt.MouseButton.LeftButton)
+    wait_until(lambda: not window.reading_pending)
+    window.play(["--frames", "5"])
+    wait_until(lambda: started)
+    scene = open_scene(Path(started[0][started[0].index("--scene") + 1]))
+    assert scene.picture.shape[1] > 4 * scene.picture.shape[0]       # the whole turn, not its first view
+    assert scene.depth.shape == (60, 80) and scene.source == panorama.name
+
+
 def test_a_world_without_depth_reads_pictures_without_it(launcher, memory_pack, tiny_pack):
     from app.launcher import NO_DEPTH
 

@@ -181,9 +181,9 @@ class ReadingWorker(QObject):
 
         try:
             self.open_world(world)
-            if (prompt, size) != self.picture_key:
-                self.picture = load_prompt(prompt, size)
-                self.picture_key = (prompt, size)
+            if (prompt, size, settings.field_of_view) != self.picture_key:
+                self.picture = load_prompt(prompt, size, settings.field_of_view)    # a panorama's first view
+                self.picture_key = (prompt, size, settings.field_of_view)
             result = {"depth": self.preview.read(self.picture, settings), "far": self.preview.far,
                       "frames": self.preview.parallax(self.picture, settings, size, edit=edit)}
         except DreamwalkError as error:
@@ -197,14 +197,18 @@ class ReadingWorker(QObject):
         """Write a scene at ``path`` of ``prompt`` in ``world`` (whose frames are ``size``), the picture at the
         resolution play draws it at and its depth read as play reads it, with the brush's ``edit``."""
         from engine.errors import DreamwalkError
-        from engine.runtime.images import load_prompt
-        from engine.runtime.memory import surface_size
+        from engine.runtime.images import load_panorama, load_prompt
+        from engine.runtime.memory import panorama_focal, surface_size
         from engine.runtime.scene import save_scene
 
         try:
             self.open_world(world)
-            picture = load_prompt(prompt, surface_size(tuple(size)))
-            save_scene(path, self.preview.scene(picture, settings, edit, source=Path(prompt).name))
+            picture = load_prompt(prompt, surface_size(tuple(size)), settings.field_of_view)
+            # A panorama is kept whole: the scene's world lies round it as play's does.
+            panorama = load_panorama(prompt, settings.field_of_view,
+                                     panorama_focal(tuple(size), settings.field_of_view))
+            save_scene(path, self.preview.scene(picture, settings, edit, source=Path(prompt).name,
+                                                whole=None if panorama is None else panorama[0]))
         except DreamwalkError as error:
             self.kept.emit(request, path, str(error))
             return

@@ -78,6 +78,12 @@ def surface_size(frame_size: tuple[int, int], most: tuple[int, int] = SURFACE_SI
     return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
 
 
+def panorama_focal(frame_size: tuple[int, int], field_of_view: float) -> float:
+    """Pixels a radian a panorama is kept at for play (``load_panorama``): no finer than the picture is drawn
+    at, nor than the surround's texture takes it."""
+    return min(PictureView(surface_size(frame_size), field_of_view).focal, TEXTURE_QUARTER / (np.pi / 2))
+
+
 def read_depth(graph: Any, picture: np.ndarray) -> np.ndarray:
     """A depth graph's reading (h, w) float32, map units, of a picture (h, w, 3) at its input size (values 0-255)."""
     tensor = to_signed(np.rint(picture)).transpose(2, 0, 1)[None]                      # (1, 3, h, w)
@@ -135,11 +141,9 @@ class PlayMemory:
         """``start`` from the prompt image as given, read at its own resolution (up to SURFACE_SIZE); a
         panorama seen ahead, and with the builder, kept whole to build the world round it from."""
         field_of_view = (settings or PictureSettings()).field_of_view
-        shown = surface_size(self.frame_size)
-        picture = load_prompt(image, shown, field_of_view)
-        # Kept no finer than the picture shows it or the surround's texture takes it.
-        finest = min(PictureView(shown, field_of_view).focal, TEXTURE_QUARTER / (np.pi / 2))
-        panorama = load_panorama(image, field_of_view, finest) if self.builder is not None else None
+        picture = load_prompt(image, surface_size(self.frame_size), field_of_view)
+        panorama = (load_panorama(image, field_of_view, panorama_focal(self.frame_size, field_of_view))
+                    if self.builder is not None else None)
         return self.start(picture, settings, depth, panorama)
 
     @property

@@ -92,10 +92,11 @@ class PicturePreview:
         return depth if edit is None else edit.apply(depth, self.far)
 
     def scene(self, picture: np.ndarray, settings: PictureSettings, edit: DepthEdit | None = None,
-              source: str = "") -> Scene:
+              source: str = "", whole: np.ndarray | None = None) -> Scene:
         """A scene (engine.runtime.scene) that starts this world from ``picture`` (H, W, 3) uint8, as play
-        draws it, with the depth read from it as play reads it, and the brush's ``edit``."""
-        return Scene(picture=picture, world=self.world_name, world_digest=self.world_digest,
+        draws it, with the depth read from it as play reads it, and the brush's ``edit``; ``whole``: the
+        panorama ``picture`` is the first view of, kept in its place."""
+        return Scene(picture=picture if whole is None else whole, world=self.world_name, world_digest=self.world_digest,
                      world_path=self.world_path, depth=self.read(picture, settings, edit),
                      settings=settings_dict(settings), source=source)
 
