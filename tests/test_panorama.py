@@ -75,6 +75,19 @@ def test_a_wide_picture_is_seen_ahead_not_cropped(tmp_path):
                          100.0) is None
 
 
+def test_a_panorama_stored_turned_is_read_as_shown(tmp_path):
+    """A JPEG stored a quarter turn round with an EXIF orientation: a panorama as it is shown, and its
+    reduced decoding asked of the picture as stored."""
+    bundled = Path(__file__).resolve().parents[1] / "assets" / "prompts" / "doom-map01-panorama.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 8                                          # shown after a quarter turn anticlockwise
+    Image.open(bundled).transpose(Image.Transpose.ROTATE_270).save(tmp_path / "turned.jpg", exif=exif, quality=95)
+    for size in ((160, 120), (640, 480)):
+        turned = load_prompt(tmp_path / "turned.jpg", size).astype(int)
+        assert np.abs(turned - load_prompt(bundled, size)).mean() < 2
+    assert load_panorama(tmp_path / "turned.jpg", 90.0, 100.0)[1].whole_turn
+
+
 def test_the_builder_builds_only_where_a_panorama_never_reached():
     panorama = quarters(1000, 400)                           # 215 degrees across, as high as the view
     view = panorama_view(panorama.shape[1::-1], 90.0)

@@ -17,6 +17,8 @@ MIN_SIDE = 32                  # pixels: below this a picture holds too little t
 MAX_MEGAPIXELS = 50            # above this decoding takes seconds and gigabytes; a 48 MP phone photo still opens
 DRAFT_FACTOR = 16              # a large JPEG is decoded at a reduced scale still >= 16x the frame: same result, fast
 BACKGROUND = (0, 0, 0)         # RGB under a transparent picture's see-through parts
+EXIF_ORIENTATION = 0x0112      # the EXIF tag that says how a picture is turned to be shown
+TURNED = (5, 6, 7, 8)          # ... the orientations that turn it a quarter (its width shown as its height)
 
 
 class ImageError(DreamwalkError):
@@ -47,7 +49,14 @@ def load_prompt(image: Any, size: tuple[int, int], field_of_view: float = DOOM_F
     across (where it does not reach the view's top and bottom, continued from its own pixels).
     Pictures (paths and PIL images) under 32 pixels on a side or over 50 megapixels are refused before they are
     decoded; arrays are taken as they are (frames that code made, such as a world's own)."""
-    return _load(image, max(size), lambda picture: _fitted(picture, size, field_of_view))
+    from engine.memory.builder import PictureView
+    from engine.memory.panorama import panorama_view
+
+    draft = (DRAFT_FACTOR * max(size),) * 2
+    if isinstance(image, (str, Path)) and (view := panorama_view(picture_size(image), field_of_view)) is not None:
+        # A panorama is seen a view at a time: decoded as fine as the view, not 16 times finer.
+        draft = _panorama_draft(view, PictureView(size, field_of_view).focal)
+    return _load(image, draft, lambda picture: _fitted(picture, size, field_of_view))
 
 
 def load_panorama(image: Any, field_of_view: float, most_focal: float) -> tuple[np.ndarray, Any] | None:
@@ -56,14 +65,21 @@ def load_panorama(image: Any, field_of_view: float, most_focal: float) -> tuple[
     one (read from its header alone)."""
     from engine.memory.panorama import panorama_view
 
-    if panorama_view(picture_size(image), field_of_view) is None:
+    view = panorama_view(picture_size(image), field_of_view)
+    if view is None:
         return None
 
     def whole(picture: Any) -> tuple[np.ndarray, Any]:
         view = panorama_view(picture.size, field_of_view)
         return _reduced(picture, view, most_focal)
 
-    return _load(image, round(most_focal * 2 * np.pi), whole)
+    return _load(image, _panorama_draft(view, most_focal), whole)
+
+
+def _panorama_draft(view: Any, focal: float) -> tuple[int, int]:
+    """The size a JPEG panorama decodes at, at least (``_load``): ``focal`` pixels a radian."""
+    scale = min(1.0, focal / view.focal)
+    return max(1, int(np.ceil(view.size[0] * scale))), max(1, int(np.ceil(view.size[1] * scale)))
 
 
 def panorama_words(image: Any, field_of_view: float = DOOM_FIELD_OF_VIEW) -> str:
@@ -87,24 +103,26 @@ def picture_size(image: Any) -> tuple[int, int]:
     if isinstance(image, (str, Path)):
         with _open(image) as opened:
             size = opened.size
-            orientation = opened.getexif().get(0x0112, 1) if hasattr(opened, "getexif") else 1
+            orientation = opened.getexif().get(EXIF_ORIENTATION, 1)
     elif isinstance(image, Image.Image):
-        size, orientation = image.size, image.getexif().get(0x0112, 1)
+        size, orientation = image.size, image.getexif().get(EXIF_ORIENTATION, 1)
     else:
         return (int(np.shape(image)[1]), int(np.shape(image)[0]))
-    return size[::-1] if orientation in (5, 6, 7, 8) else size
+    return size[::-1] if orientation in TURNED else size
 
 
-def _load(image: Any, draft: int, convert: Any) -> Any:
+def _load(image: Any, draft: tuple[int, int], convert: Any) -> Any:
     """``convert`` (a PIL picture, RGB, as shown -> what the caller wants) of a path, PIL image or array;
-    a JPEG decoded at a fraction of its size still ``draft`` pixels or more across."""
+    a JPEG decoded at a fraction of its size still ``draft`` (width, height) or larger."""
     from PIL import Image
 
     if isinstance(image, (str, Path)):
         with _open(image) as opened:
             try:
                 # Only a JPEG can decode at a fraction of its size; every other format ignores the draft.
-                opened.draft(None, (DRAFT_FACTOR * draft,) * 2)
+                if opened.getexif().get(EXIF_ORIENTATION, 1) in TURNED:      # the draft is of the stored picture
+                    draft = draft[::-1]
+                opened.draft(None, draft)
                 return convert(_to_rgb(opened))
             except (OSError, SyntaxError, ValueError) as error:
                 raise ImageError(f"{Path(image).name} is damaged or truncated: {error}") from error
