@@ -103,12 +103,23 @@ def picture_size(image: Any) -> tuple[int, int]:
     if isinstance(image, (str, Path)):
         with _open(image) as opened:
             size = opened.size
-            orientation = opened.getexif().get(EXIF_ORIENTATION, 1)
+            orientation = _orientation(opened)
     elif isinstance(image, Image.Image):
-        size, orientation = image.size, image.getexif().get(EXIF_ORIENTATION, 1)
+        size, orientation = image.size, _orientation(image)
     else:
         return (int(np.shape(image)[1]), int(np.shape(image)[0]))
     return size[::-1] if orientation in TURNED else size
+
+
+def _orientation(picture: Any) -> int:
+    """A picture's EXIF orientation (1: as stored) from its header: a PNG's EXIF after its pixels is not read
+    (Pillow would decode the whole picture for it), nor a damaged one (decoding says what is wrong)."""
+    if picture.format == "PNG" and "exif" not in picture.info:
+        return 1
+    try:
+        return int(picture.getexif().get(EXIF_ORIENTATION, 1))
+    except (OSError, SyntaxError, ValueError, TypeError):
+        return 1
 
 
 def _load(image: Any, draft: tuple[int, int], convert: Any) -> Any:
@@ -120,7 +131,7 @@ def _load(image: Any, draft: tuple[int, int], convert: Any) -> Any:
         with _open(image) as opened:
             try:
                 # Only a JPEG can decode at a fraction of its size; every other format ignores the draft.
-                if opened.getexif().get(EXIF_ORIENTATION, 1) in TURNED:      # the draft is of the stored picture
+                if _orientation(opened) in TURNED:                   # the draft is of the stored picture
                     draft = draft[::-1]
                 opened.draft(None, draft)
                 return convert(_to_rgb(opened))
