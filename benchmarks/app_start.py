@@ -37,8 +37,8 @@ def main() -> None:
             env["PYTHONPATH"] = str(ROOT)
         for run in range(args.runs):
             start = time.perf_counter()
-            subprocess.run(command + ["--play", str(args.prompt.resolve()), "--frames", "1", "--device", "cpu"], check=True,
-                           env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(command + ["--play", str(args.prompt.resolve()), "--frames", "1", "--device", "cpu"],
+                           check=True, env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             times.append(time.perf_counter() - start)
             print(f"run {run + 1}: {times[-1]:.2f} s", flush=True)
     print(f"median start to first frame: {statistics.median(times):.2f} s ({'built app' if args.app else 'source'})")

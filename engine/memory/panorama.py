@@ -103,7 +103,8 @@ def render_view(panorama: np.ndarray, view: PanoramaView, size: tuple[int, int],
     scale = view.focal / focal
     native = size if scale <= 1 else (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
     camera = PictureView(native, field_of_view)
-    cells = (max(4, min(MESH_CELLS[0], native[0] // MESH_PIXELS)), max(3, min(MESH_CELLS[1], native[1] // MESH_PIXELS)))
+    cells = (max(4, min(MESH_CELLS[0], native[0] // MESH_PIXELS)),
+             max(3, min(MESH_CELLS[1], native[1] // MESH_PIXELS)))
     columns, lines = np.meshgrid(np.rint(np.linspace(0, native[0], cells[0] + 1)),
                                  np.rint(np.linspace(0, native[1], cells[1] + 1)))
     ahead, tangent = camera.directions(columns.astype(np.float32), lines.astype(np.float32))

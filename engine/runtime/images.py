@@ -69,9 +69,8 @@ def load_panorama(image: Any, field_of_view: float, most_focal: float) -> tuple[
     if view is None:
         return None
 
-    def whole(picture: Any) -> tuple[np.ndarray, Any]:
-        view = panorama_view(picture.size, field_of_view)
-        return _reduced(picture, view, most_focal)
+    def whole(picture: Any) -> tuple[np.ndarray, Any]:           # as decoded (a JPEG: at its draft's size)
+        return _reduced(picture, panorama_view(picture.size, field_of_view), most_focal)
 
     return _load(image, _panorama_draft(view, most_focal), whole)
 
@@ -93,7 +92,9 @@ def panorama_words(image: Any, field_of_view: float = DOOM_FIELD_OF_VIEW) -> str
         return ""
     if view is None:
         return ""
-    return "a panorama, all the way round" if view.whole_turn else f"a panorama, {np.degrees(view.span):.0f} degrees round"
+    if view.whole_turn:
+        return "a panorama, all the way round"
+    return f"a panorama, {np.degrees(view.span):.0f} degrees round"
 
 
 def picture_size(image: Any) -> tuple[int, int]:
