@@ -1,7 +1,8 @@
 """The player: a pygame window in which every frame is dreamed by a WorldSession.
 
     python main.py --play IMAGE [--world PACK] [--size WxH] [--frames N] [--record OUT.mp4] [--agent random|explore|replay:LOG]
-                   [--depth-scale X] [--eye-height X] [--fov DEGREES]    # how a world with a memory reads IMAGE
+                   [--depth-scale X] [--eye-height X] [--fov DEGREES] [--relief X] [--span DEGREES]
+                                                # how a world with a memory reads IMAGE
     python main.py --scene SCENE.dwscene        # go on from a kept scene, in the world it was kept in
 
 Controls (the movement keys are the launcher's key bindings): WASD move, mouse looks (click to capture it,
@@ -736,6 +737,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="degrees across the picture's width (default 90)")
     reading.add_argument("--relief", type=number_in(*SETTING_RANGES["relief"]), metavar="X",
                          help="how deep the picture reads: 0 flat, 1 as read (default), more is deeper")
+    reading.add_argument("--span", type=number_in(*SETTING_RANGES["panorama_span"]), metavar="DEGREES",
+                         help="how far round a panorama reaches (default: as its shape says)")
     reading.add_argument("--sky-near", action="store_true",
                          help="read the sky, sun and moon as the depth network does, not far")
     return parser
@@ -744,7 +747,8 @@ def build_parser() -> argparse.ArgumentParser:
 def picture_settings(args: argparse.Namespace) -> PictureSettings | None:
     """The reading the command line asks for, the defaults where it names none; None when it names none."""
     given = {name: value for name, value in (("depth_scale", args.depth_scale), ("eye_height", args.eye_height),
-                                             ("field_of_view", args.fov), ("relief", args.relief)) if value is not None}
+                                             ("field_of_view", args.fov), ("relief", args.relief),
+                                             ("panorama_span", args.span)) if value is not None}
     if args.sky_near:
         given["sky_far"] = False
     return PictureSettings(**given) if given else None
@@ -755,8 +759,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     reading = picture_settings(args)
     if args.scene and reading is not None:
-        parser.error("--depth-scale, --eye-height, --fov, --relief and --sky-near read a picture; a scene keeps "
-                     "its own reading")
+        parser.error("--depth-scale, --eye-height, --fov, --relief, --span and --sky-near read a picture; a scene "
+                     "keeps its own reading")
     from app.settings import load_settings
 
     settings, problem = load_settings()

@@ -161,6 +161,8 @@ def test_bad_prompt_images_are_a_message_in_the_launcher(launcher, tmp_path, kin
 
 
 def test_a_panorama_is_said_to_be_one_and_previewed_as_its_first_view(launcher):
+    import numpy as np
+
     window, _ = launcher
     panorama = ROOT / "assets" / "prompts" / "doom-map01-panorama.jpg"
     choose(window, panorama)
@@ -168,8 +170,20 @@ def test_a_panorama_is_said_to_be_one_and_previewed_as_its_first_view(launcher):
     assert window.status.text().endswith("; a panorama, all the way round")
     preview = window.preview.pixmap().toImage()
     assert preview.width() * 3 == preview.height() * 4            # the first view, not a strip
+    span = window.reading_controls["panorama_span"]
+    assert span.isEnabled() and span.value() == 0 and span.text() == "as its shape says"
+    wait_until(lambda: not window.reading_pending)
+    whole_turn = window.reading_depth.copy()
+    span.setValue(180.0)                       # half a turn: the first view a quarter of it, nearer, larger
+    wait_until(lambda: not window.reading_pending)
+    assert not np.array_equal(window.reading_depth, whole_turn)
+    arguments = window.play_arguments()
+    assert arguments[arguments.index("--span") + 1] == "180"
+    from app.player import build_parser, picture_settings
+
+    assert picture_settings(build_parser().parse_args(arguments[1:])).panorama_span == 180.0
     choose(window, ROOT / "assets" / "prompts" / "doom-map01.png")
-    assert "panorama" not in window.status.text()
+    assert "panorama" not in window.status.text() and not span.isEnabled()
 
 
 @pytest.mark.parametrize("kind", ["cmyk", "16bit", "rgba", "gif"])
@@ -422,7 +436,8 @@ def test_the_worlds_reading_shows_depth_and_follows_its_controls(launcher, memor
     wait_until(lambda: not window.reading_pending)
     assert window.reading_pages.currentIndex() == 0 and not window.depth_view.pixmap().isNull()
     assert len(window.reading_frames) == 24 and window.reading_timer.isActive()
-    assert all(control.isEnabled() for control in window.reading_controls.values())
+    assert all(control.isEnabled() for name, control in window.reading_controls.items() if name != "panorama_span")
+    assert not window.reading_controls["panorama_span"].isEnabled()             # not a panorama
     assert window.reading_switches["sky_far"].isEnabled() and window.reading_switches["sky_far"].isChecked()
     assert window.reading_arguments() == [] and "--depth-scale" not in window.play_arguments()
     # An artist's words: Depth is the relief, Size the old depth scale; ranges and defaults are the runtime's.

@@ -35,6 +35,24 @@ def test_which_pictures_are_panoramas_and_how_far_round_they_reach():
     assert not part.whole_turn and part.span == pytest.approx(2.5 * 1.5)
 
 
+def test_an_artist_says_how_far_round_a_panorama_reaches(tmp_path):
+    half = panorama_view((4000, 500), 90.0, span=180.0)
+    assert not half.whole_turn and not half.equirect and half.span == pytest.approx(np.pi)
+    sphere_as_strip = panorama_view((2000, 1000), 90.0, span=360.0)        # a span given: a cylinder that wide
+    assert sphere_as_strip.whole_turn and not sphere_as_strip.equirect
+    assert panorama_view((640, 480), 90.0, span=180.0) is None           # a view stays a view
+    path = tmp_path / "strip.png"
+    Image.fromarray(quarters(4000, 500)).save(path)
+    assert load_panorama(path, 90.0, 100.0, span=180.0)[1].span == pytest.approx(np.pi)
+    # Read a quarter turn wide, the 90-degree first view is the whole strip: all four colours; read all the
+    # way round, only the two either side of ahead.
+    def colours(row):
+        return {index for index, colour in enumerate(QUARTERS) if (np.abs(row.astype(int) - colour).max(-1) < 3).any()}
+
+    assert colours(load_prompt(path, (64, 48), 90.0, span=90.0)[24]) == {0, 1, 2, 3}
+    assert colours(load_prompt(path, (64, 48), 90.0)[24]) == {1, 2}
+
+
 @pytest.mark.parametrize("view", [PanoramaView((4000, 500), FULL_TURN), PanoramaView((2000, 1000), FULL_TURN, True),
                                   PanoramaView((1000, 400), 3.75)])
 def test_a_panoramas_pixels_and_directions_are_inverse(view):

@@ -91,7 +91,7 @@ def test_a_scene_comes_back_exactly(saved):
     assert (opened.world, opened.seed, opened.source, opened.frames) == ("tiny", 7, "hall.jpg", 123)
     assert (opened.world_digest, opened.world_path) == (DIGEST, "/worlds/tiny.dwpack")
     assert opened.settings == {"depth_scale": 1.5, "eye_height": 48.0, "field_of_view": 75.0, "relief": 1.0,
-                               "sky_far": True}          # what it did not set, at the defaults
+                               "panorama_span": 0.0, "sky_far": True}          # what it did not set, at the defaults
     assert (opened.memory.count, opened.memory.clock) == (original.memory.count, 2) and opened.memory.count > 1000
     for name in MEMORY_NAMES:
         kept, loaded = getattr(original.memory, name), getattr(opened.memory, name)
@@ -114,7 +114,7 @@ def test_a_scene_without_depth_or_memory(tmp_path):
     assert opened.depth is None and opened.memory is None
     np.testing.assert_array_equal(opened.picture, picture)
     assert opened.settings == {"depth_scale": 1.0, "eye_height": 41.0, "field_of_view": 90.0, "relief": 1.0,
-                               "sky_far": True}
+                               "panorama_span": 0.0, "sky_far": True}
     assert opened.pose.dtype == np.float64 and not opened.pose.any()
     with zipfile.ZipFile(tmp_path / "plain.dwscene") as archive:
         assert sorted(archive.namelist()) == ["picture.png", "scene.json"]
@@ -313,7 +313,7 @@ def test_picture_settings_are_read_within_one_set_of_ranges():
     defaults = PictureSettings()
     assert read_settings({}) == defaults
     assert settings_dict(defaults) == {"depth_scale": 1.0, "eye_height": 41.0, "field_of_view": 90.0, "relief": 1.0,
-                                       "sky_far": True}
+                                       "panorama_span": 0.0, "sky_far": True}
     assert list(SETTING_RANGES) + list(SWITCHES) == [field.name for field in fields(PictureSettings)]
     assert read_settings({"sky_far": False, "relief": 2}) == PictureSettings(sky_far=False, relief=2.0)
     assert all(low <= getattr(defaults, name) <= high for name, (low, high) in SETTING_RANGES.items())

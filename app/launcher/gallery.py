@@ -185,7 +185,10 @@ class GalleryPanel:
             caption = prompt_captions().get(str(path))
             from engine.runtime.images import panorama_words
 
-            panorama = panorama_words(path)              # used whole, not cropped: say so
+            span = self.reading_controls["panorama_span"]
+            panorama = panorama_words(path, self.reading_controls["field_of_view"].value(), span.value())
+            self.prompt_is_panorama = bool(panorama)     # used whole, not cropped: say so, and how far round
+            span.setEnabled(self.reads_depth and self.prompt_is_panorama)
             self.say(f"prompt: {Path(path).name}" + (f" ({caption})" if caption else "")
                      + (f"; {panorama}" if panorama else ""))
             self.schedule_reading()

@@ -44,7 +44,8 @@ class ReadingControl(NamedTuple):
 READING_CONTROLS = {"relief": ReadingControl("--relief", "Depth", 0.1, 2),
                     "depth_scale": ReadingControl("--depth-scale", "Size", 0.1, 2),
                     "eye_height": ReadingControl("--eye-height", "Eye height", 1.0, 0),
-                    "field_of_view": ReadingControl("--fov", "Field of view", 5.0, 0)}
+                    "field_of_view": ReadingControl("--fov", "Field of view", 5.0, 0),
+                    "panorama_span": ReadingControl("--span", "Panorama", 5.0, 0)}
 READING_SWITCHES = {"sky_far": ("--sky-near", "Sky far")}    # a switch's option turns its default off
 
 
@@ -98,6 +99,7 @@ class ReadingPanel:
 
     def init_reading(self) -> None:
         self.reads_depth = False                  # the chosen world has a depth network: its reading is shown
+        self.prompt_is_panorama = False           # the chosen picture is a panorama: how far round it reaches shown
         self.reading_requests = 0
         self.reading_pending = False              # a reading asked for has not come back yet
         self.reading_frames: list[QPixmap] = []
@@ -196,6 +198,12 @@ class ReadingPanel:
                                                        "(the floor you walk on: cyan on the depth map)")
         self.reading_controls["field_of_view"].setSuffix("°")
         self.reading_controls["field_of_view"].setToolTip("Degrees across the picture's width")
+        span = self.reading_controls["panorama_span"]
+        span.setSuffix("° round")
+        span.setSpecialValueText("as its shape says")          # 0
+        span.setToolTip("How far round a panorama reaches (a picture twice as wide as high or wider); "
+                        "0: as its shape says")
+        span.setEnabled(False)                                   # until a panorama is chosen
         self.reading_switches: dict[str, QCheckBox] = {}
         for name, (_, label) in READING_SWITCHES.items():
             switch = QCheckBox(checked=getattr(defaults, name))
@@ -258,6 +266,7 @@ class ReadingPanel:
         self.reading_pages.setCurrentIndex(0 if available else 1)
         for control in [*self.reading_controls.values(), *self.reading_switches.values()]:
             control.setEnabled(available)
+        self.reading_controls["panorama_span"].setEnabled(available and self.prompt_is_panorama)
         self.show_brush()
         self.schedule_reading()
 

@@ -181,9 +181,10 @@ class ReadingWorker(QObject):
 
         try:
             self.open_world(world)
-            if (prompt, size, settings.field_of_view) != self.picture_key:
-                self.picture = load_prompt(prompt, size, settings.field_of_view)    # a panorama's first view
-                self.picture_key = (prompt, size, settings.field_of_view)
+            key = (prompt, size, settings.field_of_view, settings.panorama_span)
+            if key != self.picture_key:                   # (a panorama's first view depends on both)
+                self.picture = load_prompt(prompt, size, settings.field_of_view, settings.panorama_span)
+                self.picture_key = key
             result = {"depth": self.preview.read(self.picture, settings), "far": self.preview.far,
                       "frames": self.preview.parallax(self.picture, settings, size, edit=edit)}
         except DreamwalkError as error:
@@ -203,10 +204,10 @@ class ReadingWorker(QObject):
 
         try:
             self.open_world(world)
-            picture = load_prompt(prompt, surface_size(tuple(size)), settings.field_of_view)
+            picture = load_prompt(prompt, surface_size(tuple(size)), settings.field_of_view, settings.panorama_span)
             # A panorama is kept whole: the scene's world lies round it as play's does.
             panorama = load_panorama(prompt, settings.field_of_view,
-                                     panorama_focal(tuple(size), settings.field_of_view))
+                                     panorama_focal(tuple(size), settings.field_of_view), settings.panorama_span)
             save_scene(path, self.preview.scene(picture, settings, edit, source=Path(prompt).name,
                                                 whole=None if panorama is None else panorama[0]))
         except DreamwalkError as error:

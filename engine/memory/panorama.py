@@ -71,13 +71,16 @@ class PanoramaView:
         return along
 
 
-def panorama_view(size: tuple[int, int], field_of_view: float) -> PanoramaView | None:
+def panorama_view(size: tuple[int, int], field_of_view: float, span: float = 0.0) -> PanoramaView | None:
     """How a picture of ``size`` (width, height) lies around a camera seeing ``field_of_view`` degrees across:
     a PanoramaView where it is a panorama (PANORAMA_ASPECT or wider), else None (a view, cropped to the
-    camera's)."""
+    camera's). ``span``: degrees it reaches round, as an artist says (a cylinder that wide); 0: as its shape
+    says."""
     width, height = size
     if width < PANORAMA_ASPECT * height:
         return None
+    if span > 0:
+        return PanoramaView(size, min(FULL_TURN, float(np.radians(span))))
     if abs(width / height - 2) <= 2 * EQUIRECT_TOLERANCE:
         return PanoramaView(size, FULL_TURN, equirect=True)
     top = VIEW_ASPECT * np.tan(np.radians(field_of_view) / 2)          # tangent at the top of the view

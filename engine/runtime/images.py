@@ -43,34 +43,37 @@ def check_prompt_file(path: str | Path) -> None:
         pass
 
 
-def load_prompt(image: Any, size: tuple[int, int], field_of_view: float = DOOM_FIELD_OF_VIEW) -> np.ndarray:
+def load_prompt(image: Any, size: tuple[int, int], field_of_view: float = DOOM_FIELD_OF_VIEW,
+                span: float = 0.0) -> np.ndarray:
     """A path, PIL image or (H, W, 3|4) uint8 array -> (height, width, 3) uint8 of ``size`` = (width, height):
-    the picture's centre at the frame's aspect, or a panorama seen ahead by a camera ``field_of_view`` degrees
-    across (where it does not reach the view's top and bottom, continued from its own pixels).
+    the picture's centre at the frame's aspect, or a panorama (``span`` degrees round, 0: as its shape says)
+    seen ahead by a camera ``field_of_view`` degrees across (where it does not reach the view's top and
+    bottom, continued from its own pixels).
     Pictures (paths and PIL images) under 32 pixels on a side or over 50 megapixels are refused before they are
     decoded; arrays are taken as they are (frames that code made, such as a world's own)."""
     from engine.memory.builder import PictureView
     from engine.memory.panorama import panorama_view
 
     draft = (DRAFT_FACTOR * max(size),) * 2
-    if isinstance(image, (str, Path)) and (view := panorama_view(picture_size(image), field_of_view)) is not None:
-        # A panorama is seen a view at a time: decoded as fine as the view, not 16 times finer.
+    view = panorama_view(picture_size(image), field_of_view, span) if isinstance(image, (str, Path)) else None
+    if view is not None:        # a panorama is seen a view at a time: decoded as fine as the view, not 16 times
         draft = _panorama_draft(view, PictureView(size, field_of_view).focal)
-    return _load(image, draft, lambda picture: _fitted(picture, size, field_of_view))
+    return _load(image, draft, lambda picture: _fitted(picture, size, field_of_view, span))
 
 
-def load_panorama(image: Any, field_of_view: float, most_focal: float) -> tuple[np.ndarray, Any] | None:
+def load_panorama(image: Any, field_of_view: float, most_focal: float,
+                  span: float = 0.0) -> tuple[np.ndarray, Any] | None:
     """A panorama whole, (H, W, 3) uint8 no finer than ``most_focal`` pixels a radian of turn, with where it
-    lies round the camera (engine.memory.panorama.PanoramaView at that size); None for a picture that is not
-    one (read from its header alone)."""
+    lies round the camera (engine.memory.panorama.PanoramaView at that size: ``span`` degrees round, 0: as its
+    shape says); None for a picture that is not one (read from its header alone)."""
     from engine.memory.panorama import panorama_view
 
-    view = panorama_view(picture_size(image), field_of_view)
+    view = panorama_view(picture_size(image), field_of_view, span)
     if view is None:
         return None
 
     def whole(picture: Any) -> tuple[np.ndarray, Any]:           # as decoded (a JPEG: at its draft's size)
-        return _reduced(picture, panorama_view(picture.size, field_of_view), most_focal)
+        return _reduced(picture, panorama_view(picture.size, field_of_view, span), most_focal)
 
     return _load(image, _panorama_draft(view, most_focal), whole)
 
@@ -81,13 +84,13 @@ def _panorama_draft(view: Any, focal: float) -> tuple[int, int]:
     return max(1, int(np.ceil(view.size[0] * scale))), max(1, int(np.ceil(view.size[1] * scale)))
 
 
-def panorama_words(image: Any, field_of_view: float = DOOM_FIELD_OF_VIEW) -> str:
+def panorama_words(image: Any, field_of_view: float = DOOM_FIELD_OF_VIEW, span: float = 0.0) -> str:
     """How a prompt image lies round the camera, in a few words, where it is a panorama ("a panorama, all
     the way round"; "a panorama, 215 degrees round"); "" for any other picture or one that cannot be read."""
     from engine.memory.panorama import panorama_view
 
     try:
-        view = panorama_view(picture_size(image), field_of_view)
+        view = panorama_view(picture_size(image), field_of_view, span)
     except ImageError:
         return ""
     if view is None:
@@ -198,7 +201,7 @@ def _to_rgb(picture: Any) -> Any:
     return flatten_transparency(picture).convert("RGB")
 
 
-def _fitted(picture: Any, size: tuple[int, int], field_of_view: float) -> np.ndarray:
+def _fitted(picture: Any, size: tuple[int, int], field_of_view: float, span: float) -> np.ndarray:
     """An RGB picture as the camera's first view at ``size``: its centre cropped to the frame's aspect and
     averaged down (BOX: every source pixel counts), or a panorama seen ahead."""
     from PIL import Image, ImageOps
@@ -206,7 +209,7 @@ def _fitted(picture: Any, size: tuple[int, int], field_of_view: float) -> np.nda
     from engine.memory.builder import PictureView
     from engine.memory.panorama import first_view, panorama_view
 
-    view = panorama_view(picture.size, field_of_view)
+    view = panorama_view(picture.size, field_of_view, span)
     if view is None:
         return np.asarray(ImageOps.fit(picture, size, method=Image.BOX, centering=(0.5, 0.5)), dtype=np.uint8)
     # Sampled from the panorama at twice the view's own scale at most: as sharp, and quick at any size.

@@ -140,9 +140,10 @@ class PlayMemory:
               depth: np.ndarray | None) -> np.ndarray:
         """``start`` from the prompt image as given, read at its own resolution (up to SURFACE_SIZE); a
         panorama seen ahead, and with the builder, kept whole to build the world round it from."""
-        field_of_view = (settings or PictureSettings()).field_of_view
-        picture = load_prompt(image, surface_size(self.frame_size), field_of_view)
-        panorama = (load_panorama(image, field_of_view, panorama_focal(self.frame_size, field_of_view))
+        reading = settings or PictureSettings()
+        field_of_view, span = reading.field_of_view, reading.panorama_span
+        picture = load_prompt(image, surface_size(self.frame_size), field_of_view, span)
+        panorama = (load_panorama(image, field_of_view, panorama_focal(self.frame_size, field_of_view), span)
                     if self.builder is not None else None)
         return self.start(picture, settings, depth, panorama)
 

@@ -23,11 +23,12 @@ class PictureSettings:
     eye_height: float = DOOM_EYE_HEIGHT           # map units from the eye down to the floor in the picture
     field_of_view: float = DOOM_FIELD_OF_VIEW     # degrees across the picture's width (and the camera's)
     relief: float = 1.0                           # how deep the picture reads: 0 flat, 1 as read, 2 twice as deep
+    panorama_span: float = 0.0                    # degrees a panorama reaches round (0: as its shape says)
     sky_far: bool = True                          # the sky and what shines in it (sun, moon) read far
 
 
 SETTING_RANGES = {"depth_scale": (0.1, 10.0), "eye_height": (1.0, 500.0), "field_of_view": (30.0, 150.0),
-                  "relief": (0.0, 3.0)}
+                  "relief": (0.0, 3.0), "panorama_span": (0.0, 360.0)}
 SWITCHES = ("sky_far",)
 
 

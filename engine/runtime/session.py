@@ -235,7 +235,8 @@ class WorldSession:
         """Start the world from a prompt image; returns the prompt at the display size. ``seed`` fixes the
         sampling noise from here on (default: the session's seed); ``settings`` and ``depth`` (worlds with a
         memory): how the picture is read as a place, and its depth instead of the depth network's."""
-        prompt = load_prompt(image, self.model_size, (settings or PictureSettings()).field_of_view)
+        reading = settings or PictureSettings()
+        prompt = load_prompt(image, self.model_size, reading.field_of_view, reading.panorama_span)
         self._seed_used = self._seed if seed is None else seed
         shown = self.view.begin(image, prompt, settings, depth)    # while the networks' graphs are made
         self._rollout = self.new_rollout(self._seed_used)
