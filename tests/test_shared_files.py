@@ -19,7 +19,7 @@ from PIL import Image
 from conftest import ROOT, load_script, wait_until
 from engine.runtime.action_log import ActionLogWriter
 from engine.runtime.scene import open_scene, save_scene
-from test_scene import full_scene, npy_bytes, rewritten
+from test_scene import edit_json, full_scene, npy_bytes, rewritten
 
 DIGEST = "0123456789abcdef" * 4                 # a world's digest that no world here has
 ELSEWHERE = {"world": "tiny", "world_digest": DIGEST, "world_path": "/nowhere/tiny.dwpack"}
@@ -77,14 +77,6 @@ def assert_one_line(case, code, error, fragment):
 
 
 # --- scenes, every field wrong in turn --------------------------------------------------------------------------
-def header_edit(change):
-    def edit(members):
-        header = json.loads(members["scene.json"])
-        change(header)
-        members["scene.json"] = json.dumps(header).encode()
-    return edit
-
-
 def picture_png(image):
     def edit(members):
         from io import BytesIO
@@ -128,14 +120,14 @@ NAN_POSITIONS[0, 0] = np.nan
 # (case, how the saved scene is changed, what its one line says)
 SCENE_CASES = [
     # sizes
-    ("picture size", header_edit(lambda h: h.update(picture=[41, 36])), "picture.png is 40x36, but scene.json says"),
-    ("depth size", header_edit(lambda h: h.update(depth=[21, 15])), "depth.npy has shape (15, 20), not (15, 21)"),
+    ("picture size", edit_json(lambda h: h.update(picture=[41, 36])), "picture.png is 40x36, but scene.json says"),
+    ("depth size", edit_json(lambda h: h.update(depth=[21, 15])), "depth.npy has shape (15, 20), not (15, 21)"),
     ("picture too small", lambda m: (picture_png(Image.new("RGB", (16, 16)))(m),
-                                     header_edit(lambda h: h.update(picture=[16, 16]))(m)), "only 16x16 pixels"),
-    ("size not a pair", header_edit(lambda h: h.update(picture=[40])), "picture must be [width, height]"),
-    ("scene.json too large", header_edit(lambda h: h.update(source="x" * 2**21)), "scene.json is 2,"),
+                                     edit_json(lambda h: h.update(picture=[16, 16]))(m)), "only 16x16 pixels"),
+    ("size not a pair", edit_json(lambda h: h.update(picture=[40])), "picture must be [width, height]"),
+    ("scene.json too large", edit_json(lambda h: h.update(source="x" * 2**21)), "scene.json is 2,"),
     # counts
-    ("memory counts more", header_edit(lambda h: h["memory"].update(count=10**9)), "the memory counts 1000000000"),
+    ("memory counts more", edit_json(lambda h: h["memory"].update(count=10**9)), "the memory counts 1000000000"),
     ("fewer stamps", array("memory/stamps.npy", np.zeros(COUNT - 1, np.int64)), "memory/stamps.npy holds"),
     ("fewer sorted keys", array("memory/sorted_keys.npy", SORTED[:-1]), "memory/sorted_keys.npy holds"),
     # dtypes
@@ -149,42 +141,42 @@ SCENE_CASES = [
     ("keys unsorted", array("memory/sorted_keys.npy", SORTED[::-1].copy()), "is not in increasing order"),
     ("slots elsewhere", array("memory/slots_by_key.npy", np.full(COUNT, COUNT, np.int64)), "holds slots outside"),
     # values
-    ("pose of four", header_edit(lambda h: h.update(pose=[0, 0, 0, 90])), "pose must be 5 finite numbers"),
-    ("pose not finite", header_edit(lambda h: h.update(pose=[0, 0, math.nan, 0, 0])), "pose must be 5 finite"),
-    ("seed negative", header_edit(lambda h: h.update(seed=-1)), "seed must be a whole number 0 or more"),
-    ("seed a word", header_edit(lambda h: h.update(seed="seven")), "seed must be a whole number"),
-    ("frames a fraction", header_edit(lambda h: h.update(frames=1.5)), "frames must be a whole number"),
-    ("field of view", header_edit(lambda h: h["settings"].update(field_of_view=200)), "field_of_view must be"),
-    ("settings key", header_edit(lambda h: h["settings"].update(tilt=1)), "settings has an unknown key 'tilt'"),
+    ("pose of four", edit_json(lambda h: h.update(pose=[0, 0, 0, 90])), "pose must be 5 finite numbers"),
+    ("pose not finite", edit_json(lambda h: h.update(pose=[0, 0, math.nan, 0, 0])), "pose must be 5 finite"),
+    ("seed negative", edit_json(lambda h: h.update(seed=-1)), "seed must be a whole number 0 or more"),
+    ("seed a word", edit_json(lambda h: h.update(seed="seven")), "seed must be a whole number"),
+    ("frames a fraction", edit_json(lambda h: h.update(frames=1.5)), "frames must be a whole number"),
+    ("field of view", edit_json(lambda h: h["settings"].update(field_of_view=200)), "field_of_view must be"),
+    ("settings key", edit_json(lambda h: h["settings"].update(tilt=1)), "settings has an unknown key 'tilt'"),
     ("depth negative", array("depth.npy", NEGATIVE_DEPTH), "depth.npy holds negative depths"),
     ("positions not finite", array("memory/positions.npy", NAN_POSITIONS), "memory/positions.npy holds values"),
-    ("memory clock missing", header_edit(lambda h: h["memory"].pop("clock")), "memory must be null or"),
-    ("world a number", header_edit(lambda h: h.update(world=5)), "world must be a string"),
-    ("source a list", header_edit(lambda h: h.update(source=["a"])), "source must be a string"),
-    ("newer format", header_edit(lambda h: h.update(dreamwalk_scene=3)), "saved by a newer Dreamwalk"),
-    ("format 0", header_edit(lambda h: h.update(dreamwalk_scene=0)), "format version 0"),
-    ("format a word", header_edit(lambda h: h.update(dreamwalk_scene="2")), "format version '2'"),
+    ("memory clock missing", edit_json(lambda h: h["memory"].pop("clock")), "memory must be null or"),
+    ("world a number", edit_json(lambda h: h.update(world=5)), "world must be a string"),
+    ("source a list", edit_json(lambda h: h.update(source=["a"])), "source must be a string"),
+    ("newer format", edit_json(lambda h: h.update(dreamwalk_scene=3)), "saved by a newer Dreamwalk"),
+    ("format 0", edit_json(lambda h: h.update(dreamwalk_scene=0)), "format version 0"),
+    ("format a word", edit_json(lambda h: h.update(dreamwalk_scene="2")), "format version '2'"),
     # extra and missing members
     ("extra member", lambda m: m.update({"notes.txt": b"hello"}), "has an unexpected member 'notes.txt'"),
     ("escaping member", lambda m: m.update({"../evil.sh": b"rm"}), "has an unexpected member '../evil.sh'"),
     ("no picture", without("picture.png"), "is damaged (no picture.png)"),
     ("no scene.json", without("scene.json"), "is not a Dreamwalk scene (no scene.json)"),
     ("half a memory", without("memory/stamps.npy"), "its memory lacks memory/stamps.npy"),
-    ("depth unnamed", header_edit(lambda h: h.update(depth=None)), "disagree on whether it has a depth"),
-    ("memory unnamed", header_edit(lambda h: h.update(memory=None)), "disagree on whether it has a memory"),
-    ("extra key", header_edit(lambda h: h.update(title="hall")), "an unknown key 'title'"),
-    ("no seed", header_edit(deleted("seed")), "no 'seed'"),
-    ("no version", header_edit(deleted("dreamwalk_scene")), "scene.json has no format version"),
+    ("depth unnamed", edit_json(lambda h: h.update(depth=None)), "disagree on whether it has a depth"),
+    ("memory unnamed", edit_json(lambda h: h.update(memory=None)), "disagree on whether it has a memory"),
+    ("extra key", edit_json(lambda h: h.update(title="hall")), "an unknown key 'title'"),
+    ("no seed", edit_json(deleted("seed")), "no 'seed'"),
+    ("no version", edit_json(deleted("dreamwalk_scene")), "scene.json has no format version"),
     # the world it was kept in
-    ("no world digest", header_edit(deleted("world_digest")), "no 'world_digest'"),
-    ("no world path", header_edit(deleted("world_path")), "no 'world_path'"),
-    ("digest not hex", header_edit(lambda h: h.update(world_digest="z" * 64)), "world_digest must be a world's"),
-    ("digest short", header_edit(lambda h: h.update(world_digest=DIGEST[:40])), "world_digest must be a world's"),
-    ("digest capitals", header_edit(lambda h: h.update(world_digest=DIGEST.upper())), "world_digest must be"),
-    ("digest a number", header_edit(lambda h: h.update(world_digest=7)), "world_digest must be a world's"),
-    ("world path relative", header_edit(lambda h: h.update(world_path="worlds/tiny.dwpack")), "world_path must be"),
-    ("world path null", header_edit(lambda h: h.update(world_path=None)), "world_path must be the absolute"),
-    ("format 1 with a digest", header_edit(first_format({"world_digest": DIGEST})), "an unknown key 'world_digest'"),
+    ("no world digest", edit_json(deleted("world_digest")), "no 'world_digest'"),
+    ("no world path", edit_json(deleted("world_path")), "no 'world_path'"),
+    ("digest not hex", edit_json(lambda h: h.update(world_digest="z" * 64)), "world_digest must be a world's"),
+    ("digest short", edit_json(lambda h: h.update(world_digest=DIGEST[:40])), "world_digest must be a world's"),
+    ("digest capitals", edit_json(lambda h: h.update(world_digest=DIGEST.upper())), "world_digest must be"),
+    ("digest a number", edit_json(lambda h: h.update(world_digest=7)), "world_digest must be a world's"),
+    ("world path relative", edit_json(lambda h: h.update(world_path="worlds/tiny.dwpack")), "world_path must be"),
+    ("world path null", edit_json(lambda h: h.update(world_path=None)), "world_path must be the absolute"),
+    ("format 1 with a digest", edit_json(first_format({"world_digest": DIGEST})), "an unknown key 'world_digest'"),
     ("world not here", lambda m: None, "was made in the world 'tiny' (/nowhere/tiny.dwpack)"),
 ]
 LAUNCHER_ASKS = {"world not here"}               # the launcher asks what to do instead (tested below)
@@ -221,20 +213,29 @@ def scene_commands(scenes, tmp_path):
             + [render(log, "--scene", path, "--out", tmp_path / "walk.mp4") for _, path, _ in scenes])
 
 
-def test_a_damaged_scene_is_one_line_from_the_player_and_render(bad_scenes, tmp_path, capsys):
-    results = refusals_in_process(scene_commands(bad_scenes, tmp_path), capsys)
-    scenes = sample(bad_scenes, SCENE_SAMPLE)
-    results += refusals(scene_commands(scenes, tmp_path), tmp_path)
-    for (case, _, fragment), (code, error) in zip(bad_scenes * 2 + scenes * 2, results):
+def each_refused_in_one_line(cases, commands, tmp_path, capsys=None, sampled=None):
+    """Every case's commands (``commands(cases, tmp_path)``: the player's, then render's) refused in one line:
+    in this process (with ``capsys``), and a sample of ``sampled`` cases as real processes; or all as real
+    processes. Nothing is rendered."""
+    if capsys is None:
+        results, checked = refusals(commands(cases, tmp_path), tmp_path), cases * 2
+    else:
+        picked = sample(cases, sampled)
+        results = (refusals_in_process(commands(cases, tmp_path), capsys)
+                   + refusals(commands(picked, tmp_path), tmp_path))
+        checked = cases * 2 + picked * 2
+    for (case, _, fragment), (code, error) in zip(checked, results):
         assert_one_line(case, code, error, fragment)
     assert not (tmp_path / "walk.mp4").exists()
 
 
+def test_a_damaged_scene_is_one_line_from_the_player_and_render(bad_scenes, tmp_path, capsys):
+    each_refused_in_one_line(bad_scenes, scene_commands, tmp_path, capsys, SCENE_SAMPLE)
+
+
 @pytest.mark.slow                               # a hundred processes: a minute on two cores
 def test_every_damaged_scene_is_one_line_from_the_player_and_render_processes(bad_scenes, tmp_path):
-    results = refusals(scene_commands(bad_scenes, tmp_path), tmp_path)
-    for (case, _, fragment), (code, error) in zip(bad_scenes * 2, results):
-        assert_one_line(case, code, error, fragment)
+    each_refused_in_one_line(bad_scenes, scene_commands, tmp_path)
 
 
 def test_a_damaged_scene_is_one_line_in_the_launchers_status(launcher, bad_scenes, monkeypatch):
@@ -371,19 +372,12 @@ def log_commands(logs, tmp_path):
 
 
 def test_a_damaged_log_is_one_line_from_the_players_replay_and_render(bad_logs, tmp_path, capsys):
-    results = refusals_in_process(log_commands(bad_logs, tmp_path), capsys)
-    logs = sample(bad_logs, LOG_SAMPLE)
-    results += refusals(log_commands(logs, tmp_path), tmp_path)
-    for (case, _, fragment), (code, error) in zip(bad_logs * 2 + logs * 2, results):
-        assert_one_line(case, code, error, fragment)
-    assert not (tmp_path / "walk.mp4").exists()
+    each_refused_in_one_line(bad_logs, log_commands, tmp_path, capsys, LOG_SAMPLE)
 
 
 @pytest.mark.slow                               # a hundred processes: a minute on two cores
 def test_every_damaged_log_is_one_line_from_the_player_and_render_processes(bad_logs, tmp_path):
-    results = refusals(log_commands(bad_logs, tmp_path), tmp_path)
-    for (case, _, fragment), (code, error) in zip(bad_logs * 2, results):
-        assert_one_line(case, code, error, fragment)
+    each_refused_in_one_line(bad_logs, log_commands, tmp_path)
 
 
 def test_logs_of_the_first_format_still_read(tmp_path):
@@ -486,7 +480,7 @@ def test_a_scene_whose_world_moved_is_found_by_its_digest_or_named_in_one_line(t
     elsewhere = Player(PlayerOptions(scene=str(scene), world=str(tiny_pack), device="cpu"))
     elsewhere.close()
     assert elsewhere.session.world_path == tiny_pack.resolve() and elsewhere.message == ""   # the same digest
-    older = rewritten(scene, tmp_path / "older.dwscene", header_edit(first_format({"world": "another"})))
+    older = rewritten(scene, tmp_path / "older.dwscene", edit_json(first_format({"world": "another"})))
     other = Player(PlayerOptions(scene=str(older), world=str(tiny_pack), device="cpu"))
     other.close()
     assert other.message == "playing older.dwscene, made in the world 'another', in 'tiny'"
@@ -520,10 +514,10 @@ def test_the_launcher_asks_before_a_scene_plays_in_another_world(launcher, tiny_
                                                       "not opened"
     opened(scene, "Open in tiny")
     assert Path(started[-1][started[-1].index("--world") + 1]) == tiny_pack
-    older = rewritten(scene, tmp_path / "older.dwscene", header_edit(first_format({"world": "another"})))
+    older = rewritten(scene, tmp_path / "older.dwscene", edit_json(first_format({"world": "another"})))
     assert opened(older, "Cancel")[0][0] == "older.dwscene was kept in the world 'another', not in tiny."
     assert len(started) == 1
-    same = rewritten(scene, tmp_path / "same.dwscene", header_edit(first_format()))
+    same = rewritten(scene, tmp_path / "same.dwscene", edit_json(first_format()))
     assert opened(same, None) == [] and started[-1][started[-1].index("--scene") + 1] == str(same)
 
 

@@ -91,19 +91,17 @@ def stitch_panorama(frames: list[np.ndarray], angles: np.ndarray) -> np.ndarray:
     90-degree views at ``angles`` (degrees right of the first): each pixel from the view it is nearest the
     middle of."""
     from engine.memory.builder import PictureView
+    from engine.memory.panorama import nearest_views
 
     height, width = frames[0].shape[:2]
     camera = PictureView((width, height), 90.0)
     columns, rows = np.meshgrid(np.arange(round(2 * np.pi * camera.focal)) + 0.5, np.arange(height) + 0.5)
     azimuth = (columns - columns.shape[1] / 2) / camera.focal
     tangent = (height / 2 - rows) / camera.focal
-    offsets = np.mod(azimuth[None] - np.radians(angles)[:, None, None] + np.pi, 2 * np.pi) - np.pi
-    nearest = np.abs(offsets).argmin(0)
     panorama = np.zeros((*columns.shape, 3), np.uint8)
-    for index, frame in enumerate(frames):
-        mine = nearest == index
-        x, y, _ = camera.pixel(offsets[index][mine], tangent[mine])
-        panorama[mine] = frame[np.clip(y.astype(int), 0, height - 1), np.clip(x.astype(int), 0, width - 1)]
+    for index, mine, offset in nearest_views(azimuth, np.radians(angles)):
+        x, y, _ = camera.pixel(offset, tangent[mine])
+        panorama[mine] = frames[index][np.clip(y.astype(int), 0, height - 1), np.clip(x.astype(int), 0, width - 1)]
     return panorama
 
 

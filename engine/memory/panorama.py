@@ -16,7 +16,7 @@ network in views round the turn (``panorama_depth``), each as distance across th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -150,6 +150,20 @@ def first_view(panorama: np.ndarray, view: PanoramaView, size: tuple[int, int], 
     return picture if filled is None else filled[0]
 
 
+def nearest_views(azimuth: np.ndarray, headings: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Directions (``azimuth``, radians right of ahead) split among views at ``headings`` (radians), each to
+    the view it is nearest the middle of: for each view that has some, (its index, which directions, their
+    azimuth within that view). In ``azimuth``'s own precision."""
+    kind = azimuth.dtype.type
+    offsets = azimuth[None] - np.asarray(headings, azimuth.dtype)[:, None, None]
+    offsets = np.mod(offsets + kind(np.pi), kind(FULL_TURN)) - kind(np.pi)
+    nearest = np.abs(offsets).argmin(0)
+    for index in range(len(headings)):
+        mine = nearest == index
+        if mine.any():
+            yield index, mine, offsets[index][mine]
+
+
 def tile_azimuths(view: PanoramaView, field_of_view: float) -> np.ndarray:
     """Where views are read round a panorama for its depth (radians right of its centre): half a view apart,
     across its whole span (round the whole turn, for a whole-turn one)."""
@@ -172,18 +186,12 @@ def panorama_depth(panorama: np.ndarray, view: PanoramaView, size: tuple[int, in
     columns, lines = np.meshgrid(np.arange(size[0], dtype=np.float32) + 0.5,
                                  np.arange(size[1], dtype=np.float32) + 0.5)
     azimuth, tangent = grid.directions(columns, lines)
-    offset = azimuth[None] - azimuths[:, None, None].astype(np.float32)
-    offset = np.mod(offset + np.float32(np.pi), np.float32(FULL_TURN)) - np.float32(np.pi)
-    nearest = np.abs(offset).argmin(0)
     distance = np.zeros(size[::-1], np.float32)
-    for index, heading in enumerate(azimuths):
-        mine = nearest == index
-        if not mine.any():
-            continue
-        tile, _ = render_view(panorama, view, tile_size, field_of_view, float(heading), held=False)
+    for index, mine, offset in nearest_views(azimuth, azimuths):
+        tile, _ = render_view(panorama, view, tile_size, field_of_view, float(azimuths[index]), held=False)
         along = read(tile)
         camera = PictureView(along.shape[::-1], field_of_view)
-        x, y, _ = camera.pixel(offset[index][mine], tangent[mine])
+        x, y, _ = camera.pixel(offset, tangent[mine])
         column = np.clip(x.astype(np.int64), 0, along.shape[1] - 1)
         row = np.clip(y.astype(np.int64), 0, along.shape[0] - 1)
         distance[mine] = camera.distance(along[row, column], x)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.images import box_resize
-from engine.memory.builder import BuilderConfig, Correspondence, Cylinder, PictureView, PlaySizes, PlaySurround
+from engine.memory.builder import BuilderConfig, Correspondence, Cylinder, PlaySizes, PlaySurround
 from engine.memory.panorama import PanoramaView
 from engine.memory.worker import SurroundRequest, read_message, read_surround, worker_command, write_message
 from engine.runtime.providers import warn
@@ -62,15 +62,15 @@ class PlayBuilder:
         lift size, with ``depth``) asked of the worker: coarse, then refined. The world goes on meanwhile; the
         first step takes the coarse one (``coarse``). ``panorama``: the picture is a panorama lying so round the
         camera, whose first view (``front``, width and height) the prompt shows itself."""
-        view = panorama.at(picture.shape[1::-1]) if panorama is not None else PictureView(picture.shape[1::-1],
-                                                                                          field_of_view)
-        # The refined solve reads the picture at about its own scale: send it a few times that, not more.
-        scale = SOLVE_SCALE * Cylinder(self.config.width).focal / view.focal
-        solve_picture = picture if scale >= 1 else box_resize(picture, (max(2, round(picture.shape[1] * scale)),
-                                                                        max(2, round(picture.shape[0] * scale))))
         span, equirect = (panorama.span, panorama.equirect) if panorama is not None else (0.0, False)
-        job = SurroundJob(SurroundRequest(solve_picture, picture, lifted, depth, eye_height, field_of_view,
-                                          self.config, coarse_sizes, refined_sizes, span, equirect, front))
+        request = SurroundRequest(picture, picture, lifted, depth, eye_height, field_of_view, self.config,
+                                  coarse_sizes, refined_sizes, span, equirect, front)
+        # The refined solve reads the picture at about its own scale: send it a few times that, not more.
+        scale = SOLVE_SCALE * Cylinder(self.config.width).focal / request.view.focal
+        if scale < 1:
+            request.solve_picture = box_resize(picture, (max(2, round(picture.shape[1] * scale)),
+                                                         max(2, round(picture.shape[0] * scale))))
+        job = SurroundJob(request)
         if self._pending is not None and self._worker is not None:
             # A prompt left before its surround was refined: that solve is of no use and would hold up this
             # one (and its answers, never read, would fill the pipe): a new worker instead.
