@@ -76,6 +76,7 @@ def sample_frames(config: AutoencoderTrainConfig, count: int) -> torch.Tensor:
 
 
 def train_autoencoder(config: AutoencoderTrainConfig, quiet: bool = False) -> dict[str, Any]:
+    torch.manual_seed(config.train.seed)        # the model's first weights: the same every run
     task = AutoencoderTask(config)
     summary = train(task, config.train, to_dict(config), quiet)
     model: Autoencoder = summary["ema"].cpu()

@@ -96,6 +96,7 @@ class DecoderTask:
 
 
 def train_decoder(config: DecoderTrainConfig, quiet: bool = False) -> dict[str, Any]:
+    torch.manual_seed(config.train.seed)        # the model's first weights: the same every run
     task = DecoderTask(config)
     summary = train(task, config.train, to_dict(config), quiet)
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:

@@ -131,6 +131,7 @@ class DepthTask:
 def train_depth(config: DepthTrainConfig, quiet: bool = False) -> dict[str, Any]:
     size = (config.model.width, config.model.height)
     pictures, depths = load_pictures(config.data, size)
+    torch.manual_seed(config.train.seed)        # the model's first weights: the same every run
     task = DepthTask(config, pictures, depths)
     summary = train(task, config.train, to_dict(config), quiet)
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:

@@ -176,6 +176,7 @@ def train_student(config: DistillConfig, quiet: bool = False) -> dict[str, Any]:
     teacher_config = from_dict(DynamicsTrainConfig, meta["config"])
     if config.data:             # e.g. a teacher trained on another machine: its data path is not here
         teacher_config.data, teacher_config.train.out = config.data, config.train.out
+    torch.manual_seed(config.train.seed)        # the model's first weights: the same every run
     task = DistillTask(config, teacher, teacher_config)
     summary = train(task, config.train, {**to_dict(config), "teacher_config": meta["config"]}, quiet)
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:

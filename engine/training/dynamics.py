@@ -184,6 +184,7 @@ def train_dynamics(config: DynamicsTrainConfig, quiet: bool = False) -> dict[str
         config.diffusion.sigma_data = initial_meta["config"]["diffusion"]["sigma_data"]   # what its weights expect
     elif episodes:
         config.diffusion.sigma_data = measure_sigma_data(episodes, config.diffusion.predict_change)
+    torch.manual_seed(config.train.seed)        # the model's first weights: the same every run
     task = DynamicsTask(config, episodes)
     fresh = not (Path(config.train.out) / CHECKPOINT).exists()
     if initial is not None and fresh:
